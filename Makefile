@@ -1,0 +1,80 @@
+# The two commands: `make run` and `make test`. Everything else here serves them.
+PYTHON_SYSTEM ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Debian packages: the app needs CJK fonts (PDFs), HarfBuzz subsetting (fast PDFs) and gettext
+# (compiled translations); the tests also need Debian's chromium and poppler's pdftoppm.
+APT_RUN := fonts-noto-cjk libharfbuzz-subset0 gettext
+APT_TEST := chromium poppler-utils
+
+define ensure_apt
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "Missing Debian packages. Run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+endef
+
+.PHONY: run test install install-test system system-test messages migrate demo serve lint \
+	test-integration screenshots serve-prod clean
+
+run: install system messages migrate demo serve
+
+test: install-test system system-test messages lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check
+	$(BIN)/pytest
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-test.txt
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+system:
+	$(call ensure_apt,$(APT_RUN))
+
+system-test:
+	$(call ensure_apt,$(APT_TEST))
+
+messages: install
+	@$(PY) manage.py compilemessages -v0 --ignore=.venv
+
+migrate: install
+	$(PY) manage.py migrate --no-input -v0
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+serve:
+	@echo "Serving HTTP and websockets on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: install-test
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+test-integration: install-test messages
+	$(BIN)/pytest -m integration
+
+screenshots: install-test system-test messages
+	$(BIN)/pytest tests/browser/test_screenshots.py --screenshots=screenshots
+
+clean:
+	rm -rf $(VENV) var

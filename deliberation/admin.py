@@ -1,0 +1,126 @@
+from django.contrib import admin
+
+from deliberation.models import (
+    AuditEntry,
+    Building,
+    Community,
+    Estate,
+    Grid,
+    Holder,
+    Membership,
+    Notice,
+    Ownership,
+    StreetOffice,
+    Topic,
+    Unit,
+)
+
+
+@admin.register(StreetOffice)
+class StreetOfficeAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+class EstateInline(admin.TabularInline):
+    model = Estate
+    extra = 0
+
+
+@admin.register(Community)
+class CommunityAdmin(admin.ModelAdmin):
+    list_display = ["name", "street_office", "cosign_threshold", "assembly_notice_days"]
+    list_filter = ["street_office"]
+    search_fields = ["name"]
+    inlines = [EstateInline]
+
+
+class BuildingInline(admin.TabularInline):
+    model = Building
+    extra = 0
+
+
+@admin.register(Estate)
+class EstateAdmin(admin.ModelAdmin):
+    list_display = ["name", "community"]
+    list_filter = ["community"]
+    search_fields = ["name"]
+    inlines = [BuildingInline]
+
+
+@admin.register(Building)
+class BuildingAdmin(admin.ModelAdmin):
+    list_display = ["name", "estate"]
+    list_filter = ["estate__community", "estate"]
+    search_fields = ["name", "estate__name"]
+
+
+class OwnershipInline(admin.TabularInline):
+    model = Ownership
+    extra = 0
+    autocomplete_fields = ["holder"]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "building", "floor", "area", "area_basis", "kind"]
+    list_filter = ["kind", "area_basis", "building__estate"]
+    search_fields = ["number", "building__name"]
+    list_select_related = ["building"]
+    inlines = [OwnershipInline]
+
+
+@admin.register(Holder)
+class HolderAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "id_masked", "community", "user"]
+    list_filter = ["kind", "community"]
+    search_fields = ["name", "phone"]
+    readonly_fields = ["id_digest", "id_masked"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Grid)
+class GridAdmin(admin.ModelAdmin):
+    list_display = ["name", "community", "worker"]
+    list_filter = ["community"]
+    filter_horizontal = ["buildings"]
+    raw_id_fields = ["worker"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "community", "role", "estate"]
+    list_filter = ["role", "community"]
+    search_fields = ["user__real_name", "user__phone"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["title", "community", "phase", "category", "created_at"]
+    list_filter = ["phase", "category", "community"]
+    search_fields = ["title"]
+    raw_id_fields = ["proposer", "filed_by", "merged_into"]
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):
+    list_display = ["title", "community", "kind", "published_at", "ends_at"]
+    list_filter = ["kind", "community"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # notices are superseded, never edited
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["pk", "created_at", "verb", "target_type", "target_id", "actor"]
+    list_filter = ["verb"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,124 @@
+"""Append to and verify the hash-chained audit log.
+
+Each entry stores the previous entry's hash and its own, computed over a canonical JSON of
+its content. Appends lock the single AuditHead row, so the chain stays linear under load;
+call `record_audit` inside the transaction that makes the change, as late as convenient, to
+hold that lock briefly.
+"""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from deliberation.models import AuditEntry, AuditHead
+
+
+def genesis_hash():
+    return hashlib.sha256(settings.AUDIT_CHAIN_SEED.encode()).hexdigest()
+
+
+def entry_hash(*, prev_hash, created_at, actor_id, community_id, verb, target, data, public):
+    payload = json.dumps(
+        {
+            "prev": prev_hash,
+            "at": created_at.isoformat(),
+            "actor": actor_id,
+            "community": community_id,
+            "verb": verb,
+            "target": list(target),
+            "data": data,
+            "public": public,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        cls=DjangoJSONEncoder,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _target_key(target):
+    if isinstance(target, tuple):
+        return str(target[0]), str(target[1])
+    return target._meta.label_lower, str(target.pk)
+
+
+def record_audit(*, actor, verb, target, data=None, community=None, public=True):
+    """Append one entry. `target` is a model instance or a (type, id) pair."""
+    data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
+    target_type, target_id = _target_key(target)
+    actor_id = getattr(actor, "pk", actor)
+    community_id = getattr(community, "pk", community)
+    if community_id is None:
+        community_id = getattr(target, "community_id", None)
+    with transaction.atomic():
+        head = AuditHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:
+            head, _ = AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": genesis_hash()})
+            head = AuditHead.objects.select_for_update().get(pk=1)
+        created_at = timezone.now()
+        digest = entry_hash(
+            prev_hash=head.last_hash,
+            created_at=created_at,
+            actor_id=actor_id,
+            community_id=community_id,
+            verb=verb,
+            target=(target_type, target_id),
+            data=data,
+            public=public,
+        )
+        entry = AuditEntry.objects.create(
+            created_at=created_at,
+            actor_id=actor_id,
+            community_id=community_id,
+            verb=verb,
+            target_type=target_type,
+            target_id=target_id,
+            public=public,
+            data=data,
+            prev_hash=head.last_hash,
+            hash=digest,
+        )
+        head.last_hash = digest
+        head.count += 1
+        head.save(update_fields=["last_hash", "count"])
+    return entry
+
+
+def verify_chain(batch_size=2000):
+    """Walk the chain in order. Returns (checked_count, first_broken_entry_or_None, problem)."""
+    expected_prev = genesis_hash()
+    checked = 0
+    for entry in AuditEntry.objects.order_by("pk").iterator(chunk_size=batch_size):
+        if entry.prev_hash != expected_prev:
+            return checked, entry, "previous hash does not match the entry before it"
+        digest = entry_hash(
+            prev_hash=entry.prev_hash,
+            created_at=entry.created_at,
+            actor_id=entry.actor_id,
+            community_id=entry.community_id,
+            verb=entry.verb,
+            target=(entry.target_type, entry.target_id),
+            data=entry.data,
+            public=entry.public,
+        )
+        if digest != entry.hash:
+            return checked, entry, "content does not match its hash"
+        expected_prev = entry.hash
+        checked += 1
+    head = AuditHead.objects.filter(pk=1).first()
+    if head is not None and head.last_hash != expected_prev:
+        return checked, None, "the newest entries are missing"
+    return checked, None, ""
+
+
+def history_of(target, public_only=True):
+    target_type, target_id = _target_key(target)
+    entries = AuditEntry.objects.filter(target_type=target_type, target_id=target_id)
+    if public_only:
+        entries = entries.filter(public=True)
+    return entries.select_related("actor").order_by("pk")

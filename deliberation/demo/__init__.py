@@ -1,0 +1,9 @@
+"""The demo community: loaded by `manage.py seed_demo`, idempotently.
+
+Each feature adds its own seeder to SEEDERS; each takes the context dict that earlier seeders
+returned (community, users, password) and must be safe to run again (skip what exists).
+"""
+
+SEEDERS = [
+    "deliberation.demo.registry.seed",
+]

@@ -1,0 +1,102 @@
+"""The notice board (公示栏) and personal notifications."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class NoticeKind(models.TextChoices):
+    ACCEPTANCE = "acceptance", _("Acceptance")
+    DECLINE = "decline", _("Declined topic")
+    DECISION = "decision", _("Decision")
+    MEETING = "meeting", _("Meeting notice")
+    VOTE_NOTICE = "vote_notice", _("Assembly notice")
+    VOTE_RESULT = "vote_result", _("Vote result")
+    CANDIDATES = "candidates", _("Candidate list")
+    TASK = "task", _("Task and progress")
+    CLOSURE = "closure", _("Closure and ratings")
+    MINUTES = "minutes", _("Minutes")
+    OTHER = "other", _("Other")
+
+
+class NoticeQuerySet(models.QuerySet):
+    def current(self, now=None):
+        now = now or timezone.now()
+        return self.filter(published_at__lte=now, ends_at__gt=now, superseded_by__isnull=True)
+
+    def past(self, now=None):
+        now = now or timezone.now()
+        return self.filter(published_at__lte=now).exclude(
+            ends_at__gt=now, superseded_by__isnull=True
+        )
+
+
+class Notice(models.Model):
+    """A public notice. Never edited after publication: a correction supersedes it."""
+
+    community = models.ForeignKey(
+        "deliberation.Community", on_delete=models.PROTECT, related_name="notices"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=NoticeKind)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    source_type = models.CharField(max_length=40, blank=True)
+    source_id = models.CharField(max_length=40, blank=True)
+    source_url = models.CharField(max_length=200, blank=True)
+    published_at = models.DateTimeField(_("published"))
+    ends_at = models.DateTimeField(_("posted until"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    supersedes = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+    )
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-published_at", "-pk"]
+        indexes = [models.Index(fields=["community", "-published_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if self.pk and not kwargs.pop("allow_update", False):
+            raise ValidationError(_("A published notice cannot be changed; supersede it."))
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("notice_detail", args=[self.community_id, self.pk])
+
+    @property
+    def period_days(self):
+        return (self.ends_at - self.published_at) // timedelta(days=1)
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self):
+        return self.text

@@ -1,0 +1,84 @@
+"""Publishing to the notice board (公示), masking personal data, and personal notifications."""
+
+import re
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from deliberation.audit import record_audit
+from deliberation.models import Notice, Notification
+
+PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
+
+
+def mask_name(name):
+    """Reduce a person's name to surname + 某 (张三 → 张某; Li Wei → L. W.)."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    if name.isascii():
+        return " ".join(part[0] + "." for part in name.split())
+    return name[0] + "某"
+
+
+def mask_text(text):
+    """Hide mobile and identity numbers inside free text."""
+    text = PHONE_RE.sub(r"\1****\2", text or "")
+    return ID_RE.sub(r"\1**********\2", text)
+
+
+def publish_notice(*, community, kind, title, body, by=None, days=None, source=None, url=""):
+    """Post a notice for `days` (the community's publicity period by default)."""
+    days = community.publicity_period_days if days is None else days
+    now = timezone.now()
+    source_type, source_id = ("", "")
+    if source is not None:
+        source_type, source_id = source._meta.label_lower, str(source.pk)
+        url = url or getattr(source, "get_absolute_url", lambda: "")()
+    with transaction.atomic():
+        notice = Notice.objects.create(
+            community=community,
+            kind=kind,
+            title=mask_text(title),
+            body=mask_text(body),
+            source_type=source_type,
+            source_id=source_id,
+            source_url=url,
+            published_at=now,
+            ends_at=now + timedelta(days=days),
+            published_by=by,
+        )
+        record_audit(actor=by, verb="notice.publish", target=notice, data={"title": notice.title})
+    return notice
+
+
+def supersede_notice(old, *, title, body, by=None, days=None):
+    with transaction.atomic():
+        notice = publish_notice(
+            community=old.community,
+            kind=old.kind,
+            title=title,
+            body=body,
+            by=by,
+            days=days if days is not None else old.period_days,
+            url=old.source_url,
+        )
+        notice.supersedes = old
+        notice.source_type, notice.source_id = old.source_type, old.source_id
+        notice.save(allow_update=True)
+        record_audit(actor=by, verb="notice.supersede", target=old, data={"by": notice.pk})
+    return notice
+
+
+def notify(users, text, url=""):
+    """In-app notification for each user (deduplicated), created after the change commits."""
+    user_ids = {getattr(u, "pk", u) for u in users if u is not None}
+
+    def create():
+        Notification.objects.bulk_create(
+            [Notification(user_id=uid, text=text[:300], url=url) for uid in sorted(user_ids)]
+        )
+
+    transaction.on_commit(create)

@@ -1,0 +1,92 @@
+"""Persona fixtures shared by every test: one community and one person per role."""
+
+import os
+
+import pytest
+
+from deliberation.models import Role
+from tests.factories import add_member, make_community, make_user
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = str(item.fspath)
+        if f"{os.sep}integration{os.sep}" in path:
+            item.add_marker(pytest.mark.integration)
+        if f"{os.sep}browser{os.sep}" in path:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    """Uploads of each test go to its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def community(db):
+    return make_community()
+
+
+@pytest.fixture
+def other_community(db):
+    return make_community(name="别的社区")
+
+
+@pytest.fixture
+def resident(community):
+    return add_member(community, Role.RESIDENT, name="王芳")
+
+
+@pytest.fixture
+def owner(community):
+    user = add_member(community, Role.RESIDENT, name="李明")
+    return add_member(community, Role.OWNER, user=user)
+
+
+@pytest.fixture
+def grid_worker(community):
+    user = add_member(community, Role.GRID_WORKER, name="张伟")
+    grid = community.grids.first()
+    grid.worker = user
+    grid.save()
+    return user
+
+
+@pytest.fixture
+def community_worker(community):
+    return add_member(community, Role.COMMUNITY_WORKER, name="刘洋")
+
+
+@pytest.fixture
+def committee_member(community):
+    user = add_member(community, Role.COMMITTEE, name="陈静")
+    return add_member(community, Role.OWNER, user=user)
+
+
+@pytest.fixture
+def chair(community):
+    return add_member(community, Role.PARTY_SECRETARY, name="赵书记")
+
+
+@pytest.fixture
+def partner(community):
+    return add_member(community, Role.PARTNER_CONTACT, name="孙红")
+
+
+@pytest.fixture
+def observer(community):
+    return add_member(community, Role.STREET_OBSERVER, name="周街道")
+
+
+@pytest.fixture
+def outsider(other_community):
+    return add_member(other_community, Role.RESIDENT, name="外人")
+
+
+@pytest.fixture
+def stranger(db):
+    """Signed up, but a member of no community."""
+    return make_user(name="路人")

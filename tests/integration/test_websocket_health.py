@@ -1,0 +1,32 @@
+import json
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from config.asgi import application
+
+
+@pytest.mark.asyncio
+async def test_the_asgi_app_serves_websockets_and_echoes():
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/health/",
+        headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")],
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    assert json.loads(await communicator.receive_from()) == {"status": "ok"}
+    await communicator.send_to(text_data="ping")
+    assert json.loads(await communicator.receive_from()) == {"echo": "ping"}
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_foreign_origin_is_refused():
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/health/",
+        headers=[(b"origin", b"http://evil.example"), (b"host", b"127.0.0.1")],
+    )
+    connected, _ = await communicator.connect()
+    assert not connected
