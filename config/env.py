@@ -42,6 +42,10 @@ def env_list(name, default=()):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def _test_db_path(base_dir):
+    return os.path.join(base_dir, "var", f"test-{os.getpid()}.sqlite3")
+
+
 def parse_database_url(url, base_dir):
     """Turn sqlite:///path or postgres://user:pass@host:port/name into a DATABASES entry."""
     parsed = urlparse(url)
@@ -57,7 +61,9 @@ def parse_database_url(url, base_dir):
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
-            "TEST": {"NAME": os.path.join(base_dir, "var", "test.sqlite3")},
+            # A file, so live servers in other threads and processes share it; one per test
+            # run (inherited by child processes through the environment), so runs never clash.
+            "TEST": {"NAME": os.environ.setdefault("GONGYI_TEST_DB", _test_db_path(base_dir))},
         }
     if parsed.scheme in {"postgres", "postgresql"}:
         return {

@@ -17,6 +17,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.integration)
         if f"{os.sep}browser{os.sep}" in path:
             item.add_marker(pytest.mark.browser)
+    # Playwright's sync API keeps an event loop running in the main thread once started,
+    # which async tests cannot share: run the browser tests last.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 @pytest.fixture(autouse=True)
