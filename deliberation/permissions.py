@@ -19,6 +19,16 @@ ALLOWED = {
     "registry.view": {ANY: STAFF | {Role.STREET_OBSERVER}},
     "registry.import": {ANY: frozenset({Role.COMMUNITY_WORKER})},
     "registry.export": {ANY: STAFF},
+    # Topics: the lifecycle moves (deliberation/lifecycle.py TRANSITIONS name these actions)
+    "topic.submit": {ANY: frozenset({Role.RESIDENT, Role.OWNER, Role.GRID_WORKER}) | STAFF},
+    "topic.withdraw": {ANY: EVERY_MEMBER},  # the services also require being the proposer
+    "topic.cosign": {ANY: frozenset({Role.RESIDENT, Role.OWNER})},
+    "topic.triage": {ANY: STAFF},
+    "topic.decide": {ANY: STAFF | {Role.COMMITTEE}},
+    "topic.execute": {ANY: STAFF | {Role.COMMITTEE}},
+    "topic.complete": {ANY: STAFF | {Role.COMMITTEE, Role.GRID_WORKER, Role.PARTNER_CONTACT}},
+    "topic.close": {ANY: STAFF},
+    "topic.reopen": {ANY: STAFF | {Role.GRID_WORKER}},
 }
 
 
