@@ -569,7 +569,8 @@ def elect(
     )
 
 
-_CHOICE_INDEX = {Choice.YES: 0, Choice.NO: 1, Choice.ABSTAIN: 2, Choice.SPOILED: 3}
+# Plain str keys: the usual "yes" from a form matches by identity; Choice members still match.
+_CHOICE_INDEX = {"yes": 0, "no": 1, "abstain": 2, "spoiled": 3}
 
 _RANK_KEYS = {
     "heads_then_area": lambda heads, area: (heads, area),
@@ -593,37 +594,56 @@ def _resolve_matter(matter) -> Matter:
 
 def _tally_units(units) -> tuple[dict[str, int], int]:
     """Sum area in integer hundredths per holder key, refusing anything inexact, in one pass."""
+    if not isinstance(units, list | tuple):
+        units = list(units)  # a second look is needed only to name a duplicate
+    if not units:
+        raise RulesError("no units: the estate's register is empty")
     holder_area: dict[str, int] = {}
     area_of = holder_area.get
     unit_ids: set[str] = set()
     remember = unit_ids.add
+    # Registers repeat a few dozen floor plans, so each distinct area is converted once.
+    # Keyed by value, but only Decimals reach it: 89.5 == Decimal("89.5") must not hit.
+    converted: dict[Decimal, int] = {}
+    known = converted.get
     total = 0
-    count = 0
-    for holding in units:
-        unit = holding.unit
-        area = holding.area
-        remember(unit)
-        count += 1
-        if len(unit_ids) != count:
-            raise RulesError(f"unit {unit!r} is listed twice")
-        if type(area) is Decimal:
-            # as_integer_ratio is exact whatever the decimal context, and is the quickest way
-            # from a Decimal to its hundredths while proving it has no third decimal.
-            try:
-                numerator, denominator = area.as_integer_ratio()
-            except (ValueError, OverflowError):
-                raise RulesError(f"unit {unit!r} has area {area}, not a finite number") from None
-            if numerator < 0 or 100 % denominator:
-                raise RulesError(_bad_area(unit, area))
-            hundredths = numerator * (100 // denominator)
-        else:
-            hundredths = _hundredths_of_other(unit, area)
-        holder = holding.holder
-        total += hundredths
-        holder_area[holder] = area_of(holder, 0) + hundredths
-    if not count:
-        raise RulesError("no units: the estate's register is empty")
+    try:
+        for holding in units:
+            area = holding.area
+            remember(holding.unit)
+            if type(area) is Decimal:
+                try:
+                    hundredths = known(area)
+                except TypeError:  # a signalling NaN cannot be hashed
+                    hundredths = None
+                if hundredths is None:
+                    hundredths = converted[area] = _hundredths_of_decimal(holding.unit, area)
+            else:
+                hundredths = _hundredths_of_other(holding.unit, area)
+            holder = holding.holder
+            total += hundredths
+            holder_area[holder] = area_of(holder, 0) + hundredths
+    except AttributeError:
+        raise TypeError(f"expected a Holding, got {holding!r}") from None
+    if len(unit_ids) != len(units):
+        seen = set()
+        for holding in units:
+            if holding.unit in seen:
+                raise RulesError(f"unit {holding.unit!r} is listed twice")
+            seen.add(holding.unit)
     return holder_area, total
+
+
+def _hundredths_of_decimal(unit, area: Decimal) -> int:
+    # as_integer_ratio is exact whatever the decimal context, and is the quickest way from a
+    # Decimal to its hundredths while proving it has no third decimal.
+    try:
+        numerator, denominator = area.as_integer_ratio()
+    except (ValueError, OverflowError):
+        raise RulesError(f"unit {unit!r} has area {area}, not a finite number") from None
+    if numerator < 0 or 100 % denominator:
+        raise RulesError(_bad_area(unit, area))
+    return numerator * (100 // denominator)
 
 
 def _hundredths_of_other(unit, area) -> int:

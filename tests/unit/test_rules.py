@@ -183,6 +183,15 @@ def test_three_units_of_50_62_with_two_participating_is_exactly_two_thirds():
     assert outcome.passed
 
 
+def test_uneven_flats_at_exactly_two_thirds_meet_participation():
+    # Float shares put this at 0.666... just under 2/3; hundredths give 807.48 >= 807.48.
+    units = [flat("a", "145.16"), flat("b", "124.00"), flat("c", "134.58")]
+    outcome = decide("other_major", units, {"owner-a": "yes", "owner-b": "yes"})
+
+    assert outcome.participation_met
+    assert "807.48 ≥ 807.48" in outcome.reasons[0].en
+
+
 def test_participation_needs_area_even_with_enough_heads():
     units = [flat("big", "200.00"), flat("a", "50.00"), flat("b", "50.00")]
     outcome = decide("other_major", units, {"owner-a": "yes", "owner-b": "yes"})
@@ -311,6 +320,7 @@ def test_an_area_with_trailing_zeros_counts_at_its_value():
         (Decimal("-0.01"), ValueError, "-0.01"),
         (Decimal("NaN"), ValueError, "NaN"),
         (Decimal("Infinity"), ValueError, "Infinity"),
+        (Decimal("sNaN"), ValueError, "sNaN"),
         (Decimal("89.375"), ValueError, "89.375"),
         ("89.37", TypeError, "str"),
         (True, TypeError, "True"),
@@ -321,6 +331,22 @@ def test_it_refuses_an_inexact_or_impossible_area_and_names_the_unit(area, error
     with pytest.raises(error, match="3-2-501") as caught:
         decide("other_major", units, {})
     assert words in str(caught.value)
+
+
+def test_a_float_equal_to_an_area_already_seen_is_still_refused():
+    units = [flat("a", "89.50"), Holding("b", 89.5, "owner-b")]
+    with pytest.raises(TypeError, match="'b'"):
+        decide("other_major", units, {})
+
+
+def test_units_may_come_from_a_generator():
+    outcome = decide("other_major", (flat(str(k), "60.00") for k in range(3)), {})
+    assert outcome.total_area == Decimal("180.00")
+
+
+def test_it_refuses_something_that_is_not_a_holding():
+    with pytest.raises(TypeError, match="Holding"):
+        decide("other_major", [("101", Decimal("80.00"), "owner")], {})
 
 
 def test_it_refuses_an_empty_register():
