@@ -1,0 +1,60 @@
+"""Dates and areas written the way people here read them.
+
+`{% load gongyi %}` then `{{ notice.published_at|cn_date }}` → 2026年11月26日 (Chinese UI) or
+26 Nov 2026 (English UI), and `{{ unit.area|area }}` → 89.50 m², two decimals taken from the
+Decimal exactly (never through a float).
+"""
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django import template
+from django.utils import timezone, translation
+
+register = template.Library()
+
+HUNDREDTH = Decimal("0.01")
+EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _as_date(value):
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)  # Asia/Shanghai: the date people see on the wall
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return None
+
+
+@register.filter
+def cn_date(value):
+    """2026年11月26日 in Chinese, 26 Nov 2026 in English; empty for a missing date."""
+    day = _as_date(value)
+    if day is None:
+        return ""
+    if (translation.get_language() or "").startswith("zh"):
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"
+
+
+@register.filter
+def cn_datetime(value):
+    """The date as cn_date plus the local time, 2026年11月26日 14:05."""
+    if not isinstance(value, datetime.datetime):
+        return cn_date(value)
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{cn_date(local)} {local:%H:%M}"
+
+
+@register.filter
+def area(value):
+    """89.50 m²: an area with exactly two decimals; "—" when there is none."""
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+        amount = amount.quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError, TypeError):
+        return "—"
+    return f"{amount:f} m²"
