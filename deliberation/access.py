@@ -80,3 +80,28 @@ def raise_not_found():
     from django.http import Http404
 
     raise Http404
+
+
+def may_ever(roles, action):
+    """True when the roles allow `action` in at least one state (else the answer is 403)."""
+    from deliberation.permissions import ALLOWED
+
+    return any(allowed & set(roles) for allowed in ALLOWED[action].values())
+
+
+def topic_for(user, topic_id, action=None, queryset=None):
+    """The topic if the user may see it (outsiders 404) and, given an action, may ever do it
+    (members without the role 403). Whether the topic's phase allows it now is the service's
+    question, answered with a message rather than a 403. Drafts are seen by their authors only.
+    """
+    from deliberation.models import Phase, Topic
+
+    queryset = queryset if queryset is not None else Topic.objects.select_related("community")
+    topic = get_object_or_404(queryset, pk=topic_id)
+    if topic.community_id not in community_ids_of(user):
+        raise_not_found()
+    if topic.phase == Phase.DRAFT and user.pk not in (topic.proposer_id, topic.filed_by_id):
+        raise_not_found()
+    if action and not may_ever(roles_of(user, topic.community_id), action):
+        raise PermissionDenied
+    return topic

@@ -24,6 +24,8 @@ TRANSITIONS = {
     (Phase.SUBMITTED, Phase.TRIAGE): "topic.submit",
     (Phase.COLLECTING, Phase.TRIAGE): "topic.cosign",  # reached by the threshold
     (Phase.COLLECTING, Phase.WITHDRAWN): "topic.withdraw",
+    (Phase.COLLECTING, Phase.DISCUSSING): "topic.triage",  # urgent: accepted before the threshold
+    (Phase.TRIAGE, Phase.WITHDRAWN): "topic.withdraw",
     (Phase.TRIAGE, Phase.DISCUSSING): "topic.triage",
     (Phase.TRIAGE, Phase.DECLINED): "topic.triage",
     (Phase.TRIAGE, Phase.MERGED): "topic.triage",
@@ -107,15 +109,11 @@ def transition_topic(
 
 
 def _notify_followers(topic, previous):
-    """Tell the topic's followers; the topics feature supplies `followers_of` when it lands."""
-    from deliberation.notices import notify
+    """Tell the topic's followers (in the app, and by email where they gave an address)."""
+    from deliberation.services.topics import followers_of, tell
 
-    try:
-        from deliberation.services.topics import followers_of
-    except ImportError:
-        return
     text = _("“%(title)s” is now: %(phase)s") % {
         "title": topic.title,
         "phase": Phase(topic.phase).label,
     }
-    notify(followers_of(topic), text, topic.get_absolute_url())
+    tell(followers_of(topic), text, topic.get_absolute_url())

@@ -100,6 +100,12 @@ class Topic(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=0, help_text="Bumped on each phase change.")
+    # Kept by the services (deliberation/services/topics.py) so lists need no per-row count.
+    cosign_count = models.PositiveIntegerField(_("co-signs"), default=0)
+    comment_count = models.PositiveIntegerField(_("comments"), default=0)
+    cosign_target = models.PositiveIntegerField(
+        _("co-signs needed"), default=0, help_text="Fixed when the topic is submitted."
+    )
 
     objects = TopicQuerySet.as_manager()
 

@@ -1,0 +1,645 @@
+"""Topic operations 提 → 议 → 定: propose, co-sign, triage, discuss, poll, decide.
+
+Each function runs in one transaction, locks the topic row, re-checks permission and state
+there (`_require`), audits the change against the topic (so `history_of(topic)` is its whole
+public history) and notifies after commit. Phase changes go through
+`deliberation.lifecycle.transition_topic`, never through `topic.phase = ...`.
+
+Refusals: `PermissionDenied` when the person's roles never allow the action (the view answers
+403); `ValidationError` with a message for the person when the action is fine in general but
+not now (wrong phase, already done, stale form).
+"""
+
+import math
+from datetime import timedelta
+
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from deliberation.access import community_ids_of, may_ever, roles_of
+from deliberation.audit import record_audit
+from deliberation.lifecycle import TransitionRefused, transition_topic
+from deliberation.models import (
+    Channel,
+    Comment,
+    CommentReaction,
+    CommentReport,
+    CoSign,
+    Decision,
+    Follow,
+    Membership,
+    NoticeKind,
+    Notification,
+    Phase,
+    Poll,
+    PollOption,
+    PollVote,
+    Role,
+    Topic,
+    TopicPhoto,
+)
+from deliberation.notices import mask_name, notify, publish_notice
+from deliberation.permissions import STAFF, may
+from deliberation.uploads import delete_private, store_private, suffix_for
+
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
+MAX_PHOTOS = 6
+
+STATE_MESSAGES = {
+    "topic.edit": gettext_lazy("Only a draft can be edited."),
+    "topic.cosign": gettext_lazy("This topic is not collecting co-signs now."),
+    "topic.triage": gettext_lazy("This topic is not waiting for acceptance."),
+    "topic.comment": gettext_lazy("Comments are closed for this topic."),
+    "topic.poll": gettext_lazy("Polls can be opened only while a topic is under discussion."),
+    "topic.poll_vote": gettext_lazy("This poll is closed."),
+    "topic.decide": gettext_lazy("Only a topic under discussion can be decided."),
+}
+
+
+# ---- helpers ---------------------------------------------------------------------------
+
+
+def _require(user, topic, action):
+    """Role check (403) and phase check (a message) for `action` on a locked topic."""
+    roles = roles_of(user, topic.community_id)
+    if may(roles, action, topic.phase):
+        return
+    if not may_ever(roles, action):
+        raise PermissionDenied
+    raise ValidationError(
+        STATE_MESSAGES.get(action, _("This cannot be done while the topic is “%(phase)s”."))
+        % {"phase": Phase(topic.phase).label}
+    )
+
+
+def _lock(topic):
+    return Topic.objects.select_for_update().select_related("community").get(pk=topic.pk)
+
+
+def _check_version(topic, expected_version):
+    if expected_version is not None and topic.version != expected_version:
+        raise TransitionRefused(
+            _("Someone else changed this topic a moment ago. Please look at it again.")
+        )
+
+
+def cosign_threshold(community):
+    """Co-signs needed: `cosign_threshold` or the ‰ share of residents, whichever is fewer.
+
+    Residents are members holding the resident role or owning a unit, counted in the database.
+    """
+    from deliberation.models import Holder
+
+    member_ids = set(
+        Membership.objects.filter(community=community, role=Role.RESIDENT).values_list(
+            "user_id", flat=True
+        )
+    )
+    member_ids |= set(
+        Holder.objects.filter(
+            community=community, user__isnull=False, ownerships__isnull=False
+        ).values_list("user_id", flat=True)
+    )
+    by_share = math.ceil(len(member_ids) * community.cosign_share_permille / 1000)
+    return max(1, min(community.cosign_threshold, by_share))
+
+
+def followers_of(topic):
+    """User ids told about a topic's changes: its followers, proposer and filer."""
+    ids = set(Follow.objects.filter(topic=topic).values_list("user_id", flat=True))
+    ids.add(topic.proposer_id)
+    if topic.filed_by_id:
+        ids.add(topic.filed_by_id)
+    return ids
+
+
+def staff_of(community):
+    return set(
+        Membership.objects.filter(community=community, role__in=STAFF).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def tell(user_ids, text, url=""):
+    """In-app notification for each user, and an email to those with an address, after commit."""
+    from accounts.models import User
+
+    user_ids = {getattr(u, "pk", u) for u in user_ids if u is not None}
+    if not user_ids:
+        return
+    notify(user_ids, text, url)
+
+    def send():
+        addresses = list(
+            User.objects.filter(pk__in=user_ids).exclude(email="").values_list("email", flat=True)
+        )
+        messages = [
+            mail.EmailMessage(subject=text[:120], body=f"{text}\n\n{url}", to=[address])
+            for address in addresses
+        ]
+        if messages:
+            mail.get_connection(fail_silently=True).send_messages(messages)
+
+    transaction.on_commit(send)
+
+
+def vote_result_for(topic):
+    """The published owners' vote result linked to `topic`, or None.
+
+    Hook for the owners' votes feature: return the vote object (anything with `pk` and
+    `_meta`) whose published result decides the topic. Until then no topic routed to the
+    owners' assembly can be decided, which is the safe default.
+    """
+    return None
+
+
+def _audit(topic, by, verb, data=None, public=True):
+    record_audit(actor=by, verb=verb, target=topic, data=data or {}, public=public)
+
+
+# ---- 提 propose ------------------------------------------------------------------------
+
+
+def propose_topic(
+    community,
+    *,
+    by,
+    title,
+    description,
+    category,
+    scope,
+    estate=None,
+    building=None,
+    grid=None,
+    location="",
+    photos=(),
+    proposer=None,
+    channel=Channel.APP,
+    is_major=False,
+):
+    """Create a draft. A grid or community worker may file it for `proposer` (点单).
+
+    `photos` are (bytes, content_type) pairs already cleaned by uploads.validate_image.
+    A second identical proposal within minutes (a double tap) returns the first one.
+    """
+    roles = roles_of(by, community)
+    if not may(roles, "topic.propose"):
+        raise PermissionDenied
+    filed_by = None
+    if proposer is not None and proposer != by:
+        if not may(roles, "topic.file_for_resident"):
+            raise PermissionDenied
+        if community.pk not in community_ids_of(proposer):
+            raise ValidationError(_("The resident is not registered in this community."))
+        filed_by = by
+    else:
+        proposer, channel = by, Channel.APP
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationError(_("Please attach at most %(n)s photos.") % {"n": MAX_PHOTOS})
+    with transaction.atomic():
+        recent = Topic.objects.filter(
+            community=community,
+            proposer=proposer,
+            title=title,
+            description=description,
+            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
+        ).first()
+        if recent is not None:
+            return recent
+        topic = Topic.objects.create(
+            community=community,
+            title=title,
+            description=description,
+            category=category,
+            scope=scope,
+            estate=estate,
+            building=building,
+            grid=grid,
+            location=location,
+            proposer=proposer,
+            filed_by=filed_by,
+            channel=channel,
+            is_major=is_major,
+        )
+        _save_photos(topic, photos, by)
+        _audit(topic, by, "topic.propose", {"channel": channel, "filed_for": bool(filed_by)})
+        Follow.objects.get_or_create(topic=topic, user=proposer)
+    return topic
+
+
+def _save_photos(topic, photos, by):
+    stored = []
+    try:
+        for data, content_type in photos:
+            path = store_private(data, folder=f"topics/{topic.pk}", suffix=suffix_for(content_type))
+            stored.append(path)
+            TopicPhoto.objects.create(
+                topic=topic, path=path, content_type=content_type, uploaded_by=by
+            )
+    except Exception:
+        for path in stored:
+            delete_private(path)
+        raise
+    if stored:
+        _audit(topic, by, "topic.photos", {"count": len(stored)})
+
+
+def update_draft(topic, *, by, expected_version=None, photos=(), **fields):
+    allowed = {"title", "description", "category", "scope", "estate", "building", "grid"}
+    allowed |= {"location", "is_major"}
+    with transaction.atomic():
+        topic = _lock(topic)
+        _check_version(topic, expected_version)
+        if by.pk not in (topic.proposer_id, topic.filed_by_id):
+            raise PermissionDenied
+        _require(by, topic, "topic.edit")
+        if topic.photos.count() + len(photos) > MAX_PHOTOS:
+            raise ValidationError(_("Please attach at most %(n)s photos.") % {"n": MAX_PHOTOS})
+        for name, value in fields.items():
+            if name in allowed:
+                setattr(topic, name, value)
+        topic.version += 1
+        topic.save()
+        _save_photos(topic, photos, by)
+        _audit(topic, by, "topic.edit", {"title": topic.title})
+    return topic
+
+
+def submit_topic(topic, *, by, expected_version=None):
+    """Draft → collecting co-signs; the number needed is fixed now."""
+    with transaction.atomic():
+        topic = _lock(topic)
+        if by.pk not in (topic.proposer_id, topic.filed_by_id):
+            raise PermissionDenied
+        _check_version(topic, expected_version)
+        if topic.phase != Phase.DRAFT:
+            raise ValidationError(_("This topic has already been submitted."))
+        Topic.objects.filter(pk=topic.pk).update(cosign_target=cosign_threshold(topic.community))
+        topic = transition_topic(topic, Phase.COLLECTING, by=by)
+    return topic
+
+
+def withdraw_topic(topic, *, by, reason="", expected_version=None):
+    with transaction.atomic():
+        topic = _lock(topic)
+        if by.pk not in (topic.proposer_id, topic.filed_by_id):
+            raise PermissionDenied
+        _check_version(topic, expected_version)
+        topic = transition_topic(topic, Phase.WITHDRAWN, by=by, reason=reason)
+    return topic
+
+
+def cosign_topic(topic, *, by):
+    """附议. Reaching the community's threshold moves the topic to triage by itself."""
+    with transaction.atomic():
+        topic = _lock(topic)
+        _require(by, topic, "topic.cosign")
+        if by.pk in (topic.proposer_id, topic.filed_by_id):
+            raise ValidationError(_("You cannot co-sign your own proposal."))
+        try:
+            with transaction.atomic():
+                CoSign.objects.create(topic=topic, user=by)
+        except IntegrityError:
+            raise ValidationError(_("You have already co-signed this topic.")) from None
+        Topic.objects.filter(pk=topic.pk).update(cosign_count=F("cosign_count") + 1)
+        topic.refresh_from_db(fields=["cosign_count"])
+        Follow.objects.get_or_create(topic=topic, user=by)
+        _audit(topic, by, "topic.cosign", {"count": topic.cosign_count})
+        target = topic.cosign_target or cosign_threshold(topic.community)
+        if topic.cosign_count >= target:
+            topic = transition_topic(
+                topic, Phase.TRIAGE, by=by, system=True, data={"cosigns": topic.cosign_count}
+            )
+            tell(
+                staff_of(topic.community),
+                _("“%(title)s” has enough co-signs and awaits acceptance.")
+                % {"title": topic.title},
+                topic.get_absolute_url(),
+            )
+    return topic
+
+
+def triage_due(topic):
+    """When acceptance is due: submitted_at + the community's triage deadline."""
+    if topic.submitted_at is None:
+        return None
+    return topic.submitted_at + timedelta(days=topic.community.triage_deadline_days)
+
+
+class Outcome:
+    ACCEPT = "accept"
+    ASSEMBLY = "assembly"
+    MERGE = "merge"
+    DECLINE = "decline"
+
+
+def triage_topic(
+    topic, *, by, outcome, reason="", merge_into=None, is_major=None, expected_version=None
+):
+    """受理: accept, route to the owners' assembly, merge into another topic, or decline.
+
+    Declined and merged topics stay visible with their reason; a decline is posted on the
+    notice board, and so is an acceptance (DOMAIN.md §6 公示).
+    """
+    with transaction.atomic():
+        topic = _lock(topic)
+        _check_version(topic, expected_version)
+        _require(by, topic, "topic.triage")
+        community = topic.community
+        if outcome in (Outcome.DECLINE, Outcome.MERGE) and not reason.strip():
+            raise ValidationError(_("Please give the reason; it is published with the topic."))
+        if outcome == Outcome.MERGE:
+            if merge_into is None or merge_into.pk == topic.pk:
+                raise ValidationError(_("Please choose another topic to merge into."))
+            if merge_into.community_id != topic.community_id or merge_into.phase in (
+                Phase.DRAFT,
+                Phase.DECLINED,
+                Phase.MERGED,
+                Phase.WITHDRAWN,
+            ):
+                raise ValidationError(_("That topic cannot take in others."))
+        extra = {}
+        if is_major is not None:
+            topic.is_major = is_major
+            extra["is_major"] = is_major
+        if outcome == Outcome.ASSEMBLY:
+            topic.needs_owner_vote = True
+        if outcome == Outcome.MERGE:
+            topic.merged_into = merge_into
+        topic.save(update_fields=["is_major", "needs_owner_vote", "merged_into"])
+        target = {
+            Outcome.ACCEPT: Phase.DISCUSSING,
+            Outcome.ASSEMBLY: Phase.DISCUSSING,
+            Outcome.MERGE: Phase.MERGED,
+            Outcome.DECLINE: Phase.DECLINED,
+        }.get(outcome)
+        if target is None:
+            raise ValidationError(_("Please choose what happens to the topic."))
+        data = {"outcome": outcome, **extra}
+        if merge_into is not None and outcome == Outcome.MERGE:
+            data["merged_into"] = merge_into.pk
+        topic = transition_topic(topic, target, by=by, reason=reason, data=data)
+        who = mask_name(topic.proposer.display_name)
+        if outcome == Outcome.DECLINE:
+            publish_notice(
+                community=community,
+                kind=NoticeKind.DECLINE,
+                title=_("Not accepted: %(title)s") % {"title": topic.title},
+                body=_("Proposed by %(who)s.\nReason: %(reason)s") % {"who": who, "reason": reason},
+                by=by,
+                days=community.decision_notice_days,
+                source=topic,
+            )
+        elif outcome in (Outcome.ACCEPT, Outcome.ASSEMBLY):
+            body = _("Proposed by %(who)s. The topic is now open for discussion.") % {"who": who}
+            if outcome == Outcome.ASSEMBLY:
+                body += "\n" + _("It will be decided by an owners' assembly vote.")
+            if reason:
+                body += "\n" + reason
+            publish_notice(
+                community=community,
+                kind=NoticeKind.ACCEPTANCE,
+                title=_("Accepted: %(title)s") % {"title": topic.title},
+                body=body,
+                by=by,
+                days=community.decision_notice_days,
+                source=topic,
+            )
+        elif outcome == Outcome.MERGE:
+            _audit(merge_into, by, "topic.merged_in", {"topic": topic.pk, "title": topic.title})
+    return topic
+
+
+# ---- 议 discuss ------------------------------------------------------------------------
+
+
+def follow_topic(topic, *, by, follow=True):
+    with transaction.atomic():
+        if follow:
+            Follow.objects.get_or_create(topic=topic, user=by)
+        else:
+            Follow.objects.filter(topic=topic, user=by).delete()
+    return follow
+
+
+def add_comment(topic, *, by, body, stance, parent=None):
+    """A real-name comment; a reply to a reply attaches to the top-level comment (two levels)."""
+    with transaction.atomic():
+        topic = _lock(topic)
+        _require(by, topic, "topic.comment")
+        if parent is not None:
+            if parent.topic_id != topic.pk:
+                raise ValidationError(_("That comment belongs to another topic."))
+            if parent.parent_id:
+                parent = parent.parent
+        recent = Comment.objects.filter(
+            topic=topic,
+            author=by,
+            parent=parent,
+            body=body,
+            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
+        ).first()
+        if recent is not None:
+            return recent  # the same comment sent twice
+        comment = Comment.objects.create(
+            topic=topic, author=by, body=body, stance=stance, parent=parent
+        )
+        Topic.objects.filter(pk=topic.pk).update(comment_count=F("comment_count") + 1)
+        Follow.objects.get_or_create(topic=topic, user=by)
+        _audit(topic, by, "topic.comment", {"comment": comment.pk, "stance": stance})
+        if parent is not None and parent.author_id != by.pk:
+            tell(
+                [parent.author_id],
+                _("%(who)s replied to your comment on “%(title)s”")
+                % {"who": by.display_name, "title": topic.title},
+                topic.get_absolute_url() + f"#comment-{comment.pk}",
+            )
+    return comment
+
+
+def react(comment, *, by, kind):
+    """Toggle a reaction; returns True when it is now set."""
+    with transaction.atomic():
+        topic = _lock(comment.topic)
+        _require(by, topic, "topic.react")
+        if comment.is_hidden:
+            raise ValidationError(_("This comment was hidden by a moderator."))
+        deleted, _rows = CommentReaction.objects.filter(
+            comment=comment, user=by, kind=kind
+        ).delete()
+        if deleted:
+            return False
+        CommentReaction.objects.create(comment=comment, user=by, kind=kind)
+    return True
+
+
+def report_comment(comment, *, by, reason):
+    with transaction.atomic():
+        topic = _lock(comment.topic)
+        _require(by, topic, "topic.report")
+        try:
+            with transaction.atomic():
+                report = CommentReport.objects.create(comment=comment, reporter=by, reason=reason)
+        except IntegrityError:
+            raise ValidationError(_("You have already reported this comment.")) from None
+        _audit(topic, by, "comment.report", {"comment": comment.pk}, public=False)
+        tell(
+            staff_of(topic.community),
+            _("A comment on “%(title)s” was reported.") % {"title": topic.title},
+            topic.get_absolute_url() + f"#comment-{comment.pk}",
+        )
+    return report
+
+
+def hide_comment(comment, *, by, reason):
+    """Moderation: the comment stays, its text is shown to moderators only, with the reason."""
+    if not reason.strip():
+        raise ValidationError(_("Please give the reason for hiding the comment."))
+    with transaction.atomic():
+        topic = _lock(comment.topic)
+        _require(by, topic, "topic.moderate")
+        comment = Comment.objects.select_for_update().get(pk=comment.pk)
+        if comment.is_hidden:
+            raise ValidationError(_("This comment is already hidden."))
+        comment.hidden_at = timezone.now()
+        comment.hidden_by = by
+        comment.hidden_reason = reason
+        comment.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
+        _audit(topic, by, "comment.hide", {"comment": comment.pk, "reason": reason})
+    tell(
+        [comment.author_id],
+        _("A moderator hid your comment: %(reason)s") % {"reason": reason},
+        topic.get_absolute_url(),
+    )
+    return comment
+
+
+def create_poll(topic, *, by, question, options, multiple=False):
+    options = [o.strip() for o in options if o.strip()]
+    if len(options) < 2:
+        raise ValidationError(_("A poll needs at least two options."))
+    if len(set(options)) != len(options):
+        raise ValidationError(_("Each option must be different."))
+    with transaction.atomic():
+        topic = _lock(topic)
+        _require(by, topic, "topic.poll")
+        poll = Poll.objects.create(topic=topic, question=question, multiple=multiple, created_by=by)
+        PollOption.objects.bulk_create(
+            [PollOption(poll=poll, text=text, position=i) for i, text in enumerate(options)]
+        )
+        _audit(topic, by, "poll.create", {"poll": poll.pk, "question": question})
+    return poll
+
+
+def cast_poll_vote(poll, *, by, option_ids):
+    option_ids = {int(i) for i in option_ids}
+    with transaction.atomic():
+        topic = _lock(poll.topic)
+        _require(by, topic, "topic.poll_vote")
+        if poll.closed_at is not None:
+            raise ValidationError(_("This poll is closed."))
+        valid = set(poll.options.filter(pk__in=option_ids).values_list("pk", flat=True))
+        if not option_ids or valid != option_ids:
+            raise ValidationError(_("Please choose from the options shown."))
+        if not poll.multiple and len(option_ids) != 1:
+            raise ValidationError(_("Please choose one option."))
+        try:
+            with transaction.atomic():
+                vote = PollVote.objects.create(poll=poll, user=by)
+        except IntegrityError:
+            raise ValidationError(_("You have already answered this poll.")) from None
+        vote.options.set(valid)
+    return vote
+
+
+# ---- 定 decide -------------------------------------------------------------------------
+
+
+def record_decision(
+    topic, *, by, text, decided_by, decided_on, meeting=None, expected_version=None
+):
+    """Record what was decided and post it on the notice board.
+
+    A topic routed to the owners' assembly can be decided only on its published vote result
+    (`vote_result_for`); a consultation never replaces an owners' vote.
+    """
+    from deliberation.models import DecidingBody
+
+    with transaction.atomic():
+        topic = _lock(topic)
+        _check_version(topic, expected_version)
+        _require(by, topic, "topic.decide")
+        vote = None
+        if topic.needs_owner_vote:
+            vote = vote_result_for(topic)
+            if vote is None:
+                raise ValidationError(
+                    _(
+                        "This topic needs an owners' vote: it can be decided only once the "
+                        "vote result is published."
+                    )
+                )
+            if decided_by != DecidingBody.OWNERS_ASSEMBLY:
+                raise ValidationError(
+                    _("A topic put to the owners' assembly is decided by the owners' assembly.")
+                )
+        elif decided_by == DecidingBody.OWNERS_ASSEMBLY:
+            raise ValidationError(
+                _("This topic was not put to an owners' vote; choose the body that decided it.")
+            )
+        if decided_on > timezone.localdate():
+            raise ValidationError(_("The date of the decision cannot be in the future."))
+        decision = Decision.objects.create(
+            topic=topic,
+            text=text,
+            decided_by=decided_by,
+            decided_on=decided_on,
+            source_type=vote._meta.label_lower if vote is not None else "",
+            source_id=str(vote.pk) if vote is not None else "",
+            meeting_type=meeting._meta.label_lower if meeting is not None else "",
+            meeting_id=str(meeting.pk) if meeting is not None else "",
+            recorded_by=by,
+        )
+        topic = transition_topic(
+            topic, Phase.DECIDED, by=by, reason=text, data={"decided_by": decided_by}
+        )
+        body = "\n".join(
+            [
+                text,
+                "",
+                _("Decided by: %(body)s") % {"body": DecidingBody(decided_by).label},
+                _("Date of the decision: %(date)s") % {"date": decided_on.isoformat()},
+                _("Proposed by %(who)s.") % {"who": mask_name(topic.proposer.display_name)},
+            ]
+        )
+        notice = publish_notice(
+            community=topic.community,
+            kind=NoticeKind.DECISION,
+            title=_("Decision: %(title)s") % {"title": topic.title},
+            body=body,
+            by=by,
+            days=topic.community.decision_notice_days,
+            source=topic,
+        )
+        decision.notice = notice
+        decision.save(update_fields=["notice"])
+        record_audit(
+            actor=by,
+            verb="decision.record",
+            target=topic,
+            data={"decision": decision.pk, "notice": notice.pk, "decided_by": decided_by},
+        )
+    return decision
+
+
+def mark_notifications_read(user, ids=None):
+    rows = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    return rows.update(read_at=timezone.now())
