@@ -7,7 +7,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.context_processors import TEXT_SIZE_COOKIE
 from accounts.models import TextSize
@@ -69,6 +69,7 @@ class ProfileForm(forms.Form):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def profile(request):
     form = ProfileForm(request.POST or None, initial={"real_name": request.user.real_name})
     if request.method == "POST" and form.is_valid():
