@@ -1,0 +1,92 @@
+"""Simple mode (/simple/): the three things most people come for, one action per screen.
+
+我的事项 (my matters), 去投票 (vote), 看公示 (read notices). Big buttons, few words, every
+screen works without JavaScript. Each screen only lists what the person may already open;
+the pages it links to do their own permission checks.
+"""
+
+from django.apps import apps
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.shortcuts import render
+from django.urls import NoReverseMatch
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from deliberation.access import community_ids_of
+from deliberation.models import Notice, Ownership, Topic
+
+LIST_LIMIT = 20  # a screen an elderly person can read; older items stay on the full pages
+
+
+def link_of(obj):
+    """The object's page, or "" while the page that shows it does not exist."""
+    try:
+        return obj.get_absolute_url()
+    except (NoReverseMatch, AttributeError):
+        return ""
+
+
+@login_required
+@require_safe
+def simple_home(request):
+    return render(request, "deliberation/simple_home.html")
+
+
+@login_required
+@require_safe
+def simple_matters(request):
+    user = request.user
+    mine = Q(proposer=user) | Q(filed_by=user)
+    if _has_model("CoSign"):
+        mine |= Q(cosigns__user=user)
+    topics = (
+        Topic.objects.visible_to(user)
+        .filter(mine)
+        .distinct()
+        .select_related("community")
+        .order_by("-created_at", "-pk")[:LIST_LIMIT]
+    )
+    items = [{"topic": t, "url": link_of(t)} for t in topics]
+    return render(request, "deliberation/simple_matters.html", {"items": items})
+
+
+@login_required
+@require_safe
+def simple_votes(request):
+    items = []
+    if _has_model("AssemblyVote"):
+        vote_model = apps.get_model("deliberation", "AssemblyVote")
+        now = timezone.now()
+        estates = Ownership.objects.filter(holder__user=request.user).values(
+            "unit__building__estate_id"
+        )
+        votes = (
+            vote_model.objects.visible_to(request.user)
+            .filter(estate_id__in=estates, status="noticed", opens_at__lte=now, closes_at__gt=now)
+            .select_related("estate")
+            .order_by("closes_at", "pk")[:LIST_LIMIT]
+        )
+        items = [{"vote": v, "url": link_of(v)} for v in votes]
+    return render(request, "deliberation/simple_votes.html", {"items": items})
+
+
+@login_required
+@require_safe
+def simple_notices(request):
+    notices = (
+        Notice.objects.current()
+        .filter(community_id__in=community_ids_of(request.user))
+        .select_related("community")
+        .order_by("-published_at", "-pk")[:LIST_LIMIT]
+    )
+    items = [{"notice": n, "url": link_of(n)} for n in notices]
+    return render(request, "deliberation/simple_notices.html", {"items": items})
+
+
+def _has_model(name):
+    try:
+        apps.get_model("deliberation", name)
+    except LookupError:
+        return False
+    return True
