@@ -1,1 +1,19 @@
-urlpatterns = []
+from django.urls import path, re_path
+
+from meetings import views
+
+urlpatterns = [
+    path("", views.meeting_list, name="meeting_list"),
+    path("new/<int:community_id>/", views.meeting_create, name="meeting_create"),
+    path("<int:meeting_id>/", views.meeting_detail, name="meeting_detail"),
+    re_path(
+        r"^(?P<meeting_id>[0-9]+)/(?P<step>items|invite|notice|rsvp|chair)/$",
+        views.meeting_prepare,
+        name="meeting_prepare",
+    ),
+    path("<int:meeting_id>/room/", views.meeting_room, name="meeting_room"),
+    path("<int:meeting_id>/qr.svg", views.meeting_qr, name="meeting_qr"),
+    path("<int:meeting_id>/checkin/<str:token>/", views.meeting_checkin, name="meeting_checkin"),
+    path("<int:meeting_id>/minutes/", views.meeting_minutes, name="meeting_minutes"),
+    path("<int:meeting_id>/minutes/paper/", views.meeting_paper, name="meeting_paper"),
+]

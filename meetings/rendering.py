@@ -1,0 +1,184 @@
+"""Render the room from the database, once per audience and language, and fan out the bytes.
+
+The room page is made of sections (status, agenda, queue, vote, attendance, minutes), each a
+`{% partialdef %}` in templates/meetings/room.html whose root element carries a stable id.
+After a command, the changed sections are rendered once for each audience (chair console,
+participant view, public display) in each language and sent to that audience's group; the
+htmx ws extension swaps each element in place by id. Consumers only forward the bytes.
+"""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db.models import Count
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.html import format_html
+
+from deliberation import rules
+from deliberation.registry import electorate_holdings
+from meetings.access import AUDIENCES, CHAIR
+from meetings.models import (
+    HEARING_ORDER,
+    HearingStage,
+    ItemStatus,
+    LiveChoice,
+    LiveVoteStatus,
+    Meeting,
+    SpeakerStatus,
+)
+from meetings.services import ALL_SECTIONS, queue_of
+
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+RECENT_MINUTES = 30
+
+
+def group_name(meeting_id, audience, language):
+    return f"meeting-{meeting_id}-{audience}-{language}"
+
+
+def user_group(meeting_id, user_id):
+    return f"meeting-{meeting_id}-user-{user_id}"
+
+
+def control_group(meeting_id):
+    """Every socket of the room, for control messages such as 're-check your seat'."""
+    return f"meeting-{meeting_id}-all"
+
+
+def _quorum(meeting, participants):
+    """Present area and heads against the 2/3 participation share, by the rules engine."""
+    if not meeting.is_owners_session or meeting.estate_id is None:
+        return None
+    holdings = electorate_holdings(meeting.estate)
+    present_keys = {
+        f"h{p.holder_id}" for p in participants if p.checked_in_at and p.holder_id is not None
+    }
+    total_area = sum(int(h.area * 100) for h in holdings)
+    total_heads = len({h.holder for h in holdings})
+    present = [h for h in holdings if h.holder in present_keys]
+    area = sum(int(h.area * 100) for h in present)
+    heads = len({h.holder for h in present})
+    threshold = rules.PARTICIPATION
+    area_met = rules.meets(area, total_area, threshold.fraction, inclusive=threshold.inclusive)
+    heads_met = rules.meets(heads, total_heads, threshold.fraction, inclusive=threshold.inclusive)
+    return {
+        "area": f"{area // 100}.{area % 100:02d}",
+        "total_area": f"{total_area // 100}.{total_area % 100:02d}",
+        "heads": heads,
+        "total_heads": total_heads,
+        "area_met": area_met,
+        "heads_met": heads_met,
+        "met": area_met and heads_met,
+        "area_percent": 100 * area // total_area if total_area else 0,
+        "heads_percent": 100 * heads // total_heads if total_heads else 0,
+    }
+
+
+def room_state(meeting):
+    """Everything the room shows, read from the database in a handful of queries."""
+    items = list(meeting.items.select_related("topic").order_by("position"))
+    current = next((i for i in items if i.status == ItemStatus.OPEN), None)
+    following = next((i for i in items if i.status == ItemStatus.PENDING), None)
+    participants = list(meeting.participants.select_related("user").order_by("pk"))
+    present = sum(1 for p in participants if p.checked_in_at)
+    queue, speaking, recent = [], None, []
+    open_vote, closed_votes = None, []
+    if current is not None:
+        queue = list(queue_of(current))
+        speaking = (
+            current.speakers.filter(status=SpeakerStatus.SPEAKING)
+            .select_related("participant")
+            .first()
+        )
+        recent = list(
+            current.speakers.filter(status=SpeakerStatus.DONE, summary="")
+            .select_related("participant")
+            .order_by("-finished_at")[:3]
+        )
+        votes = list(current.live_votes.annotate(responses_count=Count("responses")))
+        open_vote = next((v for v in votes if v.status == LiveVoteStatus.OPEN), None)
+        closed_votes = [v for v in votes if v.status == LiveVoteStatus.CLOSED]
+    minutes = list(meeting.minutes.select_related("item").order_by("-pk")[:RECENT_MINUTES])[::-1]
+    stages = []
+    if meeting.is_hearing:
+        reached = HEARING_ORDER.index(meeting.hearing_stage) if meeting.hearing_stage else -1
+        stages = [
+            {"value": s.value, "label": s.label, "done": n < reached, "current": n == reached}
+            for n, s in enumerate(HEARING_ORDER)
+        ]
+    return {
+        "meeting": meeting,
+        "items": items,
+        "current": current,
+        "following": following,
+        "participants": participants,
+        "present_count": present,
+        "invited_count": len(participants),
+        "quorum": _quorum(meeting, participants),
+        "queue": queue,
+        "speaking": speaking,
+        "recent_speeches": recent,
+        "open_vote": open_vote,
+        "closed_votes": closed_votes,
+        "minutes": minutes,
+        "stages": stages,
+        "stage_choices": [s for s in HEARING_ORDER],
+        "stage_label": HearingStage(meeting.hearing_stage).label if meeting.hearing_stage else "",
+        "live_choices": LiveChoice.choices,
+        "now": timezone.now(),
+    }
+
+
+def render_sections(state, sections, audience, language):
+    """One message: the given sections' elements, concatenated, for one audience."""
+    with translation.override(language):
+        context = {**state, "audience": audience, "is_chair": audience == CHAIR}
+        return "".join(
+            render_to_string(f"meetings/room.html#{section}", context) for section in sections
+        )
+
+
+def notice_html(text, *, error=False):
+    """A one-person message in the room's live region (escaped)."""
+    kind = "bad" if error else "ok"
+    return format_html(
+        '<div id="room-notice" class="room-notice {}" role="status" aria-live="polite">{}</div>',
+        kind,
+        text,
+    )
+
+
+def _load(meeting_id):
+    return Meeting.objects.select_related("community", "estate", "chair", "secretary").get(
+        pk=meeting_id
+    )
+
+
+def broadcast(meeting_id, sections=ALL_SECTIONS, notice=None):
+    """Render the changed sections once per audience and language and send them to each group.
+
+    `notice` is (user_id, text): a message for that person's sockets only.
+    """
+    meeting = _load(meeting_id)
+    state = room_state(meeting)
+    layer = get_channel_layer()
+    send = async_to_sync(layer.group_send)
+    for audience in AUDIENCES:
+        for language in LANGUAGES:
+            html = render_sections(state, sections, audience, language)
+            send(group_name(meeting_id, audience, language), {"type": "room.html", "html": html})
+    if notice and notice[0]:
+        user_id, text = notice
+        send(user_group(meeting_id, user_id), {"type": "room.html", "html": str(notice_html(text))})
+
+
+def reseat(meeting_id):
+    """Ask every socket of the room to re-check its seat (after the chair moved)."""
+    layer = get_channel_layer()
+    async_to_sync(layer.group_send)(control_group(meeting_id), {"type": "room.reseat"})
+
+
+def snapshot(meeting, audience, language):
+    """The full room, for a socket that just connected (or reconnected)."""
+    return render_sections(room_state(meeting), ALL_SECTIONS, audience, language)

@@ -1,0 +1,1009 @@
+"""Meeting operations: one function per command, each one transaction with its audit entry.
+
+Every room command locks the meeting row, re-checks the caller's seat and role under the lock,
+changes the rows, appends a RoomEvent and an audit entry, and queues the broadcast of the
+changed room sections with `transaction.on_commit`, so nobody sees a rolled-back change.
+Commands name their target (the item, the hand, the vote) rather than "the current one", so
+a replayed or out-of-order command finds its target already moved on and changes nothing.
+"""
+
+import hashlib
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from deliberation.audit import record_audit
+from deliberation.models import NoticeKind
+from deliberation.notices import notify, publish_notice
+from meetings.access import may_in, participant_of
+from meetings.models import (
+    HEARING_ORDER,
+    AgendaItem,
+    CheckinMethod,
+    CorrectionStatus,
+    EntryKind,
+    HearingStage,
+    ItemStatus,
+    LiveChoice,
+    LiveVote,
+    LiveVoteKind,
+    LiveVoteResponse,
+    LiveVoteStatus,
+    Meeting,
+    MinutesCorrection,
+    MinutesEntry,
+    Participant,
+    RoomEvent,
+    Signature,
+    SignatureMethod,
+    SpeakerRequest,
+    SpeakerStatus,
+    Status,
+)
+
+# Room sections, each one element the htmx ws extension swaps by id.
+STATUS, AGENDA, QUEUE, VOTE, ATTENDANCE, MINUTES = (
+    "status",
+    "agenda",
+    "queue",
+    "vote",
+    "attendance",
+    "minutes",
+)
+ALL_SECTIONS = (STATUS, AGENDA, QUEUE, VOTE, ATTENDANCE, MINUTES)
+
+
+class RoomError(ValidationError):
+    """A command that cannot run in the room's present state; the message says why."""
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+def _lock(meeting_id):
+    return Meeting.objects.select_for_update().select_related("community").get(pk=meeting_id)
+
+
+def _require(user, meeting, action):
+    if not may_in(user, meeting, action):
+        raise PermissionDenied
+
+
+def _commit(meeting, actor, command, data=None, sections=ALL_SECTIONS, *, notice=None):
+    """Record the event and audit entry, bump the version, broadcast after commit."""
+    data = data or {}
+    meeting.version = F("version") + 1
+    meeting.save(update_fields=["version"])
+    meeting.refresh_from_db(fields=["version"])
+    RoomEvent.objects.create(
+        meeting=meeting, actor=actor, command=command, data=data, version=meeting.version
+    )
+    record_audit(
+        actor=actor,
+        verb=f"meeting.{command}",
+        target=meeting,
+        data=data,
+        community=meeting.community_id,
+    )
+    if sections:
+        from meetings.rendering import broadcast
+
+        meeting_id = meeting.pk
+        transaction.on_commit(lambda: broadcast(meeting_id, sections, notice=notice))
+
+
+def _auto_minutes(meeting, text, kind, item=None, author=None):
+    MinutesEntry.objects.create(
+        meeting=meeting, item=item, kind=kind, automatic=True, text=text, author=author
+    )
+
+
+def _item(meeting, item_id):
+    item = AgendaItem.objects.filter(meeting=meeting, pk=item_id).first()
+    if item is None:
+        raise RoomError(_("That agenda item is not part of this meeting."))
+    return item
+
+
+def _seat(user, meeting):
+    participant = participant_of(user, meeting)
+    if participant is None:
+        raise RoomError(_("Only invited participants can do this."))
+    return participant
+
+
+# ---------------------------------------------------------------- before the meeting
+
+
+def create_meeting(*, community, by, **fields):
+    """Create a draft meeting; the creator must be staff or a committee member there."""
+    from deliberation.access import require
+
+    require(by, community, "meeting.create")
+    with transaction.atomic():
+        fields.setdefault("speaking_time_s", community.speaking_time_limit_s)
+        meeting = Meeting.objects.create(community=community, created_by=by, **fields)
+        record_audit(actor=by, verb="meeting.create", target=meeting, data={"kind": meeting.kind})
+    return meeting
+
+
+def add_agenda_item(meeting, *, by, title, topic=None, vote_matter=None, **limits):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.edit")
+        if topic is not None and topic.community_id != meeting.community_id:
+            raise RoomError(_("That topic belongs to another community."))
+        last = meeting.items.aggregate(m=Max("position"))["m"] or 0
+        item = AgendaItem.objects.create(
+            meeting=meeting,
+            position=last + 1,
+            title=title,
+            topic=topic,
+            vote_matter=vote_matter,
+            **limits,
+        )
+        _commit(meeting, by, "add_item", {"item": item.pk, "title": title}, (AGENDA,))
+    return item
+
+
+def invite_participant(meeting, *, by, role, user=None, name="", organisation="", holder=None):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.edit")
+        if user is not None and meeting.participants.filter(user=user).exists():
+            raise RoomError(_("This person is already invited."))
+        if holder is None and user is not None and meeting.is_owners_session:
+            holder = user.holdings.filter(
+                community=meeting.community, ownerships__isnull=False
+            ).first()
+        participant = Participant.objects.create(
+            meeting=meeting,
+            user=user,
+            name=name or (user.display_name if user else ""),
+            role=role,
+            organisation=organisation,
+            holder=holder,
+        )
+        _commit(meeting, by, "invite", {"participant": participant.pk}, (ATTENDANCE,))
+        if user is not None and meeting.status == Status.NOTICED:
+            notify(
+                [user],
+                _("You are invited to %(title)s.") % {"title": meeting.title},
+                meeting.get_absolute_url(),
+            )
+    return participant
+
+
+def publish_meeting_notice(meeting, *, by, now=None):
+    """Post the notice on the board and invite everyone; it must respect the notice period."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.notice")
+        days = meeting.notice_days()
+        if meeting.starts_at < now + timedelta(days=days):
+            raise RoomError(
+                _(
+                    "This kind of meeting needs %(days)s days' notice: "
+                    "start it on %(date)s or later."
+                )
+                % {
+                    "days": days,
+                    "date": timezone.localdate(now + timedelta(days=days)).isoformat(),
+                }
+            )
+        if not meeting.items.exists():
+            raise RoomError(_("Add at least one agenda item before publishing the notice."))
+        items = "\n".join(f"{i.position}. {i.title}" for i in meeting.items.all())
+        when = timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M")
+        body = _("%(kind)s on %(when)s at %(place)s.\nAgenda:\n%(items)s") % {
+            "kind": meeting.get_kind_display(),
+            "when": when,
+            "place": meeting.place or _("online"),
+            "items": items,
+        }
+        days_posted = max(days, (meeting.starts_at - now).days + 1)
+        notice = publish_notice(
+            community=meeting.community,
+            kind=NoticeKind.MEETING,
+            title=meeting.title,
+            body=body,
+            by=by,
+            days=days_posted,
+            source=meeting,
+        )
+        meeting.notice = notice
+        meeting.status = Status.NOTICED
+        meeting.save(update_fields=["notice", "status"])
+        _commit(meeting, by, "notice", {"notice": notice.pk})
+        users = [p.user for p in meeting.participants.exclude(user=None).select_related("user")]
+        notify(
+            users + [meeting.secretary],
+            _("You are invited to %(title)s.") % {"title": meeting.title},
+            meeting.get_absolute_url(),
+        )
+    return notice
+
+
+def answer_invitation(meeting, *, by, rsvp):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.rsvp")
+        participant = _seat(by, meeting)
+        participant.rsvp = rsvp
+        participant.save(update_fields=["rsvp"])
+        _commit(meeting, by, "rsvp", {"participant": participant.pk, "rsvp": rsvp}, (ATTENDANCE,))
+    return participant
+
+
+def move_chair(meeting, *, by, to):
+    """Hand the chair to someone else; the old chair's console stops working at once."""
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.move_chair")
+        old = meeting.chair_id
+        meeting.chair = to
+        meeting.save(update_fields=["chair"])
+        _commit(meeting, by, "move_chair", {"from": old, "to": to.pk}, ALL_SECTIONS)
+        from meetings.rendering import reseat
+
+        meeting_id = meeting.pk
+        transaction.on_commit(lambda: reseat(meeting_id))
+    return meeting
+
+
+# ---------------------------------------------------------------- the live room
+
+
+def open_meeting(meeting, *, by):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.open")
+        meeting.status = Status.LIVE
+        meeting.opened_at = timezone.now()
+        meeting.save(update_fields=["status", "opened_at"])
+        _auto_minutes(meeting, _("The chair opened the meeting."), EntryKind.AGENDA, author=by)
+        _commit(meeting, by, "open_meeting")
+    return meeting
+
+
+def check_in(meeting, *, by, participant_id=None, method=None):
+    """Check `by` in, or (for officers) the participant named by `participant_id`."""
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        if participant_id:
+            _require(by, meeting, "meeting.check_in_other")
+            participant = meeting.participants.filter(pk=participant_id).first()
+            if participant is None:
+                raise RoomError(_("That person is not on the list of participants."))
+            method = CheckinMethod.SECRETARY
+        else:
+            _require(by, meeting, "meeting.check_in")
+            participant = _seat(by, meeting)
+            method = method or CheckinMethod.ONLINE
+        if participant.checked_in_at is not None:
+            raise RoomError(_("%(name)s has already checked in.") % {"name": participant.name})
+        participant.checked_in_at = timezone.now()
+        participant.checkin_method = method
+        participant.save(update_fields=["checked_in_at", "checkin_method"])
+        _commit(
+            meeting,
+            by,
+            "check_in",
+            {"participant": participant.pk, "method": method},
+            (ATTENDANCE, STATUS),
+        )
+    return participant
+
+
+def _open(meeting, item, by):
+    item.status = ItemStatus.OPEN
+    item.opened_at = timezone.now()
+    item.save(update_fields=["status", "opened_at"])
+    _auto_minutes(
+        meeting,
+        _("Item %(n)s opened: %(title)s") % {"n": item.position, "title": item.title},
+        EntryKind.AGENDA,
+        item,
+        by,
+    )
+
+
+def _close(meeting, item, by):
+    item.speakers.filter(status__in=[SpeakerStatus.WAITING, SpeakerStatus.SPEAKING]).update(
+        status=SpeakerStatus.SKIPPED, finished_at=timezone.now()
+    )
+    for vote in item.live_votes.filter(status=LiveVoteStatus.OPEN):
+        _close_vote(meeting, vote, by)
+    item.status = ItemStatus.CLOSED
+    item.closed_at = timezone.now()
+    item.save(update_fields=["status", "closed_at"])
+    _auto_minutes(
+        meeting,
+        _("Item %(n)s closed: %(title)s") % {"n": item.position, "title": item.title},
+        EntryKind.AGENDA,
+        item,
+        by,
+    )
+
+
+def open_item(meeting, *, by, item_id):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.agenda")
+        item = _item(meeting, item_id)
+        if item.status != ItemStatus.PENDING:
+            raise RoomError(_("This item has already been opened."))
+        current = meeting.items.filter(status=ItemStatus.OPEN).first()
+        if current is not None:
+            _close(meeting, current, by)
+        _open(meeting, item, by)
+        _commit(meeting, by, "open_item", {"item": item.pk})
+    return item
+
+
+def close_item(meeting, *, by, item_id):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.agenda")
+        item = _item(meeting, item_id)
+        if item.status != ItemStatus.OPEN:
+            raise RoomError(_("This item is not open."))
+        _close(meeting, item, by)
+        _commit(meeting, by, "close_item", {"item": item.pk})
+    return item
+
+
+def next_item(meeting, *, by, current_id=None):
+    """Close the open item and open the next pending one.
+
+    `current_id` is the item the chair saw open (0 or None: none was open). If the room has
+    moved on since, the command is stale and changes nothing, so a double tap advances once.
+    """
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.agenda")
+        current = meeting.items.filter(status=ItemStatus.OPEN).first()
+        if (current.pk if current else None) != (current_id or None):
+            raise RoomError(_("The agenda has moved on since your screen was updated."))
+        following = meeting.items.filter(status=ItemStatus.PENDING).order_by("position").first()
+        if current is not None:
+            _close(meeting, current, by)
+        if following is not None:
+            _open(meeting, following, by)
+        elif current is None:
+            raise RoomError(_("There are no more agenda items."))
+        _commit(
+            meeting,
+            by,
+            "next_item",
+            {"closed": current.pk if current else None, "opened": getattr(following, "pk", None)},
+        )
+    return following
+
+
+def _open_item_of(meeting):
+    item = meeting.items.filter(status=ItemStatus.OPEN).first()
+    if item is None:
+        raise RoomError(_("No agenda item is open."))
+    return item
+
+
+def raise_hand(meeting, *, by, item_id):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.raise_hand")
+        participant = _seat(by, meeting)
+        item = _item(meeting, item_id)
+        if item.status != ItemStatus.OPEN:
+            raise RoomError(_("You can ask to speak only on the item under discussion."))
+        if participant.checked_in_at is None:
+            raise RoomError(_("Please check in before asking to speak."))
+        if item.speakers.filter(
+            participant=participant, status__in=[SpeakerStatus.WAITING, SpeakerStatus.SPEAKING]
+        ).exists():
+            raise RoomError(_("Your hand is already raised."))
+        request = SpeakerRequest.objects.create(item=item, participant=participant)
+        _commit(meeting, by, "raise_hand", {"request": request.pk}, (QUEUE,))
+    return request
+
+
+def lower_hand(meeting, *, by, item_id):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.raise_hand")
+        participant = _seat(by, meeting)
+        request = SpeakerRequest.objects.filter(
+            item__meeting=meeting,
+            item_id=item_id,
+            participant=participant,
+            status=SpeakerStatus.WAITING,
+        ).first()
+        if request is None:
+            raise RoomError(_("There is no raised hand of yours to lower."))
+        request.status = SpeakerStatus.WITHDRAWN
+        request.finished_at = timezone.now()
+        request.save(update_fields=["status", "finished_at"])
+        _commit(meeting, by, "lower_hand", {"request": request.pk}, (QUEUE,))
+    return request
+
+
+def _request(meeting, request_id):
+    request = (
+        SpeakerRequest.objects.select_related("item", "participant")
+        .filter(item__meeting=meeting, pk=request_id)
+        .first()
+    )
+    if request is None:
+        raise RoomError(_("That request to speak is not part of this meeting."))
+    return request
+
+
+def _finish_speech(meeting, request, status, by):
+    request.status = status
+    request.finished_at = timezone.now()
+    request.save(update_fields=["status", "finished_at"])
+
+
+def grant_floor(meeting, *, by, request_id):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.floor")
+        request = _request(meeting, request_id)
+        if request.status != SpeakerStatus.WAITING or request.item.status != ItemStatus.OPEN:
+            raise RoomError(_("This person is no longer waiting to speak."))
+        speaking = request.item.speakers.filter(status=SpeakerStatus.SPEAKING).first()
+        if speaking is not None:
+            _finish_speech(meeting, speaking, SpeakerStatus.DONE, by)
+        now = timezone.now()
+        request.status = SpeakerStatus.SPEAKING
+        request.granted_at = now
+        request.ends_at = now + timedelta(seconds=request.item.speaking_limit())
+        request.save(update_fields=["status", "granted_at", "ends_at"])
+        _auto_minutes(
+            meeting,
+            _("%(name)s was given the floor.") % {"name": request.participant.name},
+            EntryKind.SPEECH,
+            request.item,
+            by,
+        )
+        _commit(
+            meeting,
+            by,
+            "grant_floor",
+            {"request": request.pk},
+            (QUEUE, MINUTES),
+            notice=(request.participant.user_id, _("You have the floor. Please speak now.")),
+        )
+    return request
+
+
+def end_floor(meeting, *, by, request_id, skip=False):
+    """End a speech (time is up, or the chair mutes it), or skip a waiting speaker."""
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.floor")
+        request = _request(meeting, request_id)
+        if request.status not in (SpeakerStatus.WAITING, SpeakerStatus.SPEAKING):
+            raise RoomError(_("This person is no longer in the queue."))
+        status = SpeakerStatus.SKIPPED if skip else SpeakerStatus.DONE
+        _finish_speech(meeting, request, status, by)
+        _commit(meeting, by, "skip" if skip else "end_floor", {"request": request.pk}, (QUEUE,))
+    return request
+
+
+def queue_of(item):
+    """Waiting hands in serving order: the chair's positions first, then first come."""
+    return (
+        item.speakers.filter(status=SpeakerStatus.WAITING)
+        .select_related("participant")
+        .order_by(F("position").asc(nulls_last=True), "created_at", "pk")
+    )
+
+
+def move_speaker(meeting, *, by, request_id, position):
+    """Put a waiting hand at `position` (1 = next); the new order is recorded and audited."""
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.floor")
+        request = _request(meeting, request_id)
+        if request.status != SpeakerStatus.WAITING:
+            raise RoomError(_("This person is no longer waiting to speak."))
+        order = [r for r in queue_of(request.item) if r.pk != request.pk]
+        position = max(1, min(position, len(order) + 1))
+        order.insert(position - 1, request)
+        for index, waiting in enumerate(order, start=1):
+            if waiting.position != index or waiting.pk == request.pk:
+                waiting.position = index
+                waiting.reordered_by = by
+                waiting.save(update_fields=["position", "reordered_by"])
+        _commit(
+            meeting,
+            by,
+            "move_speaker",
+            {"request": request.pk, "position": position, "order": [r.pk for r in order]},
+            (QUEUE,),
+        )
+    return request
+
+
+def set_hearing_stage(meeting, *, by, stage, minutes):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.hearing_stage")
+        if not meeting.is_hearing:
+            raise RoomError(_("Only hearings have stages."))
+        current = HEARING_ORDER.index(meeting.hearing_stage) if meeting.hearing_stage else -1
+        if HEARING_ORDER.index(stage) <= current:
+            raise RoomError(_("A hearing moves forward through its stages only."))
+        meeting.hearing_stage = stage
+        meeting.stage_ends_at = timezone.now() + timedelta(minutes=minutes) if minutes else None
+        meeting.save(update_fields=["hearing_stage", "stage_ends_at"])
+        _auto_minutes(
+            meeting,
+            _("Hearing stage: %(stage)s") % {"stage": HearingStage(stage).label},
+            EntryKind.STAGE,
+            author=by,
+        )
+        _commit(meeting, by, "set_stage", {"stage": stage, "minutes": minutes}, (STATUS, MINUTES))
+    return meeting
+
+
+def record_speech(meeting, *, by, request_id, summary):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.write_minutes")
+        request = _request(meeting, request_id)
+        if request.status not in (SpeakerStatus.SPEAKING, SpeakerStatus.DONE):
+            raise RoomError(_("Only a speech that was given can be summarised."))
+        request.summary = summary
+        request.save(update_fields=["summary"])
+        _auto_minutes(
+            meeting,
+            _("%(name)s said: %(summary)s")
+            % {"name": request.participant.name, "summary": summary},
+            EntryKind.SPEECH,
+            request.item,
+            by,
+        )
+        _commit(meeting, by, "record_speech", {"request": request.pk}, (QUEUE, MINUTES))
+    return request
+
+
+def open_live_vote(meeting, *, by, item_id, question):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.live_vote")
+        item = _item(meeting, item_id)
+        if item.status != ItemStatus.OPEN:
+            raise RoomError(_("A vote can be opened only on the item under discussion."))
+        if item.live_votes.filter(status=LiveVoteStatus.OPEN).exists():
+            raise RoomError(_("A vote on this item is already open."))
+        kind = LiveVoteKind.SHOW_OF_HANDS
+        if meeting.is_owners_session and item.vote_matter_id:
+            kind = LiveVoteKind.BALLOT
+        vote = LiveVote.objects.create(item=item, question=question, kind=kind)
+        _auto_minutes(meeting, _("Vote opened: %(q)s") % {"q": question}, EntryKind.VOTE, item, by)
+        _commit(meeting, by, "open_vote", {"vote": vote.pk, "kind": kind}, (VOTE, MINUTES))
+    return vote
+
+
+def _cast_owner_ballot(meeting, vote, participant, choice, by):
+    """In an owners' session the real ballot goes through the votes app's one cast function."""
+    try:
+        from deliberation.services.votes import cast_ballot
+    except ImportError as exc:
+        raise RoomError(_("Owners' ballots cannot be cast here yet.")) from exc
+    if participant.holder_id is None:
+        raise RoomError(_("Only a registered owner can cast a ballot."))
+    cast_ballot(vote.item.vote_matter, participant.holder, choice, by=by)
+
+
+def cast_live_vote(meeting, *, by, vote_id, choice):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.cast_live_vote")
+        participant = _seat(by, meeting)
+        vote = LiveVote.objects.filter(item__meeting=meeting, pk=vote_id).first()
+        if vote is None or vote.status != LiveVoteStatus.OPEN:
+            raise RoomError(_("This vote is closed."))
+        if participant.checked_in_at is None:
+            raise RoomError(_("Only participants who have checked in can vote."))
+        if choice not in LiveChoice.values:
+            raise RoomError(_("Choose agree, oppose or abstain."))
+        if vote.responses.filter(participant=participant).exists():
+            raise RoomError(_("You have already voted."))
+        try:
+            with transaction.atomic():
+                LiveVoteResponse.objects.create(vote=vote, participant=participant, choice=choice)
+        except IntegrityError as exc:
+            raise RoomError(_("You have already voted.")) from exc
+        if vote.kind == LiveVoteKind.BALLOT:
+            _cast_owner_ballot(meeting, vote, participant, choice, by)
+        # The count stays hidden until the vote closes: only the number of votes is shown.
+        _commit(
+            meeting,
+            by,
+            "cast_vote",
+            {"vote": vote.pk},
+            (VOTE,),
+            notice=(by.pk, _("Your vote is recorded: %(c)s") % {"c": LiveChoice(choice).label}),
+        )
+    return vote
+
+
+def _close_vote(meeting, vote, by):
+    counts = dict(vote.responses.values_list("choice").annotate(n=Count("pk")))
+    vote.yes_count = counts.get(LiveChoice.YES, 0)
+    vote.no_count = counts.get(LiveChoice.NO, 0)
+    vote.abstain_count = counts.get(LiveChoice.ABSTAIN, 0)
+    vote.present_count = meeting.participants.exclude(checked_in_at=None).count()
+    # A show of hands passes with more agreeing than half of those who voted (过半数).
+    voted = vote.yes_count + vote.no_count + vote.abstain_count
+    vote.passed = voted > 0 and 2 * vote.yes_count > voted
+    vote.status = LiveVoteStatus.CLOSED
+    vote.closed_at = timezone.now()
+    vote.save()
+    outcome = _("passed") if vote.passed else _("not passed")
+    _auto_minutes(
+        meeting,
+        _(
+            "Vote on “%(q)s”: %(yes)s agree, %(no)s oppose, %(abstain)s abstain, "
+            "%(present)s present — %(outcome)s."
+        )
+        % {
+            "q": vote.question,
+            "yes": vote.yes_count,
+            "no": vote.no_count,
+            "abstain": vote.abstain_count,
+            "present": vote.present_count,
+            "outcome": outcome,
+        },
+        EntryKind.VOTE,
+        vote.item,
+        by,
+    )
+
+
+def close_live_vote(meeting, *, by, vote_id):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.live_vote")
+        vote = (
+            LiveVote.objects.select_related("item")
+            .filter(item__meeting=meeting, pk=vote_id)
+            .first()
+        )
+        if vote is None or vote.status != LiveVoteStatus.OPEN:
+            raise RoomError(_("This vote is already closed."))
+        _close_vote(meeting, vote, by)
+        _commit(
+            meeting, by, "close_vote", {"vote": vote.pk, "passed": vote.passed}, (VOTE, MINUTES)
+        )
+    return vote
+
+
+def add_minutes_entry(meeting, *, by, text, item_id=None, kind=EntryKind.NOTE):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.write_minutes")
+        item = _item(meeting, item_id) if item_id else None
+        if kind == EntryKind.DECISION and item is not None:
+            item.decision = text
+            item.save(update_fields=["decision"])
+        entry = MinutesEntry.objects.create(
+            meeting=meeting, item=item, kind=kind, text=text, author=by
+        )
+        _commit(meeting, by, "add_minutes", {"entry": entry.pk}, (MINUTES,))
+    return entry
+
+
+def close_meeting(meeting, *, by):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.close")
+        for item in meeting.items.filter(status=ItemStatus.OPEN):
+            _close(meeting, item, by)
+        meeting.status = Status.CLOSED
+        meeting.closed_at = timezone.now()
+        meeting.save(update_fields=["status", "closed_at"])
+        _auto_minutes(meeting, _("The chair closed the meeting."), EntryKind.AGENDA, author=by)
+        _commit(meeting, by, "close_meeting")
+    return meeting
+
+
+# ---------------------------------------------------------------- after the meeting
+
+
+def minutes_digest(meeting):
+    """A digest of the record's text, so each signature names exactly what was signed."""
+    h = hashlib.sha256()
+    for pk, kind, text in meeting.minutes.order_by("pk").values_list("pk", "kind", "text"):
+        h.update(f"{pk}\x1f{kind}\x1f{text}\x1e".encode())
+    return h.hexdigest()
+
+
+def send_for_corrections(meeting, *, by, now=None):
+    now = now or timezone.now()
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.send_for_corrections")
+        meeting.status = Status.CORRECTIONS
+        meeting.corrections_until = now + timedelta(days=meeting.community.correction_window_days)
+        meeting.save(update_fields=["status", "corrections_until"])
+        _commit(meeting, by, "send_for_corrections", {"until": meeting.corrections_until})
+        users = [p.user for p in meeting.participants.exclude(user=None).select_related("user")]
+        notify(
+            users,
+            _("The draft minutes of %(title)s are ready: send corrections within %(days)s days.")
+            % {"title": meeting.title, "days": meeting.community.correction_window_days},
+            meeting.get_absolute_url(),
+        )
+    return meeting
+
+
+def submit_correction(meeting, *, by, text, entry_id=None, now=None):
+    now = now or timezone.now()
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.correct")
+        if meeting.corrections_until and now > meeting.corrections_until:
+            raise RoomError(_("The time for corrections has ended."))
+        participant = _seat(by, meeting)
+        entry = meeting.minutes.filter(pk=entry_id).first() if entry_id else None
+        correction = MinutesCorrection.objects.create(
+            meeting=meeting, participant=participant, entry=entry, text=text
+        )
+        _commit(meeting, by, "correct", {"correction": correction.pk}, ())
+    return correction
+
+
+def resolve_correction(meeting, *, by, correction_id, accept, response=""):
+    """The secretary accepts a correction (it is added to the record) or declines it."""
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.write_minutes")
+        correction = meeting.corrections.filter(
+            pk=correction_id, status=CorrectionStatus.OPEN
+        ).first()
+        if correction is None:
+            raise RoomError(_("This correction has already been answered."))
+        correction.status = CorrectionStatus.ACCEPTED if accept else CorrectionStatus.DECLINED
+        correction.response = response
+        correction.save(update_fields=["status", "response"])
+        if accept:
+            MinutesEntry.objects.create(
+                meeting=meeting,
+                item=correction.entry.item if correction.entry else None,
+                kind=EntryKind.NOTE,
+                text=_("Correction from %(name)s: %(text)s")
+                % {"name": correction.participant.name, "text": correction.text},
+                author=by,
+            )
+        _commit(
+            meeting, by, "resolve_correction", {"correction": correction.pk, "accept": accept}, ()
+        )
+    return correction
+
+
+def finalise_minutes(meeting, *, by):
+    """Fix the text for signing: no more corrections or entries from here on."""
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.finalise_minutes")
+        if meeting.corrections.filter(status=CorrectionStatus.OPEN).exists():
+            raise RoomError(_("Answer every correction before finalising the minutes."))
+        meeting.status = Status.SIGNED
+        meeting.minutes_digest = minutes_digest(meeting)
+        meeting.save(update_fields=["status", "minutes_digest"])
+        _commit(meeting, by, "finalise_minutes", {"digest": meeting.minutes_digest}, ())
+    return meeting
+
+
+def sign_minutes(meeting, *, by):
+    """Confirm the final text online, as a participant and/or as chair or secretary."""
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.sign")
+        signed = []
+        capacities = []
+        if meeting.chair_id == by.pk:
+            capacities.append("chair")
+        if meeting.secretary_id == by.pk:
+            capacities.append("secretary")
+        for capacity in capacities:
+            if not meeting.signatures.filter(capacity=capacity).exists():
+                signed.append(
+                    Signature.objects.create(
+                        meeting=meeting,
+                        user=by,
+                        capacity=capacity,
+                        method=SignatureMethod.ONLINE,
+                        minutes_digest=meeting.minutes_digest,
+                        recorded_by=by,
+                    )
+                )
+        participant = participant_of(by, meeting)
+        if participant and not meeting.signatures.filter(participant=participant).exists():
+            signed.append(
+                Signature.objects.create(
+                    meeting=meeting,
+                    participant=participant,
+                    user=by,
+                    method=SignatureMethod.ONLINE,
+                    minutes_digest=meeting.minutes_digest,
+                    recorded_by=by,
+                )
+            )
+        if not signed:
+            raise RoomError(_("You have already signed these minutes."))
+        _commit(meeting, by, "sign", {"signatures": [s.pk for s in signed]}, ())
+    return signed
+
+
+def record_paper_signature(meeting, *, by, participant_id, refused=False, note=""):
+    """Record a signature on the paper page, or the chair's note that someone refused."""
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.paper_signature")
+        participant = meeting.participants.filter(pk=participant_id).first()
+        if participant is None:
+            raise RoomError(_("That person is not on the list of participants."))
+        if meeting.signatures.filter(participant=participant).exists():
+            raise RoomError(_("%(name)s has already signed.") % {"name": participant.name})
+        signature = Signature.objects.create(
+            meeting=meeting,
+            participant=participant,
+            method=SignatureMethod.REFUSED if refused else SignatureMethod.PAPER,
+            note=note,
+            minutes_digest=meeting.minutes_digest,
+            recorded_by=by,
+        )
+        _commit(meeting, by, "paper_signature", {"signature": signature.pk}, ())
+    return signature
+
+
+def publish_minutes(meeting, *, by):
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.publish_minutes")
+        if minutes_digest(meeting) != meeting.minutes_digest:
+            raise RoomError(_("The minutes changed after they were finalised."))
+        offices = set(meeting.signatures.values_list("capacity", flat=True))
+        needed = {"chair"} | ({"secretary"} if meeting.secretary_id else set())
+        if not needed <= offices:
+            raise RoomError(_("The chair and the secretary must sign before publishing."))
+        checked_in = meeting.participants.exclude(checked_in_at=None)
+        unsigned = checked_in.exclude(
+            pk__in=meeting.signatures.exclude(participant=None).values("participant")
+        )
+        if unsigned.exists():
+            raise RoomError(
+                _("Still waiting for signatures from: %(names)s.")
+                % {"names": "、".join(unsigned.values_list("name", flat=True))}
+            )
+        meeting.status = Status.PUBLISHED
+        meeting.published_at = timezone.now()
+        meeting.save(update_fields=["status", "published_at"])
+        _commit(meeting, by, "publish_minutes", {"digest": meeting.minutes_digest}, ())
+        publish_notice(
+            community=meeting.community,
+            kind=NoticeKind.MINUTES,
+            title=_("Minutes: %(title)s") % {"title": meeting.title},
+            body="\n".join(meeting.minutes.order_by("pk").values_list("text", flat=True)),
+            by=by,
+            source=meeting,
+        )
+    return meeting
+
+
+# ---------------------------------------------------------------- reading
+
+
+def minutes_context(meeting):
+    """The record as plain data for the minutes and hearing-record documents.
+
+    Returns a dict of strings, numbers, datetimes and lists of dicts; no model instances, so a
+    PDF template can render it without touching the database.
+    """
+    items = list(meeting.items.order_by("position"))
+    votes = LiveVote.objects.filter(item__meeting=meeting, status=LiveVoteStatus.CLOSED)
+    speakers = SpeakerRequest.objects.filter(item__meeting=meeting).exclude(
+        Q(status=SpeakerStatus.WAITING) | Q(status=SpeakerStatus.WITHDRAWN)
+    )
+    participants = list(meeting.participants.order_by("pk"))
+    signatures = {s.participant_id: s for s in meeting.signatures.exclude(participant=None)}
+    offices = {s.capacity: s for s in meeting.signatures.filter(participant=None)}
+    offices.update({s.capacity: s for s in meeting.signatures.exclude(capacity="participant")})
+    return {
+        "id": meeting.pk,
+        "title": meeting.title,
+        "kind": meeting.kind,
+        "kind_label": str(meeting.get_kind_display()),
+        "community": meeting.community.name,
+        "estate": meeting.estate.name if meeting.estate_id else "",
+        "place": meeting.place,
+        "online": meeting.online,
+        "starts_at": meeting.starts_at,
+        "opened_at": meeting.opened_at,
+        "closed_at": meeting.closed_at,
+        "status": meeting.status,
+        "status_label": str(meeting.get_status_display()),
+        "chair": meeting.chair.display_name,
+        "secretary": meeting.secretary.display_name if meeting.secretary_id else "",
+        "published_at": meeting.published_at,
+        "digest": meeting.minutes_digest,
+        "participants": [
+            {
+                "name": p.name,
+                "role": str(p.get_role_display()),
+                "organisation": p.organisation,
+                "checked_in": p.checked_in_at is not None,
+                "checked_in_at": p.checked_in_at,
+                "checkin_method": str(p.get_checkin_method_display()) if p.checkin_method else "",
+                "signature": (
+                    str(signatures[p.pk].get_method_display()) if p.pk in signatures else ""
+                ),
+                "signature_note": signatures[p.pk].note if p.pk in signatures else "",
+            }
+            for p in participants
+        ],
+        "present_count": sum(1 for p in participants if p.checked_in_at),
+        "invited_count": len(participants),
+        "items": [
+            {
+                "position": i.position,
+                "title": i.title,
+                "topic_id": i.topic_id,
+                "decision": i.decision,
+                "votes": [
+                    {
+                        "question": v.question,
+                        "kind": v.kind,
+                        "yes": v.yes_count,
+                        "no": v.no_count,
+                        "abstain": v.abstain_count,
+                        "present": v.present_count,
+                        "passed": v.passed,
+                        "outcome": str(_("passed") if v.passed else _("not passed")),
+                    }
+                    for v in votes
+                    if v.item_id == i.pk
+                ],
+                "speeches": [
+                    {"name": s.participant.name, "summary": s.summary, "at": s.granted_at}
+                    for s in speakers.select_related("participant").order_by("granted_at", "pk")
+                    if s.item_id == i.pk
+                ],
+            }
+            for i in items
+        ],
+        "entries": [
+            {
+                "at": e.created_at,
+                "kind": e.kind,
+                "kind_label": str(e.get_kind_display()),
+                "automatic": e.automatic,
+                "text": e.text,
+                "item": e.item.position if e.item_id else None,
+            }
+            for e in meeting.minutes.select_related("item").order_by("pk")
+        ],
+        "corrections": [
+            {
+                "name": c.participant.name,
+                "text": c.text,
+                "status": str(c.get_status_display()),
+                "response": c.response,
+            }
+            for c in meeting.corrections.select_related("participant")
+        ],
+        "officer_signatures": {
+            cap: {"method": str(s.get_method_display()), "at": s.signed_at}
+            for cap, s in offices.items()
+        },
+    }
