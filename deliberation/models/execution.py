@@ -273,6 +273,9 @@ class ProgressPhoto(models.Model):
     path = models.CharField(max_length=200)
     content_type = models.CharField(max_length=40)
 
+    def __str__(self):
+        return self.path
+
     def get_absolute_url(self):
         return reverse("task_photo", args=[self.update.task_id, self.pk])
 
@@ -377,6 +380,9 @@ class Reminder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["task", "kind"], name="one_reminder_per_task_kind")
         ]
+
+    def __str__(self):
+        return f"{self.task_id}: {self.kind}"
 
 
 class SupervisionKind(models.TextChoices):

@@ -1,0 +1,245 @@
+"""Forms for 办 and 评: every input is checked here before a service sees it."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from deliberation.models import (
+    PartnerKind,
+    PartnerUnit,
+    RatingLevel,
+    Responsible,
+    Route,
+    VisitChannel,
+    VisitOutcome,
+)
+from deliberation.services.execution import MAX_PHOTOS
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Up to MAX_PHOTOS photos, each checked and re-encoded by deliberation.uploads."""
+
+    widget = MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _l("Photos"))
+        kwargs.setdefault(
+            "help_text", _l("Up to %(n)s photos (JPEG, PNG or WebP).") % {"n": MAX_PHOTOS}
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        from deliberation.uploads import validate_image
+
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if len(files) > MAX_PHOTOS:
+            raise ValidationError(_("Choose at most %(n)s photos.") % {"n": MAX_PHOTOS})
+        return [validate_image(f) for f in files]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_l("What is to be done"), max_length=200)
+    description = forms.CharField(
+        label=_l("Details"),
+        max_length=3000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    responsible = forms.ChoiceField(label=_l("Responsible party"), choices=Responsible.choices)
+    assignee = forms.ModelChoiceField(
+        label=_l("Person in charge"),
+        queryset=None,
+        required=False,
+        help_text=_l("Optional: a named worker of the community."),
+    )
+    route = forms.ChoiceField(
+        label=_l("Route"),
+        choices=Route.choices,
+        initial=Route.IMMEDIATE,
+        help_text=_l("即办 on the spot, 申办 to a higher level, 转办 to a department."),
+    )
+    due_date = forms.DateField(label=_l("Due date"), widget=DateInput(), required=False)
+    due_reason = forms.CharField(
+        label=_l("Reason for another date"), max_length=300, required=False
+    )
+
+    def __init__(self, *args, workers, default_due, may_set_due, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = workers
+        self.fields["assignee"].label_from_instance = lambda u: u.display_name
+        self.default_due = default_due
+        self.fields["due_date"].initial = default_due
+        self.fields["due_date"].help_text = _("Default: %(d)s.") % {"d": default_due.isoformat()}
+        if not may_set_due:
+            del self.fields["due_date"]
+            del self.fields["due_reason"]
+
+    def clean_due_date(self):
+        due = self.cleaned_data.get("due_date")
+        if due and due < timezone.localdate():
+            raise ValidationError(_("The due date is in the past. Choose today or later."))
+        return due
+
+    def clean(self):
+        data = super().clean()
+        due = data.get("due_date")
+        if due and due != self.default_due and not (data.get("due_reason") or "").strip():
+            self.add_error("due_reason", _("Say why the task needs a date other than the default."))
+        return data
+
+
+class ProgressForm(forms.Form):
+    text = forms.CharField(
+        label=_l("What was done"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    percent = forms.IntegerField(label=_l("Progress (%)"), min_value=0, max_value=99)
+    photos = PhotosField()
+
+
+class CompleteForm(forms.Form):
+    text = forms.CharField(
+        label=_l("Evidence: what was done"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    photos = PhotosField()
+
+
+class DispatchForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_l("Co-building unit"), queryset=PartnerUnit.objects.none())
+    note = forms.CharField(label=_l("Message to the unit"), max_length=300, required=False)
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+
+
+class AnswerForm(forms.Form):
+    answer = forms.ChoiceField(
+        label=_l("Your answer"),
+        choices=[("accept", _l("Accept the task")), ("decline", _l("Decline"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_l("Reason"),
+        max_length=300,
+        required=False,
+        help_text=_l("Needed when you decline."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("answer") == "decline" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Please give a reason for declining."))
+        return data
+
+
+class SupervisionForm(forms.Form):
+    text = forms.CharField(
+        label=_l("Supervision note"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RatingForm(forms.Form):
+    level = forms.ChoiceField(
+        label=_l("How satisfied are you with the result?"),
+        choices=RatingLevel.choices,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_l("Comment"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class VisitForm(forms.Form):
+    visited_on = forms.DateField(label=_l("Date of the visit"), widget=DateInput())
+    channel = forms.ChoiceField(label=_l("How"), choices=VisitChannel.choices)
+    outcome = forms.ChoiceField(label=_l("Outcome"), choices=VisitOutcome.choices)
+    resident_rating = forms.ChoiceField(
+        label=_l("The resident's own rating"),
+        choices=[("", _l("Not given (they rate in the app)")), *RatingLevel.choices],
+        required=False,
+    )
+    notes = forms.CharField(
+        label=_l("Notes"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean_visited_on(self):
+        day = self.cleaned_data["visited_on"]
+        if day > timezone.localdate():
+            raise ValidationError(_("The visit date cannot be in the future."))
+        return day
+
+
+class PartnerForm(forms.Form):
+    name = forms.CharField(label=_l("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_l("Kind"), choices=PartnerKind.choices)
+    description = forms.CharField(
+        label=_l("About the unit"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    contacts = forms.ModelMultipleChoiceField(
+        label=_l("Contacts"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, contacts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contacts"].queryset = contacts
+        self.fields["contacts"].label_from_instance = lambda u: u.display_name
+
+
+class OfferingForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_l("Unit"), queryset=PartnerUnit.objects.none())
+    title = forms.CharField(label=_l("What you offer"), max_length=120)
+    description = forms.CharField(
+        label=_l("Details"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+
+
+class PeriodForm(forms.Form):
+    """The dashboard's period: whole months, from and to (inclusive)."""
+
+    start = forms.DateField(
+        label=_l("From month"),
+        required=False,
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+    end = forms.DateField(
+        label=_l("To month"),
+        required=False,
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError(_("The first month must come before the last."))
+        return data

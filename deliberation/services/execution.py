@@ -1,0 +1,811 @@
+"""办 and 评: tasks, co-building units, progress, reminders, supervision, ratings and visits.
+
+Each operation is one `verb_noun` function: one transaction, the permission re-checked under
+the row lock, an audit entry inside it, notifications after commit. Bad input raises
+`ValidationError` with a message for the person, and nothing is saved.
+
+Dates: `today` defaults to `timezone.localdate()` (Asia/Shanghai); tests pass a fixed day or
+freeze `timezone.now`. Due-soon and overdue are derived from dates, never stored.
+"""
+
+from collections import Counter
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Prefetch, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from deliberation.access import roles_of
+from deliberation.audit import record_audit
+from deliberation.lifecycle import transition_topic
+from deliberation.models import (
+    DispatchState,
+    FollowUpVisit,
+    Holder,
+    Membership,
+    NoticeKind,
+    PartnerOffering,
+    PartnerUnit,
+    Phase,
+    ProgressPhoto,
+    ProgressUpdate,
+    Rating,
+    RatingLevel,
+    Reminder,
+    ReminderKind,
+    Responsible,
+    Role,
+    Scope,
+    SupervisionKind,
+    SupervisionNote,
+    Task,
+    TaskDispatch,
+    TaskState,
+    Topic,
+    VisitOutcome,
+)
+from deliberation.models.execution import DUE_SOON_DAYS, SATISFIED_LEVELS
+from deliberation.notices import mask_name, notify, publish_notice
+from deliberation.permissions import STAFF, may
+
+MAX_PHOTOS = 4
+
+
+# --- who is who -----------------------------------------------------------------------------
+
+
+def _public_text(make):
+    """Texts that others read later (notices, notifications) are in the site's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return make()
+
+
+def _tell(users, text, url=""):
+    try:
+        from deliberation.services.topics import tell
+    except ImportError:
+        tell = notify
+    tell(users, text, url)
+
+
+def followers(topic):
+    """People following the topic; the proposer at least."""
+    try:
+        from deliberation.services.topics import followers_of
+    except ImportError:
+        return {topic.proposer}
+    return set(followers_of(topic)) | {topic.proposer}
+
+
+def _members_with(community_id, *roles):
+    from accounts.models import User
+
+    return list(
+        User.objects.filter(
+            memberships__community_id=community_id, memberships__role__in=roles
+        ).distinct()
+    )
+
+
+def supervisors(community_id):
+    """The Party secretary and the street-office observers of the community."""
+    return _members_with(community_id, Role.PARTY_SECRETARY, Role.STREET_OBSERVER)
+
+
+def responsible_users(task):
+    """Who answers for the task: its named person, its unit's contacts, or the role behind it."""
+    if task.assignee_id:
+        return [task.assignee]
+    community_id = task.topic.community_id
+    if task.responsible == Responsible.PARTNER_UNIT:
+        if task.partner_unit_id:
+            return list(task.partner_unit.contacts.all())
+        return _members_with(community_id, Role.COMMUNITY_WORKER)
+    role = {
+        Responsible.GRID_WORKER: Role.GRID_WORKER,
+        Responsible.OWNERS_COMMITTEE: Role.COMMITTEE,
+    }.get(task.responsible, Role.COMMUNITY_WORKER)
+    if role == Role.GRID_WORKER and task.topic.grid_id and task.topic.grid.worker_id:
+        return [task.topic.grid.worker]
+    return _members_with(community_id, role)
+
+
+def may_work_on(user, task):
+    """Staff, or the party that answers for this task, may report progress and complete it."""
+    roles = roles_of(user, task.topic.community_id)
+    if roles & STAFF:
+        return True
+    if task.assignee_id:
+        return task.assignee_id == user.pk
+    if task.responsible == Responsible.PARTNER_UNIT:
+        return bool(task.partner_unit_id) and task.partner_unit.contacts.filter(pk=user.pk).exists()
+    wanted = {
+        Responsible.GRID_WORKER: Role.GRID_WORKER,
+        Responsible.OWNERS_COMMITTEE: Role.COMMITTEE,
+    }.get(task.responsible)
+    return wanted in roles
+
+
+def is_affected(user, topic):
+    """The proposer, co-signers and followers, and residents or owners within the topic's scope."""
+    if user.pk == topic.proposer_id:
+        return True
+    if any(u.pk == user.pk for u in followers(topic)):
+        return True
+    try:
+        if topic.cosigns.filter(user=user).exists():
+            return True
+    except AttributeError:
+        pass
+    roles = roles_of(user, topic.community_id)
+    if topic.scope == Scope.COMMUNITY:
+        return bool(roles & {Role.RESIDENT, Role.OWNER})
+    holders = Holder.objects.filter(user=user, community_id=topic.community_id)
+    if topic.scope == Scope.BUILDING and topic.building_id:
+        return holders.filter(ownerships__unit__building_id=topic.building_id).exists()
+    if topic.scope == Scope.ESTATE and topic.estate_id:
+        return holders.filter(ownerships__unit__building__estate_id=topic.estate_id).exists()
+    if topic.scope == Scope.GRID and topic.grid_id:
+        return holders.filter(ownerships__unit__building__grids=topic.grid_id).exists()
+    return False
+
+
+def current_round(topic):
+    return Task.objects.filter(topic=topic).aggregate(r=Max("round"))["r"] or 1
+
+
+# --- tasks ----------------------------------------------------------------------------------
+
+
+def default_due_date(topic, today=None):
+    """15 (ordinary) or 30 (major) days from acceptance; from today if that has passed."""
+    today = today or timezone.localdate()
+    community = topic.community
+    days = community.task_days_major if topic.is_major else community.task_days_ordinary
+    start = timezone.localdate(topic.accepted_at) if topic.accepted_at else today
+    due = start + timedelta(days=days)
+    return due if due >= today else today + timedelta(days=days)
+
+
+def add_task(
+    topic,
+    *,
+    by,
+    title,
+    responsible,
+    route,
+    description="",
+    assignee=None,
+    due_date=None,
+    due_reason="",
+    today=None,
+):
+    """Give a decided (or executing) topic a task; the first task starts execution."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        topic = Topic.objects.select_for_update().select_related("community").get(pk=topic.pk)
+        roles = roles_of(by, topic.community_id)
+        if not may(roles, "task.add", topic.phase):
+            if may(roles, "task.add", Phase.EXECUTING):
+                raise ValidationError(
+                    _("Tasks can be added only once a topic is decided and until it is done.")
+                )
+            raise PermissionDenied
+        default = default_due_date(topic, today)
+        if due_date is None or due_date == default:
+            due_date, due_reason = default, ""
+        else:
+            if not may(roles, "task.set_due"):
+                raise ValidationError(
+                    _("Only the Party secretary may set a date other than the default (%(d)s).")
+                    % {"d": default.isoformat()}
+                )
+            if due_date < today:
+                raise ValidationError(_("The due date is in the past. Choose today or later."))
+            if not due_reason.strip():
+                raise ValidationError(_("Say why the task needs a date other than the default."))
+        if assignee is not None and assignee.pk not in _member_ids(topic.community_id):
+            raise ValidationError(_("The person in charge must belong to this community."))
+        task = Task.objects.create(
+            topic=topic,
+            round=current_round(topic),
+            title=title,
+            description=description,
+            responsible=responsible,
+            route=route,
+            assignee=assignee,
+            due_date=due_date,
+            due_reason=due_reason.strip(),
+            created_by=by,
+        )
+        record_audit(
+            actor=by,
+            verb="task.add",
+            target=task,
+            community=topic.community_id,
+            data={
+                "topic": topic.pk,
+                "round": task.round,
+                "responsible": responsible,
+                "route": route,
+                "due": due_date,
+                "due_reason": task.due_reason,
+            },
+        )
+        if topic.phase == Phase.DECIDED:
+            transition_topic(topic, Phase.EXECUTING, by=by, data={"task": task.pk})
+        text = _public_text(
+            lambda: (
+                _("New task for “%(title)s”: %(task)s, due %(due)s")
+                % {"title": topic.title, "task": task.title, "due": due_date.isoformat()}
+            )
+        )
+        _tell(set(responsible_users(task)) | followers(topic), text, task.get_absolute_url())
+    return task
+
+
+def _member_ids(community_id):
+    return set(
+        Membership.objects.filter(community_id=community_id).values_list("user_id", flat=True)
+    )
+
+
+def _locked_task(task):
+    return (
+        Task.objects.select_for_update()
+        .select_related("topic__community", "topic__grid__worker", "partner_unit", "assignee")
+        .get(pk=task.pk)
+    )
+
+
+def dispatch_task(task, unit, *, by, note=""):
+    """下单: send an open task to a co-building unit of the same community."""
+    with transaction.atomic():
+        task = _locked_task(task)
+        if not may(roles_of(by, task.topic.community_id), "task.dispatch"):
+            raise PermissionDenied
+        if unit.community_id != task.topic.community_id or not unit.is_active:
+            raise ValidationError(_("Choose a co-building unit registered with this community."))
+        if task.state != TaskState.OPEN:
+            raise ValidationError(_("This task is already done."))
+        if task.dispatches.filter(state__in=[DispatchState.PENDING, DispatchState.ACCEPTED]):
+            raise ValidationError(_("This task is already with a co-building unit."))
+        dispatch = TaskDispatch.objects.create(task=task, unit=unit, note=note, sent_by=by)
+        record_audit(
+            actor=by,
+            verb="task.dispatch",
+            target=task,
+            community=task.topic.community_id,
+            data={"unit": unit.pk, "dispatch": dispatch.pk},
+        )
+        text = _public_text(
+            lambda: (
+                _("%(unit)s is asked to take on a task: %(task)s")
+                % {"unit": unit.name, "task": task.title}
+            )
+        )
+        _tell(unit.contacts.all(), text, task.get_absolute_url())
+    return dispatch
+
+
+def answer_dispatch(task, *, by, accept, reason=""):
+    """接单: the unit's contact accepts or declines a task sent to their unit."""
+    with transaction.atomic():
+        task = _locked_task(task)
+        if not may(roles_of(by, task.topic.community_id), "task.claim"):
+            raise PermissionDenied
+        dispatch = (
+            task.dispatches.select_for_update()
+            .filter(state=DispatchState.PENDING, unit__contacts=by)
+            .select_related("unit")
+            .first()
+        )
+        if dispatch is None:
+            raise ValidationError(_("This task was not sent to your unit, or it was answered."))
+        if not accept and not reason.strip():
+            raise ValidationError(_("Please give a reason for declining."))
+        dispatch.state = DispatchState.ACCEPTED if accept else DispatchState.DECLINED
+        dispatch.answered_by = by
+        dispatch.answered_at = timezone.now()
+        dispatch.reason = reason.strip()
+        dispatch.save()
+        if accept:
+            task.partner_unit = dispatch.unit
+            task.responsible = Responsible.PARTNER_UNIT
+            task.save(update_fields=["partner_unit", "responsible"])
+        record_audit(
+            actor=by,
+            verb="task.claim" if accept else "task.decline",
+            target=task,
+            community=task.topic.community_id,
+            data={"unit": dispatch.unit_id, "reason": dispatch.reason},
+        )
+        text = _public_text(
+            lambda: (
+                (
+                    _("%(unit)s accepted the task: %(task)s")
+                    if accept
+                    else _("%(unit)s declined the task: %(task)s")
+                )
+                % {"unit": dispatch.unit.name, "task": task.title}
+            )
+        )
+        _tell([dispatch.sent_by], text, task.get_absolute_url())
+    return dispatch
+
+
+def _store_photos(update, photos):
+    from deliberation.uploads import store_private, suffix_for
+
+    for data, content_type in photos[:MAX_PHOTOS]:
+        path = store_private(
+            data, folder=f"progress/{update.task_id}", suffix=suffix_for(content_type)
+        )
+        ProgressPhoto.objects.create(update=update, path=path, content_type=content_type)
+
+
+def report_progress(task, *, by, text, percent, photos=(), today=None, _completion=False):
+    """Post a progress update (text, percentage, photos) that the topic's followers see.
+
+    `photos` are (bytes, content_type) pairs already checked by deliberation.uploads.
+    """
+    with transaction.atomic():
+        task = _locked_task(task)
+        topic = task.topic
+        if not may(roles_of(by, topic.community_id), "task.progress", topic.phase):
+            if may(roles_of(by, topic.community_id), "task.progress", Phase.EXECUTING):
+                raise ValidationError(
+                    _("Progress can be reported only while the topic is carried out.")
+                )
+            raise PermissionDenied
+        if not may_work_on(by, task):
+            raise PermissionDenied
+        if task.state != TaskState.OPEN:
+            raise ValidationError(_("This task is already done."))
+        if not 0 <= percent <= 100:
+            raise ValidationError(_("Progress is a percentage from 0 to 100."))
+        if task.responsible == Responsible.PARTNER_UNIT and not task.partner_unit_id:
+            raise ValidationError(_("No co-building unit has accepted this task yet."))
+        update = ProgressUpdate.objects.create(
+            task=task, author=by, text=text, percent=percent, is_completion=_completion
+        )
+        _store_photos(update, list(photos))
+        task.progress = percent
+        fields = ["progress"]
+        if _completion:
+            now = timezone.now()
+            task.state = TaskState.DONE
+            task.completed_at = now
+            task.completed_on = today or timezone.localdate(now)
+            task.completed_by = by
+            fields += ["state", "completed_at", "completed_on", "completed_by"]
+        task.save(update_fields=fields)
+        record_audit(
+            actor=by,
+            verb="task.complete" if _completion else "task.progress",
+            target=task,
+            community=topic.community_id,
+            data={"percent": percent, "update": update.pk, "photos": len(photos)},
+        )
+        if _completion and not topic.tasks.filter(round=task.round, state=TaskState.OPEN).exists():
+            transition_topic(topic, Phase.EVALUATING, by=by, system=True, data={"task": task.pk})
+        message = _public_text(
+            lambda: (
+                _("Progress on “%(title)s”: %(task)s — %(percent)s%%")
+                % {"title": topic.title, "task": task.title, "percent": percent}
+            )
+        )
+        _tell(followers(topic) - {by}, message, task.get_absolute_url())
+    return update
+
+
+def complete_task(task, *, by, text, photos=(), today=None):
+    """The responsible party marks the task done with evidence; the last one ends execution."""
+    if not text.strip():
+        raise ValidationError(_("Describe what was done, as evidence."))
+    return report_progress(
+        task, by=by, text=text, percent=100, photos=photos, today=today, _completion=True
+    )
+
+
+def add_supervision_note(task, *, by, text, kind=SupervisionKind.MANUAL):
+    """督办: a note on a task for the responsible party, copied to the supervisors."""
+    with transaction.atomic():
+        task = _locked_task(task)
+        if by is not None and not may(roles_of(by, task.topic.community_id), "task.supervise"):
+            raise PermissionDenied
+        note = SupervisionNote.objects.create(task=task, kind=kind, text=text, author=by)
+        record_audit(
+            actor=by,
+            verb="task.supervise",
+            target=task,
+            community=task.topic.community_id,
+            data={"kind": kind, "note": note.pk},
+        )
+        message = _public_text(
+            lambda: (
+                _("Supervision (督办) on “%(task)s”: %(text)s") % {"task": task.title, "text": text}
+            )
+        )
+        _tell(
+            set(responsible_users(task)) | set(supervisors(task.topic.community_id)),
+            message,
+            task.get_absolute_url(),
+        )
+    return note
+
+
+def send_reminders(today=None):
+    """Remind responsible parties 3 days ahead and on the due date; escalate overdue tasks.
+
+    Safe to run as often as you like: each reminder and each automatic supervision note is a
+    unique row, so it goes out once. Returns counts by kind.
+    """
+    today = today or timezone.localdate()
+    sent = Counter()
+    open_tasks = Task.objects.filter(state=TaskState.OPEN, topic__phase=Phase.EXECUTING)
+    plans = [
+        (
+            ReminderKind.DUE_SOON,
+            Q(due_date__gt=today, due_date__lte=today + timedelta(days=DUE_SOON_DAYS)),
+        ),
+        (ReminderKind.DUE_TODAY, Q(due_date=today)),
+    ]
+    for kind, when in plans:
+        for task in (
+            open_tasks.filter(when)
+            .exclude(reminders__kind=kind)
+            .select_related("topic__grid__worker", "partner_unit", "assignee")
+        ):
+            try:
+                with transaction.atomic():
+                    Reminder.objects.create(task=task, kind=kind)
+                    text = _public_text(
+                        lambda task=task, kind=kind: (
+                            (
+                                _("Reminder: “%(task)s” is due on %(due)s.")
+                                if kind == ReminderKind.DUE_SOON
+                                else _("Reminder: “%(task)s” is due today (%(due)s).")
+                            )
+                            % {"task": task.title, "due": task.due_date.isoformat()}
+                        )
+                    )
+                    _tell(responsible_users(task), text, task.get_absolute_url())
+            except IntegrityError:
+                continue  # another run sent it a moment ago
+            sent[kind] += 1
+    overdue = open_tasks.overdue(today).exclude(supervision_notes__kind=SupervisionKind.OVERDUE)
+    for task in overdue.select_related("topic"):
+        text = _public_text(
+            lambda task=task: (
+                _("Overdue since %(due)s: please report what blocks it and when it will be done.")
+                % {"due": task.due_date.isoformat()}
+            )
+        )
+        try:
+            add_supervision_note(task, by=None, text=text, kind=SupervisionKind.OVERDUE)
+        except IntegrityError:
+            continue
+        sent[SupervisionKind.OVERDUE] += 1
+    sent["concluded"] = conclude_due_evaluations(today=today)
+    return sent
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def rating_window_end(topic):
+    """The last moment ratings are accepted: the window opens when evaluation starts."""
+    return topic.phase_changed_at + timedelta(days=topic.community.evaluation_window_days)
+
+
+def rate_topic(topic, *, by, level, comment="", now=None):
+    now = now or timezone.now()
+    with transaction.atomic():
+        topic = Topic.objects.select_for_update().select_related("community").get(pk=topic.pk)
+        roles = roles_of(by, topic.community_id)
+        if not may(roles, "topic.rate", topic.phase):
+            if may(roles, "topic.rate", Phase.EVALUATING):
+                raise ValidationError(_("This topic is not open for ratings."))
+            raise PermissionDenied
+        if now > rating_window_end(topic):
+            raise ValidationError(_("The time to rate this result has ended."))
+        if level not in RatingLevel.values:
+            raise ValidationError(_("Choose one of the three ratings."))
+        if not is_affected(by, topic):
+            raise ValidationError(
+                _("Only the proposer, co-signers and residents affected by this topic may rate it.")
+            )
+        round_no = current_round(topic)
+        if Rating.objects.filter(topic=topic, round=round_no, user=by).exists():
+            raise ValidationError(_("You have already rated this result."))
+        rating = Rating.objects.create(
+            topic=topic, round=round_no, user=by, level=level, comment=comment.strip()
+        )
+        record_audit(
+            actor=by,
+            verb="topic.rate",
+            target=topic,
+            data={"round": round_no, "level": level, "rating": rating.pk},
+        )
+    return rating
+
+
+def record_visit(
+    topic, *, by, visited_on, channel, outcome, notes="", resident_rating="", today=None
+):
+    """一事一回访. A failed visit reopens the topic at once; the resident's own rating is kept
+    as the proposer's rating when they have not rated in the app."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        topic = Topic.objects.select_for_update().select_related("community").get(pk=topic.pk)
+        roles = roles_of(by, topic.community_id)
+        if not may(roles, "topic.visit", topic.phase):
+            if may(roles, "topic.visit", Phase.EVALUATING):
+                raise ValidationError(_("Visits are recorded while a result is being rated."))
+            raise PermissionDenied
+        if visited_on > today:
+            raise ValidationError(_("The visit date cannot be in the future."))
+        round_no = current_round(topic)
+        if (
+            resident_rating
+            and Rating.objects.filter(
+                topic=topic, round=round_no, user_id=topic.proposer_id
+            ).exists()
+        ):
+            raise ValidationError(
+                _("The proposer has already rated this result; leave their rating empty.")
+            )
+        visit = FollowUpVisit.objects.create(
+            topic=topic,
+            round=round_no,
+            visited_by=by,
+            visited_on=visited_on,
+            channel=channel,
+            outcome=outcome,
+            notes=notes.strip(),
+            resident_rating=resident_rating,
+        )
+        if resident_rating:
+            Rating.objects.create(
+                topic=topic,
+                round=round_no,
+                user_id=topic.proposer_id,
+                level=resident_rating,
+                comment=notes.strip()[:1000],
+                recorded_by=by,
+            )
+        record_audit(
+            actor=by,
+            verb="topic.visit",
+            target=topic,
+            data={
+                "round": round_no,
+                "outcome": outcome,
+                "rating": resident_rating,
+                "visit": visit.pk,
+            },
+        )
+        if outcome == VisitOutcome.FAILED:
+            _reopen(topic, by=by, reason=_public_text(lambda: _("The follow-up visit failed.")))
+    return visit
+
+
+def rating_summary(topic, round_no):
+    counts = Counter(
+        Rating.objects.filter(topic=topic, round=round_no).values_list("level", flat=True)
+    )
+    total = sum(counts.values())
+    satisfied = sum(counts[level] for level in SATISFIED_LEVELS)
+    return {
+        "counts": [(RatingLevel(level).label, counts[level]) for level in RatingLevel.values],
+        "total": total,
+        "satisfied": satisfied,
+        "dissatisfied": counts[RatingLevel.DISSATISFIED],
+        "dissatisfied_majority": 2 * counts[RatingLevel.DISSATISFIED] > total,
+    }
+
+
+def conclude_evaluation(topic, *, by, system=False, now=None):
+    """Close the topic, or reopen it when most ratings are dissatisfied. Needs a visit first.
+
+    Returns the topic's new phase.
+    """
+    with transaction.atomic():
+        topic = Topic.objects.select_for_update().select_related("community").get(pk=topic.pk)
+        if not system and not may(roles_of(by, topic.community_id), "topic.conclude", topic.phase):
+            if topic.phase != Phase.EVALUATING and may(
+                roles_of(by, topic.community_id), "topic.conclude", Phase.EVALUATING
+            ):
+                raise ValidationError(_("This topic is not being rated."))
+            raise PermissionDenied
+        round_no = current_round(topic)
+        if not FollowUpVisit.objects.filter(topic=topic, round=round_no).exists():
+            raise ValidationError(_("Record the follow-up visit first (一事一回访)."))
+        summary = rating_summary(topic, round_no)
+        if summary["dissatisfied_majority"]:
+            reason = _public_text(lambda: _("Most ratings were dissatisfied."))
+            _reopen(topic, by=by, reason=reason)
+            return Phase.EXECUTING
+        reason = _public_text(lambda: _("Evaluation concluded."))
+        topic = transition_topic(topic, Phase.CLOSED, by=by, reason=reason, system=True)
+        title, body = _public_text(lambda: _closure_notice(topic, round_no, summary))
+        publish_notice(
+            community=topic.community,
+            kind=NoticeKind.CLOSURE,
+            title=title,
+            body=body,
+            by=by,
+            source=topic,
+        )
+    return Phase.CLOSED
+
+
+def _closure_notice(topic, round_no, summary):
+    title = _("Result: %(title)s") % {"title": topic.title}
+    lines = [
+        _("The topic “%(title)s” is closed after %(rounds)s round(s) of work.")
+        % {"title": topic.title, "rounds": round_no}
+    ]
+    for task in topic.tasks.filter(round=round_no).select_related("partner_unit"):
+        who = task.partner_unit.name if task.partner_unit_id else task.get_responsible_display()
+        lines.append(_("Done: %(task)s (%(who)s)") % {"task": task.title, "who": who})
+    lines.append(
+        _("Ratings: %(satisfied)s of %(total)s satisfied or basically satisfied.")
+        % {"satisfied": summary["satisfied"], "total": summary["total"]}
+    )
+    return title, "\n".join(lines)
+
+
+def conclude_due_evaluations(today=None):
+    """Conclude evaluations whose rating window has ended and whose visit is recorded."""
+    now = timezone.now()
+    done = 0
+    candidates = Topic.objects.filter(phase=Phase.EVALUATING).select_related("community")
+    for topic in candidates:
+        if now <= rating_window_end(topic):
+            continue
+        if not FollowUpVisit.objects.filter(topic=topic, round=current_round(topic)).exists():
+            continue
+        conclude_evaluation(topic, by=None, system=True)
+        done += 1
+    return done
+
+
+def _reopen(topic, *, by, reason):
+    """Back to executing under 督办, with a new task in the next round copied from the last."""
+    previous = (
+        Task.objects.filter(topic=topic)
+        .order_by("-round", "-pk")
+        .select_related("partner_unit")
+        .first()
+    )
+    topic = transition_topic(topic, Phase.EXECUTING, by=by, reason=reason, system=True)
+    if previous is None:
+        return topic
+    days = topic.community.task_days_major if topic.is_major else topic.community.task_days_ordinary
+    task = Task.objects.create(
+        topic=topic,
+        round=previous.round + 1,
+        title=_public_text(lambda: _("Rework: %(task)s") % {"task": previous.title})[:200],
+        description=reason,
+        responsible=previous.responsible,
+        assignee=previous.assignee,
+        partner_unit=previous.partner_unit,
+        route=previous.route,
+        due_date=timezone.localdate() + timedelta(days=days),
+        created_by=by or topic.proposer,
+    )
+    record_audit(
+        actor=by,
+        verb="task.add",
+        target=task,
+        community=topic.community_id,
+        data={"topic": topic.pk, "round": task.round, "reopened": True, "reason": reason},
+    )
+    add_supervision_note(task, by=None, text=reason, kind=SupervisionKind.REOPENED)
+    return topic
+
+
+# --- co-building units ----------------------------------------------------------------------
+
+
+def register_partner(community, *, by, name, kind, description="", contacts=()):
+    with transaction.atomic():
+        if not may(roles_of(by, community), "partner.register"):
+            raise PermissionDenied
+        if PartnerUnit.objects.filter(community=community, name=name).exists():
+            raise ValidationError(_("A unit with this name is already registered."))
+        unit = PartnerUnit.objects.create(
+            community=community, name=name, kind=kind, description=description
+        )
+        member_ids = _member_ids(community.pk)
+        for user in contacts:
+            if user.pk not in member_ids or Role.PARTNER_CONTACT not in roles_of(user, community):
+                raise ValidationError(
+                    _("A contact must hold the co-building unit contact role in this community.")
+                )
+        unit.contacts.set(contacts)
+        record_audit(actor=by, verb="partner.register", target=unit, community=community.pk)
+    return unit
+
+
+def add_offering(unit, *, by, title, description=""):
+    with transaction.atomic():
+        roles = roles_of(by, unit.community_id)
+        if not may(roles, "partner.offer"):
+            raise PermissionDenied
+        if not roles & STAFF and not unit.contacts.filter(pk=by.pk).exists():
+            raise PermissionDenied
+        offering = PartnerOffering.objects.create(unit=unit, title=title, description=description)
+        record_audit(
+            actor=by,
+            verb="partner.offer",
+            target=unit,
+            community=unit.community_id,
+            data={"offering": offering.pk, "title": title},
+        )
+    return offering
+
+
+# --- what pages show ------------------------------------------------------------------------
+
+
+def topic_progress(tasks):
+    """A topic's progress: the mean of its current round's task percentages."""
+    if not tasks:
+        return 0
+    return round(sum(t.progress for t in tasks) / len(tasks))
+
+
+def execution_context(topic, user, today=None):
+    """Everything templates/deliberation/includes/topic_execution.html needs for one topic."""
+    today = today or timezone.localdate()
+    roles = roles_of(user, topic.community_id)
+    tasks = list(
+        Task.objects.filter(topic=topic)
+        .with_status(today)
+        .select_related("partner_unit", "assignee")
+        .prefetch_related(
+            Prefetch("supervision_notes", queryset=SupervisionNote.objects.order_by("pk"))
+        )
+        .order_by("-round", "due_date", "pk")
+    )
+    round_no = max((t.round for t in tasks), default=1)
+    current = [t for t in tasks if t.round == round_no]
+    earlier = [t for t in tasks if t.round != round_no]
+    evaluating = topic.phase == Phase.EVALUATING
+    my_rating = None
+    if user.is_authenticated:
+        my_rating = Rating.objects.filter(topic=topic, round=round_no, user=user).first()
+    ratings = list(
+        Rating.objects.filter(topic=topic).select_related("user").order_by("-round", "pk")
+    )
+    for rating in ratings:
+        rating.masked_name = mask_name(rating.user.real_name) or "—"
+    visits = list(FollowUpVisit.objects.filter(topic=topic).select_related("visited_by"))
+    window_end = rating_window_end(topic) if evaluating else None
+    return {
+        "topic": topic,
+        "tasks": current,
+        "earlier_tasks": earlier,
+        "round": round_no,
+        "progress": topic_progress(current),
+        "ratings": ratings,
+        "summary": rating_summary(topic, round_no),
+        "visits": visits,
+        "my_rating": my_rating,
+        "window_end": window_end,
+        "can_add_task": may(roles, "task.add", topic.phase),
+        "can_rate": evaluating
+        and my_rating is None
+        and may(roles, "topic.rate", topic.phase)
+        and timezone.now() <= window_end
+        and is_affected(user, topic),
+        "can_visit": may(roles, "topic.visit", topic.phase),
+        "can_conclude": may(roles, "topic.conclude", topic.phase),
+        "has_visit": any(v.round == round_no for v in visits),
+    }
