@@ -1,4 +1,9 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
+from allauth.core.exceptions import ImmediateHttpResponse
+from django.conf import settings
+from django.core.cache import cache
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -16,6 +21,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return normalise_phone(phone)
 
     def send_verification_code_sms(self, user, phone, code, **kwargs):
+        refuse_if_sms_throttled(phone)
         send_sms(phone, _("Your Gongyi verification code is %(code)s.") % {"code": code})
 
     def set_phone(self, user, phone, verified):
@@ -31,3 +37,38 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_user_by_phone(self, phone):
         return User.objects.filter(phone=normalise_phone(phone)).order_by("pk").first()
+
+
+def sms_allowed(phone):
+    """Take one SMS from the number's allowance: SMS_PER_MINUTE and SMS_PER_HOUR per number.
+
+    Counted in the cache (Redis in production), so every worker shares the count. Codes cost
+    money and annoy the owner of a number someone else typed in, so the limit is per number,
+    on top of allauth's per-IP limits.
+    """
+    phone = normalise_phone(phone) or phone
+    windows = (("m", 60, settings.SMS_PER_MINUTE), ("h", 3600, settings.SMS_PER_HOUR))
+    for label, seconds, limit in windows:
+        key = f"sms:{label}:{phone}"
+        cache.add(key, 0, timeout=seconds)
+        try:
+            used = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=seconds)
+            used = 1
+        if used > limit:
+            return False
+    return True
+
+
+def refuse_if_sms_throttled(phone):
+    if sms_allowed(phone):
+        return
+    request = context.request
+    page = render(
+        request,
+        "account/sms_throttled.html",
+        {"per_minute": settings.SMS_PER_MINUTE, "per_hour": settings.SMS_PER_HOUR},
+        status=429,
+    )
+    raise ImmediateHttpResponse(page)

@@ -142,6 +142,9 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = True
 SMS_SENDER = env_str("SMS_SENDER", "accounts.sms.LogSender")
+# Verification codes per mobile number (accounts.adapter.sms_allowed), on top of the above.
+SMS_PER_MINUTE = env_int("SMS_PER_MINUTE", 1)
+SMS_PER_HOUR = env_int("SMS_PER_HOUR", 5)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
