@@ -1,0 +1,130 @@
+"""The permission matrix: every named URL × every persona, generated from the URL conf.
+
+The expected statuses live in tests/integration/url_rules.py. A URL name that is neither
+there nor exempt fails test_every_named_url_has_a_rule_or_an_exemption.
+"""
+
+import pytest
+from django.test import Client
+from django.urls import URLResolver, get_resolver, reverse
+
+from tests.integration.url_rules import LOGIN, PERSONAS, RULES, exemption_for
+
+pytestmark = pytest.mark.django_db
+
+
+def named_urls():
+    """Every named pattern of the URL conf, with its namespace prefix ("admin:index")."""
+    names = set()
+
+    def walk(resolver, prefix):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern, prefix + (f"{pattern.namespace}:" if pattern.namespace else ""))
+            elif pattern.name:
+                names.add(prefix + pattern.name)
+
+    walk(get_resolver(), "")
+    return names
+
+
+class World:
+    """The personas and the objects URLs point at, built on first use."""
+
+    def __init__(self, request):
+        self._request = request
+        self._made = {}
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._request.getfixturevalue(name)
+
+    def once(self, key, build):
+        """Build an object once per test (URL builders share it across personas)."""
+        if key not in self._made:
+            self._made[key] = build()
+        return self._made[key]
+
+    def user(self, persona):
+        return None if persona == "anonymous" else getattr(self, persona)
+
+
+@pytest.fixture
+def world(request, community):
+    world = World(request)
+    for persona in PERSONAS[1:]:
+        world.user(persona)  # create every persona before any URL object
+    return world
+
+
+def url_of(name, rule, world):
+    kwargs = rule.kwargs(world) if rule.kwargs else {}
+    return reverse(name, kwargs=kwargs) + rule.query
+
+
+def client_for(world, persona):
+    client = Client()
+    user = world.user(persona)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def fetch(client, method, url, data=None):
+    if method == "post":
+        return client.post(url, data or {})
+    return getattr(client, method)(url)
+
+
+def matches(response, expected):
+    if expected == LOGIN:
+        return response.status_code == 302 and "/accounts/login/" in response["Location"]
+    if isinstance(expected, tuple):
+        return response.status_code in expected
+    return response.status_code == expected
+
+
+def test_every_named_url_has_a_rule_or_an_exemption():
+    missing = sorted(n for n in named_urls() if n not in RULES and not exemption_for(n))
+    assert not missing, (
+        "These URL names have no row in tests/integration/url_rules.py: "
+        + ", ".join(missing)
+        + ". Add a Rule saying how to build their kwargs and what each persona gets "
+        "(or an EXEMPT entry with the reason)."
+    )
+
+
+def test_every_rule_names_a_url_that_exists():
+    stale = sorted(set(RULES) - named_urls())
+    assert not stale, f"url_rules.py has rows for URLs that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_each_persona_gets_the_expected_status(name, world):
+    rule = RULES[name]
+    url = url_of(name, rule, world)
+    wrong = []
+    for persona in PERSONAS:
+        expected = rule.expect[persona]
+        data = rule.data(world) if rule.data else None
+        response = fetch(client_for(world, persona), rule.method, url, data)
+        if not matches(response, expected):
+            wrong.append(f"{persona}: expected {expected}, got {response.status_code}")
+    assert not wrong, f"{rule.method.upper()} {url}\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_an_unsupported_method_gets_405(name, world):
+    rule = RULES[name]
+    allowed = [p for p in PERSONAS if p != "anonymous" and rule.expect[p] in (200, 302)]
+    persona = allowed[0] if allowed else "anonymous"
+    url = url_of(name, rule, world)
+    client = client_for(world, persona)
+    for method in ("get", "post", "delete"):
+        if method in rule.methods:
+            continue
+        response = fetch(client, method, url)
+        if persona == "anonymous" and response.status_code == 302:
+            continue  # sent to log in first; the method is checked after
+        assert response.status_code == 405, f"{method.upper()} {url} as {persona}"

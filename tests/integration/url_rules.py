@@ -1,0 +1,118 @@
+"""Who gets what from every named URL: the table behind test_url_permissions.py.
+
+Every named URL pattern in the URL conf must appear in RULES (how to build its kwargs, which
+method reaches it, and the status each persona gets) or in EXEMPT (with the reason). A new view
+without a row fails the test, with a message saying to add the row here.
+
+Expected statuses: an int, a tuple of ints, or LOGIN (anonymous visitors are sent to the login
+page). Personas are the fixtures of tests/conftest.py plus "anonymous".
+
+    "topic_detail": Rule(kwargs=lambda w: {"topic_id": w.topic().pk},
+                         expect=members(ALL_MEMBERS)),
+
+`members(allowed)` is the house pattern: anonymous → login, outsiders and strangers → 404,
+members with the role → 200, other members → 403.
+"""
+
+from dataclasses import dataclass, field
+
+LOGIN = "login"
+OK = 200
+FORM_DONE = (200, 302)  # a POST either re-renders with errors or redirects after success
+
+PERSONAS = (
+    "anonymous",
+    "stranger",
+    "outsider",
+    "resident",
+    "owner",
+    "grid_worker",
+    "community_worker",
+    "committee_member",
+    "chair",
+    "partner",
+    "observer",
+)
+ALL_MEMBERS = frozenset(PERSONAS[3:])
+SIGNED_IN = frozenset(PERSONAS[1:])
+STAFF = frozenset({"community_worker", "chair"})
+OWNERS = frozenset({"owner", "committee_member"})
+RESIDENTS = frozenset({"resident", "owner", "committee_member"})
+
+
+def members(allowed=ALL_MEMBERS, ok=OK):
+    """Community-scoped page: outsiders 404, members without the role 403."""
+    expect = {"anonymous": LOGIN, "stranger": 404, "outsider": 404}
+    for persona in ALL_MEMBERS:
+        expect[persona] = ok if persona in allowed else 403
+    return expect
+
+
+def signed_in(ok=OK):
+    """Personal page: any signed-in person, anonymous visitors go to the login page."""
+    return {"anonymous": LOGIN} | {persona: ok for persona in SIGNED_IN}
+
+
+def public(ok=OK):
+    return {persona: ok for persona in PERSONAS}
+
+
+@dataclass(frozen=True)
+class Rule:
+    expect: dict
+    kwargs: object = None  # callable(world) -> dict of URL kwargs
+    method: str = "get"
+    data: object = None  # callable(world) -> POST data
+    methods: tuple = ("get", "head")  # methods the view accepts; "delete" must give 405
+    query: str = ""  # appended to the URL
+    html: bool = True  # a page whose HTML the security test inspects
+    notes: str = field(default="", compare=False)
+
+
+def community_kwargs(world):
+    return {"community_id": world.community.pk}
+
+
+RULES = {
+    # Foundation
+    "home": Rule(expect=public()),
+    "healthz": Rule(expect=public(), html=False),
+    "my_units": Rule(expect=signed_in()),
+    "community_detail": Rule(kwargs=community_kwargs, expect=members()),
+    "registry": Rule(
+        kwargs=community_kwargs, expect=members(STAFF | {"observer"}), query="?estate=1"
+    ),
+    # Accounts
+    "profile": Rule(expect=signed_in(), methods=("get", "head", "post")),
+    "set_preferences": Rule(
+        method="post",
+        methods=("post",),
+        data=lambda w: {"text_size": "large", "next": "/"},
+        expect={persona: 302 for persona in PERSONAS},
+        html=False,
+    ),
+    "my_data": Rule(expect=signed_in(), methods=("get", "head")),
+    "my_data_download": Rule(expect=signed_in(), methods=("get", "head"), html=False),
+    # Simple mode
+    "simple_home": Rule(expect=signed_in()),
+    "simple_matters": Rule(expect=signed_in()),
+    "simple_votes": Rule(expect=signed_in()),
+    "simple_notices": Rule(expect=signed_in()),
+}
+
+# Names (or "namespace:" prefixes, or name prefixes ending in "*") not in the matrix, and why.
+EXEMPT = {
+    "admin:": "Django admin: staff accounts only, guarded by Django's own permission checks.",
+    "set_language": "Django's i18n view; the site uses set_preferences, which also remembers it.",
+    "account_*": "django-allauth's sign-in, sign-up and password views: public by design, "
+    "rate-limited by ACCOUNT_RATE_LIMITS; tested in test_security.py.",
+}
+
+
+def exemption_for(name):
+    for key, reason in EXEMPT.items():
+        if key == name or (key.endswith(":") and name.startswith(key)):
+            return reason
+        if key.endswith("*") and name.startswith(key[:-1]):
+            return reason
+    return None
