@@ -72,12 +72,12 @@ def _tell(users, text, url=""):
 
 
 def followers(topic):
-    """People following the topic; the proposer at least."""
+    """Ids of the people following the topic; the proposer at least."""
     try:
         from deliberation.services.topics import followers_of
     except ImportError:
-        return {topic.proposer}
-    return set(followers_of(topic)) | {topic.proposer}
+        return {topic.proposer_id}
+    return {getattr(u, "pk", u) for u in followers_of(topic)} | {topic.proposer_id}
 
 
 def _members_with(community_id, *roles):
@@ -133,7 +133,7 @@ def is_affected(user, topic):
     """The proposer, co-signers and followers, and residents or owners within the topic's scope."""
     if user.pk == topic.proposer_id:
         return True
-    if any(u.pk == user.pk for u in followers(topic)):
+    if user.pk in followers(topic):
         return True
     try:
         if topic.cosigns.filter(user=user).exists():
@@ -243,7 +243,11 @@ def add_task(
                 % {"title": topic.title, "task": task.title, "due": due_date.isoformat()}
             )
         )
-        _tell(set(responsible_users(task)) | followers(topic), text, task.get_absolute_url())
+        _tell(
+            {u.pk for u in responsible_users(task)} | followers(topic),
+            text,
+            task.get_absolute_url(),
+        )
     return task
 
 
@@ -398,7 +402,7 @@ def report_progress(task, *, by, text, percent, photos=(), today=None, _completi
                 % {"title": topic.title, "task": task.title, "percent": percent}
             )
         )
-        _tell(followers(topic) - {by}, message, task.get_absolute_url())
+        _tell(followers(topic) - {by.pk}, message, task.get_absolute_url())
     return update
 
 
