@@ -1,0 +1,57 @@
+"""Meetings for tests: a meeting in a given state with its seats and agenda."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from meetings.models import AgendaItem, Kind, Meeting, Participant, SeatRole, Status
+
+
+def make_meeting(
+    community,
+    chair,
+    *,
+    secretary=None,
+    participants=(),
+    kind=Kind.CONSULTATION,
+    status=Status.LIVE,
+    items=("电梯维修方案", "费用分摊"),
+    checked_in=True,
+    public_watch=False,
+    estate=None,
+):
+    meeting = Meeting.objects.create(
+        community=community,
+        estate=estate,
+        kind=kind,
+        title="关于电梯维修的协商会",
+        chair=chair,
+        secretary=secretary,
+        place="社区议事厅",
+        starts_at=timezone.now() + timedelta(days=30 if status == Status.DRAFT else 0),
+        status=status,
+        public_watch=public_watch,
+        created_by=chair,
+    )
+    for position, title in enumerate(items, start=1):
+        AgendaItem.objects.create(meeting=meeting, position=position, title=title)
+    for user in participants:
+        Participant.objects.create(
+            meeting=meeting,
+            user=user,
+            name=user.display_name,
+            role=SeatRole.REPRESENTATIVE,
+            checked_in_at=timezone.now() if checked_in else None,
+            checkin_method="online" if checked_in else "",
+            holder=user.holdings.filter(ownerships__isnull=False).first(),
+        )
+    return meeting
+
+
+@pytest.fixture
+def live_meeting(community, chair, community_worker, owner, resident):
+    """A live consultation: 赵书记 chairs, 刘洋 records, 李明 and 王芳 take part."""
+    return make_meeting(
+        community, chair, secretary=community_worker, participants=[owner, resident]
+    )
