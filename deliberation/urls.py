@@ -103,3 +103,64 @@ urlpatterns += [
         name="street_dashboard",
     ),
 ]
+
+# Owners' assembly votes (业主大会表决) and property-company selection (物业选聘)
+from deliberation.views import selection as selection_views  # noqa: E402
+from deliberation.views import votes as vote_views  # noqa: E402
+
+urlpatterns += [
+    path("c/<int:community_id>/votes/", vote_views.vote_list, name="vote_list"),
+    path("votes/<int:vote_id>/", vote_views.vote_detail, name="vote_detail"),
+    path("votes/<int:vote_id>/manage/", vote_views.vote_manage, name="vote_manage"),
+    path("votes/<int:vote_id>/matters/", vote_views.vote_add_matter, name="vote_add_matter"),
+    path("votes/<int:vote_id>/tellers/", vote_views.vote_appoint_teller, name="vote_tellers"),
+    path("votes/<int:vote_id>/notice/", vote_views.vote_publish_notice, name="vote_notice"),
+    path("votes/<int:vote_id>/cancel/", vote_views.vote_cancel, name="vote_cancel"),
+    path(
+        "votes/<int:vote_id>/matters/<int:matter_id>/candidates/",
+        vote_views.vote_candidates,
+        name="vote_candidates",
+    ),
+    path(
+        "votes/<int:vote_id>/candidates/<int:candidate_id>/vet/",
+        vote_views.vote_vet_candidate,
+        name="vote_vet",
+    ),
+    path("votes/<int:vote_id>/electorate/", vote_views.vote_electorate, name="vote_electorate"),
+    path("votes/<int:vote_id>/turnout/", vote_views.vote_turnout, name="vote_turnout"),
+    path("votes/<int:vote_id>/paper/", vote_views.vote_paper, name="vote_paper"),
+    path(
+        "votes/<int:vote_id>/paper/<int:matter_id>/<str:head>/clear/",
+        vote_views.vote_paper_clear,
+        name="vote_paper_clear",
+    ),
+    path("votes/<int:vote_id>/mandates/", vote_views.vote_mandates, name="vote_mandates"),
+    path(
+        "votes/<int:vote_id>/mandates/<int:mandate_id>/document/",
+        vote_views.vote_mandate_document,
+        name="vote_mandate_document",
+    ),
+    path(
+        "votes/<int:vote_id>/mandates/<int:mandate_id>/cast/",
+        vote_views.vote_cast_as_proxy,
+        name="vote_cast_as_proxy",
+    ),
+    path("votes/<int:vote_id>/result/", vote_views.vote_result, name="vote_result"),
+    path("votes/<int:vote_id>/tally/", vote_views.vote_tally, name="vote_tally"),
+    path("votes/<int:vote_id>/confirm/", vote_views.vote_confirm, name="vote_confirm"),
+    path("votes/<int:vote_id>/publish/", vote_views.vote_publish_result, name="vote_publish"),
+    path(
+        "votes/<int:vote_id>/matters/<int:matter_id>/by-election/",
+        vote_views.vote_by_election,
+        name="vote_by_election",
+    ),
+    path("votes/<int:vote_id>/receipt/", vote_views.vote_receipt, name="vote_receipt"),
+    path("votes/<int:vote_id>/export.xlsx", vote_views.vote_export, name="vote_export"),
+    path("c/<int:community_id>/selection/", selection_views.plan_list, name="selection_list"),
+    path("selection/<int:plan_id>/", selection_views.plan_detail, name="selection_detail"),
+    path(
+        "selection/<int:plan_id>/<str:step>/",
+        selection_views.plan_step,
+        name="selection_step",
+    ),
+]

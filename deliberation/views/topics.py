@@ -1,0 +1,664 @@
+"""Topic pages: list, propose, the topic page with its htmx partials, and each lifecycle step.
+
+Thin views: parse with a form, check access with `topic_for` / `community_for` (outsiders 404,
+members without the role 403), call one service, render. A service's `ValidationError` (wrong
+phase, stale form, already done) becomes a message on the page and changes nothing.
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from deliberation.access import community_for, roles_of, topic_for
+from deliberation.audit import history_of
+from deliberation.forms.topics import (
+    CommentForm,
+    DecisionForm,
+    FileForResidentForm,
+    PollForm,
+    PollVoteForm,
+    ReactForm,
+    ReasonForm,
+    TopicFilterForm,
+    TopicForm,
+    TriageForm,
+    WithdrawForm,
+)
+from deliberation.models import (
+    Comment,
+    CommentReaction,
+    CoSign,
+    Follow,
+    Phase,
+    Poll,
+    PollOption,
+    PollVote,
+    Reaction,
+    Topic,
+    TopicPhoto,
+)
+from deliberation.notices import mask_name
+from deliberation.permissions import may
+from deliberation.services import topics as services
+from deliberation.uploads import serve_private
+
+LIST_PAGE_SIZE = 20
+COMMENT_PAGE_SIZE = 30
+HISTORY_ON_PAGE = 10
+WORKFLOW = [
+    Phase.COLLECTING,
+    Phase.TRIAGE,
+    Phase.DISCUSSING,
+    Phase.DECIDED,
+    Phase.EXECUTING,
+    Phase.EVALUATING,
+    Phase.CLOSED,
+]
+PHASE_BADGE = {
+    Phase.DECIDED: "ok",
+    Phase.CLOSED: "ok",
+    Phase.DECLINED: "bad",
+    Phase.WITHDRAWN: "bad",
+    Phase.MERGED: "warn",
+    Phase.TRIAGE: "warn",
+}
+
+
+VERBS = {
+    "topic.propose": gettext_lazy("Proposed"),
+    "topic.edit": gettext_lazy("Draft edited"),
+    "topic.photos": gettext_lazy("Photos added"),
+    "topic.cosign": gettext_lazy("Co-signed"),
+    "topic.comment": gettext_lazy("Commented"),
+    "topic.merged_in": gettext_lazy("Another topic was merged into this one"),
+    "comment.hide": gettext_lazy("A comment was hidden by a moderator"),
+    "poll.create": gettext_lazy("A poll was opened"),
+    "decision.record": gettext_lazy("Decision recorded"),
+    "notice.publish": gettext_lazy("Posted on the notice board"),
+}
+
+
+def describe(entry):
+    """Set `who` (masked) and `what` (in words) on an audit entry for the public history."""
+    entry.who = mask_name(entry.actor.display_name) if entry.actor else _("The platform")
+    if entry.verb == "topic.phase":
+        data = entry.data or {}
+        try:
+            entry.what = _("Moved from “%(from)s” to “%(to)s”") % {
+                "from": Phase(data.get("from")).label,
+                "to": Phase(data.get("to")).label,
+            }
+        except ValueError:
+            entry.what = entry.verb
+        entry.reason = data.get("reason", "")
+    else:
+        entry.what = VERBS.get(entry.verb, entry.verb)
+        entry.reason = (entry.data or {}).get("reason", "") if entry.verb == "comment.hide" else ""
+    return entry
+
+
+def _fail(request, error):
+    for text in getattr(error, "messages", [str(error)]):
+        messages.error(request, text)
+
+
+def _version(request):
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
+
+
+# ---- list -------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def topic_list(request, community_id):
+    community = community_for(request.user, community_id, "topic.view")
+    form = TopicFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    user = request.user
+    topics = Topic.objects.filter(community=community).exclude(
+        Q(phase=Phase.DRAFT) & ~Q(proposer=user) & ~Q(filed_by=user)
+    )
+    if filters.get("q"):
+        q = filters["q"]
+        topics = topics.filter(Q(title__icontains=q) | Q(description__icontains=q))
+    for field in ("phase", "category", "scope"):
+        if filters.get(field):
+            topics = topics.filter(**{field: filters[field]})
+    mine = filters.get("mine")
+    if mine == "mine":
+        topics = topics.filter(Q(proposer=user) | Q(filed_by=user))
+    elif mine == "cosigned":
+        topics = topics.filter(Exists(CoSign.objects.filter(topic=OuterRef("pk"), user=user)))
+    elif mine == "following":
+        topics = topics.filter(Exists(Follow.objects.filter(topic=OuterRef("pk"), user=user)))
+    page = Paginator(topics.order_by("-created_at", "-pk"), LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    roles = roles_of(user, community)
+    show_due = may(roles, "topic.triage", Phase.TRIAGE)
+    now = timezone.now()
+    for topic in page:
+        topic.community = community  # spare a query per row
+        _decorate(topic, now if show_due else None)
+    context = {
+        "community": community,
+        "form": form,
+        "page": page,
+        "can_propose": may(roles, "topic.propose"),
+        "can_file": may(roles, "topic.file_for_resident"),
+    }
+    name = "deliberation/topic_list.html" + ("#results" if request.htmx else "")
+    return TemplateResponse(request, name, context)
+
+
+def _decorate(topic, now=None):
+    """Attach what templates show: badge class, progress, and the triage deadline for staff."""
+    topic.badge = PHASE_BADGE.get(topic.phase, "")
+    target = topic.cosign_target or 1
+    topic.progress_percent = min(100, topic.cosign_count * 100 // target)
+    topic.progress_step = topic.progress_percent // 10 * 10  # CSS classes w0 … w100 (no style="")
+    topic.due = topic.overdue = None
+    if now is not None and topic.phase in (Phase.COLLECTING, Phase.TRIAGE) and topic.submitted_at:
+        topic.due = topic.submitted_at + timedelta(days=topic.community.triage_deadline_days)
+        topic.overdue = topic.phase == Phase.TRIAGE and topic.due < now
+
+
+# ---- propose and edit --------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def topic_new(request, community_id):
+    community = community_for(request.user, community_id, "topic.propose")
+    on_behalf = request.GET.get("for") == "resident" or "proposer" in request.POST
+    if on_behalf and not may(roles_of(request.user, community), "topic.file_for_resident"):
+        raise PermissionDenied
+    form_class = FileForResidentForm if on_behalf else TopicForm
+    form = form_class(request.POST or None, request.FILES or None, community=community)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        photos = data.pop("photos", [])
+        try:
+            topic = services.propose_topic(community, by=request.user, photos=photos, **data)
+            if "submit" in request.POST and topic.phase == Phase.DRAFT:
+                topic = services.submit_topic(topic, by=request.user)
+                messages.success(request, _("Your topic is submitted and open for co-signing."))
+            else:
+                messages.success(request, _("Draft saved. Submit it when it is ready."))
+            return redirect(topic)
+        except ValidationError as error:
+            form.add_error(None, error)
+    return TemplateResponse(
+        request,
+        "deliberation/topic_form.html",
+        {"community": community, "form": form, "on_behalf": on_behalf, "topic": None},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def topic_edit(request, topic_id):
+    topic = topic_for(request.user, topic_id, "topic.edit")
+    if request.user.pk not in (topic.proposer_id, topic.filed_by_id):
+        raise PermissionDenied
+    if topic.phase != Phase.DRAFT:
+        messages.error(request, _("Only a draft can be edited."))
+        return redirect(topic)
+    initial = {
+        f: getattr(topic, f)
+        for f in ("title", "description", "category", "scope", "estate", "building", "grid")
+    }
+    initial["location"] = topic.location
+    form = TopicForm(
+        request.POST or None, request.FILES or None, community=topic.community, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        photos = data.pop("photos", [])
+        try:
+            topic = services.update_draft(
+                topic, by=request.user, expected_version=_version(request), photos=photos, **data
+            )
+            messages.success(request, _("Draft saved."))
+            return redirect(topic)
+        except ValidationError as error:
+            form.add_error(None, error)
+    return TemplateResponse(
+        request,
+        "deliberation/topic_form.html",
+        {"community": topic.community, "form": form, "topic": topic, "on_behalf": False},
+    )
+
+
+# ---- the topic page ----------------------------------------------------------------------
+
+
+def _comment_queryset(user):
+    agree = Count("reactions", filter=Q(reactions__kind=Reaction.AGREE), distinct=True)
+    thanks = Count("reactions", filter=Q(reactions__kind=Reaction.THANKS), distinct=True)
+    return (
+        Comment.objects.select_related("author", "hidden_by")
+        .annotate(agree_count=agree, thanks_count=thanks)
+        .order_by("created_at", "pk")
+    )
+
+
+def detail_context(request, topic, *, comment_form=None, poll_form=None):
+    """Everything the topic page and its partials show, in a fixed number of queries."""
+    user = request.user
+    roles = roles_of(user, topic.community_id)
+    phase = topic.phase
+    top_level = (
+        _comment_queryset(user)
+        .filter(topic=topic, parent=None)
+        .prefetch_related(Prefetch("replies", queryset=_comment_queryset(user)))
+    )
+    comments = Paginator(top_level, COMMENT_PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = [c.pk for c in comments] + [r.pk for c in comments for r in c.replies.all()]
+    mine = set(
+        CommentReaction.objects.filter(comment_id__in=shown, user=user).values_list(
+            "comment_id", "kind"
+        )
+    )
+    polls = list(
+        Poll.objects.filter(topic=topic).prefetch_related(
+            Prefetch(
+                "options",
+                queryset=PollOption.objects.annotate(vote_count=Count("votes")).order_by(
+                    "position", "pk"
+                ),
+            )
+        )
+    )
+    answered = set(
+        PollVote.objects.filter(poll__topic=topic, user=user).values_list("poll_id", flat=True)
+    )
+    for poll in polls:
+        poll.total = sum(o.vote_count for o in poll.options.all())
+        for option in poll.options.all():
+            option.percent = option.vote_count * 100 // poll.total if poll.total else 0
+        poll.answered = poll.pk in answered
+        poll.vote_form = PollVoteForm(poll=poll, auto_id=f"poll{poll.pk}_%s")
+    history = [describe(e) for e in history_of(topic).order_by("-pk")[:HISTORY_ON_PAGE]]
+    _decorate(topic, timezone.now() if may(roles, "topic.triage", Phase.TRIAGE) else None)
+    is_author = user.pk in (topic.proposer_id, topic.filed_by_id)
+    can = {
+        "edit": is_author and may(roles, "topic.edit", phase),
+        "submit": is_author and phase == Phase.DRAFT and may(roles, "topic.submit", phase),
+        "withdraw": is_author
+        and phase in (Phase.DRAFT, Phase.COLLECTING, Phase.TRIAGE)
+        and may(roles, "topic.withdraw", phase),
+        "cosign": may(roles, "topic.cosign", phase) and not is_author,
+        "triage": may(roles, "topic.triage", phase),
+        "comment": may(roles, "topic.comment", phase),
+        "react": may(roles, "topic.react", phase),
+        "moderate": may(roles, "topic.moderate", phase),
+        "poll": may(roles, "topic.poll", phase),
+        "poll_vote": may(roles, "topic.poll_vote", phase),
+        "decide": may(roles, "topic.decide", phase),
+    }
+    return {
+        "topic": topic,
+        "community": topic.community,
+        "can": can,
+        "comments": comments,
+        "my_reactions": mine,
+        "comment_form": comment_form or CommentForm(),
+        "poll_form": poll_form or PollForm(),
+        "polls": polls,
+        "photos": list(TopicPhoto.objects.filter(topic=topic).order_by("pk")),
+        "merged_topics": list(topic.merged_topics.order_by("pk").only("pk", "title")),
+        "history": history,
+        "workflow": WORKFLOW,
+        "version": topic.version,
+        "decision": getattr(topic, "decision", None),
+    }
+
+
+def _detail_topic(user, topic_id, action="topic.view"):
+    cosigned = CoSign.objects.filter(topic=OuterRef("pk"), user=user)
+    following = Follow.objects.filter(topic=OuterRef("pk"), user=user)
+    queryset = Topic.objects.select_related(
+        "community",
+        "proposer",
+        "filed_by",
+        "merged_into",
+        "decision",
+        "estate",
+        "building",
+        "grid",
+    ).annotate(is_cosigned=Exists(cosigned), is_following=Exists(following))
+    return topic_for(user, topic_id, action, queryset=queryset)
+
+
+def _render_detail(request, topic, partial=None, status=200, **extra):
+    name = "deliberation/topic_detail.html" + (f"#{partial}" if partial else "")
+    return TemplateResponse(request, name, detail_context(request, topic, **extra), status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def topic_detail(request, topic_id):
+    """The topic page; a POST here adds a comment (the page's main input)."""
+    action = "topic.comment" if request.method == "POST" else "topic.view"
+    topic = _detail_topic(request.user, topic_id, action)
+    form = CommentForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            parent = None
+            if form.cleaned_data.get("parent"):
+                parent = Comment.objects.filter(topic=topic, pk=form.cleaned_data["parent"]).first()
+                if parent is None:
+                    form.add_error(None, _("That comment belongs to another topic."))
+            if not form.errors:
+                try:
+                    comment = services.add_comment(
+                        topic,
+                        by=request.user,
+                        body=form.cleaned_data["body"],
+                        stance=form.cleaned_data["stance"],
+                        parent=parent,
+                    )
+                    if not request.htmx:
+                        return redirect(topic.get_absolute_url() + f"#comment-{comment.pk}")
+                    form = CommentForm()
+                    topic = _detail_topic(request.user, topic_id)
+                except ValidationError as error:
+                    form.add_error(None, error)
+        if form.errors:
+            status = 400 if not request.htmx else 200
+    partial = "comments" if request.htmx else None
+    return _render_detail(request, topic, partial, status=status, comment_form=form)
+
+
+def _after_action(request, topic_id, partial):
+    """Non-htmx: back to the page (messages show there). htmx: the updated partial."""
+    if not request.htmx:
+        return redirect("topic_detail", topic_id)
+    topic = _detail_topic(request.user, topic_id)
+    return _render_detail(request, topic, partial)
+
+
+@login_required
+@require_POST
+def topic_submit(request, topic_id):
+    topic = topic_for(request.user, topic_id, "topic.submit")
+    if request.user.pk not in (topic.proposer_id, topic.filed_by_id):
+        raise PermissionDenied
+    try:
+        services.submit_topic(topic, by=request.user, expected_version=_version(request))
+        messages.success(request, _("Your topic is submitted and open for co-signing."))
+    except ValidationError as error:
+        _fail(request, error)
+    return redirect("topic_detail", topic_id)
+
+
+@login_required
+@require_POST
+def topic_cosign(request, topic_id):
+    topic = topic_for(request.user, topic_id, "topic.cosign")
+    try:
+        topic = services.cosign_topic(topic, by=request.user)
+        if topic.phase == Phase.TRIAGE:
+            messages.success(
+                request, _("Thank you. The topic has enough co-signs and goes to the community.")
+            )
+        else:
+            messages.success(request, _("Thank you for co-signing."))
+    except ValidationError as error:
+        _fail(request, error)
+    return _after_action(request, topic_id, "cosign")
+
+
+@login_required
+@require_POST
+def topic_follow(request, topic_id):
+    topic = topic_for(request.user, topic_id, "topic.follow")
+    follow = request.POST.get("follow") != "0"
+    services.follow_topic(topic, by=request.user, follow=follow)
+    return _after_action(request, topic_id, "follow")
+
+
+def _step_page(request, topic, template, form, extra=None):
+    context = {"topic": topic, "community": topic.community, "form": form, **(extra or {})}
+    status = 400 if request.method == "POST" else 200
+    return TemplateResponse(request, template, context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def topic_triage(request, topic_id):
+    topic = topic_for(request.user, topic_id, "topic.triage")
+    if request.method == "GET" and not may(
+        roles_of(request.user, topic.community_id), "topic.triage", topic.phase
+    ):
+        messages.error(request, _("This topic is not waiting for acceptance."))
+        return redirect(topic)
+    form = TriageForm(request.POST or None, topic=topic, initial={"version": topic.version})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.triage_topic(
+                topic,
+                by=request.user,
+                outcome=data["outcome"],
+                reason=data["reason"],
+                merge_into=data.get("merge_into"),
+                is_major=data["is_major"],
+                expected_version=data["version"],
+            )
+            messages.success(request, _("The outcome is recorded and published."))
+            return redirect(topic)
+        except ValidationError as error:
+            form.add_error(None, error)
+    topic.community_due = services.triage_due(topic)
+    return _step_page(request, topic, "deliberation/topic_triage.html", form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def topic_decide(request, topic_id):
+    topic = topic_for(request.user, topic_id, "topic.decide")
+    if request.method == "GET" and not may(
+        roles_of(request.user, topic.community_id), "topic.decide", topic.phase
+    ):
+        messages.error(request, _("Only a topic under discussion can be decided."))
+        return redirect(topic)
+    form = DecisionForm(
+        request.POST or None,
+        initial={"version": topic.version, "decided_on": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_decision(
+                topic,
+                by=request.user,
+                text=data["text"],
+                decided_by=data["decided_by"],
+                decided_on=data["decided_on"],
+                expected_version=data["version"],
+            )
+            messages.success(request, _("The decision is recorded and posted on the notice board."))
+            return redirect(topic)
+        except ValidationError as error:
+            form.add_error(None, error)
+    vote_missing = topic.needs_owner_vote and services.vote_result_for(topic) is None
+    return _step_page(
+        request, topic, "deliberation/topic_decide.html", form, {"vote_missing": vote_missing}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def topic_withdraw(request, topic_id):
+    topic = topic_for(request.user, topic_id, "topic.withdraw")
+    if request.user.pk not in (topic.proposer_id, topic.filed_by_id):
+        raise PermissionDenied
+    form = WithdrawForm(request.POST or None, initial={"version": topic.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.withdraw_topic(
+                topic,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+            messages.success(request, _("The topic is withdrawn."))
+            return redirect(topic)
+        except ValidationError as error:
+            form.add_error(None, error)
+    return _step_page(request, topic, "deliberation/topic_withdraw.html", form)
+
+
+# ---- comments ---------------------------------------------------------------------------
+
+
+def _comment_of(topic, comment_id):
+    return get_object_or_404(Comment.objects.select_related("author"), topic=topic, pk=comment_id)
+
+
+@login_required
+@require_POST
+def comment_react(request, topic_id, comment_id):
+    topic = topic_for(request.user, topic_id, "topic.react")
+    comment = _comment_of(topic, comment_id)
+    form = ReactForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please choose a reaction from the buttons shown."))
+    else:
+        try:
+            services.react(comment, by=request.user, kind=form.cleaned_data["kind"])
+        except ValidationError as error:
+            _fail(request, error)
+    if not request.htmx:
+        return redirect(topic.get_absolute_url() + f"#comment-{comment.pk}")
+    return _render_detail(request, _detail_topic(request.user, topic_id), "comments")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_report(request, topic_id, comment_id):
+    topic = topic_for(request.user, topic_id, "topic.report")
+    comment = _comment_of(topic, comment_id)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_comment(comment, by=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, _("Thank you. A moderator will look at the comment."))
+            return redirect(topic)
+        except ValidationError as error:
+            form.add_error(None, error)
+    return _step_page(
+        request,
+        topic,
+        "deliberation/topic_comment_action.html",
+        form,
+        {"comment": comment, "action": "report"},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_hide(request, topic_id, comment_id):
+    topic = topic_for(request.user, topic_id, "topic.moderate")
+    comment = _comment_of(topic, comment_id)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.hide_comment(comment, by=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, _("The comment is hidden."))
+            return redirect(topic)
+        except ValidationError as error:
+            form.add_error(None, error)
+    return _step_page(
+        request,
+        topic,
+        "deliberation/topic_comment_action.html",
+        form,
+        {"comment": comment, "action": "hide"},
+    )
+
+
+# ---- polls ------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def poll_create(request, topic_id):
+    topic = topic_for(request.user, topic_id, "topic.poll")
+    form = PollForm(request.POST)
+    if form.is_valid():
+        try:
+            services.create_poll(topic, by=request.user, **form.cleaned_data)
+            messages.success(request, _("The poll is open."))
+            return redirect(topic.get_absolute_url() + "#polls")
+        except ValidationError as error:
+            form.add_error(None, error)
+    topic = _detail_topic(request.user, topic_id)
+    return _render_detail(
+        request, topic, "polls" if request.htmx else None, status=400, poll_form=form
+    )
+
+
+@login_required
+@require_POST
+def poll_vote(request, topic_id, poll_id):
+    topic = topic_for(request.user, topic_id, "topic.poll_vote")
+    poll = get_object_or_404(Poll, topic=topic, pk=poll_id)
+    form = PollVoteForm(request.POST, poll=poll)
+    if not form.is_valid():
+        messages.error(request, _("Please choose from the options shown."))
+    else:
+        try:
+            services.cast_poll_vote(poll, by=request.user, option_ids=form.cleaned_data["choice"])
+            messages.success(request, _("Thank you, your answer is counted."))
+        except ValidationError as error:
+            _fail(request, error)
+    return _after_action(request, topic_id, "polls")
+
+
+# ---- photos and history -----------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def topic_photo(request, topic_id, photo_id):
+    topic = topic_for(request.user, topic_id, "topic.view")
+    photo = TopicPhoto.objects.filter(topic=topic, pk=photo_id).first()
+    if photo is None:
+        raise Http404
+    return serve_private(photo.path, photo.content_type)
+
+
+@login_required
+@require_GET
+def topic_history(request, topic_id):
+    topic = topic_for(request.user, topic_id, "topic.view")
+    page = Paginator(history_of(topic), 50).get_page(request.GET.get("page"))
+    for entry in page:
+        describe(entry)
+    return TemplateResponse(
+        request,
+        "deliberation/topic_history.html",
+        {"topic": topic, "community": topic.community, "page": page},
+    )
