@@ -23,6 +23,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 takes ~0.6 s per persona on CI cores; tests need a hash, not its strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     """Uploads of each test go to its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
