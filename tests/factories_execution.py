@@ -24,3 +24,68 @@ def make_topic(community, proposer, title="楼道灯不亮", phase=Phase.DECIDED
     for step in path:
         topic = transition_topic(topic, step, by=proposer, system=True)
     return topic
+
+
+# --- objects for the URL permission matrix (tests/integration/url_rules.py) -------------------
+
+
+def world_decided_topic(world):
+    return world.once("exec_decided", lambda: make_topic(world.community, world.resident))
+
+
+def world_task(world):
+    from deliberation.services.execution import add_task
+
+    def build():
+        topic = make_topic(world.community, world.resident, title="修路灯")
+        return add_task(
+            topic,
+            by=world.community_worker,
+            title="换灯泡",
+            responsible="community_worker",
+            route="immediate",
+        )
+
+    return world.once("exec_task", build)
+
+
+def world_photo(world):
+    import io
+
+    from PIL import Image
+
+    from deliberation.models import ProgressPhoto, ProgressUpdate
+    from deliberation.uploads import store_private
+
+    def build():
+        task = world_task(world)
+        update = ProgressUpdate.objects.create(
+            task=task, author=task.created_by, text="x", percent=5
+        )
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8), "white").save(buffer, format="PNG")
+        path = store_private(buffer.getvalue(), folder="progress/test", suffix=".png")
+        return ProgressPhoto.objects.create(update=update, path=path, content_type="image/png")
+
+    return world.once("exec_photo", build)
+
+
+def world_evaluating_topic(world):
+    from deliberation.models import Phase
+
+    return world.once(
+        "exec_evaluating",
+        lambda: make_topic(world.community, world.resident, title="修好了", phase=Phase.EVALUATING),
+    )
+
+
+def world_street_office(world):
+    from deliberation.models import StreetOffice
+
+    def build():
+        office = StreetOffice.objects.create(name="测试街道")
+        world.community.street_office = office
+        world.community.save(update_fields=["street_office"])
+        return office
+
+    return world.once("exec_street", build)

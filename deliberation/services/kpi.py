@@ -135,9 +135,10 @@ def _rows(topic_rows, task_rows, rating_rows, key, label):
     return result
 
 
-def compute_kpis(community_ids, start, end, today=None):
+def compute_kpis(community_ids, start, end, today=None, *, by_community=False):
     """All dashboard figures for the communities, for topics accepted from `start` to `end`
-    (months, inclusive)."""
+    (months, inclusive). A street office's dashboard (`by_community`) compares communities;
+    a community's compares its grids (grid names repeat across communities)."""
     today = today or timezone.localdate()
     begin, finish = _bounds(start, end)
     in_communities = Q(community_id__in=community_ids)
@@ -191,8 +192,11 @@ def compute_kpis(community_ids, start, end, today=None):
     from deliberation.models import Category
 
     by_category = _breakdown(cohort, tasks, ratings, "category", lambda k: Category(k).label, today)
-    by_grid = _breakdown(cohort, tasks, ratings, "grid__name", lambda k: k or "—", today)
-    by_community = _breakdown(cohort, tasks, ratings, "community__name", str, today)
+    by_grid, by_community = [], []
+    if by_community:
+        by_community = _breakdown(cohort, tasks, ratings, "community__name", str, today)
+    else:
+        by_grid = _breakdown(cohort, tasks, ratings, "grid__name", lambda k: k or "—", today)
     return {
         "start": month_start(start),
         "end": month_start(end),

@@ -97,7 +97,7 @@ def street_dashboard(request, street_office_id):
         raise PermissionDenied
     ids = list(Community.objects.filter(street_office=office).values_list("pk", flat=True))
     form, start, end = _period(request)
-    kpis = compute_kpis(ids, start, end)
+    kpis = compute_kpis(ids, start, end, by_community=True)
     return _render(
         request,
         kpis,
@@ -131,6 +131,8 @@ def _xlsx(kpis, filename):
         (_("By grid"), kpis["by_grid"]),
         (_("By community"), kpis["by_community"]),
     ):
+        if not rows and title in (_("By grid"), _("By community")):
+            continue
         ws = book.create_sheet(title[:31])
         ws.append(
             [
