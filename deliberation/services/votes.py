@@ -1,0 +1,1786 @@
+"""Owners' assembly votes: convene, announce, cast on every channel, count, confirm, publish.
+
+Public entry points for other features:
+
+- ``cast_ballot(matter, holder, choice, *, by, channel, candidates=None, mandate=None)``: the one
+  way a ballot is cast, whatever the channel (the live meeting calls it with
+  ``channel=BallotChannel.MEETING``). Returns the Ballot with ``ballot.receipt_code`` set (the
+  code is shown once; only its keyed hash is stored). Raises ``VoteError`` (a ValidationError
+  whose message is ready for the user) when the ballot cannot be cast; nothing is saved then.
+- ``result_context(vote)`` and ``ballot_sheets(vote)``: plain dicts and lists for the result
+  announcement and the personalised paper ballots (PDF documents).
+- ``vote_result_for_topic(topic)``: the latest published result of a topic's assembly vote.
+
+Every count goes through deliberation.rules: this module only gathers, per head, the frozen
+areas and the choices with aggregate queries, and stores what rules returns.
+"""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+import django.dispatch
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Subquery, Sum
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from deliberation import rules
+from deliberation.access import roles_of
+from deliberation.audit import record_audit
+from deliberation.models import (
+    AssemblyVote,
+    Ballot,
+    BallotChannel,
+    BallotChoice,
+    BallotSelection,
+    Candidate,
+    CompanyApplication,
+    ConvenedBy,
+    ElectorateAmendment,
+    ElectorateEntry,
+    Holder,
+    HolderKind,
+    MatterKind,
+    Membership,
+    NoticeKind,
+    PaperEntry,
+    PlanStatus,
+    PropertySelectionPlan,
+    ProxyMandate,
+    ResultConfirmation,
+    Role,
+    VoteMatter,
+    VoteResult,
+    VoteState,
+    VoteStatus,
+    VoteTeller,
+)
+from deliberation.notices import notify, publish_notice
+from deliberation.permissions import TELLER, may
+from deliberation.registry import DEVELOPER_KEY, voting_units
+
+# Sent after a ballot commits: sender=AssemblyVote, vote_id=..., matter_id=..., channel=...
+ballot_cast = django.dispatch.Signal()
+
+RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+OWNER_NOMINATORS_NEEDED = 5
+ORDINARY_CHOICES = (BallotChoice.YES, BallotChoice.NO, BallotChoice.ABSTAIN)
+
+
+class VoteError(ValidationError):
+    """The operation is refused; the message says why and what to do, in the user's language."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Roles and states
+
+
+def is_teller(user, vote):
+    if not user.is_authenticated:
+        return False
+    cache = getattr(user, "_gongyi_tellers", None)
+    if cache is None:
+        cache = user._gongyi_tellers = {}
+    if vote.pk not in cache:
+        cache[vote.pk] = VoteTeller.objects.filter(vote=vote, user=user).exists()
+    return cache[vote.pk]
+
+
+def vote_roles(user, vote):
+    """Community roles plus the per-vote teller appointment."""
+    roles = set(roles_of(user, vote.community_id))
+    if is_teller(user, vote):
+        roles.add(TELLER)
+    return frozenset(roles)
+
+
+def may_vote_action(user, vote, action, state=None):
+    return may(vote_roles(user, vote), action, state or vote.state)
+
+
+def _require(user, vote, action, state=None):
+    if not may_vote_action(user, vote, action, state):
+        raise PermissionDenied
+
+
+def _state_error(vote, now=None):
+    state = vote.state_at(now)
+    if state in (VoteState.DRAFT, VoteState.NOTICED):
+        return VoteError(
+            _("Voting has not opened yet: it opens on %(time)s.") % {"time": _when(vote.opens_at)},
+            code="not_open",
+        )
+    if state == VoteState.CANCELLED:
+        return VoteError(_("This vote was cancelled."), code="cancelled")
+    return VoteError(
+        _("Voting closed on %(time)s; no more ballots can be cast.")
+        % {"time": _when(vote.closes_at)},
+        code="closed",
+    )
+
+
+def _when(value):
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def _lock(vote):
+    return (
+        AssemblyVote.objects.select_for_update()
+        .select_related("community", "estate")
+        .get(pk=vote.pk)
+    )
+
+
+def policy_for(community, matter=None):
+    min_size = 1
+    if matter is not None and matter.kind == MatterKind.ELECTION:
+        min_size = 3 if matter.seats <= 3 else 5
+    return rules.Policy(
+        deemed_votes=community.deemed_votes_policy,
+        tiebreak=community.election_tiebreak,
+        min_committee_size=min_size,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Convening and the notice
+
+
+def _check_window(community, opens_at, closes_at):
+    if closes_at <= opens_at:
+        raise VoteError(_("Voting must close after it opens."), code="window")
+    length = closes_at - opens_at
+    low, high = community.voting_window_min_days, community.voting_window_max_days
+    if length < timedelta(days=low) or length > timedelta(days=high):
+        raise VoteError(
+            _("The voting window must last between %(low)s and %(high)s days.")
+            % {"low": low, "high": high},
+            code="window",
+        )
+
+
+def convene_vote(
+    *,
+    estate,
+    title,
+    opens_at,
+    closes_at,
+    by,
+    description="",
+    convened_by=ConvenedBy.COMMITTEE,
+    allow_change=False,
+    topic=None,
+    previous_round=None,
+):
+    community = estate.community
+    if not may(roles_of(by, community), "vote.convene"):
+        raise PermissionDenied
+    _check_window(community, opens_at, closes_at)
+    with transaction.atomic():
+        vote = AssemblyVote.objects.create(
+            community=community,
+            estate=estate,
+            title=title,
+            description=description,
+            convened_by=convened_by,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            allow_change=allow_change,
+            topic=topic,
+            previous_round=previous_round,
+            created_by=by,
+        )
+        record_audit(
+            actor=by,
+            verb="vote.convene",
+            target=vote,
+            community=community,
+            data={
+                "title": title,
+                "estate": estate.pk,
+                "opens_at": opens_at,
+                "closes_at": closes_at,
+            },
+        )
+    return vote
+
+
+def add_matter(vote, *, code, title, by, text="", kind=MatterKind.ORDINARY, seats=1):
+    if code not in rules.MATTERS:
+        raise VoteError(_("Choose one of the nine matters of Civil Code art. 278."), code="code")
+    if kind == MatterKind.ELECTION:
+        if code != "elect_committee":
+            raise VoteError(_("A committee election is voted under “elect the committee”."))
+        if seats not in (3, 5, 7, 9, 11):
+            raise VoteError(_("The committee has an odd number of seats, 5 to 11 (3 if small)."))
+    elif kind == MatterKind.SELECTION:
+        if code != "hire_property_manager":
+            raise VoteError(_("A company selection is voted under “hire or dismiss”."))
+        seats = 1
+    else:
+        seats = 1
+    with transaction.atomic():
+        vote = _lock(vote)
+        if vote.status != VoteStatus.DRAFT:
+            raise VoteError(
+                _("The notice is published: nothing can be voted that was not in it."),
+                code="noticed",
+            )
+        _require(by, vote, "vote.edit")
+        position = (vote.matters.count() or 0) + 1
+        matter = VoteMatter.objects.create(
+            vote=vote, code=code, title=title, text=text, kind=kind, seats=seats, position=position
+        )
+        record_audit(
+            actor=by,
+            verb="vote.add_matter",
+            target=vote,
+            community=vote.community,
+            data={"matter": matter.pk, "code": code, "title": title, "kind": kind, "seats": seats},
+        )
+    return matter
+
+
+def appoint_teller(vote, user, *, by):
+    with transaction.atomic():
+        vote = _lock(vote)
+        _require(by, vote, "vote.appoint_teller")
+        if not roles_of(user, vote.community_id):
+            raise VoteError(_("A teller must be a member of this community."), code="teller")
+        teller, created = VoteTeller.objects.get_or_create(
+            vote=vote, user=user, defaults={"appointed_by": by}
+        )
+        if hasattr(user, "_gongyi_tellers"):
+            del user._gongyi_tellers
+        if created:
+            record_audit(
+                actor=by,
+                verb="vote.appoint_teller",
+                target=vote,
+                community=vote.community,
+                data={"user": user.pk},
+            )
+    return teller
+
+
+def register_candidate(
+    matter,
+    *,
+    name,
+    nominated_by,
+    by,
+    holder=None,
+    nominators=0,
+    party_member=False,
+    profile="",
+):
+    if not matter.is_election:
+        raise VoteError(_("Candidates stand only in an election or a selection."))
+    if nominated_by == Candidate.Nomination.OWNERS and nominators < OWNER_NOMINATORS_NEEDED:
+        raise VoteError(
+            _("A nomination by owners needs at least %(n)s owners.")
+            % {"n": OWNER_NOMINATORS_NEEDED},
+            code="nominators",
+        )
+    with transaction.atomic():
+        vote = _lock(matter.vote)
+        _require(by, vote, "vote.nominate")
+        roles = roles_of(by, vote.community_id)
+        if nominated_by == Candidate.Nomination.SELF:
+            holder = (
+                Holder.objects.filter(user=by, community=vote.community, ownerships__isnull=False)
+                .distinct()
+                .first()
+            )
+            if holder is None:
+                raise VoteError(_("Only an owner may nominate themself."), code="not_owner")
+            name = holder.name
+        elif not may(roles, "vote.vet", vote.state):
+            # Owners may nominate only themselves; other nominations are entered by the runners.
+            raise PermissionDenied
+        if Candidate.objects.filter(matter=matter, name=name).exists():
+            raise VoteError(_("%(name)s is already a candidate.") % {"name": name})
+        candidate = Candidate.objects.create(
+            matter=matter,
+            name=name,
+            holder=holder,
+            nominated_by=nominated_by,
+            nominators=nominators,
+            party_member=party_member,
+            profile=profile,
+            registered_by=by,
+        )
+        record_audit(
+            actor=by,
+            verb="vote.candidate",
+            target=vote,
+            community=vote.community,
+            data={"candidate": candidate.pk, "name": name, "nominated_by": nominated_by},
+        )
+    return candidate
+
+
+def vet_candidate(candidate, *, result, by, reasons="", party_opinion=""):
+    reasons, party_opinion = reasons.strip(), party_opinion.strip()
+    if result == Candidate.Vetting.REJECTED and not reasons:
+        raise VoteError(_("Give the reasons a candidate does not qualify."), code="reasons")
+    if result not in (Candidate.Vetting.APPROVED, Candidate.Vetting.REJECTED):
+        raise VoteError(_("Choose qualified or not qualified."))
+    with transaction.atomic():
+        vote = _lock(candidate.matter.vote)
+        _require(by, vote, "vote.vet")
+        candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
+        candidate.vetting_result = result
+        candidate.vetting_reasons = reasons
+        candidate.party_opinion = party_opinion
+        candidate.vetted_by = by
+        candidate.save(
+            update_fields=["vetting_result", "vetting_reasons", "party_opinion", "vetted_by"]
+        )
+        record_audit(
+            actor=by,
+            verb="vote.vet",
+            target=vote,
+            community=vote.community,
+            data={"candidate": candidate.pk, "result": result, "reasons": reasons},
+        )
+    return candidate
+
+
+def _freeze_electorate(vote, now):
+    units = voting_units(vote.estate).values_list(
+        "pk", "area", "head", "voter_id", "building_id", "building__name", "stairwell", "number"
+    )
+    rows = list(units)
+    if not rows:
+        raise VoteError(_("The estate's register is empty: import it before the notice."))
+    names = dict(
+        Holder.objects.filter(pk__in={r[3] for r in rows if r[3]}).values_list("pk", "name")
+    )
+    ElectorateEntry.objects.bulk_create(
+        [
+            ElectorateEntry(
+                vote=vote,
+                unit_id=pk,
+                unit_label="-".join(p for p in (bname, stairwell, number) if p),
+                building_id=building_id,
+                building_name=bname,
+                area=area,
+                head=head,
+                holder_id=voter_id,
+                holder_name=names.get(voter_id, ""),
+                frozen_at=now,
+            )
+            for pk, area, head, voter_id, building_id, bname, stairwell, number in rows
+        ],
+        batch_size=2000,
+    )
+    return len(rows)
+
+
+def publish_vote_notice(vote, *, by, now=None):
+    """Publish the assembly notice and freeze the electorate; only what it lists can be voted."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        vote = _lock(vote)
+        if vote.status != VoteStatus.DRAFT:
+            raise VoteError(_("The notice of this vote is already published."), code="published")
+        _require(by, vote, "vote.publish_notice")
+        community = vote.community
+        matters = list(vote.matters.order_by("position"))
+        if not matters:
+            raise VoteError(_("Add at least one matter before publishing the notice."))
+        for matter in matters:
+            if (
+                matter.is_election
+                and not matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED).exists()
+            ):
+                raise VoteError(
+                    _("“%(title)s” has no qualified candidate yet.") % {"title": matter.title}
+                )
+        days = community.assembly_notice_days
+        first_day = timezone.localdate(now)
+        if (timezone.localdate(vote.opens_at) - first_day).days < days:
+            raise VoteError(
+                _(
+                    "The notice must be published at least %(days)s days before voting opens: "
+                    "move the opening to %(date)s or later."
+                )
+                % {"days": days, "date": first_day + timedelta(days=days)},
+                code="notice_period",
+            )
+        _check_window(community, vote.opens_at, vote.closes_at)
+        units = _freeze_electorate(vote, now)
+        lines = [
+            _("Voting from %(opens)s to %(closes)s, online, on paper or by written proxy.")
+            % {"opens": _when(vote.opens_at), "closes": _when(vote.closes_at)},
+            "",
+        ]
+        for matter in matters:
+            lines.append(f"{matter.position}. {matter.title} ({matter.rule.label_zh})")
+            if matter.text:
+                lines.append(matter.text)
+            for candidate in matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED):
+                lines.append(f"  · {candidate.name}")
+        notice = publish_notice(
+            community=community,
+            kind=NoticeKind.VOTE_NOTICE,
+            title=_("Owners' assembly notice: %(title)s") % {"title": vote.title},
+            body="\n".join(lines),
+            by=by,
+            days=max((vote.closes_at - now).days + 1, 1),
+            source=vote,
+        )
+        vote.status = VoteStatus.NOTICED
+        vote.notice_published_at = now
+        vote.notice = notice
+        vote.save(update_fields=["status", "notice_published_at", "notice"])
+        record_audit(
+            actor=by,
+            verb="vote.publish_notice",
+            target=vote,
+            community=community,
+            data={"notice": notice.pk, "units": units, "matters": [m.pk for m in matters]},
+        )
+        notify(
+            _electorate_users(vote),
+            _("Owners' assembly vote announced: %(title)s") % {"title": vote.title},
+            vote.get_absolute_url(),
+        )
+    return vote
+
+
+def _electorate_users(vote, heads=None):
+    entries = ElectorateEntry.objects.filter(vote=vote, holder__user__isnull=False)
+    if heads is not None:
+        entries = entries.filter(head__in=heads)
+    return set(entries.values_list("holder__user_id", flat=True))
+
+
+def cancel_vote(vote, *, by, reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise VoteError(_("Give the reason for cancelling."), code="reason")
+    with transaction.atomic():
+        vote = _lock(vote)
+        _require(by, vote, "vote.cancel")
+        vote.status = VoteStatus.CANCELLED
+        vote.save(update_fields=["status"])
+        record_audit(
+            actor=by,
+            verb="vote.cancel",
+            target=vote,
+            community=vote.community,
+            data={"reason": reason},
+        )
+    return vote
+
+
+def head_for_holder(holder):
+    return DEVELOPER_KEY if holder.kind == HolderKind.DEVELOPER else f"h{holder.pk}"
+
+
+def amend_electorate(vote, *, unit_id, by, reason, area=None, holder=None):
+    """Correct one frozen unit (a sale, a register error). The reason is required and public."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise VoteError(_("An amendment needs a reason."), code="reason")
+    with transaction.atomic():
+        vote = _lock(vote)
+        _require(by, vote, "vote.amend_electorate")
+        entry = (
+            ElectorateEntry.objects.select_for_update().filter(vote=vote, unit_id=unit_id).first()
+        )
+        if entry is None:
+            raise VoteError(_("This unit is not in the electorate of this vote."), code="unit")
+        before = {"area": entry.area, "head": entry.head, "holder": entry.holder_name}
+        if area is not None:
+            if area <= 0:
+                raise VoteError(_("The area must be more than 0 m²."), code="area")
+            entry.area = area
+        if holder is not None:
+            if holder.community_id != vote.community_id:
+                raise VoteError(_("This holder is not in this community."), code="holder")
+            new_head = head_for_holder(holder)
+            if (
+                new_head != entry.head
+                and Ballot.objects.filter(vote=vote, head=entry.head).exists()
+            ):
+                raise VoteError(
+                    _("A ballot was already cast for this flat; its holder cannot change now."),
+                    code="voted",
+                )
+            entry.head, entry.holder, entry.holder_name = new_head, holder, holder.name
+        entry.save(update_fields=["area", "head", "holder", "holder_name"])
+        after = {"area": entry.area, "head": entry.head, "holder": entry.holder_name}
+        amendment = ElectorateAmendment.objects.create(
+            vote=vote,
+            unit_id=unit_id,
+            unit_label=entry.unit_label,
+            before=_jsonable(before),
+            after=_jsonable(after),
+            reason=reason,
+            by=by,
+        )
+        record_audit(
+            actor=by,
+            verb="vote.amend_electorate",
+            target=vote,
+            community=vote.community,
+            data={"unit": unit_id, "before": before, "after": after, "reason": reason},
+        )
+    return amendment
+
+
+def _jsonable(data):
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in data.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Ballots
+
+
+def new_receipt_code():
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def receipt_hash(code):
+    normalised = "".join(ch for ch in (code or "").upper() if ch.isalnum())
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def head_of(vote, holder):
+    """The head key the holder votes under in this vote's snapshot, or None."""
+    return (
+        ElectorateEntry.objects.filter(vote=vote, holder=holder)
+        .values_list("head", flat=True)
+        .first()
+    )
+
+
+def _already_cast(ballot):
+    return VoteError(
+        _("A ballot for this flat was already cast (%(channel)s, %(time)s).")
+        % {"channel": BallotChannel(ballot.channel).label, "time": _when(ballot.created_at)},
+        code="already_cast",
+    )
+
+
+def _clean_choice(matter, choice, candidates, channel):
+    """Return (choice, [candidate names]) or raise VoteError."""
+    if not matter.is_election:
+        allowed = ORDINARY_CHOICES + ((BallotChoice.SPOILED,) if channel == "paper" else ())
+        if choice not in allowed:
+            raise VoteError(_("Choose agree, oppose or abstain."), code="choice")
+        return choice, []
+    if choice == BallotChoice.SPOILED and channel == BallotChannel.PAPER:
+        return choice, []
+    ids = [int(c) for c in (candidates or [])]
+    approved = dict(
+        matter.candidates.filter(pk__in=ids, vetting_result=Candidate.Vetting.APPROVED).values_list(
+            "pk", "name"
+        )
+    )
+    if len(set(ids)) != len(ids) or set(ids) - set(approved):
+        raise VoteError(_("Mark only candidates on this ballot."), code="candidates")
+    if len(ids) > matter.seats:
+        if channel == BallotChannel.PAPER:  # an over-marked paper ballot is spoiled, not refused
+            return BallotChoice.SPOILED, []
+        raise VoteError(_("Mark at most %(n)s candidates.") % {"n": matter.seats}, code="too_many")
+    return BallotChoice.LIST, ids
+
+
+def cast_ballot(
+    matter,
+    holder,
+    choice,
+    *,
+    by,
+    channel,
+    candidates=None,
+    mandate=None,
+    receipt_code=None,
+    now=None,
+):
+    """Cast the holder's ballot on one matter; see the module docstring.
+
+    `choice` is "yes" / "no" / "abstain" (and "spoiled" on paper) for an ordinary matter; for
+    an election pass `choice="list"` and `candidates=[candidate ids]`. The unique constraint
+    (matter, head) decides races between channels and double taps: the loser gets a VoteError.
+    """
+    now = now or timezone.now()
+    vote = AssemblyVote.objects.select_related("community").get(pk=matter.vote_id)
+    state = vote.state_at(now)
+    if state != VoteState.OPEN and not (
+        channel == BallotChannel.PAPER and state == VoteState.CLOSED
+    ):
+        raise _state_error(vote, now)
+    if holder is None:
+        raise VoteError(
+            _("Only owners on the register vote; tenants and other residents cannot."),
+            code="not_owner",
+        )
+    head = head_of(vote, holder)
+    if head is None:
+        raise VoteError(
+            _(
+                "Your name is not on the register of this vote. Ask your community worker to "
+                "check it."
+            ),
+            code="not_in_electorate",
+        )
+    roles = vote_roles(by, vote)
+    if channel == BallotChannel.ONLINE:
+        if holder.user_id != by.pk:
+            raise VoteError(
+                _("Your name does not match the register — ask your community worker."),
+                code="real_name",
+            )
+    elif channel == BallotChannel.MEETING:
+        if holder.user_id != by.pk and TELLER not in roles:
+            raise PermissionDenied
+    elif channel == BallotChannel.PAPER:
+        if TELLER not in roles:
+            raise PermissionDenied
+    elif channel == BallotChannel.PROXY:
+        _check_mandate(mandate, vote, head, matter, by, choice, candidates)
+    else:
+        raise VoteError(_("Unknown ballot channel."), code="channel")
+    choice, candidate_ids = _clean_choice(matter, choice, candidates, channel)
+    code = receipt_code or new_receipt_code()
+    try:
+        with transaction.atomic():
+            ballot = Ballot.objects.create(
+                vote=vote,
+                matter=matter,
+                head=head,
+                holder=holder,
+                choice=choice,
+                channel=channel,
+                receipt_hash=receipt_hash(code),
+                cast_by=by,
+                mandate=mandate,
+            )
+            if candidate_ids:
+                BallotSelection.objects.bulk_create(
+                    [BallotSelection(ballot=ballot, candidate_id=c) for c in candidate_ids]
+                )
+            _audit_ballot(by, vote, ballot, "vote.cast")
+    except IntegrityError:
+        existing = Ballot.objects.filter(matter=matter, head=head).first()
+        if existing is None:
+            raise
+        return _change_ballot(vote, existing, choice, candidate_ids, by, channel, code, now)
+    ballot.receipt_code = code
+    transaction.on_commit(lambda: _announce(vote, matter, channel))
+    return ballot
+
+
+def _change_ballot(vote, existing, choice, candidate_ids, by, channel, code, now):
+    changeable = (
+        vote.allow_change
+        and existing.channel == channel
+        and channel in (BallotChannel.ONLINE, BallotChannel.MEETING)
+        and existing.cast_by_id == by.pk
+    )
+    if not changeable:
+        raise _already_cast(existing)
+    with transaction.atomic():
+        ballot = Ballot.objects.select_for_update().get(pk=existing.pk)
+        ballot.choice = choice
+        ballot.changed_at = now
+        ballot.receipt_hash = receipt_hash(code)
+        ballot.save(update_fields=["choice", "changed_at", "receipt_hash"])
+        ballot.selections.all().delete()
+        BallotSelection.objects.bulk_create(
+            [BallotSelection(ballot=ballot, candidate_id=c) for c in candidate_ids]
+        )
+        _audit_ballot(by, vote, ballot, "vote.change_ballot")
+    ballot.receipt_code = code
+    return ballot
+
+
+def _audit_ballot(by, vote, ballot, verb):
+    # The choice stays out of the log: only tellers and the owner see it.
+    record_audit(
+        actor=by,
+        verb=verb,
+        target=ballot,
+        community=vote.community_id,
+        public=False,
+        data={"vote": vote.pk, "matter": ballot.matter_id, "channel": ballot.channel},
+    )
+
+
+def _announce(vote, matter, channel):
+    ballot_cast.send(sender=AssemblyVote, vote_id=vote.pk, matter_id=matter.pk, channel=channel)
+
+
+def _check_mandate(mandate, vote, head, matter, by, choice, candidates):
+    if (
+        mandate is None
+        or mandate.vote_id != vote.pk
+        or mandate.revoked_at is not None
+        or mandate.head != head
+        or mandate.agent_id != by.pk
+    ):
+        raise VoteError(_("No valid written mandate lets you vote for this owner."), code="mandate")
+    if not mandate.matters.filter(pk=matter.pk).exists():
+        raise VoteError(_("The mandate does not cover “%(title)s”.") % {"title": matter.title})
+    instruction = mandate.instructions.get(str(matter.pk))
+    given = sorted(int(c) for c in candidates or []) if matter.is_election else choice
+    expected = sorted(instruction or []) if matter.is_election else instruction
+    if given != expected:
+        raise VoteError(
+            _("A proxy must vote as the owner instructed in the mandate."), code="instruction"
+        )
+
+
+def cast_ballots(vote, holder, choices, *, by, channel, mandate=None, now=None):
+    """Cast several matters at once under one receipt code, all or nothing.
+
+    `choices` maps each VoteMatter to a choice string or, for an election, a list of candidate
+    ids. Returns (receipt_code, [ballots]).
+    """
+    code = new_receipt_code()
+    ballots = []
+    with transaction.atomic():
+        for matter, choice in choices.items():
+            if matter.vote_id != vote.pk:
+                raise VoteError(_("This matter is not in the notice of this vote."), code="matter")
+            if matter.is_election:
+                if choice == BallotChoice.SPOILED:
+                    ballot_choice, candidates = choice, None
+                else:
+                    ballot_choice, candidates = BallotChoice.LIST, choice
+            else:
+                ballot_choice, candidates = choice, None
+            ballots.append(
+                cast_ballot(
+                    matter,
+                    holder,
+                    ballot_choice,
+                    candidates=candidates,
+                    by=by,
+                    channel=channel,
+                    mandate=mandate,
+                    receipt_code=code,
+                    now=now,
+                )
+            )
+    return code, ballots
+
+
+def verify_receipt(vote, code):
+    """Ballots counted under this receipt code: [(matter title, channel label, time)]."""
+    digest = receipt_hash(code)
+    rows = (
+        Ballot.objects.filter(vote=vote, receipt_hash=digest)
+        .select_related("matter")
+        .order_by("matter__position")
+    )
+    found = [
+        {
+            "matter": b.matter.title,
+            "channel": BallotChannel(b.channel).label,
+            "at": b.changed_at or b.created_at,
+        }
+        for b in rows
+    ]
+    if not found:
+        raise VoteError(
+            _("No ballot in this vote has this receipt code. Check the code and try again."),
+            code="receipt",
+        )
+    return found
+
+
+def own_ballots(vote, holder):
+    """The owner's own ballots in this vote (choices included: they are the owner's)."""
+    if holder is None:
+        return []
+    return list(
+        Ballot.objects.filter(vote=vote, holder=holder)
+        .select_related("matter")
+        .prefetch_related("selections__candidate")
+        .order_by("matter__position")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Paper ballots: two tellers enter each one separately
+
+
+def enter_paper_ballot(vote, holder, choices, *, by, entry):
+    """Record one teller's reading of a paper ballot (all its matters).
+
+    Returns "waiting" (the other entry is missing), "counted" (both agree; the ballots are
+    cast) or "mismatch" (flagged for the tellers; nothing is counted until they clear it).
+    """
+    if entry not in (1, 2):
+        raise VoteError(_("Choose first or second entry."), code="entry")
+    with transaction.atomic():
+        vote = _lock(vote)
+        state = vote.state
+        if state not in (VoteState.OPEN, VoteState.CLOSED):
+            raise _state_error(vote)
+        _require(by, vote, "vote.enter_paper", state)
+        head = head_of(vote, holder)
+        if head is None:
+            raise VoteError(_("This holder is not in the electorate of this vote."))
+        outcomes = set()
+        for matter, raw in choices.items():
+            if matter.vote_id != vote.pk:
+                raise VoteError(_("This matter is not in the notice of this vote."))
+            existing = Ballot.objects.filter(matter=matter, head=head).first()
+            if existing is not None:
+                raise _already_cast(existing)
+            if matter.is_election and raw != BallotChoice.SPOILED:
+                ballot_choice, ids = _clean_choice(matter, BallotChoice.LIST, raw, "paper")
+            else:
+                ballot_choice, ids = _clean_choice(matter, raw, None, "paper")
+            active = PaperEntry.objects.filter(matter=matter, head=head, cleared_at__isnull=True)
+            other = active.exclude(entry=entry).first()
+            if active.filter(entry=entry).exists():
+                raise VoteError(
+                    _("Entry %(n)s of this ballot is already recorded.") % {"n": entry},
+                    code="entry_exists",
+                )
+            if other is not None and other.teller_id == by.pk:
+                raise VoteError(
+                    _("The second entry must be made by a different teller."), code="same_teller"
+                )
+            mine = PaperEntry.objects.create(
+                vote=vote,
+                matter=matter,
+                head=head,
+                holder=holder,
+                entry=entry,
+                teller=by,
+                choice=ballot_choice,
+                candidate_ids=sorted(ids),
+            )
+            if other is None:
+                outcomes.add("waiting")
+                continue
+            if (other.choice, sorted(other.candidate_ids)) != (mine.choice, mine.candidate_ids):
+                PaperEntry.objects.filter(pk__in=[other.pk, mine.pk]).update(mismatch=True)
+                record_audit(
+                    actor=by,
+                    verb="vote.paper_mismatch",
+                    target=vote,
+                    community=vote.community,
+                    public=False,
+                    data={"matter": matter.pk, "head": head},
+                )
+                outcomes.add("mismatch")
+                continue
+            cast_ballot(
+                matter,
+                holder,
+                mine.choice,
+                candidates=mine.candidate_ids,
+                by=by,
+                channel=BallotChannel.PAPER,
+            )
+            outcomes.add("counted")
+        record_audit(
+            actor=by,
+            verb="vote.paper_entry",
+            target=vote,
+            community=vote.community,
+            public=False,
+            data={"head": head, "entry": entry},
+        )
+    for outcome in ("mismatch", "waiting", "counted"):
+        if outcome in outcomes:
+            return outcome
+    return "waiting"
+
+
+def clear_paper_mismatch(vote, matter, head, *, by, reason):
+    """Set aside both disagreeing entries (with a reason) so the ballot can be entered again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise VoteError(_("Give the reason for setting the entries aside."), code="reason")
+    with transaction.atomic():
+        vote = _lock(vote)
+        _require(by, vote, "vote.enter_paper")
+        cleared = PaperEntry.objects.filter(
+            matter=matter, head=head, mismatch=True, cleared_at__isnull=True
+        ).update(cleared_at=timezone.now(), clear_reason=reason)
+        if not cleared:
+            raise VoteError(_("There is no disagreement to clear for this ballot."))
+        record_audit(
+            actor=by,
+            verb="vote.paper_clear",
+            target=vote,
+            community=vote.community,
+            data={"matter": matter.pk, "head": head, "reason": reason},
+        )
+    return cleared
+
+
+def paper_mismatches(vote):
+    return (
+        PaperEntry.objects.filter(vote=vote, mismatch=True, cleared_at__isnull=True)
+        .select_related("matter", "holder", "teller")
+        .order_by("head", "matter__position", "entry")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Proxies
+
+
+def register_mandate(vote, *, holder, agent, instructions, document, document_type, by):
+    """Record a written mandate: `instructions` maps VoteMatter → choice (or candidate ids)."""
+    if not instructions:
+        raise VoteError(_("A mandate must name at least one matter and the owner's instruction."))
+    with transaction.atomic():
+        vote = _lock(vote)
+        state = vote.state
+        if state not in (VoteState.NOTICED, VoteState.OPEN):
+            raise _state_error(vote)
+        _require(by, vote, "vote.register_mandate", state)
+        head = head_of(vote, holder)
+        if head is None:
+            raise VoteError(_("This holder is not in the electorate of this vote."))
+        if agent.pk == holder.user_id:
+            raise VoteError(_("An owner cannot be their own proxy."), code="self")
+        cap = vote.community.proxy_cap_per_agent
+        held = ProxyMandate.objects.filter(vote=vote, agent=agent, revoked_at__isnull=True)
+        if cap is not None and held.count() >= cap:
+            raise VoteError(
+                _("This agent already holds %(n)s mandates in this vote, the most allowed.")
+                % {"n": cap},
+                code="cap",
+            )
+        if ProxyMandate.objects.filter(vote=vote, head=head, revoked_at__isnull=True).exists():
+            raise VoteError(_("This owner has already given a mandate in this vote."))
+        stored = {}
+        for matter, choice in instructions.items():
+            if matter.vote_id != vote.pk:
+                raise VoteError(_("This matter is not in the notice of this vote."))
+            if Ballot.objects.filter(matter=matter, head=head).exists():
+                raise _already_cast(Ballot.objects.get(matter=matter, head=head))
+            if matter.is_election:
+                _unused, ids = _clean_choice(matter, BallotChoice.LIST, choice, "proxy")
+                stored[str(matter.pk)] = sorted(ids)
+            else:
+                _clean_choice(matter, choice, None, "proxy")
+                stored[str(matter.pk)] = choice
+        mandate = ProxyMandate.objects.create(
+            vote=vote,
+            holder=holder,
+            head=head,
+            agent=agent,
+            instructions=stored,
+            document=document,
+            document_type=document_type,
+            registered_by=by,
+        )
+        mandate.matters.set(list(instructions))
+        record_audit(
+            actor=by,
+            verb="vote.register_mandate",
+            target=vote,
+            community=vote.community,
+            data={"mandate": mandate.pk, "head": head, "agent": agent.pk},
+        )
+    notify(
+        [agent],
+        _("You hold a written mandate in “%(title)s”.") % {"title": vote.title},
+        vote.get_absolute_url(),
+    )
+    return mandate
+
+
+def cast_as_instructed(mandate, *, by, now=None):
+    """The agent casts every matter of the mandate exactly as the owner instructed."""
+    choices = {}
+    for matter in mandate.matters.order_by("position"):
+        choices[matter] = mandate.instructions[str(matter.pk)]
+    return cast_ballots(
+        mandate.vote,
+        mandate.holder,
+        choices,
+        by=by,
+        channel=BallotChannel.PROXY,
+        mandate=mandate,
+        now=now,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Counting: aggregate queries over the snapshot, handed to the rules engine
+
+
+def holdings_of(vote):
+    """One rules.Holding per head, its frozen area summed in the database."""
+    rows = (
+        ElectorateEntry.objects.filter(vote=vote)
+        .values("head")
+        .annotate(area=Sum("area"))
+        .values_list("head", "area")
+    )
+    return [rules.Holding(unit=head, area=area, holder=head) for head, area in rows]
+
+
+def _election_ballots(matter):
+    names = dict(matter.candidates.values_list("pk", "name"))
+    ballots = {}
+    spoiled = []
+    for head, choice in Ballot.objects.filter(matter=matter).values_list("head", "choice"):
+        if choice == BallotChoice.SPOILED:
+            spoiled.append(head)
+        else:
+            ballots[head] = []
+    for head, candidate_id in BallotSelection.objects.filter(ballot__matter=matter).values_list(
+        "ballot__head", "candidate_id"
+    ):
+        ballots[head].append(names[candidate_id])
+    approved = list(
+        matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED)
+        .order_by("pk")
+        .values_list("name", flat=True)
+    )
+    # rules.elect treats a ballot naming someone twice as spoiled but participating: that is
+    # exactly what a spoiled paper ballot is, so it is passed on in that form.
+    for head in spoiled:
+        ballots[head] = [approved[0], approved[0]]
+    return ballots, approved
+
+
+def count_matter(matter, holdings=None):
+    """The rules engine's answer for one matter from the current ballots (nothing stored)."""
+    vote = matter.vote
+    holdings = holdings if holdings is not None else holdings_of(vote)
+    policy = policy_for(vote.community, matter)
+    if matter.is_election:
+        ballots, approved = _election_ballots(matter)
+        return rules.elect(holdings, ballots, approved, matter.seats, policy)
+    ballots = dict(Ballot.objects.filter(matter=matter).values_list("head", "choice"))
+    return rules.decide(matter.code, holdings, ballots, policy)
+
+
+def _reasons(outcome):
+    return [{"code": r.code, "zh": r.zh, "en": r.en, "met": r.met} for r in outcome.reasons]
+
+
+def _figures(outcome):
+    def d(value):
+        return str(value) if isinstance(value, Decimal) else value
+
+    if isinstance(outcome, rules.ElectionResult):
+        return {
+            "kind": "election",
+            "seats": outcome.seats,
+            "total_area": d(outcome.total_area),
+            "total_headcount": outcome.total_headcount,
+            "participating_area": d(outcome.participating_area),
+            "participating_headcount": outcome.participating_headcount,
+            "participation_met": outcome.participation_met,
+            "spoiled_area": d(outcome.spoiled_area),
+            "spoiled_headcount": outcome.spoiled_headcount,
+            "elected": list(outcome.elected),
+            "alternates": list(outcome.alternates),
+            "vacancies": outcome.vacancies,
+            "undecided_seats": outcome.undecided_seats,
+            "ties": [list(t) for t in outcome.ties],
+            "alternate_ties": [list(t) for t in outcome.alternate_ties],
+            "committee_valid": outcome.committee_valid,
+            "candidates": [
+                {
+                    "name": c.name,
+                    "area": d(c.area),
+                    "headcount": c.headcount,
+                    "area_met": c.area_met,
+                    "headcount_met": c.headcount_met,
+                    "qualified": c.qualified,
+                }
+                for c in outcome.counts.values()
+            ],
+        }
+    figures = {
+        "kind": "decision",
+        **{
+            name: d(getattr(outcome, name))
+            for name in (
+                "total_area",
+                "total_headcount",
+                "participating_area",
+                "participating_headcount",
+                "participation_met",
+                "yes_area",
+                "yes_headcount",
+                "no_area",
+                "no_headcount",
+                "abstain_area",
+                "abstain_headcount",
+                "spoiled_area",
+                "spoiled_headcount",
+                "non_voting_area",
+                "non_voting_headcount",
+                "approval_met",
+                "passed",
+                "depends_on_deemed",
+            )
+        },
+    }
+    if outcome.deemed is not None:
+        figures["deemed"] = {
+            "passed": outcome.deemed.passed,
+            "deemed_area": d(outcome.deemed.deemed_area),
+            "deemed_headcount": outcome.deemed.deemed_headcount,
+            "reasons": [{"zh": r.zh, "en": r.en, "met": r.met} for r in outcome.deemed.reasons],
+        }
+    return figures
+
+
+def _passed(outcome):
+    if isinstance(outcome, rules.ElectionResult):
+        if outcome.seats == 1:
+            return bool(outcome.elected)
+        return outcome.committee_valid and outcome.participation_met
+    return outcome.passed
+
+
+def tally_vote(vote, *, by):
+    """Count every matter after closing and store the results; tellers then confirm."""
+    with transaction.atomic():
+        vote = _lock(vote)
+        state = vote.state
+        if state not in (VoteState.CLOSED, VoteState.COUNTED):
+            if state in (VoteState.OPEN, VoteState.NOTICED, VoteState.DRAFT):
+                raise VoteError(
+                    _("The count starts after voting closes on %(time)s.")
+                    % {"time": _when(vote.closes_at)},
+                    code="not_closed",
+                )
+            raise VoteError(_("This vote can no longer be counted."), code="done")
+        _require(by, vote, "vote.tally", state)
+        disagreements = paper_mismatches(vote).count()
+        if disagreements:
+            raise VoteError(
+                _("%(n)s paper entries disagree; the tellers must settle them before the count.")
+                % {"n": disagreements},
+                code="mismatch",
+            )
+        single = (
+            PaperEntry.objects.filter(vote=vote, cleared_at__isnull=True)
+            .values("matter", "head")
+            .annotate(n=Count("pk"))
+            .filter(n=1)
+            .count()
+        )
+        if single:
+            raise VoteError(
+                _("%(n)s paper ballots have only one entry; a second teller must enter them.")
+                % {"n": single},
+                code="single_entry",
+            )
+        holdings = holdings_of(vote)
+        now = timezone.now()
+        summary = {}
+        for matter in vote.matters.order_by("position"):
+            outcome = count_matter(matter, holdings)
+            VoteResult.objects.update_or_create(
+                matter=matter,
+                defaults={
+                    "passed": _passed(outcome),
+                    "figures": _figures(outcome),
+                    "reasons": _reasons(outcome),
+                    "computed_at": now,
+                    "computed_by": by,
+                },
+            )
+            summary[matter.pk] = _passed(outcome)
+        ResultConfirmation.objects.filter(vote=vote).delete()  # a recount needs new confirmations
+        vote.status = VoteStatus.COUNTED
+        vote.counted_at = now
+        vote.save(update_fields=["status", "counted_at"])
+        record_audit(
+            actor=by,
+            verb="vote.tally",
+            target=vote,
+            community=vote.community,
+            data={"passed": summary},
+        )
+    return vote
+
+
+def confirmations_needed(vote):
+    return max(1, min(2, vote.tellers.count()))
+
+
+def confirm_result(vote, *, by):
+    with transaction.atomic():
+        vote = _lock(vote)
+        _require(by, vote, "vote.confirm")
+        _row, created = ResultConfirmation.objects.get_or_create(vote=vote, teller=by)
+        if not created:
+            raise VoteError(_("You have already confirmed this count."), code="twice")
+        record_audit(actor=by, verb="vote.confirm", target=vote, community=vote.community, data={})
+    return vote
+
+
+def publish_result(vote, *, by):
+    """Post the confirmed result on the notice board; elected members get the committee role."""
+    with transaction.atomic():
+        vote = _lock(vote)
+        _require(by, vote, "vote.publish_result")
+        needed = confirmations_needed(vote)
+        if vote.confirmations.count() < needed:
+            raise VoteError(
+                _("%(n)s tellers must confirm the count before it is published.") % {"n": needed},
+                code="unconfirmed",
+            )
+        now = timezone.now()
+        context = result_context(vote)
+        lines = []
+        for item in context["matters"]:
+            lines.append(f"{item['position']}. {item['title']}: {item['verdict']}")
+            lines += [f"  {r}" for r in item["reason_lines"]]
+        late = now > vote.closes_at + timedelta(days=vote.community.result_notice_days)
+        notice = publish_notice(
+            community=vote.community,
+            kind=NoticeKind.VOTE_RESULT,
+            title=_("Result of the owners' assembly vote: %(title)s") % {"title": vote.title},
+            body="\n".join(lines),
+            by=by,
+            source=vote,
+        )
+        vote.status = VoteStatus.PUBLISHED
+        vote.result_published_at = now
+        vote.result_notice = notice
+        vote.save(update_fields=["status", "result_published_at", "result_notice"])
+        granted = _seat_new_committee(vote, by)
+        record_audit(
+            actor=by,
+            verb="vote.publish_result",
+            target=vote,
+            community=vote.community,
+            data={"notice": notice.pk, "late": late, "committee": granted},
+        )
+        notify(
+            _electorate_users(vote),
+            _("The result of “%(title)s” is published.") % {"title": vote.title},
+            vote.get_absolute_url(),
+        )
+    return vote
+
+
+def _seat_new_committee(vote, by):
+    granted = []
+    for matter in vote.matters.filter(kind=MatterKind.ELECTION).select_related("result"):
+        result = getattr(matter, "result", None)
+        if result is None or not result.passed:
+            continue
+        elected = result.figures.get("elected", [])
+        for candidate in matter.candidates.filter(name__in=elected, holder__user__isnull=False):
+            user_id = candidate.holder.user_id
+            _row, created = Membership.objects.get_or_create(
+                user_id=user_id, community=vote.community, role=Role.COMMITTEE, estate=vote.estate
+            )
+            if created:
+                granted.append(user_id)
+    return granted
+
+
+def start_by_election(vote, matter, *, by, opens_at, closes_at, title=None):
+    """Open a draft by-election (or revote of a tie) for the seats the result left open."""
+    result = getattr(matter, "result", None)
+    if vote.status != VoteStatus.PUBLISHED or result is None or not matter.is_election:
+        raise VoteError(_("A by-election follows a published election result."))
+    _require(by, vote, "vote.by_election", vote.state)
+    figures = result.figures
+    seats = figures.get("vacancies", 0) + figures.get("undecided_seats", 0)
+    if matter.kind == MatterKind.SELECTION and not figures.get("elected"):
+        seats = 1
+    if seats < 1:
+        raise VoteError(_("Every seat was filled; no by-election is needed."), code="full")
+    tied = {name for group in figures.get("ties", []) for name in group}
+    with transaction.atomic():
+        new_vote = convene_vote(
+            estate=vote.estate,
+            title=title or _("By-election: %(title)s") % {"title": vote.title},
+            opens_at=opens_at,
+            closes_at=closes_at,
+            by=by,
+            convened_by=vote.convened_by,
+            previous_round=vote,
+            topic=vote.topic,
+        )
+        new_matter = VoteMatter.objects.create(
+            vote=new_vote,
+            code=matter.code,
+            kind=matter.kind,
+            title=matter.title,
+            text=matter.text,
+            seats=seats if matter.kind == MatterKind.ELECTION else 1,
+            position=1,
+        )
+        # A by-election fills any number of seats; the odd 5-11 rule is for a whole term.
+        for candidate in matter.candidates.filter(name__in=tied):
+            Candidate.objects.create(
+                matter=new_matter,
+                name=candidate.name,
+                holder=candidate.holder,
+                nominated_by=candidate.nominated_by,
+                nominators=candidate.nominators,
+                party_member=candidate.party_member,
+                profile=candidate.profile,
+                vetting_result=candidate.vetting_result,
+                vetting_reasons=candidate.vetting_reasons,
+                party_opinion=candidate.party_opinion,
+                vetted_by=candidate.vetted_by,
+                application=None,
+                registered_by=by,
+            )
+        record_audit(
+            actor=by,
+            verb="vote.by_election",
+            target=vote,
+            community=vote.community,
+            data={"new_vote": new_vote.pk, "seats": seats, "tied": sorted(tied)},
+        )
+    return new_vote
+
+
+# ---------------------------------------------------------------------------------------------
+# During the window: turnout, non-voters, reminders
+
+
+def turnout(vote):
+    """Participation per matter against the 2/3 lines, computed by the rules engine.
+
+    Choices are not exposed here: only who took part, by area and by head.
+    """
+    holdings = holdings_of(vote)
+    rows = []
+    for matter in vote.matters.order_by("position"):
+        outcome = count_matter(matter, holdings)
+        total_area = outcome.total_area
+        area_share = Fraction(outcome.participating_area) / Fraction(total_area or 1)
+        head_share = Fraction(outcome.participating_headcount, outcome.total_headcount or 1)
+        area_met, heads_met = (r.met for r in outcome.reasons[:2])
+        rows.append(
+            {
+                "matter": matter,
+                "total_area": total_area,
+                "total_headcount": outcome.total_headcount,
+                "area": outcome.participating_area,
+                "headcount": outcome.participating_headcount,
+                "area_percent": _percent(area_share),
+                "head_percent": _percent(head_share),
+                "area_met": area_met,
+                "heads_met": heads_met,
+            }
+        )
+    return rows
+
+
+def _percent(share):
+    """Share as a whole percent for a progress bar (display only; never used to decide)."""
+    return min(100, int(share * 100))
+
+
+def non_voters(vote, user):
+    """Units whose holder has not voted on any matter; a grid worker sees only their grid."""
+    voted = Ballot.objects.filter(vote=vote, head=OuterRef("head"))
+    entries = (
+        ElectorateEntry.objects.filter(vote=vote)
+        .exclude(Exists(voted))
+        .order_by("building_name", "unit_label")
+    )
+    roles = vote_roles(user, vote)
+    if not (roles & {Role.COMMITTEE, Role.COMMUNITY_WORKER, Role.PARTY_SECRETARY}):
+        buildings = user.grids.filter(community=vote.community).values("buildings")
+        entries = entries.filter(building_id__in=buildings)
+    return entries
+
+
+def remind_non_voters(vote, *, by):
+    with transaction.atomic():
+        vote = _lock(vote)
+        _require(by, vote, "vote.remind")
+        heads = set(non_voters(vote, by).values_list("head", flat=True))
+        users = _electorate_users(vote, heads)
+        record_audit(
+            actor=by,
+            verb="vote.remind",
+            target=vote,
+            community=vote.community,
+            data={"reminded": len(users)},
+        )
+        notify(
+            users,
+            _("You have not voted yet in “%(title)s”. Voting closes on %(time)s.")
+            % {"title": vote.title, "time": _when(vote.closes_at)},
+            vote.get_absolute_url(),
+        )
+    return len(users)
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain data for documents, exports and other features
+
+
+def result_context(vote):
+    """The published (or counted) result as plain data, for the announcement PDF and pages."""
+    matters = []
+    for matter in vote.matters.order_by("position").select_related("result"):
+        result = getattr(matter, "result", None)
+        item = {
+            "position": matter.position,
+            "title": matter.title,
+            "code": matter.code,
+            "rule_zh": matter.rule.label_zh,
+            "rule_en": matter.rule.label_en,
+            "kind": matter.kind,
+            "seats": matter.seats,
+            "counted": result is not None,
+            "passed": None if result is None else result.passed,
+            "figures": {} if result is None else result.figures,
+            "reasons": [] if result is None else result.reasons,
+        }
+        item["verdict"] = (
+            _("Not yet counted")
+            if result is None
+            else (_("Passed") if result.passed else _("Not passed"))
+        )
+        lang_zh = (get_language() or settings.LANGUAGE_CODE).startswith("zh")
+        item["reason_lines"] = [r["zh"] if lang_zh else r["en"] for r in item["reasons"]]
+        matters.append(item)
+    return {
+        "vote": {
+            "id": vote.pk,
+            "title": vote.title,
+            "estate": vote.estate.name,
+            "community": vote.community.name,
+            "opens_at": vote.opens_at,
+            "closes_at": vote.closes_at,
+            "counted_at": vote.counted_at,
+            "published_at": vote.result_published_at,
+            "status": vote.status,
+        },
+        "matters": matters,
+        "confirmed_by": [
+            c.teller.display_name for c in vote.confirmations.select_related("teller")
+        ],
+    }
+
+
+def ballot_sheets(vote):
+    """One personalised paper ballot per head of the frozen electorate, as plain data."""
+    matters = []
+    for matter in vote.matters.order_by("position"):
+        entry = {
+            "id": matter.pk,
+            "position": matter.position,
+            "title": matter.title,
+            "text": matter.text,
+            "rule_zh": matter.rule.label_zh,
+            "kind": matter.kind,
+            "seats": matter.seats,
+            "options": [],
+        }
+        if matter.is_election:
+            entry["options"] = list(
+                matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED)
+                .order_by("pk")
+                .values_list("name", flat=True)
+            )
+        else:
+            entry["options"] = [str(c.label) for c in ORDINARY_CHOICES]
+        matters.append(entry)
+    sheets = {}
+    for row in (
+        ElectorateEntry.objects.filter(vote=vote)
+        .order_by("head", "unit_label")
+        .values("head", "holder_name", "unit_label", "area")
+    ):
+        sheet = sheets.setdefault(
+            row["head"],
+            {"head": row["head"], "holder_name": row["holder_name"], "units": [], "area": 0},
+        )
+        sheet["units"].append(row["unit_label"])
+        sheet["area"] += row["area"]
+        sheet["holder_name"] = sheet["holder_name"] or row["holder_name"]
+    return [
+        {
+            **sheet,
+            "vote_title": vote.title,
+            "vote_id": vote.pk,
+            "matters": matters,
+            "closes_at": vote.closes_at,
+        }
+        for sheet in sheets.values()
+    ]
+
+
+def building_breakdown(vote):
+    """Per building and matter: units and area by choice, by aggregate query (for the xlsx)."""
+    rows = []
+    for matter in vote.matters.order_by("position"):
+        per = (
+            ElectorateEntry.objects.filter(vote=vote)
+            .annotate(
+                choice=_subquery_choice(matter),
+            )
+            .values("building_name", "choice")
+            .annotate(units=Count("pk"), area=Sum("area"))
+            .order_by("building_name", "choice")
+        )
+        rows.append((matter, list(per)))
+    return rows
+
+
+def _subquery_choice(matter):
+    return Subquery(
+        Ballot.objects.filter(matter=matter, head=OuterRef("head")).values("choice")[:1]
+    )
+
+
+def vote_result_for_topic(topic):
+    """The latest published assembly vote of a topic as result_context(), or None."""
+    vote = (
+        AssemblyVote.objects.filter(topic=topic, status=VoteStatus.PUBLISHED)
+        .select_related("estate", "community")
+        .order_by("-result_published_at")
+        .first()
+    )
+    return None if vote is None else result_context(vote)
+
+
+# ---------------------------------------------------------------------------------------------
+# Property-company selection (物业选聘)
+
+
+def _require_plan(by, plan):
+    if not may(roles_of(by, plan.community_id), "selection.plan"):
+        raise PermissionDenied
+
+
+def create_selection_plan(
+    *, estate, title, scope, service_standard, price_min, price_max, method, by
+):
+    community = estate.community
+    if not may(roles_of(by, community), "selection.plan"):
+        raise PermissionDenied
+    if price_max < price_min:
+        raise VoteError(_("The highest price must not be below the lowest."), code="price")
+    with transaction.atomic():
+        plan = PropertySelectionPlan.objects.create(
+            community=community,
+            estate=estate,
+            title=title,
+            scope=scope,
+            service_standard=service_standard,
+            price_min=price_min,
+            price_max=price_max,
+            method=method,
+            created_by=by,
+        )
+        record_audit(
+            actor=by, verb="selection.plan", target=plan, community=community, data={"title": title}
+        )
+    return plan
+
+
+def _move_plan(plan, *, by, expected, to, verb, data=None):
+    with transaction.atomic():
+        plan = PropertySelectionPlan.objects.select_for_update().get(pk=plan.pk)
+        _require_plan(by, plan)
+        if plan.status not in expected:
+            raise VoteError(
+                _("The plan is “%(status)s”; this step is not possible now.")
+                % {"status": PlanStatus(plan.status).label},
+                code="plan_state",
+            )
+        plan.status = to
+        fields = ["status"]
+        now = timezone.now()
+        if to == PlanStatus.APPROVED:
+            plan.approved_by, plan.approved_at = by, now
+            fields += ["approved_by", "approved_at"]
+        if to == PlanStatus.PUBLISHED:
+            plan.published_at = now
+            fields.append("published_at")
+        plan.save(update_fields=fields)
+        record_audit(actor=by, verb=verb, target=plan, community=plan.community_id, data=data or {})
+    return plan
+
+
+def approve_selection_plan(plan, *, by, basis):
+    """Record the plan's approval (the assembly decision or the committee minute it rests on)."""
+    basis = (basis or "").strip()
+    if not basis:
+        raise VoteError(_("Say what the approval rests on (the vote or the minutes)."))
+    return _move_plan(
+        plan,
+        by=by,
+        expected=(PlanStatus.DRAFT,),
+        to=PlanStatus.APPROVED,
+        verb="selection.approve",
+        data={"basis": basis},
+    )
+
+
+def publish_selection_plan(plan, *, by):
+    plan = _move_plan(
+        plan,
+        by=by,
+        expected=(PlanStatus.APPROVED,),
+        to=PlanStatus.PUBLISHED,
+        verb="selection.publish",
+    )
+    publish_notice(
+        community=plan.community,
+        kind=NoticeKind.OTHER,
+        title=_("Property company selection plan: %(title)s") % {"title": plan.title},
+        body="\n".join(
+            [
+                plan.scope,
+                plan.service_standard,
+                _("Price range: %(low)s–%(high)s yuan per m² per month")
+                % {"low": plan.price_min, "high": plan.price_max},
+            ]
+        ),
+        by=by,
+        source=plan,
+    )
+    return plan
+
+
+def add_company_application(
+    plan, *, company_name, licence, price, service_plan, by, attachment="", attachment_type=""
+):
+    with transaction.atomic():
+        plan = PropertySelectionPlan.objects.select_for_update().get(pk=plan.pk)
+        _require_plan(by, plan)
+        if plan.status != PlanStatus.PUBLISHED:
+            raise VoteError(_("Applications are taken only while the plan is published."))
+        if not plan.price_min <= price <= plan.price_max:
+            raise VoteError(
+                _("The price must be within the plan's range, %(low)s–%(high)s.")
+                % {"low": plan.price_min, "high": plan.price_max},
+                code="price",
+            )
+        if plan.applications.filter(company_name=company_name).exists():
+            raise VoteError(_("This company has already applied."))
+        application = CompanyApplication.objects.create(
+            plan=plan,
+            company_name=company_name,
+            licence=licence,
+            price=price,
+            service_plan=service_plan,
+            attachment=attachment,
+            attachment_type=attachment_type,
+            entered_by=by,
+        )
+        record_audit(
+            actor=by,
+            verb="selection.apply",
+            target=plan,
+            community=plan.community_id,
+            data={"application": application.pk, "company": company_name, "price": price},
+        )
+    return application
+
+
+def shortlist_application(application, *, shortlisted, reason, by):
+    reason = (reason or "").strip()
+    if not reason:
+        raise VoteError(_("Give the reason for the shortlist decision."), code="reason")
+    with transaction.atomic():
+        plan = PropertySelectionPlan.objects.select_for_update().get(pk=application.plan_id)
+        _require_plan(by, plan)
+        if plan.status not in (PlanStatus.PUBLISHED, PlanStatus.SHORTLISTED):
+            raise VoteError(_("The shortlist is drawn after the plan is published."))
+        application.shortlisted = shortlisted
+        application.shortlist_reason = reason
+        application.save(update_fields=["shortlisted", "shortlist_reason"])
+        record_audit(
+            actor=by,
+            verb="selection.shortlist",
+            target=plan,
+            community=plan.community_id,
+            data={"application": application.pk, "shortlisted": shortlisted, "reason": reason},
+        )
+    return application
+
+
+def start_selection_vote(plan, *, by, opens_at, closes_at):
+    """Put the shortlisted companies to an assembly vote (seats=1); also the next round."""
+    with transaction.atomic():
+        plan = (
+            PropertySelectionPlan.objects.select_for_update()
+            .select_related("estate")
+            .get(pk=plan.pk)
+        )
+        _require_plan(by, plan)
+        previous = plan.vote
+        if previous is not None:
+            result = VoteResult.objects.filter(matter__vote=previous).first()
+            if previous.status != VoteStatus.PUBLISHED or (result and result.passed):
+                raise VoteError(
+                    _("A new round opens only after a published result with no company chosen.")
+                )
+        elif plan.status not in (PlanStatus.PUBLISHED, PlanStatus.SHORTLISTED):
+            raise VoteError(_("Publish the plan and shortlist companies first."))
+        chosen = list(plan.applications.filter(shortlisted=True).order_by("pk"))
+        if not chosen:
+            raise VoteError(_("Shortlist at least one company first."), code="empty")
+        round_no = plan.round + (1 if previous is not None else 0)
+        vote = convene_vote(
+            estate=plan.estate,
+            title=_("%(title)s (round %(n)s)") % {"title": plan.title, "n": round_no},
+            opens_at=opens_at,
+            closes_at=closes_at,
+            by=by,
+            previous_round=previous,
+        )
+        matter = VoteMatter.objects.create(
+            vote=vote,
+            code="hire_property_manager",
+            kind=MatterKind.SELECTION,
+            title=_("Hire the property-service company"),
+            text=plan.scope,
+            seats=1,
+            position=1,
+        )
+        for application in chosen:
+            Candidate.objects.create(
+                matter=matter,
+                name=application.company_name,
+                nominated_by=Candidate.Nomination.SELECTION,
+                profile=_("%(price)s yuan/m²/month. %(plan)s")
+                % {"price": application.price, "plan": application.service_plan},
+                vetting_result=Candidate.Vetting.APPROVED,
+                vetting_reasons=application.shortlist_reason,
+                registered_by=by,
+            )
+        plan.vote = vote
+        plan.round = round_no
+        plan.status = PlanStatus.VOTING
+        plan.save(update_fields=["vote", "round", "status"])
+        record_audit(
+            actor=by,
+            verb="selection.vote",
+            target=plan,
+            community=plan.community_id,
+            data={"vote": vote.pk, "round": round_no},
+        )
+    return vote

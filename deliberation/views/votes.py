@@ -1,0 +1,730 @@
+"""Owners' assembly vote pages: thin views that parse, authorize, call a service, render."""
+
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from deliberation.access import community_for, community_ids_of, raise_not_found, roles_of
+from deliberation.forms.votes import (
+    AmendForm,
+    BallotForm,
+    CandidateForm,
+    ConveneForm,
+    MandateForm,
+    MatterForm,
+    PaperBallotForm,
+    ReasonForm,
+    ReceiptForm,
+    TellerForm,
+    VetForm,
+    WindowForm,
+)
+from deliberation.models import (
+    AssemblyVote,
+    Candidate,
+    ElectorateEntry,
+    Holder,
+    MatterKind,
+    ProxyMandate,
+    Role,
+    VoteMatter,
+    VoteState,
+)
+from deliberation.permissions import ALLOWED, may
+from deliberation.services import votes as svc
+from deliberation.services.votes import VoteError
+from deliberation.uploads import serve_private, store_private
+
+
+def vote_for(user, vote_id, action=None):
+    """The vote if the user belongs to its community (else 404) and, given an action, holds a
+    role that may ever do it (else 403). Whether the vote's state allows it now is answered by
+    the service with a message."""
+    vote = get_object_or_404(AssemblyVote.objects.select_related("community", "estate"), pk=vote_id)
+    if vote.community_id not in community_ids_of(user):
+        raise_not_found()
+    if action:
+        roles = svc.vote_roles(user, vote)
+        if not any(allowed & roles for allowed in ALLOWED[action].values()):
+            raise PermissionDenied
+    return vote
+
+
+def _can(request, vote, *actions):
+    roles = svc.vote_roles(request.user, vote)
+    state = vote.state
+    return {a.split(".")[1]: may(roles, a, state) for a in actions}
+
+
+def _holder_of(user, vote):
+    """The holder the user votes for in this vote (real-name link to the register), or None."""
+    holder_ids = ElectorateEntry.objects.filter(vote=vote, holder__user=user).values("holder_id")
+    return Holder.objects.filter(pk__in=holder_ids).first()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def vote_list(request, community_id):
+    community = community_for(request.user, community_id)
+    roles = roles_of(request.user, community)
+    can_convene = may(roles, "vote.convene")
+    form = None
+    if can_convene:
+        form = ConveneForm(request.POST or None, community=community)
+    if request.method == "POST":
+        if not can_convene:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                vote = svc.convene_vote(by=request.user, **data)
+            except VoteError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Vote created. Add its matters, then publish."))
+                return redirect("vote_manage", vote.pk)
+    rows = (
+        AssemblyVote.objects.filter(community=community)
+        .select_related("estate")
+        .annotate(matter_count=Count("matters", distinct=True))
+        .order_by("-opens_at", "-pk")
+    )
+    if not can_convene:
+        rows = rows.exclude(status="draft")
+    page = Paginator(rows, 20).get_page(request.GET.get("page"))
+    status = 400 if form is not None and form.errors else 200
+    return TemplateResponse(
+        request,
+        "deliberation/vote_list.html",
+        {"community": community, "page": page, "form": form},
+        status=status,
+    )
+
+
+@login_required
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def vote_detail(request, vote_id):
+    vote = vote_for(request.user, vote_id, "vote.view")
+    if vote.status == "draft" and not may_manage(request.user, vote):
+        raise_not_found()
+    matters = list(
+        vote.matters.order_by("position").prefetch_related(
+            Prefetch(
+                "candidates",
+                queryset=Candidate.objects.filter(vetting_result="approved").order_by("pk"),
+                to_attr="approved",
+            )
+        )
+    )
+    holder = _holder_of(request.user, vote)
+    form = None
+    receipt = None
+    status = 200
+    state = vote.state
+    if holder is not None and state == VoteState.OPEN:
+        form = BallotForm(request.POST or None, matters=matters)
+    if request.method == "POST":
+        if Role.OWNER not in roles_of(request.user, vote.community_id):
+            return TemplateResponse(
+                request,
+                "deliberation/vote_refused.html",
+                {
+                    "vote": vote,
+                    "message": _(
+                        "Only owners on the register vote; tenants and other residents cannot."
+                    ),
+                },
+                status=403,
+            )
+        if form is None:
+            form = BallotForm(request.POST, matters=matters)
+            form.is_valid()
+            form.add_error(None, svc._state_error(vote) if holder else _no_holder_error())
+            status = 400
+        elif form.is_valid():
+            try:
+                receipt, _ballots = svc.cast_ballots(
+                    vote, holder, form.choices(), by=request.user, channel="online"
+                )
+            except VoteError as error:
+                form.add_error(None, error)
+                status = 400
+        else:
+            status = 400
+    mine = svc.own_ballots(vote, holder)
+    if mine and form is not None and not vote.allow_change and receipt is None:
+        form = None
+    context = {
+        "vote": vote,
+        "state": state,
+        "matters": matters,
+        "holder": holder,
+        "form": form,
+        "receipt": receipt,
+        "mine": mine,
+        "can": _can(
+            request,
+            vote,
+            "vote.edit",
+            "vote.turnout",
+            "vote.enter_paper",
+            "vote.register_mandate",
+            "vote.tally",
+            "vote.confirm",
+            "vote.publish_result",
+            "vote.amend_electorate",
+        ),
+        "agent_mandates": ProxyMandate.objects.filter(
+            vote=vote, agent=request.user, revoked_at__isnull=True
+        ).select_related("holder"),
+        "is_owner": Role.OWNER in roles_of(request.user, vote.community_id),
+    }
+    name = "deliberation/vote_detail.html" + ("#ballot" if request.htmx else "")
+    return TemplateResponse(request, name, context, status=status)
+
+
+def _no_holder_error():
+    return VoteError(_("Your name does not match the register — ask your community worker."))
+
+
+def may_manage(user, vote):
+    return bool(svc.vote_roles(user, vote) & (ALLOWED["vote.convene"]["*"]))
+
+
+@login_required
+@require_GET
+def vote_manage(request, vote_id):
+    vote = vote_for(request.user, vote_id, "vote.convene")
+    return _manage_page(request, vote)
+
+
+def _manage_page(request, vote, status=200, **forms):
+    context = {
+        "vote": vote,
+        "state": vote.state,
+        "matters": vote.matters.order_by("position").annotate(n=Count("candidates")),
+        "tellers": vote.tellers.select_related("user"),
+        "matter_form": forms.get("matter_form") or MatterForm(),
+        "teller_form": forms.get("teller_form") or TellerForm(),
+        "cancel_form": forms.get("cancel_form") or ReasonForm(),
+        "can": _can(
+            request, vote, "vote.edit", "vote.publish_notice", "vote.appoint_teller", "vote.cancel"
+        ),
+    }
+    return TemplateResponse(request, "deliberation/vote_manage.html", context, status=status)
+
+
+@login_required
+@require_POST
+def vote_add_matter(request, vote_id):
+    vote = vote_for(request.user, vote_id, "vote.edit")
+    form = MatterForm(request.POST)
+    if form.is_valid():
+        try:
+            svc.add_matter(vote, by=request.user, **form.cleaned_data)
+        except VoteError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Matter added."))
+            return redirect("vote_manage", vote.pk)
+    return _manage_page(request, vote, status=400, matter_form=form)
+
+
+@login_required
+@require_POST
+def vote_appoint_teller(request, vote_id):
+    vote = vote_for(request.user, vote_id, "vote.appoint_teller")
+    form = TellerForm(request.POST)
+    if form.is_valid():
+        try:
+            svc.appoint_teller(vote, form.cleaned_data["user"], by=request.user)
+        except VoteError as error:
+            form.add_error("user", error)
+        else:
+            messages.success(request, _("Teller appointed."))
+            return redirect("vote_manage", vote.pk)
+    return _manage_page(request, vote, status=400, teller_form=form)
+
+
+@login_required
+@require_POST
+def vote_publish_notice(request, vote_id):
+    vote = vote_for(request.user, vote_id, "vote.publish_notice")
+    try:
+        svc.publish_vote_notice(vote, by=request.user)
+    except VoteError as error:
+        return _refuse_to(request, error, "vote_manage", vote.pk)
+    messages.success(request, _("The notice is published and the electorate frozen."))
+    return redirect("vote_detail", vote.pk)
+
+
+def _refuse_to(request, error, name, *args):
+    for message in error.messages:
+        messages.error(request, message)
+    return redirect(name, *args)
+
+
+@login_required
+@require_POST
+def vote_cancel(request, vote_id):
+    vote = vote_for(request.user, vote_id, "vote.cancel")
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            svc.cancel_vote(vote, by=request.user, reason=form.cleaned_data["reason"])
+        except VoteError as error:
+            return _refuse_to(request, error, "vote_manage", vote.pk)
+        messages.success(request, _("The vote is cancelled."))
+        return redirect("vote_detail", vote.pk)
+    return _manage_page(request, vote, status=400, cancel_form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def vote_candidates(request, vote_id, matter_id):
+    vote = vote_for(request.user, vote_id, "vote.view")
+    matter = get_object_or_404(
+        VoteMatter, pk=matter_id, vote=vote, kind__in=["election", "selection"]
+    )
+    roles = svc.vote_roles(request.user, vote)
+    can_enter = may(roles, "vote.vet", vote.state)
+    can_self = may(roles, "vote.nominate", vote.state) and Role.OWNER in roles
+    form = CandidateForm(request.POST or None) if can_enter else None
+    status = 200
+    if request.method == "POST":
+        self_nomination = request.POST.get("self") == "1"
+        if not (can_enter or (self_nomination and can_self)):
+            raise PermissionDenied
+        try:
+            if self_nomination:
+                svc.register_candidate(
+                    matter, name="", nominated_by=Candidate.Nomination.SELF, by=request.user
+                )
+                messages.success(request, _("You are registered as a candidate, awaiting vetting."))
+                return redirect("vote_candidates", vote.pk, matter.pk)
+            if form.is_valid():
+                data = form.cleaned_data
+                data["nominators"] = data.get("nominators") or 0
+                svc.register_candidate(matter, by=request.user, **data)
+                messages.success(request, _("Candidate registered, awaiting vetting."))
+                return redirect("vote_candidates", vote.pk, matter.pk)
+        except VoteError as error:
+            if form is None:
+                return _refuse_to(request, error, "vote_candidates", vote.pk, matter.pk)
+            form.add_error(None, error)
+        status = 400
+    candidates = matter.candidates.order_by("pk")
+    if not can_enter:
+        candidates = candidates.filter(vetting_result="approved")
+    return TemplateResponse(
+        request,
+        "deliberation/vote_candidates.html",
+        {
+            "vote": vote,
+            "matter": matter,
+            "candidates": candidates,
+            "form": form,
+            "can_enter": can_enter,
+            "can_self": can_self,
+            "vet_form": VetForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def vote_vet_candidate(request, vote_id, candidate_id):
+    vote = vote_for(request.user, vote_id, "vote.vet")
+    candidate = get_object_or_404(Candidate, pk=candidate_id, matter__vote=vote)
+    form = VetForm(request.POST)
+    if not form.is_valid():
+        return _refuse_to(
+            request,
+            VoteError(_("Choose qualified or not qualified.")),
+            "vote_candidates",
+            vote.pk,
+            candidate.matter_id,
+        )
+    try:
+        svc.vet_candidate(candidate, by=request.user, **form.cleaned_data)
+    except VoteError as error:
+        return _refuse_to(request, error, "vote_candidates", vote.pk, candidate.matter_id)
+    messages.success(request, _("Vetting recorded."))
+    return redirect("vote_candidates", vote.pk, candidate.matter_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def vote_electorate(request, vote_id):
+    vote = vote_for(request.user, vote_id, "vote.view")
+    roles = svc.vote_roles(request.user, vote)
+    can_amend = may(roles, "vote.amend_electorate", vote.state)
+    form = AmendForm(request.POST or None, vote=vote) if can_amend else None
+    status = 200
+    if request.method == "POST":
+        if not can_amend:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                svc.amend_electorate(
+                    vote,
+                    unit_id=data["unit"].unit_id,
+                    area=data.get("area"),
+                    holder=data.get("holder_phone"),
+                    reason=data["reason"],
+                    by=request.user,
+                )
+            except VoteError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Amendment recorded."))
+                return redirect("vote_electorate", vote.pk)
+        status = 400
+    see_register = bool(roles & (ALLOWED["vote.convene"]["*"] | {"vote:teller"}))
+    page = None
+    if see_register:
+        entries = ElectorateEntry.objects.filter(vote=vote).order_by("building_name", "unit_label")
+        page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return TemplateResponse(
+        request,
+        "deliberation/vote_electorate.html",
+        {
+            "vote": vote,
+            "amendments": vote.amendments.select_related("by").order_by("pk"),
+            "form": form,
+            "page": page,
+        },
+        status=status,
+    )
+
+
+@login_required
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def vote_turnout(request, vote_id):
+    vote = vote_for(request.user, vote_id, "vote.turnout")
+    roles = svc.vote_roles(request.user, vote)
+    state = vote.state
+    if not may(roles, "vote.turnout", state):
+        return _refuse_to(
+            request, VoteError(_("Turnout is shown once voting opens.")), "vote_detail", vote.pk
+        )
+    if request.method == "POST":
+        count = svc.remind_non_voters(vote, by=request.user)
+        messages.success(request, _("%(n)s owners were reminded.") % {"n": count})
+        return redirect("vote_turnout", vote.pk)
+    page = None
+    if may(roles, "vote.non_voters", state):
+        page = Paginator(svc.non_voters(vote, request.user), 50).get_page(request.GET.get("page"))
+    context = {
+        "vote": vote,
+        "rows": svc.turnout(vote),
+        "page": page,
+        "can_remind": may(roles, "vote.remind", state),
+    }
+    name = "deliberation/vote_turnout.html" + ("#figures" if request.htmx else "")
+    return TemplateResponse(request, name, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def vote_paper(request, vote_id):
+    vote = vote_for(request.user, vote_id, "vote.enter_paper")
+    form = PaperBallotForm(request.POST or None, vote=vote)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            entry = form.cleaned_data["unit"]
+            try:
+                outcome = svc.enter_paper_ballot(
+                    vote,
+                    entry.holder,
+                    form.choices(),
+                    by=request.user,
+                    entry=form.cleaned_data["entry"],
+                )
+            except VoteError as error:
+                form.add_error(None, error)
+            else:
+                text = {
+                    "waiting": _("Entry saved; a second teller must enter the same ballot."),
+                    "counted": _("Both entries agree: the ballot is counted."),
+                    "mismatch": _(
+                        "The two entries disagree. The ballot is flagged and not counted."
+                    ),
+                }[outcome]
+                (messages.warning if outcome == "mismatch" else messages.success)(request, text)
+                return redirect("vote_paper", vote.pk)
+        status = 400
+    return TemplateResponse(
+        request,
+        "deliberation/vote_paper.html",
+        {
+            "vote": vote,
+            "form": form,
+            "mismatches": svc.paper_mismatches(vote),
+            "clear_form": ReasonForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def vote_paper_clear(request, vote_id, matter_id, head):
+    vote = vote_for(request.user, vote_id, "vote.enter_paper")
+    matter = get_object_or_404(VoteMatter, pk=matter_id, vote=vote)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _refuse_to(request, VoteError(_("Give a reason.")), "vote_paper", vote.pk)
+    try:
+        svc.clear_paper_mismatch(
+            vote, matter, head, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except VoteError as error:
+        return _refuse_to(request, error, "vote_paper", vote.pk)
+    messages.success(request, _("Both entries were set aside; enter the ballot again."))
+    return redirect("vote_paper", vote.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def vote_mandates(request, vote_id):
+    vote = vote_for(request.user, vote_id, "vote.register_mandate")
+    form = MandateForm(request.POST or None, request.FILES or None, vote=vote)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data, content_type = form.cleaned_data["document"]
+            path = store_private(
+                data,
+                folder="votes/mandates",
+                suffix=".pdf" if content_type == "application/pdf" else ".jpg",
+            )
+            try:
+                svc.register_mandate(
+                    vote,
+                    holder=form.cleaned_data["unit"].holder,
+                    agent=form.cleaned_data["agent"],
+                    instructions=form.instructions(),
+                    document=path,
+                    document_type=content_type,
+                    by=request.user,
+                )
+            except VoteError as error:
+                from deliberation.uploads import delete_private
+
+                delete_private(path)
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Mandate registered."))
+                return redirect("vote_mandates", vote.pk)
+        status = 400
+    mandates = (
+        ProxyMandate.objects.filter(vote=vote)
+        .select_related("holder", "agent")
+        .prefetch_related("matters")
+        .order_by("-pk")
+    )
+    return TemplateResponse(
+        request,
+        "deliberation/vote_mandates.html",
+        {"vote": vote, "form": form, "mandates": mandates},
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def vote_mandate_document(request, vote_id, mandate_id):
+    vote = vote_for(request.user, vote_id, "vote.view")
+    mandate = get_object_or_404(ProxyMandate, pk=mandate_id, vote=vote)
+    roles = svc.vote_roles(request.user, vote)
+    if mandate.agent_id != request.user.pk and not roles & (
+        ALLOWED["vote.convene"]["*"] | {"vote:teller"}
+    ):
+        raise PermissionDenied
+    return serve_private(mandate.document, mandate.document_type)
+
+
+@login_required
+@require_POST
+def vote_cast_as_proxy(request, vote_id, mandate_id):
+    vote = vote_for(request.user, vote_id, "vote.view")
+    mandate = get_object_or_404(ProxyMandate, pk=mandate_id, vote=vote, agent=request.user)
+    try:
+        code, _ballots = svc.cast_as_instructed(mandate, by=request.user)
+    except VoteError as error:
+        return _refuse_to(request, error, "vote_detail", vote.pk)
+    messages.success(
+        request,
+        _("Cast as instructed for %(name)s. Receipt code: %(code)s")
+        % {"name": mandate.holder.name, "code": code},
+    )
+    return redirect("vote_detail", vote.pk)
+
+
+@login_required
+@require_GET
+def vote_result(request, vote_id):
+    vote = vote_for(request.user, vote_id, "vote.view")
+    roles = svc.vote_roles(request.user, vote)
+    state = vote.state
+    see_unpublished = bool(roles & (ALLOWED["vote.convene"]["*"] | {"vote:teller"}))
+    if state != VoteState.PUBLISHED and not see_unpublished:
+        return _refuse_to(
+            request, VoteError(_("The result is not published yet.")), "vote_detail", vote.pk
+        )
+    context = {
+        "vote": vote,
+        "state": state,
+        "result": svc.result_context(vote),
+        "confirmations": vote.confirmations.select_related("teller"),
+        "needed": svc.confirmations_needed(vote),
+        "can": _can(
+            request,
+            vote,
+            "vote.tally",
+            "vote.confirm",
+            "vote.publish_result",
+            "vote.export",
+            "vote.by_election",
+        ),
+        "window_form": WindowForm(),
+        "elections": vote.matters.filter(kind__in=[MatterKind.ELECTION, MatterKind.SELECTION]),
+    }
+    return TemplateResponse(request, "deliberation/vote_result.html", context)
+
+
+def _result_action(request, vote_id, action, service, done):
+    vote = vote_for(request.user, vote_id, action)
+    try:
+        service(vote, by=request.user)
+    except VoteError as error:
+        return _refuse_to(request, error, "vote_result", vote.pk)
+    messages.success(request, done)
+    return redirect("vote_result", vote.pk)
+
+
+@login_required
+@require_POST
+def vote_tally(request, vote_id):
+    return _result_action(request, vote_id, "vote.tally", svc.tally_vote, _("Counted."))
+
+
+@login_required
+@require_POST
+def vote_confirm(request, vote_id):
+    return _result_action(
+        request, vote_id, "vote.confirm", svc.confirm_result, _("Your confirmation is recorded.")
+    )
+
+
+@login_required
+@require_POST
+def vote_publish_result(request, vote_id):
+    return _result_action(
+        request,
+        vote_id,
+        "vote.publish_result",
+        svc.publish_result,
+        _("The result is published on the notice board."),
+    )
+
+
+@login_required
+@require_POST
+def vote_by_election(request, vote_id, matter_id):
+    vote = vote_for(request.user, vote_id, "vote.by_election")
+    matter = get_object_or_404(VoteMatter, pk=matter_id, vote=vote)
+    form = WindowForm(request.POST)
+    if not form.is_valid():
+        return _refuse_to(
+            request, VoteError(_("Give when voting opens and closes.")), "vote_result", vote.pk
+        )
+    try:
+        new_vote = svc.start_by_election(vote, matter, by=request.user, **form.cleaned_data)
+    except VoteError as error:
+        return _refuse_to(request, error, "vote_result", vote.pk)
+    messages.success(request, _("By-election created. Add candidates, then publish."))
+    return redirect("vote_manage", new_vote.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def vote_receipt(request, vote_id):
+    vote = vote_for(request.user, vote_id, "vote.view")
+    form = ReceiptForm(request.POST or None)
+    found = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                found = svc.verify_receipt(vote, form.cleaned_data["code"])
+            except VoteError as error:
+                form.add_error("code", error)
+                status = 400
+        else:
+            status = 400
+    return TemplateResponse(
+        request,
+        "deliberation/vote_receipt.html",
+        {"vote": vote, "form": form, "found": found},
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def vote_export(request, vote_id):
+    from openpyxl import Workbook
+
+    vote = vote_for(request.user, vote_id, "vote.export")
+    if not svc.may_vote_action(request.user, vote, "vote.export"):
+        return _refuse_to(
+            request, VoteError(_("The export is ready after the count.")), "vote_detail", vote.pk
+        )
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Count by building")[:31]
+    sheet.append([_("Matter"), _("Building"), _("Choice"), _("Units"), _("Area (m²)")])
+    labels = {
+        "yes": _("Agree"),
+        "no": _("Oppose"),
+        "abstain": _("Abstain"),
+        "spoiled": _("Spoiled"),
+        "list": _("Candidates marked"),
+        None: _("Did not vote"),
+    }
+    for matter, rows in svc.building_breakdown(vote):
+        for row in rows:
+            sheet.append(
+                [
+                    matter.title,
+                    row["building_name"],
+                    str(labels.get(row["choice"], row["choice"])),
+                    row["units"],
+                    row["area"],
+                ]
+            )
+    out = io.BytesIO()
+    book.save(out)
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="vote-{vote.pk}-count.xlsx"'
+    return response
