@@ -8,9 +8,11 @@ a replayed or out-of-order command finds its target already moved on and changes
 """
 
 import hashlib
+import json
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
@@ -75,7 +77,7 @@ def _require(user, meeting, action):
 
 def _commit(meeting, actor, command, data=None, sections=ALL_SECTIONS, *, notice=None):
     """Record the event and audit entry, bump the version, broadcast after commit."""
-    data = data or {}
+    data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
     meeting.version = F("version") + 1
     meeting.save(update_fields=["version"])
     meeting.refresh_from_db(fields=["version"])

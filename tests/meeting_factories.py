@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from meetings.models import AgendaItem, Kind, Meeting, Participant, SeatRole, Status
@@ -49,8 +48,7 @@ def make_meeting(
     return meeting
 
 
-@pytest.fixture
-def live_meeting(community, chair, community_worker, owner, resident):
+def live_consultation(community, chair, community_worker, owner, resident):
     """A live consultation: 赵书记 chairs, 刘洋 records, 李明 and 王芳 take part."""
     return make_meeting(
         community, chair, secretary=community_worker, participants=[owner, resident]

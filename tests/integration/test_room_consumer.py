@@ -10,10 +10,15 @@ from deliberation.models import AuditEntry
 from meetings import services
 from meetings.consumers import CLOSE_BAD_MESSAGE, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from meetings.models import ItemStatus, Meeting, SpeakerRequest, SpeakerStatus
-from tests.meeting_factories import live_meeting, make_meeting  # noqa: F401
+from tests.meeting_factories import live_consultation, make_meeting
 from tests.room_client import drain, receive_until, room_socket
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def live_meeting(community, chair, community_worker, owner, resident):
+    return live_consultation(community, chair, community_worker, owner, resident)
 
 
 @database_sync_to_async
