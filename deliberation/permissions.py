@@ -160,3 +160,12 @@ ALLOWED.update(
         "selection.plan": {ANY: VOTE_RUNNERS},
     }
 )
+
+# Printed documents (deliberation/documents): each download checks the permission of the page
+# it hangs from; these are the two with no page of their own.
+ALLOWED.update(
+    {
+        "vote.print_ballots": {s: VOTE_RUNNERS for s in ("noticed", "open")},
+        "document.verify": {ANY: EVERY_MEMBER},
+    }
+)

@@ -170,3 +170,6 @@ __all__ += [
     "VoteStatus",
     "VoteTeller",
 ]
+from deliberation.models.document import DocumentKind, StoredDocument  # noqa: E402
+
+__all__ += ["DocumentKind", "StoredDocument"]

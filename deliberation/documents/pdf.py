@@ -1,0 +1,189 @@
+"""Chinese PDFs with WeasyPrint: one font configuration, checked fonts, a locked-down fetcher.
+
+Where the time goes (see bench/pdf.py): laying out the pages and subsetting the CJK fonts.
+Subsetting a 65,000-glyph Noto CJK face with fontTools takes seconds per document; HarfBuzz
+(Debian's libharfbuzz-subset0) does it in milliseconds, so a missing HarfBuzz-subset is a
+system-check warning. The font configuration and the shared stylesheet are built once per
+process and reused by every render.
+
+Fonts are set on `html`, not `body`: page-margin boxes (page numbers, the verification code)
+inherit from the root element, and would otherwise fall back to another font file.
+"""
+
+import functools
+import re
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "documents.css"
+STATIC_ROOT_DIR = (Path(settings.BASE_DIR) / "static").resolve()
+
+# The faces each document needs: (family, style) -> what fontconfig must answer.
+DEFAULT_FONTS = {"sans": "Noto Sans CJK SC", "serif": "Noto Serif CJK SC"}
+STYLES = ("Regular", "Bold")
+
+_render_lock = threading.Lock()
+
+
+class MissingFontError(ImproperlyConfigured):
+    """A CJK face the documents need is not installed: we refuse to print tofu."""
+
+
+def document_fonts():
+    return {**DEFAULT_FONTS, **getattr(settings, "DOCUMENT_FONTS", {})}
+
+
+def _fontconfig_match(family, style):
+    """(family names, file) fontconfig picks for `family` in `style`, Chinese text."""
+    from weasyprint.text.ffi import ffi, fontconfig
+
+    config = fontconfig.FcInitLoadConfigAndFonts()
+    pattern = fontconfig.FcPatternCreate()
+    try:
+        fontconfig.FcPatternAddString(pattern, b"family", family.encode())
+        fontconfig.FcPatternAddString(pattern, b"style", style.encode())
+        fontconfig.FcPatternAddString(pattern, b"lang", b"zh-cn")
+        fontconfig.FcConfigSubstitute(config, pattern, 0)  # FcMatchPattern
+        fontconfig.FcDefaultSubstitute(pattern)
+        result = ffi.new("FcResult *")
+        match = fontconfig.FcFontMatch(config, pattern, result)
+        if match == ffi.NULL:
+            return [], ""
+        names, value = [], ffi.new("FcChar8 **")
+        for index in range(8):
+            if fontconfig.FcPatternGetString(match, b"family", index, value) != 0:
+                break
+            names.append(ffi.string(value[0]).decode())
+        path = ""
+        if fontconfig.FcPatternGetString(match, b"file", 0, value) == 0:
+            path = ffi.string(value[0]).decode()
+        fontconfig.FcPatternDestroy(match)
+        return names, path
+    finally:
+        fontconfig.FcPatternDestroy(pattern)
+        fontconfig.FcConfigDestroy(config)
+
+
+def font_problems():
+    """Human-readable problems with the document fonts; empty when all is well."""
+    problems = []
+    for family in document_fonts().values():
+        for style in STYLES:
+            names, path = _fontconfig_match(family, style)
+            if family not in names:
+                problems.append(
+                    f'"{family}" ({style}) is not installed; fontconfig would use '
+                    f'"{names[0] if names else "nothing"}" ({path or "no file"}) instead, '
+                    "and Chinese text would print as empty boxes."
+                )
+    return problems
+
+
+def harfbuzz_subset_available():
+    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+
+    return bool(harfbuzz_subset) and bool(harfbuzz.hb_version_atleast(4, 1, 0))
+
+
+@functools.cache
+def _checked_fonts():
+    problems = font_problems()
+    if problems:
+        raise MissingFontError(
+            " ".join(problems) + " Install Debian's fonts-noto-cjk (`make system`)."
+        )
+    return True
+
+
+@functools.cache
+def font_config():
+    """The process-wide FontConfiguration, shared by every render."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+@functools.cache
+def stylesheet():
+    """documents.css parsed once, against the shared font configuration."""
+    from weasyprint import CSS
+
+    return CSS(filename=str(STYLESHEET), font_config=font_config(), url_fetcher=url_fetcher())
+
+
+@functools.cache
+def url_fetcher():
+    """Only data: URIs and files under static/: user text can never make the server fetch."""
+    from weasyprint.urls import URLFetcher
+
+    class StaticOnlyFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("file://"):
+                path = Path(url[len("file://") :].split("?")[0]).resolve()
+                if path.is_relative_to(STATIC_ROOT_DIR):
+                    return super().fetch(url, headers)
+            elif url.startswith("data:"):
+                return super().fetch(url, headers)
+            raise ValueError(f"Documents may not fetch {url[:80]!r}")
+
+    return StaticOnlyFetcher(allowed_protocols={"data", "file"}, allow_redirects=False)
+
+
+def css_string(text):
+    """`text` as a quoted CSS string (for `content:` in page-margin boxes)."""
+    escaped = re.sub(r'[\\"\n\r\f<>]', lambda m: f"\\{ord(m.group()):x} ", str(text))
+    return f'"{escaped}"'
+
+
+def page_counter_css():
+    """`content:` for the footer: "第 " counter(page) " 页 共 " counter(pages) " 页"."""
+    # Translators: page footer of printed documents; keep {page} and {pages}.
+    pattern = _("Page {page} of {pages}")
+    parts = re.split(r"(\{page\}|\{pages\})", pattern)
+    out = []
+    for part in parts:
+        if part == "{page}":
+            out.append("counter(page)")
+        elif part == "{pages}":
+            out.append("counter(pages)")
+        elif part:
+            out.append(css_string(part))
+    return " ".join(out)
+
+
+def document_html(template_name, context, *, draft=False):
+    """The HTML a document prints from (useful for tests and previews)."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    fonts = document_fonts()
+    base = {
+        "draft": draft,
+        "language": "zh-Hans" if language.startswith("zh") else language,
+        "font_css": css_string(fonts["sans"]),
+        "serif_css": f"{css_string(fonts['serif'])}, {css_string(fonts['sans'])}",
+        "page_counter_css": page_counter_css(),
+        "draft_css": css_string(_("DRAFT, not in force")) if draft else "",
+    }
+    code = context.get("verification_code", "")
+    if code:
+        base["verification_css"] = css_string(_("Verification code: %(code)s") % {"code": code})
+    return render_to_string(template_name, {**base, **context})
+
+
+def render_pdf(template_name, context, *, draft=False):
+    """Render a documents template to PDF bytes. A draft is marked as such on every page.
+
+    Raises MissingFontError rather than printing Chinese as empty boxes.
+    """
+    from weasyprint import HTML
+
+    _checked_fonts()
+    html = document_html(template_name, context, draft=draft)
+    with _render_lock:  # Pango's font map is not thread-safe; renders take turns
+        document = HTML(string=html, base_url=str(STATIC_ROOT_DIR), url_fetcher=url_fetcher())
+        return document.write_pdf(stylesheets=[stylesheet()], font_config=font_config())
