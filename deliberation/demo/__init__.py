@@ -6,4 +6,5 @@ returned (community, users, password) and must be safe to run again (skip what e
 
 SEEDERS = [
     "deliberation.demo.registry.seed",
+    "deliberation.demo.execution.seed",
 ]
