@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from deliberation.access import community_for, community_ids_of, roles_of
@@ -44,6 +44,7 @@ from meetings.rendering import room_state
 
 
 @login_required
+@require_safe
 def meeting_list(request):
     meetings = (
         Meeting.objects.visible_to(request.user)
@@ -62,7 +63,7 @@ def meeting_list(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def meeting_create(request, community_id):
     community = community_for(request.user, community_id, "meeting.create")
     form = MeetingForm(request.POST or None, community=community)
@@ -93,7 +94,7 @@ def _detail(request, meeting, status=200, **forms):
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_safe
 def meeting_detail(request, meeting_id):
     meeting = meeting_for(request.user, meeting_id, "meeting.view")
     return _detail(request, meeting)
@@ -177,7 +178,7 @@ def meeting_prepare(request, meeting_id, step):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @vary_on_headers("HX-Request")
 def meeting_room(request, meeting_id):
     """The live room. Without script, each command is a plain POST to this same URL."""
@@ -217,7 +218,7 @@ def meeting_room(request, meeting_id):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def meeting_checkin(request, meeting_id, token):
     """The page the door's QR code opens: one big button to check in."""
     meeting = meeting_for(request.user, meeting_id)
@@ -236,7 +237,7 @@ def meeting_checkin(request, meeting_id, token):
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_safe
 def meeting_qr(request, meeting_id):
     meeting = meeting_for(request.user, meeting_id, "meeting.check_in_other")
     url = request.build_absolute_uri(
@@ -283,7 +284,7 @@ def _minutes_call(action, meeting, user, data):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def meeting_minutes(request, meeting_id):
     meeting = meeting_for(request.user, meeting_id, "meeting.view")
     form = None
@@ -316,7 +317,7 @@ def meeting_minutes(request, meeting_id):
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_safe
 def meeting_paper(request, meeting_id):
     """A printable signature page for those who cannot confirm online."""
     meeting = meeting_for(request.user, meeting_id, "meeting.paper_signature")
