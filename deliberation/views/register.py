@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -69,7 +69,7 @@ class RegisterApplyForm(forms.Form):
 
 @login_required
 @vary_on_headers("HX-Request")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def register_import(request, community_id):
     community = community_for(request.user, community_id, "registry.import")
     context = {"community": community, "form": RegisterUploadForm(), "plan": None}
@@ -185,7 +185,7 @@ def _xlsx_response(data, filename):
 
 
 @login_required
-@require_GET
+@require_safe
 def register_template(request, community_id):
     community = community_for(request.user, community_id, "registry.import")
     data = register_io.register_template(community, language=_language())
@@ -193,7 +193,7 @@ def register_template(request, community_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def register_export(request, community_id):
     community = community_for(request.user, community_id, "registry.export")
     data = register_io.export_register(community, language=_language())

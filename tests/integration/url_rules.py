@@ -82,6 +82,15 @@ RULES = {
     "registry": Rule(
         kwargs=community_kwargs, expect=members(STAFF | {"observer"}), query="?estate=1"
     ),
+    "register_import": Rule(
+        kwargs=community_kwargs,
+        expect=members({"community_worker"}),
+        methods=("get", "head", "post"),
+    ),
+    "register_template": Rule(
+        kwargs=community_kwargs, expect=members({"community_worker"}), html=False
+    ),
+    "register_export": Rule(kwargs=community_kwargs, expect=members(STAFF), html=False),
     # Accounts
     "profile": Rule(expect=signed_in(), methods=("get", "head", "post")),
     "set_preferences": Rule(
@@ -116,3 +125,108 @@ def exemption_for(name):
         if key.endswith("*") and name.startswith(key[:-1]):
             return reason
     return None
+
+
+# 办 and 评: tasks, co-building units, ratings, visits, the KPI dashboards
+def _execution_rules():
+    from tests import factories_execution as fx
+
+    form = ("get", "head", "post")
+    kpi = members(STAFF | {"observer", "grid_worker"})
+    street = members({"observer"})
+    return {
+        "task_list": Rule(kwargs=community_kwargs, expect=members(), query="?show=all"),
+        "task_detail": Rule(
+            kwargs=lambda w: {"task_id": fx.world_task(w).pk}, expect=members(), methods=form
+        ),
+        "task_photo": Rule(
+            kwargs=lambda w: {"task_id": fx.world_task(w).pk, "photo_id": fx.world_photo(w).pk},
+            expect=members(),
+            html=False,
+        ),
+        "topic_tasks": Rule(
+            kwargs=lambda w: {"topic_id": fx.world_task(w).topic_id}, expect=members(), methods=form
+        ),
+        "task_new": Rule(
+            kwargs=lambda w: {"topic_id": fx.world_decided_topic(w).pk},
+            expect=members(STAFF | {"committee_member"}),
+            methods=form,
+        ),
+        "topic_rate": Rule(
+            kwargs=lambda w: {"topic_id": fx.world_evaluating_topic(w).pk},
+            expect=members(RESIDENTS),
+            methods=form,
+        ),
+        "visit_new": Rule(
+            kwargs=lambda w: {"topic_id": fx.world_evaluating_topic(w).pk},
+            expect=members(STAFF | {"grid_worker"}),
+            methods=form,
+        ),
+        "partner_list": Rule(kwargs=community_kwargs, expect=members(), methods=form),
+        "dashboard": Rule(kwargs=community_kwargs, expect=kpi),
+        "street_dashboard": Rule(
+            kwargs=lambda w: {"street_office_id": fx.world_street_office(w).pk}, expect=street
+        ),
+    }
+
+
+RULES.update(_execution_rules())
+
+
+# Meetings and the live room
+def _meeting_rules():
+    from meetings.models import Status
+    from tests.meeting_factories import make_meeting
+
+    form = ("get", "head", "post")
+    officers = frozenset({"chair", "community_worker"})  # the chair and the secretary
+    seated = officers | {"owner", "resident"}
+
+    def meeting(w, key="live", status=Status.LIVE):
+        return w.once(
+            f"meeting_{key}",
+            lambda: make_meeting(
+                w.community,
+                w.chair,
+                secretary=w.community_worker,
+                participants=[w.owner, w.resident],
+                status=status,
+            ),
+        )
+
+    def live(w):
+        return {"meeting_id": meeting(w).pk}
+
+    return {
+        "meeting_list": Rule(expect=signed_in()),
+        "meeting_create": Rule(
+            kwargs=community_kwargs, expect=members(STAFF | {"committee_member"}), methods=form
+        ),
+        "meeting_detail": Rule(kwargs=live, expect=members()),
+        "meeting_prepare": Rule(
+            kwargs=lambda w: {
+                "meeting_id": meeting(w, "draft", Status.DRAFT).pk,
+                "step": "items",
+            },
+            method="post",
+            methods=("post",),
+            data=lambda w: {"title": "新议程"},
+            expect=members(officers, ok=302),
+            html=False,
+        ),
+        "meeting_room": Rule(kwargs=live, expect=members(seated), methods=form),
+        "meeting_qr": Rule(kwargs=live, expect=members(officers), html=False),
+        "meeting_checkin": Rule(
+            kwargs=lambda w: {"meeting_id": meeting(w).pk, "token": meeting(w).checkin_token},
+            expect=members(),
+            methods=form,
+        ),
+        "meeting_minutes": Rule(kwargs=live, expect=members(), methods=form),
+        "meeting_paper": Rule(
+            kwargs=lambda w: {"meeting_id": meeting(w, "signed", Status.SIGNED).pk},
+            expect=members(officers),
+        ),
+    }
+
+
+RULES.update(_meeting_rules())
