@@ -64,7 +64,7 @@ from deliberation.models import (
     VoteTeller,
 )
 from deliberation.notices import notify, publish_notice
-from deliberation.permissions import TELLER, may
+from deliberation.permissions import ALLOWED, TELLER, may
 from deliberation.registry import DEVELOPER_KEY, voting_units
 
 # Sent after a ballot commits: sender=AssemblyVote, vote_id=..., matter_id=..., channel=...
@@ -107,8 +107,18 @@ def may_vote_action(user, vote, action, state=None):
 
 
 def _require(user, vote, action, state=None):
-    if not may_vote_action(user, vote, action, state):
-        raise PermissionDenied
+    """PermissionDenied for a role that may never do this; a message when it is the wrong time."""
+    state = state or vote.state
+    roles = vote_roles(user, vote)
+    if may(roles, action, state):
+        return
+    if any(allowed & roles for allowed in ALLOWED[action].values()):
+        raise VoteError(
+            _("This step is not possible now: the vote is “%(state)s”.")
+            % {"state": VoteState(state).label},
+            code="state",
+        )
+    raise PermissionDenied
 
 
 def _state_error(vote, now=None):

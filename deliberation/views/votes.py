@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from deliberation.access import community_for, community_ids_of, raise_not_found, roles_of
@@ -163,7 +163,7 @@ def vote_detail(request, vote_id):
         else:
             status = 400
     mine = svc.own_ballots(vote, holder)
-    if mine and form is not None and not vote.allow_change and receipt is None:
+    if mine and form is not None and not vote.allow_change and not form.errors:
         form = None
     context = {
         "vote": vote,
@@ -203,7 +203,7 @@ def may_manage(user, vote):
 
 
 @login_required
-@require_GET
+@require_safe
 def vote_manage(request, vote_id):
     vote = vote_for(request.user, vote_id, "vote.convene")
     return _manage_page(request, vote)
@@ -548,7 +548,7 @@ def vote_mandates(request, vote_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def vote_mandate_document(request, vote_id, mandate_id):
     vote = vote_for(request.user, vote_id, "vote.view")
     mandate = get_object_or_404(ProxyMandate, pk=mandate_id, vote=vote)
@@ -564,7 +564,9 @@ def vote_mandate_document(request, vote_id, mandate_id):
 @require_POST
 def vote_cast_as_proxy(request, vote_id, mandate_id):
     vote = vote_for(request.user, vote_id, "vote.view")
-    mandate = get_object_or_404(ProxyMandate, pk=mandate_id, vote=vote, agent=request.user)
+    mandate = get_object_or_404(ProxyMandate, pk=mandate_id, vote=vote)
+    if mandate.agent_id != request.user.pk:
+        raise PermissionDenied
     try:
         code, _ballots = svc.cast_as_instructed(mandate, by=request.user)
     except VoteError as error:
@@ -578,7 +580,7 @@ def vote_cast_as_proxy(request, vote_id, mandate_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def vote_result(request, vote_id):
     vote = vote_for(request.user, vote_id, "vote.view")
     roles = svc.vote_roles(request.user, vote)
@@ -688,7 +690,7 @@ def vote_receipt(request, vote_id):
 
 
 @login_required
-@require_GET
+@require_safe
 def vote_export(request, vote_id):
     from openpyxl import Workbook
 

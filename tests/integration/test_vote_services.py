@@ -1,5 +1,6 @@
 """Owners' assembly votes through the services: notice, snapshot, channels, count, result."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -29,6 +30,14 @@ from tests.factories import add_member, make_user
 from tests.vote_factories import convene, election, move_to, open_vote, publish
 
 pytestmark = pytest.mark.django_db
+
+
+@contextmanager
+def refused(code):
+    """The service refuses with a VoteError of this code (its message is in the UI language)."""
+    with pytest.raises(VoteError) as info:
+        yield
+    assert info.value.code == code, info.value.messages
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +76,7 @@ def test_the_notice_must_come_fifteen_days_before_voting_opens(community, commit
     vote.opens_at = timezone.now() + timedelta(days=10)
     vote.closes_at = vote.opens_at + timedelta(days=7)
     vote.save()
-    with pytest.raises(VoteError, match="15"):
+    with refused("notice_period"):
         votes.publish_vote_notice(vote, by=committee_member)
     vote.refresh_from_db()
     assert vote.status == VoteStatus.DRAFT
@@ -76,7 +85,7 @@ def test_the_notice_must_come_fifteen_days_before_voting_opens(community, commit
 
 def test_the_voting_window_must_fit_the_community_settings(community, committee_member):
     opens = timezone.now() + timedelta(days=20)
-    with pytest.raises(VoteError, match="5"):
+    with refused("window"):
         votes.convene_vote(
             estate=community.estates.get(),
             title="太短",
@@ -110,7 +119,7 @@ def test_publishing_the_notice_freezes_the_electorate_and_posts_it(community, co
 
 def test_nothing_can_be_added_after_the_notice(community, committee_member):
     vote = publish(convene(community, committee_member), committee_member)
-    with pytest.raises(VoteError, match="notice"):
+    with refused("noticed"):
         votes.add_matter(vote, code="rebuild", title="新事项", by=committee_member)
     assert vote.matters.count() == 1
 
@@ -127,7 +136,7 @@ def test_later_register_changes_do_not_move_the_snapshot(community, committee_me
 def test_an_amendment_needs_a_reason_and_is_logged(community, committee_member):
     vote = publish(convene(community, committee_member), committee_member)
     entry = ElectorateEntry.objects.filter(vote=vote).first()
-    with pytest.raises(VoteError, match="reason"):
+    with refused("reason"):
         votes.amend_electorate(
             vote, unit_id=entry.unit_id, area=Decimal("90.00"), reason="  ", by=committee_member
         )
@@ -153,7 +162,7 @@ def test_an_owner_votes_online_and_checks_the_receipt(community, committee_membe
     assert ballot.receipt_hash != ballot.receipt_code
     found = votes.verify_receipt(vote, ballot.receipt_code.lower())
     assert found[0]["matter"] == matter_of(vote).title
-    with pytest.raises(VoteError, match="receipt"):
+    with refused("receipt"):
         votes.verify_receipt(vote, "AAAAA-BBBBB")
 
 
@@ -161,7 +170,7 @@ def test_it_rejects_a_second_ballot_for_the_same_flat(community, committee_membe
     vote = open_vote(community, committee_member)
     holder = Holder.objects.get(user=owner)
     cast_online(vote, holder, "yes")
-    with pytest.raises(VoteError, match="already cast"):
+    with refused("already_cast"):
         cast_online(vote, holder, "no")
     assert Ballot.objects.get().choice == "yes"
 
@@ -180,7 +189,7 @@ def test_a_vote_that_allows_changes_lets_the_owner_change_their_mind(
 
 def test_a_tenant_is_refused_with_a_clear_message(community, committee_member, resident):
     vote = open_vote(community, committee_member)
-    with pytest.raises(VoteError, match="Only owners"):
+    with refused("not_owner"):
         votes.cast_ballot(matter_of(vote), None, "yes", by=resident, channel="online")
     assert not Ballot.objects.exists()
 
@@ -188,7 +197,7 @@ def test_a_tenant_is_refused_with_a_clear_message(community, committee_member, r
 def test_someone_else_cannot_vote_online_for_a_holder(community, committee_member, owner):
     vote = open_vote(community, committee_member)
     other = holders(community)[3]
-    with pytest.raises(VoteError, match="does not match the register"):
+    with refused("real_name"):
         votes.cast_ballot(matter_of(vote), other, "yes", by=owner, channel="online")
     assert not Ballot.objects.exists()
 
@@ -198,10 +207,10 @@ def test_voting_before_the_opening_or_after_the_close_is_refused(
 ):
     vote = publish(convene(community, committee_member), committee_member)
     holder = Holder.objects.get(user=owner)
-    with pytest.raises(VoteError, match="not opened"):
+    with refused("not_open"):
         cast_online(vote, holder, "yes")
     move_to(vote, "closed")
-    with pytest.raises(VoteError, match="closed"):
+    with refused("closed"):
         cast_online(vote, holder, "yes")
     assert not Ballot.objects.exists()
 
@@ -210,14 +219,14 @@ def test_a_matter_of_another_vote_is_refused(community, committee_member, owner)
     vote = open_vote(community, committee_member)
     other = open_vote(community, committee_member, title="另一次表决")
     holder = Holder.objects.get(user=owner)
-    with pytest.raises(VoteError, match="not in the notice"):
+    with refused("matter"):
         votes.cast_ballots(vote, holder, {matter_of(other): "yes"}, by=owner, channel="online")
     assert not Ballot.objects.exists()
 
 
 def test_an_online_choice_outside_the_ballot_is_refused(community, committee_member, owner):
     vote = open_vote(community, committee_member)
-    with pytest.raises(VoteError, match="agree"):
+    with refused("choice"):
         cast_online(vote, Holder.objects.get(user=owner), "maybe")
 
 
@@ -260,11 +269,9 @@ def test_a_mismatch_between_the_tellers_is_flagged_not_resolved(
     assert not Ballot.objects.exists()
     assert PaperEntry.objects.filter(mismatch=True).count() == 2
     move_to(vote, "closed")
-    with pytest.raises(VoteError, match="disagree"):
+    with refused("mismatch"):
         votes.tally_vote(vote, by=committee_member)
-    votes.clear_paper_mismatch(
-        vote, matter, "h%d" % holder.pk, by=tellers[0], reason="重新核对原票"
-    )
+    votes.clear_paper_mismatch(vote, matter, f"h{holder.pk}", by=tellers[0], reason="重新核对原票")
     votes.enter_paper_ballot(vote, holder, {matter: "yes"}, by=tellers[0], entry=1)
     assert votes.enter_paper_ballot(vote, holder, {matter: "yes"}, by=tellers[1], entry=2) == (
         "counted"
@@ -276,7 +283,7 @@ def test_the_same_teller_cannot_make_both_entries(community, committee_member, t
     appoint(vote, tellers, committee_member)
     holder, matter = holders(community)[4], matter_of(vote)
     votes.enter_paper_ballot(vote, holder, {matter: "yes"}, by=tellers[0], entry=1)
-    with pytest.raises(VoteError, match="different teller"):
+    with refused("same_teller"):
         votes.enter_paper_ballot(vote, holder, {matter: "yes"}, by=tellers[0], entry=2)
 
 
@@ -295,7 +302,7 @@ def test_a_paper_ballot_after_an_online_one_is_rejected_with_the_channel(
     appoint(vote, tellers, committee_member)
     holder = Holder.objects.get(user=owner)
     cast_online(vote, holder, "yes")
-    with pytest.raises(VoteError, match="already cast"):
+    with refused("already_cast"):
         votes.enter_paper_ballot(vote, holder, {matter_of(vote): "no"}, by=tellers[0], entry=1)
     assert Ballot.objects.get().choice == "yes"
 
@@ -319,7 +326,7 @@ def test_a_proxy_votes_as_instructed(community, committee_member, resident):
     vote = open_vote(community, committee_member)
     holder = holders(community)[4]
     mandate = mandate_for(vote, holder, resident, committee_member, "no")
-    with pytest.raises(VoteError, match="instructed"):
+    with refused("instruction"):
         votes.cast_ballot(
             matter_of(vote), holder, "yes", by=resident, channel="proxy", mandate=mandate
         )
@@ -334,7 +341,7 @@ def test_an_agent_over_the_cap_is_refused(community, committee_member, resident)
     vote = open_vote(community, committee_member)
     for holder in holders(community)[2:4]:
         mandate_for(vote, holder, resident, committee_member)
-    with pytest.raises(VoteError, match="2 mandates"):
+    with refused("cap"):
         mandate_for(vote, holders(community)[4], resident, committee_member)
     assert vote.mandates.count() == 2
 
@@ -380,21 +387,19 @@ def test_without_two_thirds_taking_part_nothing_passes(community, committee_memb
     assert result.figures["participation_met"] is False
 
 
-def test_the_count_is_confirmed_by_tellers_then_published(
-    community, committee_member, tellers
-):
+def test_the_count_is_confirmed_by_tellers_then_published(community, committee_member, tellers):
     vote = open_vote(community, committee_member)
     appoint(vote, tellers, committee_member)
     for holder in link_all(community)[:5]:
         cast_online(vote, holder, "yes")
-    with pytest.raises(VoteError, match="after voting closes"):
+    with refused("not_closed"):
         votes.tally_vote(vote, by=committee_member)
     move_to(vote, "closed")
     votes.tally_vote(vote, by=tellers[0])
-    with pytest.raises(VoteError, match="2 tellers"):
+    with refused("unconfirmed"):
         votes.publish_result(vote, by=committee_member)
     votes.confirm_result(vote, by=tellers[0])
-    with pytest.raises(VoteError, match="already confirmed"):
+    with refused("twice"):
         votes.confirm_result(vote, by=tellers[0])
     votes.confirm_result(vote, by=tellers[1])
     votes.publish_result(vote, by=committee_member)
@@ -420,7 +425,11 @@ def test_an_election_elects_by_rank_and_seats_the_new_committee(community, commi
     marks = [["甲", "乙", "丙"], ["甲", "乙"], ["甲", "乙"], ["甲"], ["丙"], ["甲", "丙"]]
     for holder, names in zip(everyone, marks, strict=True):
         votes.cast_ballot(
-            matter, holder, "list", candidates=[ids[n] for n in names], by=holder.user,
+            matter,
+            holder,
+            "list",
+            candidates=[ids[n] for n in names],
+            by=holder.user,
             channel="online",
         )
     move_to(vote, "closed")
@@ -437,10 +446,8 @@ def test_an_online_ballot_cannot_mark_more_candidates_than_seats(community, comm
     holder = link_all(community)[0]
     matter = matter_of(vote)
     ids = list(matter.candidates.values_list("pk", flat=True))
-    with pytest.raises(VoteError, match="at most 5"):
-        votes.cast_ballot(
-            matter, holder, "list", candidates=ids, by=holder.user, channel="online"
-        )
+    with refused("too_many"):
+        votes.cast_ballot(matter, holder, "list", candidates=ids, by=holder.user, channel="online")
 
 
 def test_the_elected_get_the_committee_role_when_the_result_is_published(
@@ -453,9 +460,7 @@ def test_the_elected_get_the_committee_role_when_the_result_is_published(
         Candidate.objects.filter(matter=matter, name=name).update(holder=holder)
     ids = list(matter.candidates.order_by("pk").values_list("pk", flat=True))
     for holder in everyone:
-        votes.cast_ballot(
-            matter, holder, "list", candidates=ids, by=holder.user, channel="online"
-        )
+        votes.cast_ballot(matter, holder, "list", candidates=ids, by=holder.user, channel="online")
     votes.appoint_teller(vote, committee_member, by=committee_member)
     move_to(vote, "closed")
     votes.tally_vote(vote, by=committee_member)

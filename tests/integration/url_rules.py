@@ -230,3 +230,225 @@ def _meeting_rules():
 
 
 RULES.update(_meeting_rules())
+
+
+def _vote_rules():
+    """Owners' assembly votes: one vote per state, built through the real services."""
+    from deliberation.models import Candidate, MatterKind, PlanStatus
+    from deliberation.services import votes as svc
+    from deliberation.uploads import store_private
+    from tests import vote_factories as vf
+
+    runners = STAFF | {"committee_member"}
+
+    def draft(w):
+        return w.once(
+            "vote:draft",
+            lambda: vf.convene(
+                w.community,
+                w.committee_member,
+                matters=[("elect_committee", MatterKind.ELECTION, 5, ["甲", "乙"])],
+            ),
+        )
+
+    def teller_vote(w, state):
+        def build():
+            vote = vf.publish(vf.convene(w.community, w.committee_member), w.committee_member)
+            svc.appoint_teller(vote, w.community_worker, by=w.committee_member)
+            vf.move_to(vote, "open" if state == "open" else "closed")
+            if state in ("counted", "published"):
+                svc.tally_vote(vote, by=w.committee_member)
+            if state == "published":
+                svc.confirm_result(vote, by=w.community_worker)
+                svc.publish_result(vote, by=w.committee_member)
+            return vote
+
+        return w.once(f"vote:{state}", build)
+
+    def vote_kwargs(state):
+        return lambda w: {"vote_id": (draft(w) if state == "draft" else teller_vote(w, state)).pk}
+
+    def election_vote(w):
+        def build():
+            vote = vf.election(w.community, w.committee_member, names=("甲", "乙", "丙"), seats=3)
+            return vote
+
+        return w.once("vote:election", build)
+
+    def mandate(w):
+        def build():
+            vote = teller_vote(w, "open")
+            holder = w.community.holders.filter(user__isnull=True).order_by("pk").first()
+            path = store_private(b"%PDF-1.4\n", folder="votes/mandates", suffix=".pdf")
+            return svc.register_mandate(
+                vote,
+                holder=holder,
+                agent=w.resident,
+                instructions={vote.matters.get(): "yes"},
+                document=path,
+                document_type="application/pdf",
+                by=w.committee_member,
+            )
+
+        return w.once("vote:mandate", build)
+
+    def plan(w):
+        def build():
+            plan = svc.create_selection_plan(
+                estate=w.community.estates.get(),
+                title="选聘方案",
+                scope="全部共有部分",
+                service_standard="二级",
+                price_min=1,
+                price_max=3,
+                method="shortlist",
+                by=w.committee_member,
+            )
+            plan.status = PlanStatus.APPROVED
+            plan.save()
+            return plan
+
+        return w.once("vote:plan", build)
+
+    form = ("get", "head", "post")
+    post = ("post",)
+    return {
+        "vote_list": Rule(kwargs=community_kwargs, expect=members(), methods=form),
+        "vote_detail": Rule(kwargs=vote_kwargs("open"), expect=members(), methods=form),
+        "vote_manage": Rule(kwargs=vote_kwargs("draft"), expect=members(runners)),
+        "vote_add_matter": Rule(
+            kwargs=vote_kwargs("draft"),
+            method="post",
+            methods=post,
+            data=lambda w: {"code": "rebuild", "kind": "ordinary", "title": "外墙", "seats": 1},
+            expect=members(runners, ok=302),
+            html=False,
+        ),
+        "vote_tellers": Rule(
+            kwargs=vote_kwargs("draft"),
+            method="post",
+            methods=post,
+            data=lambda w: {"user": w.owner.phone},
+            expect=members(runners, ok=302),
+            html=False,
+        ),
+        "vote_notice": Rule(
+            kwargs=vote_kwargs("draft"),
+            method="post",
+            methods=post,
+            expect=members(runners, ok=302),
+            html=False,
+        ),
+        "vote_cancel": Rule(
+            kwargs=vote_kwargs("draft"),
+            method="post",
+            methods=post,
+            data=lambda w: {"reason": "重新安排"},
+            expect=members(runners, ok=302),
+            html=False,
+        ),
+        "vote_candidates": Rule(
+            kwargs=lambda w: {
+                "vote_id": election_vote(w).pk,
+                "matter_id": election_vote(w).matters.get().pk,
+            },
+            expect=members(),
+            methods=form,
+        ),
+        "vote_vet": Rule(
+            kwargs=lambda w: {
+                "vote_id": draft(w).pk,
+                "candidate_id": Candidate.objects.filter(matter__vote=draft(w)).first().pk,
+            },
+            method="post",
+            methods=post,
+            data=lambda w: {"result": "approved"},
+            expect=members(runners, ok=302),
+            html=False,
+        ),
+        "vote_electorate": Rule(kwargs=vote_kwargs("open"), expect=members(), methods=form),
+        "vote_turnout": Rule(
+            kwargs=vote_kwargs("open"),
+            expect=members(runners | {"owner", "grid_worker", "observer"}),
+            methods=form,
+        ),
+        "vote_paper": Rule(
+            kwargs=vote_kwargs("open"), expect=members({"community_worker"}), methods=form
+        ),
+        "vote_paper_clear": Rule(
+            kwargs=lambda w: {
+                "vote_id": teller_vote(w, "open").pk,
+                "matter_id": teller_vote(w, "open").matters.get().pk,
+                "head": "h1",
+            },
+            method="post",
+            methods=post,
+            data=lambda w: {"reason": "核对"},
+            expect=members({"community_worker"}, ok=302),
+            html=False,
+        ),
+        "vote_mandates": Rule(kwargs=vote_kwargs("open"), expect=members(runners), methods=form),
+        "vote_mandate_document": Rule(
+            kwargs=lambda w: {"vote_id": mandate(w).vote_id, "mandate_id": mandate(w).pk},
+            expect=members(runners | {"resident"}),
+            html=False,
+        ),
+        "vote_cast_as_proxy": Rule(
+            kwargs=lambda w: {"vote_id": mandate(w).vote_id, "mandate_id": mandate(w).pk},
+            method="post",
+            methods=post,
+            expect=members({"resident"}, ok=302),
+            html=False,
+        ),
+        "vote_result": Rule(kwargs=vote_kwargs("published"), expect=members()),
+        "vote_tally": Rule(
+            kwargs=vote_kwargs("closed"),
+            method="post",
+            methods=post,
+            expect=members(runners, ok=302),
+            html=False,
+        ),
+        "vote_confirm": Rule(
+            kwargs=vote_kwargs("counted"),
+            method="post",
+            methods=post,
+            expect=members({"community_worker"}, ok=302),
+            html=False,
+        ),
+        "vote_publish": Rule(
+            kwargs=vote_kwargs("counted"),
+            method="post",
+            methods=post,
+            expect=members(runners, ok=302),
+            html=False,
+        ),
+        "vote_by_election": Rule(
+            kwargs=lambda w: {
+                "vote_id": teller_vote(w, "published").pk,
+                "matter_id": teller_vote(w, "published").matters.get().pk,
+            },
+            method="post",
+            methods=post,
+            data=lambda w: {"opens_at": "2027-03-01T09:00", "closes_at": "2027-03-10T09:00"},
+            expect=members(runners, ok=302),
+            html=False,
+        ),
+        "vote_receipt": Rule(kwargs=vote_kwargs("open"), expect=members(), methods=form),
+        "vote_export": Rule(
+            kwargs=vote_kwargs("counted"),
+            expect=members(runners | {"observer"}),
+            html=False,
+        ),
+        "selection_list": Rule(kwargs=community_kwargs, expect=members(), methods=form),
+        "selection_detail": Rule(kwargs=lambda w: {"plan_id": plan(w).pk}, expect=members()),
+        "selection_step": Rule(
+            kwargs=lambda w: {"plan_id": plan(w).pk, "step": "publish"},
+            method="post",
+            methods=post,
+            expect=members(runners, ok=302),
+            html=False,
+        ),
+    }
+
+
+RULES.update(_vote_rules())
