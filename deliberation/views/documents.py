@@ -1,0 +1,107 @@
+"""PDF downloads hanging from community pages: notices, vote results, paper ballots.
+
+Each view checks the permission of the page it hangs from (outsiders 404, members without the
+role 403). Published records are served from their stored copy, which never changes; anything
+not yet published is rendered on the fly and marked as a draft on every page.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from deliberation.access import community_for, community_ids_of, raise_not_found
+from deliberation.documents import contexts
+from deliberation.documents.pdf import render_pdf
+from deliberation.documents.responses import pdf_response, stored_pdf_response
+from deliberation.documents.storage import publish_document, verification_code
+from deliberation.models import DocumentKind, Notice, StoredDocument, VoteState
+from deliberation.permissions import ALLOWED, may
+
+
+@login_required
+@require_safe
+def notice_pdf(request, community_id, notice_id):
+    community = community_for(request.user, community_id, "notice.view")
+    notice = get_object_or_404(
+        Notice.objects.filter(published_at__lte=timezone.now()), community=community, pk=notice_id
+    )
+    document = publish_document(
+        kind=DocumentKind.NOTICE,
+        source=notice,
+        community=community,
+        title=notice.title,
+        template_name="documents/notice.html",
+        context=contexts.notice_context(notice),
+        by=notice.published_by,
+    )
+    return stored_pdf_response(document)
+
+
+def _vote_roles(user, vote):
+    from deliberation.services.votes import vote_roles
+
+    return vote_roles(user, vote)
+
+
+@login_required
+@require_safe
+def vote_result_pdf(request, vote_id):
+    from deliberation.views.votes import vote_for
+
+    vote = vote_for(request.user, vote_id, "vote.view")
+    if vote.state == VoteState.PUBLISHED:
+        document = publish_document(
+            kind=DocumentKind.VOTE_RESULT,
+            source=vote,
+            community=vote.community,
+            title=vote.title,
+            template_name="documents/vote_result.html",
+            context=contexts.vote_result_context(vote),
+        )
+        return stored_pdf_response(document)
+    # Before publication only those who run the vote or count it see the figures, as a draft.
+    roles = _vote_roles(request.user, vote)
+    if not roles & (ALLOWED["vote.convene"]["*"] | {"vote:teller"}):
+        raise PermissionDenied
+    context = contexts.vote_result_context(vote)
+    context["verification_code"] = verification_code(DocumentKind.VOTE_RESULT, vote)
+    pdf = render_pdf("documents/vote_result.html", context, draft=True)
+    return pdf_response(pdf, vote.title)
+
+
+@login_required
+@require_safe
+def vote_ballots_pdf(request, vote_id):
+    """The whole estate's paper ballots, one personalised page per head, as one PDF."""
+    from deliberation.views.votes import vote_for
+
+    vote = vote_for(request.user, vote_id, "vote.print_ballots")
+    if not may(_vote_roles(request.user, vote), "vote.print_ballots", vote.state):
+        raise PermissionDenied
+    # Amending the frozen electorate changes the sheets: each version is stored once.
+    version = f"{vote.pk}.{vote.amendments.count()}"
+    document = publish_document(
+        kind=DocumentKind.BALLOTS,
+        source=("deliberation.assemblyvote", version),
+        community=vote.community,
+        title=_("Ballots: %(title)s") % {"title": vote.title},
+        template_name="documents/ballots.html",
+        context=contexts.ballots_context(vote),
+        by=request.user,
+    )
+    return stored_pdf_response(document)
+
+
+@login_required
+@require_safe
+def document_verify(request, code):
+    """What a printed verification code stands for: kind, title, date and fingerprint."""
+    document = StoredDocument.objects.filter(verification_code=code.strip().upper()).first()
+    if document is None or document.community_id not in community_ids_of(request.user):
+        raise_not_found()
+    community_for(request.user, document.community_id, "document.verify")
+    return TemplateResponse(request, "documents/verify.html", {"document": document})
