@@ -164,3 +164,19 @@ urlpatterns += [
         name="selection_step",
     ),
 ]
+
+# Printed documents (PDF): each hangs from the page whose permission it checks
+from deliberation.views import documents as document_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "c/<int:community_id>/notices/<int:notice_id>/pdf",
+        document_views.notice_pdf,
+        name="notice_pdf",
+    ),
+    path("votes/<int:vote_id>/result.pdf", document_views.vote_result_pdf, name="vote_result_pdf"),
+    path(
+        "votes/<int:vote_id>/ballots.pdf", document_views.vote_ballots_pdf, name="vote_ballots_pdf"
+    ),
+    path("documents/verify/<str:code>/", document_views.document_verify, name="document_verify"),
+]

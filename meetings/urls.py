@@ -17,3 +17,15 @@ urlpatterns = [
     path("<int:meeting_id>/minutes/", views.meeting_minutes, name="meeting_minutes"),
     path("<int:meeting_id>/minutes/paper/", views.meeting_paper, name="meeting_paper"),
 ]
+
+# Printed records (PDF), with the permission of the meeting page
+from meetings import documents_views  # noqa: E402
+
+urlpatterns += [
+    path("<int:meeting_id>/minutes.pdf", documents_views.minutes_pdf, name="meeting_minutes_pdf"),
+    path(
+        "<int:meeting_id>/hearing-record.pdf",
+        documents_views.hearing_record_pdf,
+        name="meeting_hearing_record_pdf",
+    ),
+]
