@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from deliberation.models import (
     AuditEntry,
@@ -14,6 +15,7 @@ from deliberation.models import (
     Topic,
     Unit,
 )
+from deliberation.registry import identity_digest
 
 
 @admin.register(StreetOffice)
@@ -63,19 +65,36 @@ class OwnershipInline(admin.TabularInline):
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
     list_display = ["__str__", "building", "floor", "area", "area_basis", "kind"]
-    list_filter = ["kind", "area_basis", "building__estate"]
-    search_fields = ["number", "building__name"]
+    list_filter = ["kind", "area_basis", "building__estate__community", "building__estate"]
+    search_fields = ["number", "building__name", "ownerships__holder__name"]
     list_select_related = ["building"]
+    autocomplete_fields = ["building"]
     inlines = [OwnershipInline]
+
+
+class HolderOwnershipInline(admin.TabularInline):
+    model = Ownership
+    extra = 0
+    autocomplete_fields = ["unit"]
+    verbose_name_plural = _("units held")
 
 
 @admin.register(Holder)
 class HolderAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "id_masked", "community", "user"]
     list_filter = ["kind", "community"]
-    search_fields = ["name", "phone"]
+    search_fields = ["name", "phone", "id_masked"]
     readonly_fields = ["id_digest", "id_masked"]
     raw_id_fields = ["user"]
+    inlines = [HolderOwnershipInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        """A full identity number typed into search finds its holder through the digest."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if len(term) >= 15 and term[:-1].isdigit():
+            results |= queryset.filter(id_digest=identity_digest(term))
+        return results, may_have_duplicates
 
 
 @admin.register(Grid)

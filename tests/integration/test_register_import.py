@@ -540,8 +540,11 @@ def test_export_never_writes_formulas(client, community_worker, community):
 
 
 def test_an_export_imports_back_unchanged(community):
-    rows = [row("201", "张三", id=ID_ZHANG, phone="13900000001", share="0.5", voter="是"),
-            row("201", "李四", share="0.5"), row("202", "王五", kind="车位", basis="测绘")]  # fmt: skip
+    rows = [
+        row("201", "张三", id=ID_ZHANG, phone="13900000001", share="0.5", voter="是"),
+        row("201", "李四", share="0.5"),
+        row("202", "王五", kind="车位", basis="测绘"),
+    ]
     register_io.import_register(community, xlsx(rows))
     before = current_register(community)
     exported = register_io.export_register(community)
@@ -595,3 +598,25 @@ def test_the_export_command_writes_the_register(community, tmp_path):
     call_command("export_register", community.pk, str(path), stdout=io.StringIO())
     sheet = load_workbook(path).worksheets[0]
     assert sheet.max_row == 7
+
+
+# --------------------------------------------------------------------------- admin
+
+
+def test_operators_find_a_holder_in_the_admin_by_full_identity_number(admin_client, community):
+    register_io.import_register(community, xlsx([row("201", "张三", id=ID_ZHANG)]))
+    response = admin_client.get(reverse("admin:deliberation_holder_changelist"), {"q": ID_ZHANG})
+    assert response.status_code == 200
+    assert "张三" in response.text
+    assert "业主1" not in response.text
+
+
+def test_operators_find_units_in_the_admin_by_holder_name(admin_client, community):
+    response = admin_client.get(reverse("admin:deliberation_unit_changelist"), {"q": "业主3"})
+    assert response.status_code == 200
+    assert "1号楼-103" in response.text
+    assert "1号楼-104" not in response.text
+    holder = Holder.objects.get(name="业主3")
+    page = admin_client.get(reverse("admin:deliberation_holder_change", args=[holder.pk]))
+    assert page.status_code == 200
+    assert "ownerships-TOTAL_FORMS" in page.text
