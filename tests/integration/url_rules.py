@@ -452,3 +452,97 @@ def _vote_rules():
 
 
 RULES.update(_vote_rules())
+
+
+def _document_rules():
+    """PDF downloads: each with the permission of the page it hangs from."""
+    from deliberation.documents.contexts import notice_context
+    from deliberation.documents.storage import publish_document
+    from deliberation.models import DocumentKind
+    from deliberation.notices import publish_notice
+    from deliberation.services import votes as svc
+    from meetings.models import Kind, Status
+    from tests import vote_factories as vf
+    from tests.meeting_factories import make_meeting
+
+    runners = STAFF | {"committee_member"}
+
+    def notice(w):
+        return w.once(
+            "document:notice",
+            lambda: publish_notice(
+                community=w.community, kind="decision", title="公示", body="正文", by=w.chair
+            ),
+        )
+
+    def stored(w):
+        def build():
+            n = notice(w)
+            return publish_document(
+                kind=DocumentKind.NOTICE,
+                source=n,
+                community=w.community,
+                title=n.title,
+                template_name="documents/notice.html",
+                context=notice_context(n),
+            )
+
+        return w.once("document:stored", build)
+
+    def open_vote(w):
+        return w.once("document:open_vote", lambda: vf.open_vote(w.community, w.committee_member))
+
+    def published_vote(w):
+        def build():
+            vote = vf.publish(vf.convene(w.community, w.committee_member), w.committee_member)
+            svc.appoint_teller(vote, w.community_worker, by=w.committee_member)
+            vf.move_to(vote, "closed")
+            svc.tally_vote(vote, by=w.committee_member)
+            svc.confirm_result(vote, by=w.community_worker)
+            svc.publish_result(vote, by=w.committee_member)
+            return vote
+
+        return w.once("document:published_vote", build)
+
+    def meeting(w, kind):
+        return w.once(
+            f"document:meeting:{kind}",
+            lambda: make_meeting(
+                w.community,
+                w.chair,
+                secretary=w.community_worker,
+                participants=[w.owner, w.resident],
+                kind=kind,
+                status=Status.CLOSED,
+            ),
+        )
+
+    return {
+        "notice_pdf": Rule(
+            kwargs=lambda w: {"community_id": w.community.pk, "notice_id": notice(w).pk},
+            expect=members(),
+            html=False,
+        ),
+        "document_verify": Rule(
+            kwargs=lambda w: {"code": stored(w).verification_code}, expect=members()
+        ),
+        "vote_result_pdf": Rule(
+            kwargs=lambda w: {"vote_id": published_vote(w).pk}, expect=members(), html=False
+        ),
+        "vote_ballots_pdf": Rule(
+            kwargs=lambda w: {"vote_id": open_vote(w).pk}, expect=members(runners), html=False
+        ),
+        "meeting_minutes_pdf": Rule(
+            kwargs=lambda w: {"meeting_id": meeting(w, Kind.CONSULTATION).pk},
+            expect=members(),
+            html=False,
+        ),
+        "meeting_hearing_record_pdf": Rule(
+            kwargs=lambda w: {"meeting_id": meeting(w, Kind.HEARING).pk},
+            expect=members(),
+            html=False,
+        ),
+    }
+
+
+RULES.update(_document_rules())
