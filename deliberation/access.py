@@ -98,10 +98,11 @@ def topic_for(user, topic_id, action=None, queryset=None):
 
     queryset = queryset if queryset is not None else Topic.objects.select_related("community")
     topic = get_object_or_404(queryset, pk=topic_id)
-    if topic.community_id not in community_ids_of(user):
+    roles = roles_of(user, topic.community_id)  # no role there means not a member: 404
+    if not roles:
         raise_not_found()
     if topic.phase == Phase.DRAFT and user.pk not in (topic.proposer_id, topic.filed_by_id):
         raise_not_found()
-    if action and not may_ever(roles_of(user, topic.community_id), action):
+    if action and not may_ever(roles, action):
         raise PermissionDenied
     return topic

@@ -260,7 +260,8 @@ class DecisionForm(VersionForm):
     )
     decided_by = forms.ChoiceField(label=_("Decided by"), choices=DecidingBody.choices)
     decided_on = forms.DateField(
-        label=_("Date of the decision"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date of the decision"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def clean_text(self):

@@ -55,7 +55,7 @@ from deliberation.services import topics as services
 from deliberation.uploads import serve_private
 
 LIST_PAGE_SIZE = 20
-COMMENT_PAGE_SIZE = 30
+COMMENT_PAGE_SIZE = 20
 HISTORY_ON_PAGE = 10
 WORKFLOW = [
     Phase.COLLECTING,
@@ -253,11 +253,43 @@ def topic_edit(request, topic_id):
 def _comment_queryset(user):
     agree = Count("reactions", filter=Q(reactions__kind=Reaction.AGREE), distinct=True)
     thanks = Count("reactions", filter=Q(reactions__kind=Reaction.THANKS), distinct=True)
+    mine = CommentReaction.objects.filter(comment=OuterRef("pk"), user=user)
     return (
         Comment.objects.select_related("author", "hidden_by")
-        .annotate(agree_count=agree, thanks_count=thanks)
+        .annotate(
+            agree_count=agree,
+            thanks_count=thanks,
+            i_agree=Exists(mine.filter(kind=Reaction.AGREE)),
+            i_thank=Exists(mine.filter(kind=Reaction.THANKS)),
+        )
         .order_by("created_at", "pk")
     )
+
+
+class CommentPage:
+    """One page of top-level comments without a COUNT query: fetch one more to know if
+    there is a next page (the total is on the topic as comment_count)."""
+
+    def __init__(self, queryset, number):
+        try:
+            self.number = max(1, int(number or 1))
+        except ValueError:
+            self.number = 1
+        start = (self.number - 1) * COMMENT_PAGE_SIZE
+        rows = list(queryset[start : start + COMMENT_PAGE_SIZE + 1])
+        self.object_list = rows[:COMMENT_PAGE_SIZE]
+        self.has_next = len(rows) > COMMENT_PAGE_SIZE
+        self.has_previous = self.number > 1
+        self.has_other_pages = self.has_next or self.has_previous
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def next_page_number(self):
+        return self.number + 1
+
+    def previous_page_number(self):
+        return self.number - 1
 
 
 def detail_context(request, topic, *, comment_form=None, poll_form=None):
@@ -270,13 +302,7 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
         .filter(topic=topic, parent=None)
         .prefetch_related(Prefetch("replies", queryset=_comment_queryset(user)))
     )
-    comments = Paginator(top_level, COMMENT_PAGE_SIZE).get_page(request.GET.get("page"))
-    shown = [c.pk for c in comments] + [r.pk for c in comments for r in c.replies.all()]
-    mine = set(
-        CommentReaction.objects.filter(comment_id__in=shown, user=user).values_list(
-            "comment_id", "kind"
-        )
-    )
+    comments = CommentPage(top_level, request.GET.get("page"))
     polls = list(
         Poll.objects.filter(topic=topic).prefetch_related(
             Prefetch(
@@ -287,9 +313,11 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
             )
         )
     )
-    answered = set(
-        PollVote.objects.filter(poll__topic=topic, user=user).values_list("poll_id", flat=True)
-    )
+    answered = set()
+    if polls:
+        answered = set(
+            PollVote.objects.filter(poll__topic=topic, user=user).values_list("poll_id", flat=True)
+        )
     for poll in polls:
         poll.total = sum(o.vote_count for o in poll.options.all())
         for option in poll.options.all():
@@ -319,7 +347,6 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
         "community": topic.community,
         "can": can,
         "comments": comments,
-        "my_reactions": mine,
         "comment_form": comment_form or CommentForm(),
         "poll_form": poll_form or PollForm(),
         "polls": polls,
