@@ -1,0 +1,147 @@
+"""The accessibility audit: axe-core plus our own checks on every page people use.
+
+Each page in tests/browser/audited_urls.py is opened as each persona listed there, in Debian's
+chromium, at 360 px and 1280 px, in normal and large text. A test fails on any serious or
+critical axe violation, on sideways scrolling at phone width, on touch targets under 44 px,
+on a missing skip link, landmark or <h1>, and on headings that skip a level.
+"""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from accounts.context_processors import TEXT_SIZE_COOKIE
+from tests.browser.audited_urls import AUDITED, PATHS, exemption_for
+from tests.integration.test_url_permissions import World, named_urls
+from tests.integration.url_rules import PERSONAS, RULES
+
+AXE_PATH = Path(settings.BASE_DIR) / "static" / "vendor" / "axe-core" / "axe-4.14.1.min.js"
+AXE_URL = "/static/vendor/axe-core/axe-4.14.1.min.js"
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+BLOCKING = ("serious", "critical")
+
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ") + " " + (n.failureSummary || "")
+      .split("\\n").slice(1, 2).join(""))
+  }));
+}"""
+
+OWN_CHECKS = (Path(__file__).parent / "a11y_checks.js").read_text()
+
+
+def test_every_named_url_is_audited_or_exempt():
+    missing = sorted(n for n in named_urls() if n not in AUDITED and not exemption_for(n))
+    assert not missing, (
+        "These URL names are neither audited nor exempt in tests/browser/audited_urls.py: "
+        + ", ".join(missing)
+        + ". Add them to AUDITED with the personas who use the page, or to EXEMPT with a reason."
+    )
+
+
+def test_every_audited_page_can_be_built():
+    unbuildable = [n for n in AUDITED if n not in RULES and n not in PATHS]
+    assert not unbuildable, f"no url_rules.py row and no PATHS entry for: {unbuildable}"
+    wrong = [p for n, ps in AUDITED.items() for p in ps if p not in PERSONAS]
+    assert not wrong, f"unknown personas: {wrong}"
+
+
+def path_of(name, world):
+    if name in PATHS:
+        return PATHS[name]
+    rule = RULES[name]
+    kwargs = rule.kwargs(world) if rule.kwargs else {}
+    return reverse(name, kwargs=kwargs) + rule.query
+
+
+def sign_in(page, base_url, user):
+    page.context.clear_cookies()
+    if user is None:
+        return
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}]
+    )
+
+
+def set_large_text(page, base_url, user, large):
+    size = "large" if large else "normal"
+    if user is not None:
+        type(user).objects.filter(pk=user.pk).update(text_size=size)
+    page.context.add_cookies([{"name": TEXT_SIZE_COOKIE, "value": size, "url": base_url}])
+
+
+def audit(page, label, phone):
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(url=AXE_URL)
+    problems = []
+    for v in page.evaluate(RUN_AXE):
+        if v["impact"] in BLOCKING:
+            problems.append(f"{label}: axe {v['impact']} {v['id']} ({v['help']}) at {v['nodes']}")
+    problems += [f"{label}: {p}" for p in page.evaluate(OWN_CHECKS, phone)]
+    return problems
+
+
+def audit_page(page, base_url, url, user, persona, *, full):
+    """Audit one page as one person; `full` adds desktop width and large text."""
+    problems = []
+    sizes = (False, True) if full else (False,)
+    for large in sizes:
+        set_large_text(page, base_url, user, large)
+        page.set_viewport_size(PHONE)
+        response = page.goto(base_url + url)
+        if response is None or response.status != 200:
+            status = response.status if response else "no response"
+            return [f"{url} as {persona}: status {status}, expected 200"]
+        if large:
+            assert "text-large" in (page.locator("html").get_attribute("class") or "")
+        widths = (PHONE, DESKTOP) if full else (PHONE,)
+        for width in widths:
+            page.set_viewport_size(width)
+            label = f"{url} as {persona} at {width['width']}px{' large text' if large else ''}"
+            problems += audit(page, label, width is PHONE)
+    return problems
+
+
+@pytest.mark.parametrize("name", sorted(AUDITED))
+def test_the_page_has_no_serious_accessibility_problem(name, page, live_server, request):
+    world = World(request)
+    world.community  # noqa: B018  (the community exists before any persona)
+    for persona in PERSONAS[1:]:
+        world.user(persona)
+    url = path_of(name, world)
+    problems = []
+    for index, persona in enumerate(AUDITED[name]):
+        user = world.user(persona)
+        sign_in(page, live_server.url, user)
+        problems += audit_page(page, live_server.url, url, user, persona, full=index == 0)
+    assert not problems, "\n".join(problems)
+
+
+def test_our_checks_catch_a_page_that_breaks_every_rule(page):
+    page.set_viewport_size(PHONE)
+    page.set_content(
+        "<html><body><button>go</button><a class='skip-link' href='#m'>skip</a>"
+        "<h1>a</h1><h1>b</h1><h4>deep</h4><div style='width:900px'>wide</div>"
+        "<nav><a href='/'>x</a></nav><input name='q' placeholder='search'></body></html>"
+    )
+    found = "\n".join(page.evaluate(OWN_CHECKS, True))
+    for expected in (
+        "scrolls sideways",
+        "no lang",
+        "not exactly one <main>",
+        "2 <h1> elements",
+        "heading jumps from h1 to h4",
+        "skip link",
+        "touch target",
+        "only a placeholder",
+    ):
+        assert expected in found
