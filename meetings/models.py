@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Kind(models.TextChoices):
@@ -319,9 +320,9 @@ class LiveVoteStatus(models.TextChoices):
 
 
 class LiveChoice(models.TextChoices):
-    YES = "yes", _("Agree")
-    NO = "no", _("Oppose")
-    ABSTAIN = "abstain", _("Abstain")
+    YES = "yes", pgettext_lazy("live vote", "Agree")
+    NO = "no", pgettext_lazy("live vote", "Oppose")
+    ABSTAIN = "abstain", pgettext_lazy("live vote", "Abstain")
 
 
 class LiveVote(models.Model):

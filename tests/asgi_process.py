@@ -1,0 +1,64 @@
+"""Run the real ASGI app (daphne) in a child process against the test database.
+
+The listening socket is bound here and handed to daphne (`--fd`), so connections made before
+daphne is ready wait in the socket's backlog instead of failing: no polling, no sleeping.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+DAPHNE = str(Path(sys.executable).with_name("daphne"))
+
+
+def database_url(settings_dict):
+    """DATABASE_URL for the database this process is using (the test database)."""
+    engine = settings_dict["ENGINE"]
+    if engine.endswith("sqlite3"):
+        return "sqlite:///" + str(Path(settings_dict["NAME"]).resolve())
+    user = quote(settings_dict.get("USER") or "")
+    password = quote(settings_dict.get("PASSWORD") or "")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or "5432"
+    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+@contextmanager
+def asgi_process(settings_dict, **env):
+    """Yield the base URL of a daphne process serving config.asgi on a free loopback port."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(512)
+    port = listener.getsockname()[1]
+    child_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.asgi_settings",
+        "DATABASE_URL": database_url(settings_dict),
+        "DEBUG": "true",
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
+    child_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    process = subprocess.Popen(  # noqa: S603 - our own server binary and arguments
+        [DAPHNE, "--fd", str(listener.fileno()), "config.asgi:application"],
+        cwd=ROOT,
+        env=child_env,
+        pass_fds=[listener.fileno()],
+    )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        listener.close()

@@ -1,0 +1,104 @@
+"""The live room in real browsers: chair, participant and public display at the same time."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.asgi_server import asgi_server  # noqa: F401 - fixture
+from tests.browser.conftest import PHONE, log_in
+from tests.meeting_factories import live_consultation
+
+
+@pytest.fixture
+def meeting(community, chair, community_worker, owner, resident):
+    return live_consultation(community, chair, community_worker, owner, resident)
+
+
+@pytest.fixture
+def open_page(browser):
+    contexts = []
+
+    def open_as(base_url, user, path):
+        context = browser.new_context(viewport=PHONE, locale="zh-CN")
+        contexts.append(context)
+        page = context.new_page()
+        log_in(page, base_url, user)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        page.goto(base_url + path)
+        # The room is live once the socket's first snapshot has been swapped in.
+        expect(page.locator("[data-room][data-connected=true]")).to_be_attached()
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def _room(meeting, display=False):
+    return f"/meetings/{meeting.pk}/room/" + ("?view=display" if display else "")
+
+
+def test_the_chair_moves_on_and_the_phone_and_the_display_follow_without_reload(
+    asgi_server,  # noqa: F811
+    open_page,
+    meeting,
+    chair,
+    owner,
+    resident,
+):
+    console = open_page(asgi_server, chair, _room(meeting))
+    phone = open_page(asgi_server, owner, _room(meeting))
+    display = open_page(asgi_server, resident, _room(meeting, display=True))
+    expect(display.locator(".room-display")).to_be_visible()
+    console.get_by_role("button", name="下一项").click()
+    for page in (console, phone, display):
+        expect(page.locator("#room-status")).to_contain_text("1. 电梯维修方案")
+    console.get_by_role("button", name="下一项").click()
+    for page in (phone, display):
+        expect(page.locator("#room-status")).to_contain_text("2. 费用分摊")
+    expect(phone.locator("#room-agenda li").first).to_contain_text("已完成")
+
+
+def test_a_raised_hand_reaches_the_chair_who_gives_the_floor(
+    asgi_server,  # noqa: F811
+    open_page,
+    meeting,
+    chair,
+    owner,
+):
+    console = open_page(asgi_server, chair, _room(meeting))
+    phone = open_page(asgi_server, owner, _room(meeting))
+    console.get_by_role("button", name="下一项").click()
+    expect(phone.locator("#room-status")).to_contain_text("电梯维修方案")
+    phone.get_by_role("button", name="举手发言").click()
+    grant = console.get_by_role("button", name="请 李明 发言")
+    expect(grant).to_be_visible()
+    grant.click()
+    expect(phone.locator("#room-notice")).to_contain_text("轮到您发言了")
+    expect(phone.locator("#room-queue .countdown")).to_have_text(re.compile(r"^[0-9]+:[0-9]{2}$"))
+    expect(console.locator("#room-queue .room-speaking")).to_contain_text("李明")
+
+
+def test_a_live_vote_from_a_phone(
+    asgi_server,  # noqa: F811
+    open_page,
+    meeting,
+    chair,
+    owner,
+    resident,
+):
+    console = open_page(asgi_server, chair, _room(meeting))
+    phone = open_page(asgi_server, owner, _room(meeting))
+    other = open_page(asgi_server, resident, _room(meeting))
+    console.get_by_role("button", name="下一项").click()
+    console.get_by_label("表决事项").fill("同意先修2号楼电梯吗？")
+    console.get_by_role("button", name="发起表决").click()
+    phone.get_by_role("button", name="同意").click()
+    expect(phone.locator("#room-notice")).to_contain_text("已记录您的表决：同意")
+    other.get_by_role("button", name="同意").click()
+    expect(console.locator("#room-vote")).to_contain_text("已有 2 人表决")
+    console.get_by_role("button", name="结束表决并计票").click()
+    for page in (phone, other, console):
+        expect(page.locator("#room-vote .room-result")).to_contain_text("通过")
+    expect(phone.locator("#room-vote")).to_contain_text("同意 2 · 反对 0 · 弃权 0 · 到会 2")
