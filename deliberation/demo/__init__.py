@@ -6,5 +6,6 @@ returned (community, users, password) and must be safe to run again (skip what e
 
 SEEDERS = [
     "deliberation.demo.registry.seed",
+    "deliberation.demo.topics.seed",
     "deliberation.demo.execution.seed",
 ]
