@@ -21,7 +21,6 @@ from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 
 from django.db.models import Count, F, Q
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from deliberation.models import Phase, Rating, Task, TaskState, Topic
@@ -91,151 +90,150 @@ def _median_days(pairs):
     return round(statistics.median(spans), 1)
 
 
-def _rate_counts():
-    """Conditional counts shared by the summary and the breakdowns (on Topic)."""
+# Each figure group is a dict: name -> condition (None: every row), counted in one query.
+def _rate_specs():
+    return {"accepted": None, "resolved": Q(phase=Phase.CLOSED)}
+
+
+def _task_specs(today):
     return {
-        "accepted": Count("pk"),
-        "resolved": Count("pk", filter=Q(phase=Phase.CLOSED)),
+        "tasks": None,
+        "due": Q(due_date__lt=today),
+        "done_due": Q(due_date__lt=today, state=TaskState.DONE),
+        "done": Q(state=TaskState.DONE),
+        "on_time": Q(state=TaskState.DONE, completed_on__lte=F("due_date")),
     }
 
 
-def _task_counts(today):
-    return {
-        "tasks": Count("pk"),
-        "due": Count("pk", filter=Q(due_date__lt=today)),
-        "done_due": Count("pk", filter=Q(due_date__lt=today, state=TaskState.DONE)),
-        "done": Count("pk", filter=Q(state=TaskState.DONE)),
-        "on_time": Count("pk", filter=Q(state=TaskState.DONE, completed_on__lte=F("due_date"))),
-    }
+def _rating_specs():
+    return {"ratings": None, "satisfied": Q(level__in=SATISFIED_LEVELS)}
 
 
-def _rating_counts():
-    return {
-        "ratings": Count("pk"),
-        "satisfied": Count("pk", filter=Q(level__in=SATISFIED_LEVELS)),
-    }
-
-
-def _rows(topic_rows, task_rows, rating_rows, key, label):
-    """Merge grouped rows of the three querysets into one list of breakdown rows."""
-    merged = {}
-    for row in topic_rows:
-        merged[row[key]] = {"key": row[key], "label": label(row[key]), **row}
-    for rows in (task_rows, rating_rows):
-        for row in rows:
-            k = row[f"topic__{key}"] if f"topic__{key}" in row else row[key]
-            merged.setdefault(k, {"key": k, "label": label(k), "accepted": 0, "resolved": 0})
-            merged[k].update({n: v for n, v in row.items() if not n.startswith("topic__")})
-    result = []
-    for row in merged.values():
-        row["resolution"] = Ratio(row.get("resolved", 0), row.get("accepted", 0))
-        row["completion"] = Ratio(row.get("done_due", 0), row.get("due", 0))
-        row["satisfaction"] = Ratio(row.get("satisfied", 0), row.get("ratings", 0))
-        result.append(row)
+def _counts(specs, extra=None, suffix=""):
+    result = {}
+    for name, condition in specs.items():
+        condition = (
+            condition & extra
+            if condition is not None and extra is not None
+            else (condition if condition is not None else extra)
+        )
+        result[name + suffix] = Count("pk", filter=condition)
     return result
 
 
-def compute_kpis(community_ids, start, end, today=None, *, by_community=False):
+GROUPS = ("community__name", "category", "grid__name")
+
+
+def _cube(queryset, prefix, specs, months):
+    """Counts grouped by (community, category, grid), each with the period's total and one
+    column per month: a single query per table. Every figure, breakdown and month row is a sum
+    over these few rows. Months are conditional counts on date ranges, which is portable and
+    cheaper than truncating every row's date."""
+    aggregates = _counts(specs)
+    for i, month in enumerate(months):
+        begin, finish = _bounds(month, month)
+        field = f"{prefix}accepted_at"
+        in_month = Q(**{f"{field}__gte": begin, f"{field}__lt": finish})
+        aggregates |= _counts(specs, in_month, suffix=f"__{i}")
+    keys = [prefix + g for g in GROUPS]
+    rows = []
+    for row in queryset.values(*keys).annotate(**aggregates).order_by():
+        rows.append({**row, "group": tuple(row.pop(k) for k in keys)})
+    return rows
+
+
+def _sum(rows, names, suffix="", where=None):
+    picked = [r for r in rows if where is None or where(r["group"])]
+    return {name: sum(r[name + suffix] for r in picked) for name in names}
+
+
+def _with_rates(row):
+    row["resolution"] = Ratio(row.get("resolved", 0), row.get("accepted", 0))
+    row["completion"] = Ratio(row.get("done_due", 0), row.get("due", 0))
+    row["satisfaction"] = Ratio(row.get("satisfied", 0), row.get("ratings", 0))
+    return row
+
+
+def compute_kpis(community_ids, start, end, today=None, *, compare_communities=False):
     """All dashboard figures for the communities, for topics accepted from `start` to `end`
-    (months, inclusive). A street office's dashboard (`by_community`) compares communities;
-    a community's compares its grids (grid names repeat across communities)."""
+    (months, inclusive). A street office's dashboard (`compare_communities`) compares
+    communities; a community's compares its grids."""
+    from deliberation.models import Category
+
     today = today or timezone.localdate()
     begin, finish = _bounds(start, end)
+    months = months_between(start, end)
     in_communities = Q(community_id__in=community_ids)
     cohort = Topic.objects.filter(in_communities, accepted_at__gte=begin, accepted_at__lt=finish)
-    tasks = Task.objects.filter(topic__in=cohort.values("pk"))
-    ratings = Rating.objects.filter(topic__in=cohort.values("pk"))
+    # Joins rather than IN (subquery): one pass over each table.
+    in_cohort = Q(
+        topic__community_id__in=community_ids,
+        topic__accepted_at__gte=begin,
+        topic__accepted_at__lt=finish,
+    )
+    specs = [
+        (_rate_specs(), _cube(cohort, "", _rate_specs(), months)),
+        (
+            _task_specs(today),
+            _cube(Task.objects.filter(in_cohort), "topic__", _task_specs(today), months),
+        ),
+        (
+            _rating_specs(),
+            _cube(Rating.objects.filter(in_cohort), "topic__", _rating_specs(), months),
+        ),
+    ]
 
+    def total(suffix="", where=None):
+        row = {}
+        for names, rows in specs:
+            row |= _sum(rows, names, suffix, where)
+        return _with_rates(row)
+
+    def breakdown(position, label):
+        keys = {r["group"][position] for _, rows in specs for r in rows}
+        result = []
+        for key in keys:
+            row = total(where=lambda g, key=key: g[position] == key)
+            result.append({**row, "key": key, "label": label(key)})
+        return sorted(result, key=lambda r: (-r["accepted"], str(r["label"])))
+
+    summary = total()
+    month_rows = [
+        {**total(suffix=f"__{i}"), "key": month, "label": f"{month:%Y-%m}"}
+        for i, month in enumerate(months)
+    ]
     received = Topic.objects.filter(
         in_communities, submitted_at__gte=begin, submitted_at__lt=finish
     ).count()
-    topic_sum = cohort.aggregate(**_rate_counts())
-    task_sum = tasks.aggregate(**_task_counts(today))
-    rating_sum = ratings.aggregate(**_rating_counts())
     open_overdue = (
         Task.objects.filter(
             topic__community_id__in=community_ids, state=TaskState.OPEN, due_date__lt=today
         )
-        .exclude(topic__phase__in=[Phase.CLOSED])
+        .exclude(topic__phase=Phase.CLOSED)
         .count()
     )
     durations = list(cohort.values_list("submitted_at", "created_at", "decided_at", "completed_at"))
-    to_decision = _median_days((s or c, d) for s, c, d, _ in durations)
-    to_completion = _median_days((s or c, done) for s, c, _, done in durations)
-
-    month = TruncMonth("accepted_at")
-    by_month = _rows(
-        cohort.annotate(m=month).values("m").annotate(**_rate_counts()).order_by(),
-        tasks.annotate(m=TruncMonth("topic__accepted_at"))
-        .values("m")
-        .annotate(**_task_counts(today))
-        .order_by(),
-        ratings.annotate(m=TruncMonth("topic__accepted_at"))
-        .values("m")
-        .annotate(**_rating_counts())
-        .order_by(),
-        "m",
-        lambda m: m,
-    )
-    months = {_as_month(row["key"]): row for row in by_month}
-    month_rows = []
-    for m in months_between(start, end):
-        row = months.get(m) or {
-            "accepted": 0,
-            "resolved": 0,
-            "resolution": Ratio(0, 0),
-            "completion": Ratio(0, 0),
-            "satisfaction": Ratio(0, 0),
-        }
-        month_rows.append({**row, "key": m, "label": f"{m:%Y-%m}"})
-
-    from deliberation.models import Category
-
-    by_category = _breakdown(cohort, tasks, ratings, "category", lambda k: Category(k).label, today)
-    by_grid, by_community = [], []
-    if by_community:
-        by_community = _breakdown(cohort, tasks, ratings, "community__name", str, today)
-    else:
-        by_grid = _breakdown(cohort, tasks, ratings, "grid__name", lambda k: k or "—", today)
     return {
         "start": month_start(start),
         "end": month_start(end),
         "today": today,
         "received": received,
-        "accepted": topic_sum["accepted"],
-        "resolved": topic_sum["resolved"],
-        "resolution": Ratio(topic_sum["resolved"], topic_sum["accepted"]),
-        "completion": Ratio(task_sum["done_due"], task_sum["due"]),
-        "on_time": Ratio(task_sum["on_time"], task_sum["done"]),
-        "satisfaction": Ratio(rating_sum["satisfied"], rating_sum["ratings"]),
-        "tasks": task_sum,
-        "ratings": rating_sum["ratings"],
-        "median_days_to_decision": to_decision,
-        "median_days_to_completion": to_completion,
+        "accepted": summary["accepted"],
+        "resolved": summary["resolved"],
+        "resolution": summary["resolution"],
+        "completion": summary["completion"],
+        "on_time": Ratio(summary["on_time"], summary["done"]),
+        "satisfaction": summary["satisfaction"],
+        "tasks": {name: summary[name] for name in _task_specs(today)},
+        "ratings": summary["ratings"],
+        "median_days_to_decision": _median_days((s or c, d) for s, c, d, _ in durations),
+        "median_days_to_completion": _median_days((s or c, done) for s, c, _, done in durations),
         "open_overdue": open_overdue,
         "by_month": month_rows,
-        "by_category": by_category,
-        "by_grid": by_grid,
-        "by_community": by_community,
+        "by_category": breakdown(1, lambda k: Category(k).label if k in Category.values else k),
+        "by_grid": [] if compare_communities else breakdown(2, lambda k: k or "—"),
+        "by_community": breakdown(0, str) if compare_communities else [],
     }
-
-
-def _as_month(value):
-    if isinstance(value, datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-        return date(value.year, value.month, 1)
-    return month_start(value)
-
-
-def _breakdown(cohort, tasks, ratings, field, label, today):
-    rows = _rows(
-        cohort.values(field).annotate(**_rate_counts()).order_by(),
-        tasks.values(f"topic__{field}").annotate(**_task_counts(today)).order_by(),
-        ratings.values(f"topic__{field}").annotate(**_rating_counts()).order_by(),
-        field,
-        label,
-    )
-    return sorted(rows, key=lambda r: (-r.get("accepted", 0), str(r["label"])))
 
 
 def period_end_date(end):

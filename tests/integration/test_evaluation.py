@@ -74,7 +74,7 @@ def visit(topic, by, outcome=VisitOutcome.HOLDS, **extra):
 
 def test_the_proposer_rates_once(evaluating, resident):
     svc.rate_topic(evaluating, by=resident, level=RatingLevel.SATISFIED, comment="很好")
-    with pytest.raises(ValidationError, match="already rated"):
+    with pytest.raises(ValidationError, match="已经评价过"):
         svc.rate_topic(evaluating, by=resident, level=RatingLevel.DISSATISFIED)
     assert Rating.objects.get().level == RatingLevel.SATISFIED
     assert AuditEntry.objects.filter(verb="topic.rate").count() == 1
@@ -82,7 +82,7 @@ def test_the_proposer_rates_once(evaluating, resident):
 
 def test_a_rating_after_the_window_is_refused(evaluating, resident, clock):
     clock(START + datetime.timedelta(days=8))
-    with pytest.raises(ValidationError, match="ended"):
+    with pytest.raises(ValidationError, match="评价期限已过"):
         svc.rate_topic(evaluating, by=resident, level=RatingLevel.SATISFIED)
     assert not Rating.objects.exists()
 
@@ -101,7 +101,7 @@ def test_someone_unaffected_may_not_rate(community, resident, community_worker, 
     )
     svc.complete_task(task, by=community_worker, text="done")
     neighbour = add_member(community, Role.RESIDENT, name="邻居")  # owns nothing in the estate
-    with pytest.raises(ValidationError, match="affected"):
+    with pytest.raises(ValidationError, match="受此议题影响"):
         svc.rate_topic(topic, by=neighbour, level=RatingLevel.DISSATISFIED)
     owner = add_member(community, Role.OWNER, user=neighbour)
     svc.rate_topic(topic, by=owner, level=RatingLevel.SATISFIED)
@@ -114,7 +114,7 @@ def test_workers_may_not_rate(evaluating, community_worker):
 
 def test_a_rating_before_evaluation_is_refused(community, resident, clock):
     topic = make_topic(community, resident, phase=Phase.EXECUTING)
-    with pytest.raises(ValidationError, match="not open"):
+    with pytest.raises(ValidationError, match="不接受评价"):
         svc.rate_topic(topic, by=resident, level=RatingLevel.SATISFIED)
 
 
@@ -140,7 +140,7 @@ def test_a_visit_in_the_future_is_refused(evaluating, grid_worker):
 
 
 def test_closing_needs_a_visit_first(evaluating, community_worker):
-    with pytest.raises(ValidationError, match="visit"):
+    with pytest.raises(ValidationError, match="回访"):
         svc.conclude_evaluation(evaluating, by=community_worker)
     evaluating.refresh_from_db()
     assert evaluating.phase == Phase.EVALUATING

@@ -82,7 +82,7 @@ def test_the_chair_sets_another_date_with_a_reason(decided, chair):
 
 
 def test_it_rejects_a_due_date_in_the_past(decided, chair):
-    with pytest.raises(ValidationError, match="past"):
+    with pytest.raises(ValidationError, match="已经过去"):
         add(decided, chair, due_date=TODAY - datetime.timedelta(days=1), due_reason="x")
     assert not Task.objects.exists()
     decided.refresh_from_db()
@@ -96,7 +96,7 @@ def test_another_date_needs_a_reason(decided, chair):
 
 
 def test_a_community_worker_may_not_change_the_date(decided, community_worker):
-    with pytest.raises(ValidationError, match="Party secretary"):
+    with pytest.raises(ValidationError, match="党组织书记"):
         add(decided, community_worker, due_date=TODAY + datetime.timedelta(days=3), due_reason="x")
 
 
@@ -144,7 +144,7 @@ def test_a_unit_cannot_accept_a_task_not_sent_to_it(
     other_contact = add_member(community, Role.PARTNER_CONTACT, name="别的联系人")
     task = add(decided, community_worker)
     svc.dispatch_task(task, unit, by=community_worker)
-    with pytest.raises(ValidationError, match="not sent to your unit"):
+    with pytest.raises(ValidationError, match="没有派给您的单位"):
         svc.answer_dispatch(task, by=other_contact, accept=True)
     task.refresh_from_db()
     assert task.partner_unit is None
