@@ -29,6 +29,15 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 360, "height": 740}
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--screenshots",
+        default=None,
+        metavar="DIR",
+        help="write phone-width screenshots of the main pages to DIR (make screenshots)",
+    )
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     executable = shutil.which("chromium")
