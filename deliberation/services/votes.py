@@ -142,8 +142,11 @@ def _when(value):
 
 
 def _lock(vote):
+    # FOR NO KEY UPDATE: a ballot inserted meanwhile takes a key-share lock on this row (its
+    # foreign key), which a plain FOR UPDATE would block, deadlocking against the ballot's
+    # unique-index wait (online and paper casting at once).
     return (
-        AssemblyVote.objects.select_for_update()
+        AssemblyVote.objects.select_for_update(no_key=True)
         .select_related("community", "estate")
         .get(pk=vote.pk)
     )
