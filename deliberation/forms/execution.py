@@ -131,7 +131,7 @@ class DispatchForm(forms.Form):
 class AnswerForm(forms.Form):
     answer = forms.ChoiceField(
         label=_l("Your answer"),
-        choices=[("accept", _l("Accept the task")), ("decline", _l("Decline"))],
+        choices=[("accept", _l("Accept the task")), ("decline", _l("Decline the task"))],
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(

@@ -207,8 +207,8 @@ class Task(models.Model):
 
 class DispatchState(models.TextChoices):
     PENDING = "pending", _("Awaiting an answer")
-    ACCEPTED = "accepted", _("Accepted")
-    DECLINED = "declined", _("Declined")
+    ACCEPTED = "accepted", _("Taken on")
+    DECLINED = "declined", _("Turned down")
 
 
 class TaskDispatch(models.Model):

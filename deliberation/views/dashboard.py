@@ -40,7 +40,7 @@ def _charts(kpis):
             "chart-month",
             _("Topics accepted and resolved, by month"),
             months,
-            first_label=_("Accepted"),
+            first_label=_("Accepted topics"),
             second_label=_("Resolved"),
         ),
         "category": hbar_chart(
@@ -97,7 +97,7 @@ def street_dashboard(request, street_office_id):
         raise PermissionDenied
     ids = list(Community.objects.filter(street_office=office).values_list("pk", flat=True))
     form, start, end = _period(request)
-    kpis = compute_kpis(ids, start, end, by_community=True)
+    kpis = compute_kpis(ids, start, end, compare_communities=True)
     return _render(
         request,
         kpis,
@@ -137,7 +137,7 @@ def _xlsx(kpis, filename):
         ws.append(
             [
                 title,
-                _("Accepted"),
+                _("Accepted topics"),
                 _("Resolved"),
                 _("Resolution rate"),
                 _("Tasks due"),
