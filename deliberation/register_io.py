@@ -206,7 +206,7 @@ def check_xlsx_bytes(data, max_bytes=None):
     if len(data) > max_bytes:
         raise RegisterFileError(
             _("The file is %(size)s MB; the largest accepted is %(max)s MB.")
-            % {"size": _megabytes(len(data)), "max": _megabytes(max_bytes)}
+            % {"size": megabytes(len(data)), "max": megabytes(max_bytes)}
         )
     not_xlsx = _(
         "This is not an Excel .xlsx file. Save the register as an Excel workbook (.xlsx) "
@@ -226,7 +226,7 @@ def check_xlsx_bytes(data, max_bytes=None):
         raise RegisterFileError(_("The file unpacks to far more data than a register holds."))
 
 
-def _megabytes(size):
+def megabytes(size):
     return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
 
 

@@ -49,8 +49,8 @@ class RegisterUploadForm(forms.Form):
             raise forms.ValidationError(
                 _("The file is %(size)s MB; the largest accepted is %(max)s MB.")
                 % {
-                    "size": register_io._megabytes(upload.size),
-                    "max": register_io._megabytes(settings.REGISTER_MAX_BYTES),
+                    "size": register_io.megabytes(upload.size),
+                    "max": register_io.megabytes(settings.REGISTER_MAX_BYTES),
                 }
             )
         data = upload.read()

@@ -217,8 +217,10 @@ def test_a_file_with_bad_rows_lists_each_problem_and_changes_nothing(
     assert "缺少姓名" in html
     assert "未知小区" in html
     # Row numbers are spreadsheet rows (the header is row 1) and columns carry the heading.
-    assert re.search(r'<td class="num">8</td><td>F 建筑面积\(㎡\)</td>', html)
-    assert re.search(r'<td class="num">11</td><td>B 楼栋</td>', html)
+    assert re.search(
+        r'<strong>第 8 行</strong> · <span class="register-column">F 建筑面积\(㎡\)', html
+    )
+    assert re.search(r'<strong>第 11 行</strong> · <span class="register-column">B 楼栋', html)
     assert 'name="token"' not in html
     assert not AuditEntry.objects.filter(verb="registry.import").exists()
 
@@ -513,7 +515,7 @@ def test_formulas_in_cells_are_refused_and_never_evaluated(client, community_wor
     assert "含有公式" in response.text
     assert "不能以 =、+、- 或 @ 开头" in response.text
     # Shown escaped, as text.
-    assert "<td>I 业主姓名</td>" in response.text
+    assert '<span class="register-column">I 业主姓名</span>' in response.text
     assert 'HYPERLINK("http' not in response.text
 
 
