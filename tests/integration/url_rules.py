@@ -546,3 +546,158 @@ def _document_rules():
 
 
 RULES.update(_document_rules())
+
+
+# 提, 议, 定: topics, discussion, polls, decisions; the notice board; notifications
+def _topic_rules():
+    import io
+
+    from PIL import Image
+
+    from deliberation.notices import publish_notice
+    from deliberation.services import topics as services
+    from tests import topic_factories as tf
+
+    form = ("get", "head", "post")
+    post = ("post",)
+    proposers = ALL_MEMBERS - {"partner", "observer"}
+    discussants = proposers
+
+    def collecting(w):
+        return w.once("topic_collecting", lambda: tf.collecting(w.community, w.resident))
+
+    def drafted(w):
+        return w.once("topic_draft", lambda: tf.draft(w.community, w.resident, title="草稿"))
+
+    def triage(w):
+        return w.once("topic_triage", lambda: tf.in_triage(w.community, w.resident, title="待受理"))
+
+    def discussing(w):
+        return w.once(
+            "topic_discussing",
+            lambda: tf.discussing(w.community, w.resident, w.community_worker, title="讨论中"),
+        )
+
+    def comment(w):
+        return w.once(
+            "topic_comment",
+            lambda: services.add_comment(discussing(w), by=w.owner, body="意见", stance="support"),
+        )
+
+    def poll(w):
+        return w.once(
+            "topic_poll",
+            lambda: services.create_poll(
+                discussing(w), by=w.chair, question="何时？", options=["周六", "周日"]
+            ),
+        )
+
+    def photo(w):
+        def make():
+            out = io.BytesIO()
+            Image.new("RGB", (8, 8), "blue").save(out, format="JPEG")
+            topic = services.propose_topic(
+                w.community,
+                by=w.owner,
+                title="照片",
+                description="x",
+                category="other",
+                scope="community",
+                photos=[(out.getvalue(), "image/jpeg")],
+            )
+            return services.submit_topic(topic, by=w.owner).photos.get()
+
+        return w.once("topic_photo", make)
+
+    def notice(w):
+        return w.once(
+            "notice",
+            lambda: publish_notice(community=w.community, kind="other", title="通知", body="x"),
+        )
+
+    def topic_kwargs(builder):
+        return lambda w: {"topic_id": builder(w).pk}
+
+    def comment_kwargs(w):
+        return {"topic_id": discussing(w).pk, "comment_id": comment(w).pk}
+
+    # A draft is invisible to everyone but its author.
+    only_author = members(frozenset()) | dict.fromkeys(ALL_MEMBERS, 404) | {"resident": 200}
+    return {
+        "topic_list": Rule(kwargs=community_kwargs, expect=members(), query="?q=电梯"),
+        "topic_new": Rule(kwargs=community_kwargs, expect=members(proposers), methods=form),
+        "topic_detail": Rule(kwargs=topic_kwargs(discussing), expect=members(), methods=form),
+        "topic_edit": Rule(kwargs=topic_kwargs(drafted), expect=only_author, methods=form),
+        "topic_history": Rule(kwargs=topic_kwargs(discussing), expect=members()),
+        "topic_submit": Rule(
+            kwargs=topic_kwargs(drafted),
+            method="post",
+            methods=post,
+            data=lambda w: {"version": drafted(w).version},
+            expect=members({"resident"}, ok=302),
+            html=False,
+        ),
+        "topic_cosign": Rule(
+            kwargs=topic_kwargs(collecting),
+            method="post",
+            methods=post,
+            expect=members(RESIDENTS, ok=302),
+            html=False,
+        ),
+        "topic_follow": Rule(
+            kwargs=topic_kwargs(discussing),
+            method="post",
+            methods=post,
+            expect=members(ok=302),
+            html=False,
+        ),
+        "topic_triage": Rule(kwargs=topic_kwargs(triage), expect=members(STAFF), methods=form),
+        "topic_decide": Rule(
+            kwargs=topic_kwargs(discussing),
+            expect=members({"chair", "committee_member"}),
+            methods=form,
+        ),
+        "topic_withdraw": Rule(
+            kwargs=topic_kwargs(collecting), expect=members({"resident"}), methods=form
+        ),
+        "poll_create": Rule(
+            kwargs=topic_kwargs(discussing),
+            method="post",
+            methods=post,
+            data=lambda w: {"question": "几点？", "options": "上午\n下午"},
+            expect=members(STAFF | {"committee_member"}, ok=302),
+            html=False,
+        ),
+        "poll_vote": Rule(
+            kwargs=lambda w: {"topic_id": discussing(w).pk, "poll_id": poll(w).pk},
+            method="post",
+            methods=post,
+            data=lambda w: {"choice": poll(w).options.first().pk},
+            expect=members(RESIDENTS, ok=302),
+            html=False,
+        ),
+        "comment_react": Rule(
+            kwargs=comment_kwargs,
+            method="post",
+            methods=post,
+            data=lambda w: {"kind": "agree"},
+            expect=members(discussants, ok=302),
+            html=False,
+        ),
+        "comment_report": Rule(kwargs=comment_kwargs, expect=members(), methods=form),
+        "comment_hide": Rule(kwargs=comment_kwargs, expect=members(STAFF), methods=form),
+        "topic_photo": Rule(
+            kwargs=lambda w: {"topic_id": photo(w).topic_id, "photo_id": photo(w).pk},
+            expect=members(),
+            html=False,
+        ),
+        "notice_board": Rule(kwargs=community_kwargs, expect=members()),
+        "notice_detail": Rule(
+            kwargs=lambda w: {"community_id": w.community.pk, "notice_id": notice(w).pk},
+            expect=members(),
+        ),
+        "notifications": Rule(expect=signed_in(), methods=form),
+    }
+
+
+RULES.update(_topic_rules())
