@@ -8,4 +8,5 @@ SEEDERS = [
     "deliberation.demo.registry.seed",
     "deliberation.demo.topics.seed",
     "deliberation.demo.execution.seed",
+    "deliberation.demo.votes.seed",
 ]
