@@ -38,16 +38,17 @@ def _text(x, y, text, *, anchor="start", size=13, weight="normal"):
 def hbar_chart(chart_id, title, rows, *, legend=""):
     """Horizontal bars of a rate, one per row: (label, Ratio). The bar length is the rate;
     the text beside it gives "numerator/denominator · percent"."""
-    width, left, bar_h, gap = 600, 170, 22, 14
+    # Drawn at a phone's width (360 units), so text stays readable without zooming.
+    width, left, bar_h, gap = 360, 104, 24, 14
     height = max(1, len(rows)) * (bar_h + gap) + 30
     parts = []
     y = 24
     if legend:
         parts.append(_text(0, 14, legend, size=12))
     for label, ratio in rows:
-        span = width - left - 150
+        span = width - left - 112
         share = float(ratio.fraction) if ratio.fraction is not None else 0.0
-        parts.append(_text(left - 8, y + bar_h - 6, str(label)[:14], anchor="end"))
+        parts.append(_text(left - 6, y + bar_h - 7, str(label)[:7], anchor="end", size=14))
         parts.append(
             f'<rect x="{left}" y="{y}" width="{span}" height="{bar_h}" fill="{WASH}" '
             f'stroke="{INK}" stroke-width="1"/>'
@@ -55,7 +56,8 @@ def hbar_chart(chart_id, title, rows, *, legend=""):
         parts.append(
             f'<rect x="{left}" y="{y}" width="{span * share:.1f}" height="{bar_h}" fill="{BRAND}"/>'
         )
-        parts.append(_text(left + span + 8, y + bar_h - 6, f"{ratio} · {ratio.percent}"))
+        parts.append(_text(left + span + 6, y + 11, ratio.percent, size=13, weight="bold"))
+        parts.append(_text(left + span + 6, y + bar_h + 2, str(ratio), size=12))
         y += bar_h + gap
     desc = "; ".join(f"{label}: {ratio} ({ratio.percent})" for label, ratio in rows) or "—"
     return _svg(chart_id, title, desc, width, height, "".join(parts))
@@ -65,7 +67,7 @@ def month_chart(chart_id, title, rows, *, first_label, second_label):
     """Grouped columns per month: `first` outlined, `second` solid, with a legend in words.
 
     rows: (month label, first count, second count)."""
-    width, height, top, bottom, left = 640, 260, 40, 40, 36
+    width, height, top, bottom, left = 360, 230, 36, 34, 30
     plot_h = height - top - bottom
     n = max(1, len(rows))
     slot = (width - left - 10) / n
@@ -73,15 +75,15 @@ def month_chart(chart_id, title, rows, *, first_label, second_label):
     peak = max([1] + [max(a, b) for _, a, b in rows])
     parts = [
         f'<rect x="{left}" y="8" width="14" height="14" fill="{WASH}" stroke="{INK}"/>',
-        _text(left + 20, 20, first_label, size=12),
-        f'<rect x="{left + 200}" y="8" width="14" height="14" fill="{BRAND}" stroke="{INK}"/>',
-        _text(left + 220, 20, second_label, size=12),
+        _text(left + 20, 20, first_label, size=14),
+        f'<rect x="{left + 140}" y="8" width="14" height="14" fill="{BRAND}" stroke="{INK}"/>',
+        _text(left + 160, 20, second_label, size=14),
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" '
         f'stroke="{INK}"/>',
-        _text(left - 4, top + 10, str(peak), anchor="end", size=11),
-        _text(left - 4, top + plot_h, "0", anchor="end", size=11),
+        _text(left - 4, top + 10, str(peak), anchor="end", size=12),
+        _text(left - 4, top + plot_h, "0", anchor="end", size=12),
     ]
-    step = max(1, round(n / 6))
+    step = max(1, -(-n // 4))  # about four month labels fit across a phone
     for i, (label, first, second) in enumerate(rows):
         x = left + i * slot + slot * 0.1
         for offset, value, fill in ((0, first, WASH), (col, second, BRAND)):
@@ -91,7 +93,7 @@ def month_chart(chart_id, title, rows, *, first_label, second_label):
                 f'height="{h:.1f}" fill="{fill}" stroke="{INK}" stroke-width="1"/>'
             )
         if i % step == 0:
-            parts.append(_text(x, height - bottom + 18, label, size=11))
+            parts.append(_text(x, height - bottom + 20, label, size=12))
     desc = "; ".join(
         f"{label}: {first_label} {first}, {second_label} {second}" for label, first, second in rows
     )

@@ -194,7 +194,7 @@ def _history(community, users):
         due = accepted + timedelta(days=15)
         Task.objects.create(
             topic=topic,
-            title="处理",
+            title=f"办理往期议题 {n + 1}",
             responsible=Responsible.COMMUNITY_WORKER,
             route=Route.IMMEDIATE,
             due_date=due,

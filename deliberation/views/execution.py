@@ -91,7 +91,7 @@ def task_list(request, community_id):
         Task.objects.filter(topic__community=community)
         .with_status(today)
         .select_related("topic", "partner_unit", "assignee")
-        .order_by("state", "due_date", "pk")
+        .order_by("-state", "due_date", "pk")  # open before done, soonest first
     )
     if show == "mine":
         mine = Q(assignee=request.user) | Q(partner_unit__contacts=request.user)

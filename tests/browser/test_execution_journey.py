@@ -32,7 +32,7 @@ def test_a_co_building_unit_accepts_a_task(
     page.get_by_label("接单", exact=True).check()
     page.get_by_role("button", name="提交答复").click()
     expect(page.locator(".messages")).to_contain_text("已保存")
-    expect(page.locator(".facts dd", has_text="幸福里小学")).to_be_visible()
+    expect(page.locator(".task-facts dd", has_text="幸福里小学")).to_be_visible()
     expect(page.get_by_text("已接单")).to_be_visible()
     assert task.dispatches.get().state == DispatchState.ACCEPTED
     # The unit now reports progress on the same page.
