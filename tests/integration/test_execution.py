@@ -369,3 +369,11 @@ def test_user_text_is_escaped(client, decided, community_worker):
     text = client.get(task.get_absolute_url()).text
     assert "<script>alert(1)" not in text
     assert "&lt;script&gt;" in text
+
+
+def test_the_topic_page_shows_its_tasks(client, decided, community_worker, resident):
+    add(decided, community_worker, title="装新灯")
+    client.force_login(resident)
+    text = client.get(decided.get_absolute_url()).text
+    assert "装新灯" in text
+    assert reverse("topic_tasks", args=[decided.pk]) in text
