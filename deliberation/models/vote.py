@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from deliberation import rules
 
@@ -27,7 +28,7 @@ class VoteStatus(models.TextChoices):
 
     DRAFT = "draft", _("Draft")
     NOTICED = "noticed", _("Notice published")
-    COUNTED = "counted", _("Counted")
+    COUNTED = "counted", pgettext_lazy("vote status", "Counted")
     PUBLISHED = "published", _("Result published")
     CANCELLED = "cancelled", _("Cancelled")
 
@@ -247,7 +248,7 @@ class BallotChannel(models.TextChoices):
 
 
 class BallotChoice(models.TextChoices):
-    YES = "yes", _("Agree")
+    YES = "yes", pgettext_lazy("ballot choice", "Agree")
     NO = "no", _("Oppose")
     ABSTAIN = "abstain", _("Abstain")
     SPOILED = "spoiled", _("Spoiled")
@@ -414,6 +415,9 @@ class BallotSelection(models.Model):
             models.UniqueConstraint(fields=["ballot", "candidate"], name="selection_unique"),
         ]
 
+    def __str__(self):
+        return f"{self.ballot_id} → {self.candidate_id}"
+
 
 class PaperEntry(models.Model):
     """One teller's reading of one paper ballot on one matter; two must agree."""
@@ -423,9 +427,7 @@ class PaperEntry(models.Model):
     head = models.CharField(max_length=40)
     holder = models.ForeignKey("deliberation.Holder", on_delete=models.PROTECT, related_name="+")
     entry = models.PositiveSmallIntegerField()  # 1 or 2
-    teller = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    teller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     choice = models.CharField(max_length=8, choices=BallotChoice)
     candidate_ids = models.JSONField(default=list, blank=True)
     mismatch = models.BooleanField(default=False)
@@ -474,6 +476,9 @@ class ResultConfirmation(models.Model):
             models.UniqueConstraint(fields=["vote", "teller"], name="confirmation_unique"),
         ]
 
+    def __str__(self):
+        return f"{self.vote_id} ✓ {self.teller_id}"
+
 
 class SelectionMethod(models.TextChoices):
     TENDER = "tender", _("Public tender")
@@ -498,7 +503,9 @@ class PropertySelectionPlan(models.Model):
     title = models.CharField(_("title"), max_length=150)
     scope = models.TextField(_("scope of service"), max_length=3000)
     service_standard = models.TextField(_("service standard"), max_length=3000)
-    price_min = models.DecimalField(_("lowest price (yuan/m²/month)"), max_digits=6, decimal_places=2)
+    price_min = models.DecimalField(
+        _("lowest price (yuan/m²/month)"), max_digits=6, decimal_places=2
+    )
     price_max = models.DecimalField(
         _("highest price (yuan/m²/month)"), max_digits=6, decimal_places=2
     )

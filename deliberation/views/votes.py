@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
@@ -704,7 +705,7 @@ def vote_export(request, vote_id):
     sheet.title = _("Count by building")[:31]
     sheet.append([_("Matter"), _("Building"), _("Choice"), _("Units"), _("Area (m²)")])
     labels = {
-        "yes": _("Agree"),
+        "yes": pgettext("ballot choice", "Agree"),
         "no": _("Oppose"),
         "abstain": _("Abstain"),
         "spoiled": _("Spoiled"),
