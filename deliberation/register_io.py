@@ -341,7 +341,7 @@ def _parse_row(row_number, cells, parsed):
 
     def error(key, message):
         bad_keys.add(key)
-        errors.append(RowError(row_number, parsed.column_name(key), message))
+        errors.append(RowError(row_number, parsed.column_name(key), str(message)))
 
     text = {}
     for key, value in cells.items():
@@ -357,14 +357,14 @@ def _parse_row(row_number, cells, parsed):
     def get(key):
         return text.get(key, "")
 
-    def missing(key, message):
+    def missing(key, message):  # message is lazy: translated only when the cell is empty
         if not get(key) and key not in bad_keys:
             error(key, message)
 
     estate, building, number = get("estate"), get("building"), get("number")
-    missing("estate", _("Estate is missing."))
-    missing("building", _("Building is missing."))
-    missing("number", _("Unit number is missing."))
+    missing("estate", gettext_lazy("Estate is missing."))
+    missing("building", gettext_lazy("Building is missing."))
+    missing("number", gettext_lazy("Unit number is missing."))
     for key, limit in (("estate", 100), ("building", 50), ("stairwell", 20), ("number", 30)):
         if len(get(key)) > limit:
             error(key, _("Too long: at most %(n)s characters.") % {"n": limit})
@@ -386,7 +386,7 @@ def _parse_row(row_number, cells, parsed):
     area = None
     raw_area = get("area").replace("㎡", "").replace("m²", "").replace(",", "").strip()
     if not raw_area:
-        missing("area", _("Bad area: the area is missing."))
+        missing("area", gettext_lazy("Bad area: the area is missing."))
     else:
         try:
             area = Decimal(raw_area)
@@ -430,7 +430,7 @@ def _parse_row(row_number, cells, parsed):
         )
 
     holder_name = get("holder_name")
-    missing("holder_name", _("Missing name: every row needs the holder's name."))
+    missing("holder_name", gettext_lazy("Missing name: every row needs the holder's name."))
     if len(holder_name) > 100:
         error("holder_name", _("Too long: at most %(n)s characters.") % {"n": 100})
 
