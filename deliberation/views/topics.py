@@ -342,10 +342,19 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
         "poll_vote": may(roles, "topic.poll_vote", phase),
         "decide": may(roles, "topic.decide", phase),
     }
+    replying_to = None
+    reply = request.GET.get("reply", "")
+    if comment_form is None and reply.isdigit() and can["comment"]:
+        replying_to = next((c for c in comments if c.pk == int(reply)), None)
+        if replying_to is None:
+            replying_to = Comment.objects.filter(topic=topic, pk=int(reply)).first()
+        if replying_to is not None:
+            comment_form = CommentForm(initial={"parent": replying_to.pk})
     return {
         "topic": topic,
         "community": topic.community,
         "can": can,
+        "replying_to": replying_to,
         "comments": comments,
         "comment_form": comment_form or CommentForm(),
         "poll_form": poll_form or PollForm(),
@@ -414,6 +423,7 @@ def topic_detail(request, topic_id):
         if form.errors:
             status = 400 if not request.htmx else 200
     partial = "comments" if request.htmx else None
+    form = form if request.method == "POST" else None
     return _render_detail(request, topic, partial, status=status, comment_form=form)
 
 

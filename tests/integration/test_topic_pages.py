@@ -246,3 +246,14 @@ def test_the_topic_page_keeps_a_constant_number_of_queries(
     with django_assert_max_num_queries(14):  # 12, plus the poll options and answers
         response = client.get(topic.get_absolute_url())
     assert response.status_code == 200
+
+
+def test_the_reply_link_prefills_the_comment_form_with_its_parent(
+    client, community, resident, owner, community_worker
+):
+    topic = discussing(community, resident, community_worker)
+    first = services.add_comment(topic, by=owner, body="一楼", stance="support")
+    client.force_login(resident)
+    html = client.get(topic.get_absolute_url(), {"reply": first.pk}).content.decode()
+    assert f'name="parent" value="{first.pk}"' in html
+    assert "回复 李明" in html
