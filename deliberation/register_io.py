@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.phone import normalise_phone
+from deliberation.access import forget_roles, require
 from deliberation.audit import record_audit
 from deliberation.models import (
     AreaBasis,
@@ -973,11 +974,15 @@ def import_register(
     """Apply an xlsx register to the community, all or nothing. Returns the ImportPlan.
 
     Raises RegisterFileError (unusable file), RegisterRejected (row errors: plan attached),
-    or RegisterChanged (`expected` is the preview's fingerprint and no longer matches).
+    RegisterChanged (`expected` is the preview's fingerprint and no longer matches), or
+    PermissionDenied (`by` may not import here). `by=None` is an operator's command.
     """
     parsed = read_register(data)
     with transaction.atomic():
         community = Community.objects.select_for_update().get(pk=community.pk)
+        if by is not None:
+            forget_roles(by)  # re-checked under the lock, from the database
+            require(by, community, "registry.import")
         plan = plan_register_import(community, parsed, create_buildings=create_buildings)
         if not plan.ok:
             raise RegisterRejected(plan)

@@ -258,6 +258,17 @@ def test_an_import_by_the_service_with_errors_raises_and_changes_nothing(communi
     assert current_register(community) == before
 
 
+def test_the_service_rechecks_who_may_import(community, resident, community_worker):
+    from django.core.exceptions import PermissionDenied
+
+    data = xlsx([row("201", "甲")])
+    with pytest.raises(PermissionDenied):
+        register_io.import_register(community, data, by=resident)
+    assert not Unit.objects.filter(number="201").exists()
+    register_io.import_register(community, data, by=community_worker)
+    assert Unit.objects.filter(number="201").exists()
+
+
 # --------------------------------------------------------------------------- idempotence, diffs
 
 

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
@@ -54,6 +55,8 @@ class Command(BaseCommand):
             raise CommandError(str(problem)) from None
         except register_io.RegisterRejected as rejected:
             plan = rejected.plan
+        except PermissionDenied:
+            raise CommandError(f"{by} may not import the register of {community}.") from None
         if not plan.ok:
             for error in plan.errors:
                 self.stderr.write(f"row {error.row} · {error.column} · {error.message}")
