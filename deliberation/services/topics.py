@@ -150,13 +150,21 @@ def tell(user_ids, text, url=""):
 
 
 def vote_result_for(topic):
-    """The published owners' vote result linked to `topic`, or None.
+    """The owners' assembly vote whose published result decides `topic`, or None.
 
-    Hook for the owners' votes feature: return the vote object (anything with `pk` and
-    `_meta`) whose published result decides the topic. Until then no topic routed to the
-    owners' assembly can be decided, which is the safe default.
+    The latest vote linked to the topic whose result is published (deliberation.models.vote);
+    `deliberation.services.votes.vote_result_for_topic` gives its figures for display. Until
+    a result is published no topic routed to the owners' assembly can be decided.
     """
-    return None
+    try:
+        from deliberation.models.vote import AssemblyVote, VoteStatus
+    except ImportError:  # the votes feature is not installed
+        return None
+    return (
+        AssemblyVote.objects.filter(topic=topic, status=VoteStatus.PUBLISHED)
+        .order_by("-result_published_at", "-pk")
+        .first()
+    )
 
 
 def _audit(topic, by, verb, data=None, public=True):

@@ -539,9 +539,13 @@ def topic_decide(request, topic_id):
             return redirect(topic)
         except ValidationError as error:
             form.add_error(None, error)
-    vote_missing = topic.needs_owner_vote and services.vote_result_for(topic) is None
+    vote = services.vote_result_for(topic) if topic.needs_owner_vote else None
     return _step_page(
-        request, topic, "deliberation/topic_decide.html", form, {"vote_missing": vote_missing}
+        request,
+        topic,
+        "deliberation/topic_decide.html",
+        form,
+        {"vote": vote, "vote_missing": topic.needs_owner_vote and vote is None},
     )
 
 

@@ -239,3 +239,43 @@ def test_the_demo_has_the_lift_matter_under_discussion(django_capture_on_commit_
     assert Topic.objects.filter(phase=Phase.DECLINED).exists()
     call_command("seed_demo")  # again: nothing doubles
     assert Topic.objects.filter(title=LIFT).count() == 1
+
+
+def test_a_published_owners_vote_lets_the_assembly_decide(
+    community, resident, community_worker, committee_member
+):
+    from django.utils import timezone
+
+    from deliberation.models.vote import AssemblyVote, VoteStatus
+
+    topic = in_triage(community, resident)
+    topic = services.triage_topic(topic, by=community_worker, outcome="assembly")
+    now = timezone.now()
+    vote = AssemblyVote.objects.create(
+        community=community,
+        estate=community.estates.first(),
+        title="电梯维修资金使用",
+        opens_at=now - datetime.timedelta(days=10),
+        closes_at=now - datetime.timedelta(days=2),
+        topic=topic,
+        created_by=committee_member,
+        status=VoteStatus.PUBLISHED,
+        result_published_at=now,
+    )
+    with pytest.raises(ValidationError):  # the assembly decided it, not the committee
+        services.record_decision(
+            topic,
+            by=committee_member,
+            text="同意",
+            decided_by="owners_committee",
+            decided_on=datetime.date(2026, 11, 20),
+        )
+    decision = services.record_decision(
+        topic,
+        by=committee_member,
+        text="业主大会表决通过，使用维修资金更换电梯主板。",
+        decided_by="owners_assembly",
+        decided_on=datetime.date(2026, 11, 20),
+    )
+    assert decision.source_type == "deliberation.assemblyvote"
+    assert decision.source_id == str(vote.pk)
