@@ -63,6 +63,11 @@ NOTICE_SETTING = {
 }
 
 
+def new_checkin_token():
+    """The secret in the door's QR code (22 URL-safe characters)."""
+    return secrets.token_urlsafe(16)
+
+
 class MeetingQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Meetings of the user's communities, plus public meetings they are invited to."""
@@ -100,7 +105,7 @@ class Meeting(models.Model):
     notice = models.ForeignKey(
         "deliberation.Notice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    checkin_token = models.CharField(max_length=32, default=secrets.token_urlsafe, editable=False)
+    checkin_token = models.CharField(max_length=43, default=new_checkin_token, editable=False)
     hearing_stage = models.CharField(
         _("hearing stage"), max_length=16, choices=HearingStage, blank=True, default=""
     )

@@ -62,3 +62,17 @@ def asgi_process(settings_dict, **env):
             process.kill()
             process.wait()
         listener.close()
+        _drop_leftover_sessions(settings_dict)
+
+
+def _drop_leftover_sessions(settings_dict):
+    """PostgreSQL may still hold the dead child's session; the test database must drop."""
+    if not settings_dict["ENGINE"].endswith("postgresql"):
+        return
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
