@@ -9,4 +9,5 @@ SEEDERS = [
     "deliberation.demo.topics.seed",
     "deliberation.demo.execution.seed",
     "deliberation.demo.votes.seed",
+    "meetings.demo.seed",
 ]
