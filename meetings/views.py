@@ -50,15 +50,18 @@ def meeting_list(request):
         Meeting.objects.visible_to(request.user)
         .select_related("community", "chair")
         .distinct()
-        .order_by("-starts_at", "-pk")[:100]
+        .order_by("-starts_at", "-pk")
     )
+    community_id = request.GET.get("community", "")
+    if community_id.isdigit():
+        meetings = meetings.filter(community_id=int(community_id))
     communities = [
         c
         for c in Community.objects.filter(pk__in=community_ids_of(request.user)).order_by("pk")
         if may(roles_of(request.user, c), "meeting.create")
     ]
     return TemplateResponse(
-        request, "meetings/list.html", {"meetings": meetings, "communities": communities}
+        request, "meetings/list.html", {"meetings": meetings[:100], "communities": communities}
     )
 
 
