@@ -1,0 +1,408 @@
+"""The live room at scale: 1,000 sockets in one room, two daphne workers, Redis, PostgreSQL.
+
+Run from the repository root (Redis and PostgreSQL on 127.0.0.1):
+
+    .venv/bin/python -m bench.room                 # 1,000 clients, 50 agenda moves
+    .venv/bin/python -m bench.room --clients 200 --rounds 10
+
+The chair advances the agenda `--rounds` times. For each move we time from the chair's command
+leaving its socket to the moment the last of the clients has the new item on screen (p50/p99
+over the rounds), and every single delivery as well. The baseline, measured in the same run on
+the same sockets, is the transport alone: a pre-rendered frame of the same size group-sent
+straight to the room's groups through Redis (no consumer command, no database, no rendering).
+Memory per connection is the growth of both workers' resident memory divided by the clients.
+
+The clients run in a separate process on loopback; their number and every wait are bounded.
+"""
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench._django import ROOT, machine_line, print_table, setup_django, teardown_django
+
+DATABASE_URL = "postgres://postgres@127.0.0.1:5432/gongyi_bench_room"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+TARGET_P99_MS = 300
+CONNECT_CONCURRENCY = 50
+CONNECT_TIMEOUT_S = 300
+ROUND_TIMEOUT_S = 30
+MAX_CLIENTS = 2000
+# The room's per-socket limit is a burst of 5, then 2 commands a second: pace the chair.
+COMMAND_INTERVAL_S = 0.55
+SECRET = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"  # noqa: S105
+
+
+def _env(prefix):
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": SECRET,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "REDIS_URL": REDIS_URL,
+        "CHANNEL_PREFIX": prefix,
+        "LOG_LEVEL": "ERROR",
+    }
+
+
+# ---------------------------------------------------------------- the servers
+
+
+class Worker:
+    """One daphne process on a socket bound here (no readiness polling needed)."""
+
+    def __init__(self, database_url, prefix):
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4096)
+        self.port = self.listener.getsockname()[1]
+        env = {**os.environ, **_env(prefix), "DATABASE_URL": database_url}
+        daphne = str(Path(sys.executable).with_name("daphne"))
+        self.process = subprocess.Popen(
+            [daphne, "--fd", str(self.listener.fileno()), "config.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            pass_fds=[self.listener.fileno()],
+            stdout=subprocess.DEVNULL,
+        )
+
+    @property
+    def url(self):
+        return f"ws://127.0.0.1:{self.port}"
+
+    def rss_kib(self):
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.listener.close()
+
+
+# ---------------------------------------------------------------- the room
+
+
+def make_room(clients, rounds):
+    """A live meeting with `rounds` + 1 items, a chair and `clients` seated people."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+
+    from accounts.models import User
+    from deliberation.models import Community, Membership, Role
+    from meetings.models import AgendaItem, Meeting, Participant, SeatRole, Status
+
+    community = Community.objects.create(name="基准社区")
+    password = make_password(None)  # nobody logs in: the sessions are made here
+    users = User.objects.bulk_create(
+        [
+            User(
+                email=f"bench{n}@example.com",
+                phone=f"+86139{n:08d}",
+                real_name=f"居民{n}",
+                password=password,
+            )
+            for n in range(clients + 1)
+        ]
+    )
+    chair = users[0]
+    Membership.objects.bulk_create(
+        [Membership(user=u, community=community, role=Role.RESIDENT) for u in users[1:]]
+        + [Membership(user=chair, community=community, role=Role.PARTY_SECRETARY)]
+    )
+    meeting = Meeting.objects.create(
+        community=community,
+        kind="consultation",
+        title="基准协商会",
+        chair=chair,
+        place="议事厅",
+        starts_at=timezone.now(),
+        status=Status.LIVE,
+        created_by=chair,
+    )
+    AgendaItem.objects.bulk_create(
+        [
+            AgendaItem(meeting=meeting, position=n, title=f"第{n}项议程")
+            for n in range(1, rounds + 2)
+        ]
+    )
+    Participant.objects.bulk_create(
+        [
+            Participant(meeting=meeting, user=u, name=u.real_name, role=SeatRole.REPRESENTATIVE)
+            for u in users[1:]
+        ]
+    )
+    cookies = []
+    for user in users:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        cookies.append(f"sessionid={session.session_key}")
+    item_ids = list(meeting.items.order_by("position").values_list("pk", flat=True))
+    return meeting.pk, cookies[0], cookies[1:], item_ids
+
+
+# ---------------------------------------------------------------- the load client
+
+
+def _percentile(values, share):
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+class Round:
+    def __init__(self, marker, total):
+        self.marker, self.total = marker, total
+        self.arrivals = []
+        self.done = asyncio.Event()
+        self.t0 = 0.0
+
+
+async def _client_main(spec):
+    from bench.wsclient import WebSocket
+
+    workers, cookies = spec["workers"], spec["cookies"]
+    path = f"/ws/meetings/{spec['meeting_id']}/"
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    sockets = []
+    sizes = []
+
+    async def open_one(n, cookie):
+        async with gate:
+            ws = await WebSocket.connect(
+                workers[n % len(workers)] + path, cookie=cookie, origin="http://127.0.0.1"
+            )
+            first = await asyncio.wait_for(ws.recv(), ROUND_TIMEOUT_S)
+            sizes.append(len(first))
+            sockets.append(ws)
+
+    started = time.monotonic()
+    await asyncio.wait_for(
+        asyncio.gather(*(open_one(n, c) for n, c in enumerate(cookies))), CONNECT_TIMEOUT_S
+    )
+    connect_s = time.monotonic() - started
+    chair = await WebSocket.connect(
+        workers[0] + path, cookie=spec["chair_cookie"], origin="http://127.0.0.1"
+    )
+    await chair.recv()
+    spec["queue"].put({"connected": len(sockets), "connect_s": connect_s})
+    spec["go"].wait()  # the parent measures the workers' memory meanwhile
+
+    current = {"round": None}
+    seen = {}
+
+    async def reader(index, ws):
+        while True:
+            text = await ws.recv()
+            if text is None:
+                return
+            now = time.monotonic()
+            rnd = current["round"]
+            if rnd is not None and seen.get(index) is not rnd and rnd.marker in text:
+                seen[index] = rnd
+                rnd.arrivals.append((now, len(text)))
+                if len(rnd.arrivals) == rnd.total:
+                    rnd.done.set()
+
+    async def drain_chair():
+        while await chair.recv() is not None:
+            pass
+
+    tasks = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(sockets)]
+    tasks.append(asyncio.create_task(drain_chair()))
+
+    async def run_round(marker, send):
+        rnd = Round(marker, len(sockets))
+        current["round"] = rnd
+        rnd.t0 = time.monotonic()
+        await send()
+        await asyncio.wait_for(rnd.done.wait(), ROUND_TIMEOUT_S)
+        return [(t - rnd.t0) * 1000 for t, _size in rnd.arrivals], rnd.arrivals[-1][1]
+
+    commands, frame_size = [], 0
+    previous = 0
+    for n, item_id in enumerate(spec["item_ids"][: spec["rounds"]]):
+        began = time.monotonic()
+        payload = json.dumps({"command": "next_item", "current": previous})
+        result, frame_size = await run_round(
+            f'data-current-item="{item_id}"', lambda p=payload: chair.send(p)
+        )
+        commands.append(result)
+        previous = item_id
+        rest = COMMAND_INTERVAL_S - (time.monotonic() - began)
+        if rest > 0 and n + 1 < spec["rounds"]:
+            await asyncio.sleep(rest)
+
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    layer = RedisPubSubChannelLayer(hosts=[REDIS_URL], prefix=spec["prefix"])
+    baseline = []
+    for n in range(spec["rounds"]):
+        marker = f'data-baseline="{n}"'
+        html = f'<div id="room-baseline" {marker}>' + "x" * max(0, frame_size - 60) + "</div>"
+
+        async def send(html=html):
+            for language in ("zh-hans", "en"):
+                await layer.group_send(
+                    f"meeting-{spec['meeting_id']}-participant-{language}",
+                    {"type": "room.html", "html": html},
+                )
+
+        result, _ = await run_round(marker, send)
+        baseline.append(result)
+    await layer.flush()
+    for task in tasks:
+        task.cancel()
+    for ws in [*sockets, chair]:
+        await ws.close()
+    spec["queue"].put(
+        {
+            "commands": commands,
+            "baseline": baseline,
+            "frame_size": frame_size,
+            "snapshot_size": statistics.median(sizes),
+        }
+    )
+
+
+def _client_process(spec):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    sys.path.insert(0, str(ROOT))
+    asyncio.run(_client_main(spec))
+
+
+# ---------------------------------------------------------------- the run
+
+
+async def _warm_up(workers, meeting_id, cookie):
+    """One room connection per worker, so Django, templates and the layer are loaded."""
+    from bench.wsclient import WebSocket
+
+    for worker in workers:
+        ws = await WebSocket.connect(
+            f"{worker.url}/ws/meetings/{meeting_id}/", cookie=cookie, origin="http://127.0.0.1"
+        )
+        await asyncio.wait_for(ws.recv(), ROUND_TIMEOUT_S)
+        await ws.close()
+
+
+def _summary(label, rounds, target=None):
+    last = [max(r) for r in rounds]
+    every = [x for r in rounds for x in r]
+    return [
+        label,
+        f"{statistics.median(last):.0f}",
+        f"{_percentile(last, 0.99):.0f}",
+        f"{statistics.median(every):.0f}",
+        f"{_percentile(every, 0.99):.0f}",
+        target or "—",
+    ]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--database-url", default=DATABASE_URL)
+    args = parser.parse_args()
+    clients = max(1, min(args.clients, MAX_CLIENTS))
+    prefix = f"gongyi-bench-{os.getpid()}"
+    os.environ.update(_env(prefix))
+    setup_django(database_url=args.database_url, name="room")
+    from django.db import connection
+
+    from tests.asgi_process import database_url
+
+    workers = []
+    client = None
+    try:
+        meeting_id, chair_cookie, cookies, item_ids = make_room(clients, args.rounds)
+        url = database_url(connection.settings_dict)
+        connection.close()
+        workers = [Worker(url, prefix), Worker(url, prefix)]
+        asyncio.run(_warm_up(workers, meeting_id, chair_cookie))
+        before = [w.rss_kib() for w in workers]
+        ctx = multiprocessing.get_context("spawn")
+        queue, go = ctx.Queue(), ctx.Event()
+        spec = {
+            "workers": [w.url for w in workers],
+            "cookies": cookies,
+            "chair_cookie": chair_cookie,
+            "meeting_id": meeting_id,
+            "item_ids": item_ids,
+            "rounds": args.rounds,
+            "prefix": prefix,
+            "queue": queue,
+            "go": go,
+        }
+        client = ctx.Process(target=_client_process, args=(spec,))
+        client.start()
+        ready = queue.get(timeout=CONNECT_TIMEOUT_S + 60)
+        after = [w.rss_kib() for w in workers]
+        go.set()
+        result = queue.get(timeout=args.rounds * 2 * (ROUND_TIMEOUT_S + 1) + 60)
+        client.join(timeout=30)
+    finally:
+        if client is not None and client.is_alive():
+            client.terminate()
+        for worker in workers:
+            worker.stop()
+        teardown_django()
+
+    per_connection = (sum(after) - sum(before)) / ready["connected"]
+    rows = [
+        _summary("transport only: group_send of a same-size frame (baseline)", result["baseline"]),
+        _summary(
+            "chair's next_item → new item on every screen",
+            result["commands"],
+            f"p99 ≤ {TARGET_P99_MS} ms",
+        ),
+    ]
+    base_p50 = float(rows[0][1]) or 1
+    ratio = float(rows[1][1]) / base_p50
+    p99 = float(rows[1][2])
+    headers = ["figure", "p50 last ms", "p99 last ms", "p50 each ms", "p99 each ms", "target"]
+    print(
+        f"{ready['connected']} clients over 2 daphne workers, Redis pub/sub layer, PostgreSQL;"
+        f" {args.rounds} agenda moves; clients connected in {ready['connect_s']:.1f} s"
+    )
+    print(
+        f"frame per move {result['frame_size']} B; snapshot on connect "
+        f"{result['snapshot_size']:.0f} B; {machine_line()}"
+    )
+    print_table(rows, headers)
+    print(
+        f"ratio (p50 last, command / transport): {ratio:.2f}×;"
+        f" target {'met' if p99 <= TARGET_P99_MS else 'missed'}"
+    )
+    print(
+        f"memory per connection: {per_connection:.0f} KiB "
+        f"(workers {sum(before) // 1024} → {sum(after) // 1024} MiB)"
+    )
+
+
+if __name__ == "__main__":
+    main()
