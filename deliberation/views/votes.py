@@ -185,6 +185,7 @@ def vote_detail(request, vote_id):
             "vote.confirm",
             "vote.publish_result",
             "vote.amend_electorate",
+            "vote.print_ballots",
         ),
         "agent_mandates": ProxyMandate.objects.filter(
             vote=vote, agent=request.user, revoked_at__isnull=True
