@@ -218,6 +218,28 @@ class ElectorateEntry(models.Model):
         return self.unit_label
 
 
+class ElectorateHead(models.Model):
+    """One head of the frozen electorate with its units' area summed, kept in step with the
+    entries (at the notice, and by each amendment). The tally reads these rows, so a count
+    needs no GROUP BY over the units."""
+
+    vote = models.ForeignKey(AssemblyVote, on_delete=models.CASCADE, related_name="heads")
+    head = models.CharField(max_length=40)
+    area_hundredths = models.BigIntegerField()
+    units = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "head"], name="electorate_head_unique"),
+            models.CheckConstraint(
+                condition=Q(area_hundredths__gt=0), name="electorate_head_area_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return self.head
+
+
 class ElectorateAmendment(models.Model):
     """A logged correction of the snapshot (a sale, a register error); owners can read it."""
 
