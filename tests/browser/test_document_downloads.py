@@ -1,0 +1,68 @@
+"""On a phone: download the minutes of the demo meeting and the ballots of the demo vote."""
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from accounts.phone import normalise_phone
+from deliberation.demo.registry import DEMO_PASSWORD
+from deliberation.demo.votes import FUND
+from deliberation.models import AssemblyVote
+from deliberation.services import votes
+from meetings.demo import LIFT_MEETING
+from meetings.models import Meeting
+from tests import pdf_checks
+from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def demo(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The seeders broadcast through async_to_sync, which Playwright's running event loop in
+    # this thread forbids: seed from a worker thread (its own connection, committed data).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(call_command, "seed_demo", verbosity=0).result()
+
+
+def demo_user(phone):
+    return User.objects.get(phone=normalise_phone(phone))
+
+
+def download(page, link_name, timeout=30_000):
+    with page.expect_download(timeout=timeout) as info:
+        page.get_by_role("link", name=link_name).click()
+    download = info.value
+    assert download.suggested_filename.endswith(".pdf")
+    return Path(download.path()).read_bytes()
+
+
+def test_an_owner_downloads_the_minutes_of_the_demo_meeting(page, live_server, demo):
+    meeting = Meeting.objects.get(title=LIFT_MEETING)
+    log_in(page, live_server.url, demo_user("13800000001"), password=DEMO_PASSWORD)
+    page.goto(f"{live_server.url}{meeting.get_absolute_url()}")
+    pdf = download(page, "下载会议纪要（PDF）")
+    pages = pdf_checks.page_texts(pdf)
+    text = pdf_checks.squeeze("".join(pages))
+    assert LIFT_MEETING in text
+    assert "李明" in text and "赵书记" in text
+    assert all("草稿" in p for p in pages)  # the meeting is still in session
+    assert f"第1页共{len(pages)}页" in text
+    assert pdf_checks.tofu(pdf) == []
+
+
+def test_the_committee_prints_the_ballots_of_the_demo_vote(page, live_server, demo):
+    vote = AssemblyVote.objects.get(title=FUND)
+    log_in(page, live_server.url, demo_user("13800000005"), password=DEMO_PASSWORD)
+    page.goto(f"{live_server.url}/votes/{vote.pk}/")
+    pdf = download(page, "打印全部纸质表决票（PDF）", timeout=180_000)
+    sheets = votes.ballot_sheets(vote)
+    pages = pdf_checks.page_texts(pdf)
+    assert len(pages) == len(sheets)
+    first = pdf_checks.squeeze(pages[0])
+    assert "表决票" in first and sheets[0]["units"][0] in pages[0]
+    assert pdf_checks.tofu(pdf) == []
