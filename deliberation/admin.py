@@ -143,3 +143,24 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+from deliberation.models import StoredDocument  # noqa: E402
+
+
+@admin.register(StoredDocument)
+class StoredDocumentAdmin(admin.ModelAdmin):
+    """Published PDFs: read-only, since their hashes are in the audit log."""
+
+    list_display = ["title", "kind", "community", "created_at", "verification_code", "size"]
+    list_filter = ["kind"]
+    search_fields = ["title", "verification_code", "sha256"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
