@@ -257,3 +257,18 @@ def test_the_reply_link_prefills_the_comment_form_with_its_parent(
     html = client.get(topic.get_absolute_url(), {"reply": first.pk}).content.decode()
     assert f'name="parent" value="{first.pk}"' in html
     assert "回复 李明" in html
+
+
+def test_workers_see_when_acceptance_is_overdue(client, community, resident, community_worker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    topic = in_triage(community, resident)
+    Topic.objects.filter(pk=topic.pk).update(submitted_at=timezone.now() - timedelta(days=5))
+    client.force_login(community_worker)
+    html = client.get(reverse("topic_list", args=[community.pk])).content.decode()
+    assert "受理已超期" in html
+    client.force_login(resident)
+    html = client.get(reverse("topic_list", args=[community.pk])).content.decode()
+    assert "受理已超期" not in html
