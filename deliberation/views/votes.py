@@ -131,6 +131,7 @@ def vote_detail(request, vote_id):
     holder = _holder_of(request.user, vote)
     form = None
     receipt = None
+    cast = []
     status = 200
     state = vote.state
     if holder is not None and state == VoteState.OPEN:
@@ -155,7 +156,7 @@ def vote_detail(request, vote_id):
             status = 400
         elif form.is_valid():
             try:
-                receipt, _ballots = svc.cast_ballots(
+                receipt, cast = svc.cast_ballots(
                     vote, holder, form.choices(), by=request.user, channel="online"
                 )
             except VoteError as error:
@@ -163,7 +164,7 @@ def vote_detail(request, vote_id):
                 status = 400
         else:
             status = 400
-    mine = svc.own_ballots(vote, holder)
+    mine = cast if receipt else svc.own_ballots(vote, holder)
     if mine and form is not None and not vote.allow_change and not form.errors:
         form = None
     context = {
@@ -187,7 +188,9 @@ def vote_detail(request, vote_id):
             "vote.amend_electorate",
             "vote.print_ballots",
         ),
-        "agent_mandates": ProxyMandate.objects.filter(
+        "agent_mandates": []
+        if request.htmx  # the ballot fragment does not show them
+        else ProxyMandate.objects.filter(
             vote=vote, agent=request.user, revoked_at__isnull=True
         ).select_related("holder"),
         "is_owner": Role.OWNER in roles_of(request.user, vote.community_id),
