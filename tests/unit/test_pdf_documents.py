@@ -109,6 +109,8 @@ def test_ballots_are_one_personalised_page_per_holder_with_a_qr_code():
     for page, sheet in zip(pages, context["sheets"], strict=True):
         assert sheet["holder_name"] in pdf_checks.squeeze(page)
         assert sheet["units"][0] in page  # never split across lines
+        assert "□同意□反对□弃权" in pdf_checks.squeeze(page)
+        assert "bench" not in page  # template comments stay out of the print
     html = document_html("documents/ballots.html", context)
     for sheet in context["sheets"]:
         assert parse_ballot_qr(sheet["qr_payload"]) == (1, sheet["head"])
