@@ -1376,7 +1376,8 @@ def _seat_new_committee(vote, by):
 
 def start_by_election(vote, matter, *, by, opens_at, closes_at, title=None):
     """Open a draft by-election (or revote of a tie) for the seats the result left open."""
-    result = getattr(matter, "result", None)
+    vote = AssemblyVote.objects.select_related("community", "estate").get(pk=vote.pk)
+    result = VoteResult.objects.filter(matter=matter, matter__vote=vote).first()
     if vote.status != VoteStatus.PUBLISHED or result is None or not matter.is_election:
         raise VoteError(_("A by-election follows a published election result."))
     _require(by, vote, "vote.by_election", vote.state)
