@@ -49,12 +49,20 @@ class ConveneForm(WindowForm):
     allow_change = forms.BooleanField(
         label=_("Owners may change their ballot before closing"), required=False
     )
+    topic = forms.ModelChoiceField(
+        label=_("Topic this vote decides"), queryset=None, required=False
+    )
 
     field_order = ["estate", "title", "description", "convened_by", "opens_at", "closes_at"]
 
     def __init__(self, *args, community, **kwargs):
+        from deliberation.models import Topic
+
         super().__init__(*args, **kwargs)
         self.fields["estate"].queryset = community.estates.order_by("name")
+        self.fields["topic"].queryset = Topic.objects.filter(
+            community=community, needs_owner_vote=True
+        ).order_by("-created_at")
 
 
 class MatterForm(forms.Form):

@@ -81,7 +81,8 @@ def vote_list(request, community_id):
     can_convene = may(roles, "vote.convene")
     form = None
     if can_convene:
-        form = ConveneForm(request.POST or None, community=community)
+        initial = {"topic": request.GET.get("topic")} if request.GET.get("topic") else None
+        form = ConveneForm(request.POST or None, community=community, initial=initial)
     if request.method == "POST":
         if not can_convene:
             raise PermissionDenied

@@ -468,3 +468,32 @@ def test_the_elected_get_the_committee_role_when_the_result_is_published(
     votes.publish_result(vote, by=committee_member)
     new_members = Membership.objects.filter(role=Role.COMMITTEE).exclude(user=committee_member)
     assert {m.user_id for m in new_members} == {h.user_id for h in everyone[3:]}
+
+
+def test_a_published_vote_decides_its_topic(community, committee_member, owner):
+    from deliberation.models import Topic
+    from deliberation.services.topics import vote_result_for
+
+    topic = Topic.objects.create(
+        community=community,
+        title="更换电梯",
+        description="两部电梯已使用二十年",
+        category="facilities",
+        proposer=owner,
+        needs_owner_vote=True,
+    )
+    vote = convene(community, committee_member)
+    vote.topic = topic
+    vote.save(update_fields=["topic"])
+    publish(vote, committee_member)
+    move_to(vote, "open")
+    for holder in link_all(community)[:5]:
+        cast_online(vote, holder, "yes")
+    move_to(vote, "closed")
+    votes.appoint_teller(vote, committee_member, by=committee_member)
+    votes.tally_vote(vote, by=committee_member)
+    votes.confirm_result(vote, by=committee_member)
+    assert vote_result_for(topic) is None
+    votes.publish_result(vote, by=committee_member)
+    assert vote_result_for(topic) == vote
+    assert votes.vote_result_for_topic(topic)["matters"][0]["passed"] is True
