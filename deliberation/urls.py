@@ -155,6 +155,7 @@ urlpatterns += [
         name="vote_by_election",
     ),
     path("votes/<int:vote_id>/receipt/", vote_views.vote_receipt, name="vote_receipt"),
+    path("votes/<int:vote_id>/ballots/", vote_views.vote_ballots, name="vote_ballots"),
     path("votes/<int:vote_id>/export.xlsx", vote_views.vote_export, name="vote_export"),
     path("c/<int:community_id>/selection/", selection_views.plan_list, name="selection_list"),
     path("selection/<int:plan_id>/", selection_views.plan_detail, name="selection_detail"),

@@ -32,6 +32,7 @@ from deliberation.forms.votes import (
 )
 from deliberation.models import (
     AssemblyVote,
+    Ballot,
     Candidate,
     ElectorateEntry,
     Holder,
@@ -188,6 +189,7 @@ def vote_detail(request, vote_id):
             "vote.publish_result",
             "vote.amend_electorate",
             "vote.print_ballots",
+            "vote.see_choices",
         ),
         "agent_mandates": []
         if request.htmx  # the ballot fragment does not show them
@@ -736,3 +738,18 @@ def vote_export(request, vote_id):
     )
     response["Content-Disposition"] = f'attachment; filename="vote-{vote.pk}-count.xlsx"'
     return response
+
+
+@login_required
+@require_safe
+def vote_ballots(request, vote_id):
+    """Individual choices, for the vote's tellers only (owners see their own on the vote page)."""
+    vote = vote_for(request.user, vote_id, "vote.see_choices")
+    ballots = (
+        Ballot.objects.filter(vote=vote)
+        .select_related("matter", "holder", "cast_by")
+        .prefetch_related("selections__candidate")
+        .order_by("matter__position", "head")
+    )
+    page = Paginator(ballots, 50).get_page(request.GET.get("page"))
+    return TemplateResponse(request, "deliberation/vote_ballots.html", {"vote": vote, "page": page})

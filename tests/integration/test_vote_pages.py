@@ -349,3 +349,15 @@ def test_candidates_are_vetted_with_reasons(client, community, committee_member)
     candidate.refresh_from_db()
     assert candidate.vetting_result == "approved"
     publish(draft, committee_member)
+
+
+def test_tellers_see_individual_choices_and_others_do_not(client, vote, owner, teller, chair):
+    holder = Holder.objects.get(user=owner)
+    votes.cast_ballot(vote.matters.get(), holder, "no", by=owner, channel="online")
+    client.force_login(teller)
+    page = client.get(reverse("vote_ballots", args=[vote.pk])).content.decode()
+    assert holder.name in page and "反对" in page
+    client.force_login(chair)
+    assert client.get(reverse("vote_ballots", args=[vote.pk])).status_code == 403
+    client.force_login(owner)
+    assert "反对" not in client.get(reverse("vote_turnout", args=[vote.pk])).content.decode()

@@ -434,6 +434,7 @@ def _vote_rules():
             html=False,
         ),
         "vote_receipt": Rule(kwargs=vote_kwargs("open"), expect=members(), methods=form),
+        "vote_ballots": Rule(kwargs=vote_kwargs("open"), expect=members({"community_worker"})),
         "vote_export": Rule(
             kwargs=vote_kwargs("counted"),
             expect=members(runners | {"observer"}),
