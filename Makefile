@@ -76,5 +76,32 @@ test-integration: install-test messages
 screenshots: install-test system-test messages
 	$(BIN)/pytest tests/browser/test_screenshots.py --screenshots=screenshots
 
+# Production-like serving on this machine, for load tests: DEBUG off, PostgreSQL, the Redis
+# channel layer, two daphne workers on 8001 and 8002 sharing one secret (docs/operations.md).
+# Plain HTTP on 127.0.0.1, so the HTTPS-only switches are off here; behind nginx they are on.
+PROD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/gongyi_prod
+PROD_REDIS_URL ?= redis://127.0.0.1:6379/1
+PROD_PORTS ?= 8001 8002
+
+serve-prod: install messages
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432: see docs/operations.md"; exit 1; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "Redis is not answering on 127.0.0.1:6379: see docs/operations.md"; exit 1; }
+	@db=$$(basename "$(PROD_DATABASE_URL)"); \
+	  psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='$$db'" | grep -q 1 \
+	  || createdb -h 127.0.0.1 -U postgres "$$db"
+	@set -e; \
+	export DEBUG=0 DATABASE_URL="$(PROD_DATABASE_URL)" REDIS_URL="$(PROD_REDIS_URL)" \
+	  ALLOWED_HOSTS="127.0.0.1,localhost" SECURE_COOKIES=0 SECURE_SSL_REDIRECT=0 SECURE_HSTS_SECONDS=0; \
+	export SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
+	$(PY) manage.py migrate --no-input -v0; \
+	$(PY) manage.py collectstatic --no-input -v0; \
+	$(PY) manage.py seed_demo >/dev/null 2>&1 || echo "seed_demo failed (are the migrations current?): serving without demo data"; \
+	trap 'kill $$pids 2>/dev/null' INT TERM EXIT; pids=""; \
+	for port in $(PROD_PORTS); do \
+	  $(BIN)/daphne -b 127.0.0.1 -p $$port config.asgi:application & pids="$$pids $$!"; \
+	  echo "daphne worker on http://127.0.0.1:$$port/ (pid $$!)"; \
+	done; \
+	echo "Ctrl-C stops the workers."; wait
+
 clean:
 	rm -rf $(VENV) var
