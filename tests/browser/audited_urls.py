@@ -53,6 +53,7 @@ AUDITED = {
     "vote_electorate": ("owner",),
     "vote_turnout": ("owner", "committee_member"),
     "vote_paper": ("community_worker",),
+    "vote_ballots": ("community_worker",),
     "vote_mandates": ("committee_member",),
     "vote_receipt": ("owner",),
     "vote_result": ("owner",),
