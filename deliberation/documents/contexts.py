@@ -31,7 +31,30 @@ def minutes_context(meeting):
 
     context = meeting_record(meeting)
     context.setdefault("generated_at", timezone.now())
+    context.setdefault("quorum", meeting_quorum(meeting, context))
     return context
+
+
+def meeting_quorum(meeting, record):
+    """{met, text} for the minutes' header, or None where no quorum applies.
+
+    An owners' session counts present area and heads against two thirds (the room's own
+    count); other meetings use the community's consultation quorum, when it has one.
+    """
+    if meeting.is_owners_session:
+        from meetings.rendering import _quorum
+
+        count = _quorum(meeting, list(meeting.participants.all()))
+        if count is None:
+            return None
+        text = _("%(area)s of %(total_area)s m², %(heads)s of %(total_heads)s heads") % count
+        return {"met": count["met"], "text": text}
+    needed = meeting.community.consultation_quorum
+    if not needed:
+        return None
+    present = record.get("present_count", 0)
+    text = _("%(present)s present, %(needed)s needed") % {"present": present, "needed": needed}
+    return {"met": present >= needed, "text": text}
 
 
 def vote_result_context(vote):

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "documents.css"
 STATIC_ROOT_DIR = (Path(settings.BASE_DIR) / "static").resolve()
 
-# The faces each document needs: (family, style) -> what fontconfig must answer.
+# The families the documents print in; each must exist in regular and bold (checked).
 DEFAULT_FONTS = {"sans": "Noto Sans CJK SC", "serif": "Noto Serif CJK SC"}
 STYLES = ("Regular", "Bold")
 

@@ -288,3 +288,27 @@ def test_the_published_result_announcement_shows_figures_threshold_and_outcome(
 
 def test_the_system_check_passes_with_the_debian_fonts():
     call_command("check")
+
+
+def test_the_minutes_state_whether_the_consultation_quorum_was_met(client, owner, meeting):
+    meeting.community.consultation_quorum = 3
+    meeting.community.save()
+    response = download(client, owner, reverse("meeting_minutes_pdf", args=[meeting.pk]))
+    text = pdf_checks.squeeze(pdf_checks.all_text(response.content))
+    assert "未达到法定人数" in text and "实到2人，需3人" in text
+
+
+def test_the_minutes_of_an_owners_session_count_present_area_and_heads(
+    client, community, chair, owner
+):
+    session = make_meeting(
+        community,
+        chair,
+        participants=[owner],
+        kind=Kind.OWNERS_SESSION,
+        status=Status.CLOSED,
+        estate=community.estates.get(),
+    )
+    response = download(client, owner, reverse("meeting_minutes_pdf", args=[session.pk]))
+    text = pdf_checks.squeeze(pdf_checks.all_text(response.content))
+    assert "未达到法定人数" in text and "人数1/6人" in text
