@@ -318,3 +318,23 @@ def test_a_throttled_code_is_not_sent_and_the_person_is_told_in_chinese(resident
     response = refused.value.response
     assert response.status_code == 429
     assert "每个手机号" in response.content.decode()
+
+
+# --- Websocket commands: the handshake's Origin is checked ------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/ws/health/", "/ws/meetings/1/"])
+@pytest.mark.parametrize(
+    "origin", [b"http://evil.example", b"null", b"http://127.0.0.1.evil.example"]
+)
+async def test_a_socket_from_a_foreign_origin_is_refused(path, origin):
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    socket = WebsocketCommunicator(
+        application, path, headers=[(b"origin", origin), (b"host", b"127.0.0.1")]
+    )
+    connected, _ = await socket.connect()
+    assert not connected
