@@ -13,8 +13,10 @@ import argparse
 import io
 import os
 import random
+import re
 import sys
 import time
+import zipfile
 from decimal import Decimal
 
 from bench._django import machine_line, print_table, setup_django, teardown_django
@@ -53,6 +55,47 @@ def make_file(estate, buildings, units, rng, change_every=0):
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+INLINE = re.compile(r'<c r="([A-Z]+[0-9]+)" t="inlineStr"><is><t(?: [^>]*)?>(.*?)</t></is></c>')
+
+
+def with_shared_strings(data):
+    """The same workbook the way Excel and WPS save it: text in one shared-string table.
+
+    openpyxl writes every text cell inline, which openpyxl then reads back slowly; a register
+    saved by Excel or WPS keeps each distinct text once in xl/sharedStrings.xml instead.
+    """
+    source = zipfile.ZipFile(io.BytesIO(data))
+    table = {}
+
+    def shared(match):
+        index = table.setdefault(match.group(2), len(table))
+        return f'<c r="{match.group(1)}" t="s"><v>{index}</v></c>'
+
+    sheet = INLINE.sub(shared, source.read("xl/worksheets/sheet1.xml").decode())
+    items = "".join(f"<si><t>{text}</t></si>" for text in table)
+    sst = (
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'uniqueCount="{len(table)}">{items}</sst>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename).decode()
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = sheet
+            elif item.filename == "[Content_Types].xml":
+                override = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{SST_TYPE}"/>'
+                content = content.replace("</Types>", override + "</Types>")
+            elif item.filename == "xl/_rels/workbook.xml.rels":
+                rel = f'<Relationship Id="rIdSst" Type="{SST_REL}" Target="sharedStrings.xml"/>'
+                content = content.replace("</Relationships>", rel + "</Relationships>")
+            target.writestr(item.filename, content)
+        target.writestr("xl/sharedStrings.xml", sst)
+    return out.getvalue()
 
 
 def make_community(name, buildings):
@@ -147,14 +190,18 @@ def run(args):
     rng = random.Random(2026)  # noqa: S311
     buildings = max(1, args.units // 1000)
     community, estate = make_community("基准社区", buildings)
-    gen_s, _cpu, data = timed(lambda: make_file(estate.name, buildings, args.units, rng))
-    changed = make_file(estate.name, buildings, args.units, rng, change_every=10)
-    parse_only(make_file(estate.name, 1, 4, rng))  # warm-up: first-use imports are not timed
+    gen_s, _cpu, inline = timed(lambda: make_file(estate.name, buildings, args.units, rng))
+    data = with_shared_strings(inline)
+    changed = with_shared_strings(
+        make_file(estate.name, buildings, args.units, rng, change_every=10)
+    )
+    warm = make_file(estate.name, 1, 4, rng)  # warm-up: first-use imports are not timed
+    parse_only(warm), parse_only(with_shared_strings(warm))
     n = f"{args.units:,}"
     figures = []  # (label, wall, cpu, judged against the target)
 
     wall, cpu, _count = timed(lambda: parse_only(data))
-    figures.append((f"openpyxl read alone, {n} rows (baseline)", wall, cpu, False))
+    figures.append((f"openpyxl read alone, {n} rows, Excel-style file (baseline)", wall, cpu, 0))
     wall, cpu, parsed = timed(lambda: register_io.read_register(data))
     assert not parsed.errors and len(parsed.rows) == args.units
     figures.append(("read_register (parse + check every cell)", wall, cpu, False))
@@ -170,6 +217,14 @@ def run(args):
     figures.append((f"import_register, {args.units // 10:,} areas changed", wall, cpu, True))
     wall, cpu, _data = timed(lambda: register_io.export_register(community))
     figures.append(("export_register", wall, cpu, False))
+
+    inline_community, inline_estate = make_community("内联社区", buildings)
+    inline = make_file(inline_estate.name, buildings, args.units, rng)
+    wall, cpu, _count = timed(lambda: parse_only(inline))
+    figures.append(("openpyxl read alone, openpyxl-written file (inline text)", wall, cpu, False))
+    wall, cpu, plan = timed(lambda: register_io.import_register(inline_community, inline))
+    assert plan.counts()["created"] == args.units
+    figures.append(("import_register, first import of that file", wall, cpu, True))
 
     naive_community, naive_estate = make_community("对照社区", buildings)
     naive_rows = min(NAIVE_ROWS, args.units)
@@ -200,6 +255,7 @@ def run(args):
     )
     first = figures[3][1]
     print(f"the first import is {figures[1][1] / first:.1f}× faster than the naive loop")
+    print("wall-clock figures are judged; CPU seconds show the cost when the cores are shared")
     print_table(rows, headers)
     return 0 if ok else 1
 

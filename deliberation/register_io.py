@@ -63,6 +63,9 @@ from deliberation.registry import identity_digest, mask_identity
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCH = 1000
+# Django's bulk_update writes one CASE branch per row, which PostgreSQL checks for every row
+# of the statement: small batches keep that cost linear.
+UPDATE_BATCH = 200
 MAX_ROWS = 100_000
 MAX_SHOWN_ERRORS = 200
 # A 10 MB xlsx holding 20,000 rows inflates to about 15 MB; anything far beyond is a zip bomb.
@@ -1044,7 +1047,9 @@ def _apply_plan(plan):
             if h.id_digest:
                 holder.id_masked = h.id_masked
             objs.append(holder)
-        Holder.objects.bulk_update(objs, ["name", "kind", "phone", "id_masked"], batch_size=BATCH)
+        Holder.objects.bulk_update(
+            objs, ["name", "kind", "phone", "id_masked"], batch_size=UPDATE_BATCH
+        )
 
     new_units = [u for u in plan.units if u.existing_id is None]
     if new_units:
@@ -1070,7 +1075,7 @@ def _apply_plan(plan):
     ]
     if changed_units:
         Unit.objects.bulk_update(
-            changed_units, ["floor", "area", "area_basis", "kind"], batch_size=BATCH
+            changed_units, ["floor", "area", "area_basis", "kind"], batch_size=UPDATE_BATCH
         )
 
     remove, losing_vote, other_updates, create = [], [], [], []
@@ -1096,7 +1101,9 @@ def _apply_plan(plan):
     # One designated voter per unit is a unique constraint: clear old voters before new ones.
     for objs in (losing_vote, other_updates):
         if objs:
-            Ownership.objects.bulk_update(objs, ["share", "is_designated_voter"], batch_size=BATCH)
+            Ownership.objects.bulk_update(
+                objs, ["share", "is_designated_voter"], batch_size=UPDATE_BATCH
+            )
     if create:
         Ownership.objects.bulk_create(create, batch_size=BATCH)
 
