@@ -25,6 +25,21 @@ AUDITED = {
     "simple_matters": ("resident",),
     "simple_votes": ("owner",),
     "simple_notices": ("resident",),
+    # Topics 提 → 议 → 定, the notice board and notifications
+    "topic_list": ("resident", "community_worker"),
+    "topic_new": ("resident", "grid_worker"),
+    "topic_detail": ("resident", "community_worker"),
+    "topic_edit": ("resident",),
+    "topic_history": ("resident",),
+    "topic_triage": ("community_worker",),
+    "topic_decide": ("committee_member",),
+    "topic_withdraw": ("resident",),
+    "comment_report": ("resident",),
+    "comment_hide": ("community_worker",),
+    "notice_board": ("resident",),
+    "notice_detail": ("resident",),
+    "notifications": ("resident",),
+    "document_verify": ("resident",),
     # Register import
     "register_import": ("community_worker",),
     # Execution, evaluation and the dashboards
