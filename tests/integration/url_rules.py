@@ -702,3 +702,33 @@ def _topic_rules():
 
 
 RULES.update(_topic_rules())
+
+
+# Websocket commands of the live room (meetings.forms.COMMANDS) in a live consultation: the
+# seated personas who get past the permission check. Only the chair (chair), the secretary
+# (community_worker) and the participants (owner, resident) hold seats; everyone else is
+# refused at the handshake. A command without a row fails test_url_permissions.py.
+ROOM_SEATED = ("resident", "owner", "community_worker", "chair")  # the order commands are sent
+ROOM_CHAIR = frozenset({"chair"})
+ROOM_SECRETARY = frozenset({"community_worker"})
+ROOM_SEATS = frozenset(ROOM_SEATED)
+WS_RULES = {
+    "open_meeting": frozenset(),  # only while the meeting is announced, not once live
+    "close_meeting": ROOM_CHAIR,
+    "check_in": ROOM_SEATS,
+    "open_item": ROOM_CHAIR,
+    "close_item": ROOM_CHAIR,
+    "next_item": ROOM_CHAIR,
+    "raise_hand": ROOM_SEATS,
+    "lower_hand": ROOM_SEATS,
+    "grant_floor": ROOM_CHAIR,
+    "end_floor": ROOM_CHAIR,
+    "skip_speaker": ROOM_CHAIR,
+    "move_speaker": ROOM_CHAIR,
+    "set_stage": ROOM_CHAIR,
+    "record_speech": ROOM_SECRETARY,
+    "open_vote": ROOM_CHAIR,
+    "cast_vote": ROOM_SEATS,
+    "close_vote": ROOM_CHAIR,
+    "add_minutes": ROOM_SECRETARY,
+}
