@@ -164,3 +164,46 @@ class StoredDocumentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# 办 and 评. Units and their contacts are set up here; tasks, ratings and visits change only
+# through deliberation.services.execution (audited), so the admin shows them read-only.
+from deliberation.models import PartnerOffering, PartnerUnit, Rating, Task  # noqa: E402
+
+
+class PartnerOfferingInline(admin.TabularInline):
+    model = PartnerOffering
+    extra = 0
+
+
+@admin.register(PartnerUnit)
+class PartnerUnitAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "community", "is_active"]
+    list_filter = ["kind", "community"]
+    search_fields = ["name"]
+    filter_horizontal = ["contacts"]
+    inlines = [PartnerOfferingInline]
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Task)
+class TaskAdmin(_ReadOnlyAdmin):
+    list_display = ["title", "topic", "round", "responsible", "due_date", "state", "progress"]
+    list_filter = ["state", "responsible", "route"]
+    search_fields = ["title", "topic__title"]
+
+
+@admin.register(Rating)
+class RatingAdmin(_ReadOnlyAdmin):
+    list_display = ["topic", "round", "user", "level", "created_at"]
+    list_filter = ["level"]
