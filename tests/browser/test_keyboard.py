@@ -6,6 +6,7 @@ checks that the focused element shows a visible focus ring.
 
 import re
 
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -107,3 +108,29 @@ def test_an_owner_casts_a_ballot_with_the_keyboard_alone(
     ballot = Ballot.objects.get(vote=vote)
     assert ballot.choice == chosen
     assert ballot.cast_by == owner
+
+
+def test_a_dialog_keeps_focus_inside_and_returns_it_on_close(page):
+    page.set_content(
+        "<main><p><a href='#x'>before</a></p>"
+        "<button data-dialog-open='confirm'>打开</button><a href='#y'>after</a>"
+        "<dialog id='confirm' aria-labelledby='t'><h2 id='t'>确认</h2>"
+        "<button>是</button><button data-dialog-close>否</button></dialog></main>"
+    )
+    page.add_script_tag(path=str(settings.BASE_DIR / "static" / "js" / "a11y.js"))
+    opener = page.get_by_role("button", name="打开")
+    opener.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("dialog")).to_be_visible()
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        inside = page.evaluate(
+            "document.activeElement === document.body || !!document.activeElement.closest('dialog')"
+        )
+        assert inside, "focus left the open dialog"
+    page.keyboard.press("Escape")
+    expect(page.locator("dialog")).to_be_hidden()
+    expect(opener).to_be_focused()
+    opener.press("Enter")
+    page.get_by_role("button", name="否").press("Enter")
+    expect(opener).to_be_focused()
