@@ -6,13 +6,14 @@ Only the person's own rows are exported: their ballots, never anyone else's; sec
 hashes, identity digests, receipt keys) never leave the database.
 """
 
+import datetime
 import json
 from io import BytesIO
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # Field names never exported, whatever model they are on.
@@ -72,28 +73,40 @@ def _lookup_exists(model, lookup):
     return True
 
 
-def _row(obj, fields):
-    row = {"id": obj.pk}
-    for field in fields:
-        if field.is_relation:
-            value = getattr(obj, field.name)
-            row[field.name] = None if value is None else str(value)
-        else:
-            value = getattr(obj, field.attname)
-            display = getattr(obj, f"get_{field.name}_display", None)
-            row[field.name] = display() if field.choices and display else value
-    return row
+def _labels(field, ids):
+    """{pk: readable name} for the rows a foreign key points at, one query per field."""
+    related = field.related_model._default_manager.in_bulk(ids)
+    return {pk: str(obj) for pk, obj in related.items()}
 
 
 def section_rows(model, lookup, user):
+    """The person's rows of `model` as plain dicts; names instead of ids, labels for choices.
+
+    Rows come from `.values()` and related names are fetched once per distinct object, so a
+    very active person's export stays fast (bench/data_export.py).
+    """
     fields = [
         f
         for f in model._meta.concrete_fields
         if not f.primary_key and f.name not in SECRET_FIELDS and f.name != "user"
     ]
-    related = [f.name for f in fields if isinstance(f, models.ForeignKey)]
-    queryset = model._default_manager.filter(**{lookup: user}).select_related(*related)
-    return [_row(obj, fields) for obj in queryset.order_by("pk")[:ROW_LIMIT]]
+    queryset = model._default_manager.filter(**{lookup: user}).order_by("pk")
+    rows = list(queryset.values("pk", *[f.attname for f in fields])[:ROW_LIMIT])
+    labels = {}
+    for f in fields:
+        if f.is_relation:
+            labels[f.attname] = _labels(f, {r[f.attname] for r in rows} - {None})
+        elif f.choices:
+            labels[f.attname] = {key: str(label) for key, label in f.flatchoices}
+    out = []
+    for r in rows:
+        row = {"id": r["pk"]}
+        for f in fields:
+            value = r[f.attname]
+            names = labels.get(f.attname)
+            row[f.name] = names.get(value, value) if names and value is not None else value
+        out.append(row)
+    return out
 
 
 def collect(user):
@@ -114,7 +127,7 @@ def collect(user):
 
 def as_json(data):
     payload = {"profile": data["profile"]} | {s["key"]: s["rows"] for s in data["sections"]}
-    return json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+    return json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -123,9 +136,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def _cell(value):
     if value is None or isinstance(value, bool | int):
         return value
+    if isinstance(value, datetime.datetime):
+        local = timezone.localtime(value) if timezone.is_aware(value) else value
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     if not isinstance(value, str):
-        value = json.loads(json.dumps(value, cls=DjangoJSONEncoder))
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        value = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False).strip('"')
+    if value.startswith(FORMULA_STARTS):
         return "'" + value  # a spreadsheet must show the text, not run it as a formula
     return value
 
@@ -133,9 +151,8 @@ def _cell(value):
 def as_xlsx(data):
     from openpyxl import Workbook
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "profile"
+    book = Workbook(write_only=True)  # streams rows: a busy person's export stays quick
+    sheet = book.create_sheet("profile")
     for name, value in data["profile"].items():
         sheet.append([name, _cell(value)])
     for section in data["sections"]:
