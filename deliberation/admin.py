@@ -207,3 +207,21 @@ class TaskAdmin(_ReadOnlyAdmin):
 class RatingAdmin(_ReadOnlyAdmin):
     list_display = ["topic", "round", "user", "level", "created_at"]
     list_filter = ["level"]
+
+
+# Owners' assembly votes: read-only here, since every change must go through the services
+# (permission, the unique ballot constraint's friendly message, and the audit chain).
+from deliberation.models import AssemblyVote, ElectorateAmendment  # noqa: E402
+
+
+@admin.register(AssemblyVote)
+class AssemblyVoteAdmin(_ReadOnlyAdmin):
+    list_display = ["title", "estate", "status", "opens_at", "closes_at", "result_published_at"]
+    list_filter = ["status", "convened_by"]
+    search_fields = ["title", "estate__name"]
+
+
+@admin.register(ElectorateAmendment)
+class ElectorateAmendmentAdmin(_ReadOnlyAdmin):
+    list_display = ["vote", "unit_label", "reason", "by", "created_at"]
+    search_fields = ["unit_label", "reason"]
