@@ -10,9 +10,11 @@ denominator; `Ratio.fraction` is exact, and it is rounded only for display.
 - on-time rate: cohort tasks done on or before their due date ÷ cohort tasks done.
 - 满意率 satisfaction rate: ratings 满意 + 基本满意 ÷ all ratings of cohort topics.
 
-The query count does not depend on the number of topics: one aggregate per figure group and
-one grouped query per breakdown. Medians need the individual durations, fetched as two
-columns in one query.
+The query count does not depend on the number of topics: one grouped query per table
+(topics, tasks, ratings) over community × category × grid with a count per month, of which
+every figure and breakdown is a sum; a count each of topics received and of open overdue
+tasks; and one query per median, which needs the individual durations (subtracted in the
+database, one number per row).
 """
 
 import statistics
@@ -20,11 +22,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from deliberation.models import Phase, Rating, Task, TaskState, Topic
 from deliberation.models.execution import SATISFIED_LEVELS
+
+ZERO = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -83,11 +88,17 @@ def _bounds(start, end):
     return begin, finish
 
 
-def _median_days(pairs):
-    spans = [(b - a).total_seconds() / 86400 for a, b in pairs if a and b and b >= a]
-    if not spans:
-        return None
-    return round(statistics.median(spans), 1)
+def _median_days(queryset, end_field):
+    """Median days from submission to `end_field`, over the rows that reached it. The spans
+    are subtracted in the database, so only one number per row comes back."""
+    start = Coalesce("submitted_at", "created_at")
+    spans = list(
+        queryset.filter(**{f"{end_field}__isnull": False})
+        .annotate(span=ExpressionWrapper(F(end_field) - start, output_field=DurationField()))
+        .values_list("span", flat=True)
+    )
+    days = [span.total_seconds() / 86400 for span in spans if span is not None and span >= ZERO]
+    return round(statistics.median(days), 1) if days else None
 
 
 # Each figure group is a dict: name -> condition (None: every row), counted in one query.
@@ -122,6 +133,9 @@ def _counts(specs, extra=None, suffix=""):
 
 
 GROUPS = ("community__name", "category", "grid__name")
+# What the month rows show (resolution, completion, satisfaction): the other counts would only
+# add work per row and per month.
+MONTHLY = {"accepted", "resolved", "due", "done_due", "ratings", "satisfied"}
 
 
 def _cube(queryset, prefix, specs, months):
@@ -134,7 +148,8 @@ def _cube(queryset, prefix, specs, months):
         begin, finish = _bounds(month, month)
         field = f"{prefix}accepted_at"
         in_month = Q(**{f"{field}__gte": begin, f"{field}__lt": finish})
-        aggregates |= _counts(specs, in_month, suffix=f"__{i}")
+        monthly = {name: specs[name] for name in specs if name in MONTHLY}
+        aggregates |= _counts(monthly, in_month, suffix=f"__{i}")
     keys = [prefix + g for g in GROUPS]
     rows = []
     for row in queryset.values(*keys).annotate(**aggregates).order_by():
@@ -144,7 +159,7 @@ def _cube(queryset, prefix, specs, months):
 
 def _sum(rows, names, suffix="", where=None):
     picked = [r for r in rows if where is None or where(r["group"])]
-    return {name: sum(r[name + suffix] for r in picked) for name in names}
+    return {name: sum(r.get(name + suffix, 0) for r in picked) for name in names}
 
 
 def _with_rates(row):
@@ -212,7 +227,6 @@ def compute_kpis(community_ids, start, end, today=None, *, compare_communities=F
         .exclude(topic__phase=Phase.CLOSED)
         .count()
     )
-    durations = list(cohort.values_list("submitted_at", "created_at", "decided_at", "completed_at"))
     return {
         "start": month_start(start),
         "end": month_start(end),
@@ -226,8 +240,8 @@ def compute_kpis(community_ids, start, end, today=None, *, compare_communities=F
         "satisfaction": summary["satisfaction"],
         "tasks": {name: summary[name] for name in _task_specs(today)},
         "ratings": summary["ratings"],
-        "median_days_to_decision": _median_days((s or c, d) for s, c, d, _ in durations),
-        "median_days_to_completion": _median_days((s or c, done) for s, c, _, done in durations),
+        "median_days_to_decision": _median_days(cohort, "decided_at"),
+        "median_days_to_completion": _median_days(cohort, "completed_at"),
         "open_overdue": open_overdue,
         "by_month": month_rows,
         "by_category": breakdown(1, lambda k: Category(k).label if k in Category.values else k),

@@ -377,3 +377,13 @@ def test_the_topic_page_shows_its_tasks(client, decided, community_worker, resid
     text = client.get(decided.get_absolute_url()).text
     assert "装新灯" in text
     assert reverse("topic_tasks", args=[decided.pk]) in text
+
+
+def test_the_task_list_answers_htmx_with_its_fragment(client, decided, community_worker, community):
+    add(decided, community_worker, title="修灯")
+    client.force_login(community_worker)
+    url = reverse("task_list", args=[community.pk]) + "?show=due_soon"
+    response = client.get(url, HTTP_HX_REQUEST="true")
+    assert response.text.lstrip().startswith('<div id="task-rows"')
+    assert "<html" not in response.text
+    assert "HX-Request" in response["Vary"]
