@@ -34,7 +34,7 @@ from bench._django import ROOT, machine_line, print_table, setup_django, teardow
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/gongyi_bench_room"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 TARGET_P99_MS = 300
-CONNECT_CONCURRENCY = 50
+CONNECT_CONCURRENCY = 20
 CONNECT_TIMEOUT_S = 300
 ROUND_TIMEOUT_S = 30
 MAX_CLIENTS = 2000
@@ -70,7 +70,15 @@ class Worker:
         env = {**os.environ, **_env(prefix), "DATABASE_URL": database_url}
         daphne = str(Path(sys.executable).with_name("daphne"))
         self.process = subprocess.Popen(
-            [daphne, "--fd", str(self.listener.fileno()), "config.asgi:application"],
+            [
+                daphne,
+                "--fd",
+                str(self.listener.fileno()),
+                # A thousand phones arriving at once queue for the database; give them time.
+                "--websocket_connect_timeout",
+                "60",
+                "config.asgi:application",
+            ],
             cwd=ROOT,
             env=env,
             pass_fds=[self.listener.fileno()],
@@ -186,34 +194,12 @@ async def _client_main(spec):
     workers, cookies = spec["workers"], spec["cookies"]
     path = f"/ws/meetings/{spec['meeting_id']}/"
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-    sockets = []
-    sizes = []
-
-    async def open_one(n, cookie):
-        async with gate:
-            ws = await WebSocket.connect(
-                workers[n % len(workers)] + path, cookie=cookie, origin="http://127.0.0.1"
-            )
-            first = await asyncio.wait_for(ws.recv(), ROUND_TIMEOUT_S)
-            sizes.append(len(first))
-            sockets.append(ws)
-
-    started = time.monotonic()
-    await asyncio.wait_for(
-        asyncio.gather(*(open_one(n, c) for n, c in enumerate(cookies))), CONNECT_TIMEOUT_S
-    )
-    connect_s = time.monotonic() - started
-    chair = await WebSocket.connect(
-        workers[0] + path, cookie=spec["chair_cookie"], origin="http://127.0.0.1"
-    )
-    await chair.recv()
-    spec["queue"].put({"connected": len(sockets), "connect_s": connect_s})
-    spec["go"].wait()  # the parent measures the workers' memory meanwhile
-
+    sockets, sizes, tasks = [], [], []
     current = {"round": None}
     seen = {}
 
     async def reader(index, ws):
+        # Reading from the start also answers the server's pings while others connect.
         while True:
             text = await ws.recv()
             if text is None:
@@ -226,12 +212,34 @@ async def _client_main(spec):
                 if len(rnd.arrivals) == rnd.total:
                     rnd.done.set()
 
+    async def open_one(n, cookie):
+        async with gate:
+            ws = await WebSocket.connect(
+                workers[n % len(workers)] + path, cookie=cookie, origin="http://127.0.0.1"
+            )
+            first = await asyncio.wait_for(ws.recv(), ROUND_TIMEOUT_S)
+            sizes.append(len(first))
+            tasks.append(asyncio.create_task(reader(len(sockets), ws)))
+            sockets.append(ws)
+
+    started = time.monotonic()
+    await asyncio.wait_for(
+        asyncio.gather(*(open_one(n, c) for n, c in enumerate(cookies))), CONNECT_TIMEOUT_S
+    )
+    connect_s = time.monotonic() - started
+    chair = await WebSocket.connect(
+        workers[0] + path, cookie=spec["chair_cookie"], origin="http://127.0.0.1"
+    )
+    await chair.recv()
+
     async def drain_chair():
         while await chair.recv() is not None:
             pass
 
-    tasks = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(sockets)]
     tasks.append(asyncio.create_task(drain_chair()))
+    spec["queue"].put({"connected": len(sockets), "connect_s": connect_s})
+    # The parent measures the workers' memory meanwhile.
+    await asyncio.get_running_loop().run_in_executor(None, spec["go"].wait)
 
     async def run_round(marker, send):
         rnd = Round(marker, len(sockets))

@@ -10,7 +10,7 @@ htmx ws extension swaps each element in place by id. Consumers only forward the 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import format_html
@@ -46,14 +46,13 @@ def control_group(meeting_id):
     return f"meeting-{meeting_id}-all"
 
 
-def _quorum(meeting, participants):
+def _quorum(meeting):
     """Present area and heads against the 2/3 participation share, by the rules engine."""
     if not meeting.is_owners_session or meeting.estate_id is None:
         return None
     holdings = electorate_holdings(meeting.estate)
-    present_keys = {
-        f"h{p.holder_id}" for p in participants if p.checked_in_at and p.holder_id is not None
-    }
+    present_holders = meeting.participants.exclude(checked_in_at=None).exclude(holder=None)
+    present_keys = {f"h{pk}" for pk in present_holders.values_list("holder_id", flat=True)}
     total_area = sum(int(h.area * 100) for h in holdings)
     total_heads = len({h.holder for h in holdings})
     present = [h for h in holdings if h.holder in present_keys]
@@ -80,8 +79,11 @@ def room_state(meeting):
     items = list(meeting.items.select_related("topic").order_by("position"))
     current = next((i for i in items if i.status == ItemStatus.OPEN), None)
     following = next((i for i in items if i.status == ItemStatus.PENDING), None)
-    participants = list(meeting.participants.select_related("user").order_by("pk"))
-    present = sum(1 for p in participants if p.checked_in_at)
+    # A queryset, so only the chair's attendance list (rendered once) loads every person.
+    participants = meeting.participants.order_by("pk")
+    counts = meeting.participants.aggregate(
+        invited=Count("pk"), present=Count("pk", filter=Q(checked_in_at__isnull=False))
+    )
     queue, speaking, recent = [], None, []
     open_vote, closed_votes = None, []
     if current is not None:
@@ -113,9 +115,9 @@ def room_state(meeting):
         "current": current,
         "following": following,
         "participants": participants,
-        "present_count": present,
-        "invited_count": len(participants),
-        "quorum": _quorum(meeting, participants),
+        "present_count": counts["present"],
+        "invited_count": counts["invited"],
+        "quorum": _quorum(meeting),
         "queue": queue,
         "speaking": speaking,
         "recent_speeches": recent,

@@ -57,6 +57,8 @@ STATUS, AGENDA, QUEUE, VOTE, ATTENDANCE, MINUTES = (
     "minutes",
 )
 ALL_SECTIONS = (STATUS, AGENDA, QUEUE, VOTE, ATTENDANCE, MINUTES)
+# Moving through the agenda leaves attendance alone; its chair's list grows with the room.
+AGENDA_SECTIONS = (STATUS, AGENDA, QUEUE, VOTE, MINUTES)
 
 
 class RoomError(ValidationError):
@@ -344,7 +346,7 @@ def open_item(meeting, *, by, item_id):
         if current is not None:
             _close(meeting, current, by)
         _open(meeting, item, by)
-        _commit(meeting, by, "open_item", {"item": item.pk})
+        _commit(meeting, by, "open_item", {"item": item.pk}, AGENDA_SECTIONS)
     return item
 
 
@@ -356,7 +358,7 @@ def close_item(meeting, *, by, item_id):
         if item.status != ItemStatus.OPEN:
             raise RoomError(_("This item is not open."))
         _close(meeting, item, by)
-        _commit(meeting, by, "close_item", {"item": item.pk})
+        _commit(meeting, by, "close_item", {"item": item.pk}, AGENDA_SECTIONS)
     return item
 
 
@@ -384,6 +386,7 @@ def next_item(meeting, *, by, current_id=None):
             by,
             "next_item",
             {"closed": current.pk if current else None, "opened": getattr(following, "pk", None)},
+            AGENDA_SECTIONS,
         )
     return following
 
