@@ -17,7 +17,7 @@ import time
 
 from bench._django import machine_line, print_table, setup_django, teardown_django
 
-POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/gongyi_bench"
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/gongyi_bench_export"  # its own test database
 TOPICS = 500
 COMMENTS = 5_000
 COSIGNS = 1_000
