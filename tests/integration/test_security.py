@@ -159,7 +159,7 @@ class InlineCodeFinder(HTMLParser):
         attrs = dict(attrs)
         line = self.getpos()[0]
         for name, value in attrs.items():
-            if name.startswith("on"):
+            if name.startswith(("on", "hx-on", "data-hx-on")):
                 self.problems.append(f"line {line}: <{tag} {name}=…> event handler")
             if name == "style":
                 self.problems.append(f"line {line}: <{tag} style=…> inline style")
@@ -191,8 +191,9 @@ def test_the_inline_code_finder_catches_each_kind():
     html = (
         '<script>alert(1)</script><a href="javascript:x()">x</a>'
         '<p style="color:red" onclick="x()">y</p><style>p{}</style><script src="/s.js"></script>'
+        '<button hx-on:click="x()">z</button>'
     )
-    assert len(inline_code_in(html)) == 5
+    assert len(inline_code_in(html)) == 6
 
 
 def html_pages(world):
