@@ -598,14 +598,19 @@ def open_live_vote(meeting, *, by, item_id, question):
 
 
 def _cast_owner_ballot(meeting, vote, participant, choice, by):
-    """In an owners' session the real ballot goes through the votes app's one cast function."""
-    try:
-        from deliberation.services.votes import cast_ballot
-    except ImportError as exc:
-        raise RoomError(_("Owners' ballots cannot be cast here yet.")) from exc
+    """In an owners' session the real ballot goes through the votes app's one cast function.
+
+    Its checks (the vote is open, the holder is in the frozen electorate, one ballot per
+    head) apply unchanged; a refusal there rolls back the show of hands too.
+    """
+    from deliberation.models.vote import BallotChannel
+    from deliberation.services.votes import cast_ballot
+
     if participant.holder_id is None:
         raise RoomError(_("Only a registered owner can cast a ballot."))
-    cast_ballot(vote.item.vote_matter, participant.holder, choice, by=by)
+    cast_ballot(
+        vote.item.vote_matter, participant.holder, choice, by=by, channel=BallotChannel.MEETING
+    )
 
 
 def cast_live_vote(meeting, *, by, vote_id, choice):

@@ -303,3 +303,32 @@ def test_a_closed_meeting_closes_its_open_item(live_meeting, chair):
     services.close_meeting(live_meeting, by=chair)
     item.refresh_from_db()
     assert item.status == ItemStatus.CLOSED
+
+
+def test_an_owners_session_ballot_goes_through_the_votes_cast_function(
+    community, chair, owner, committee_member
+):
+    from deliberation.models import Ballot
+    from tests.vote_factories import open_vote
+
+    assembly = open_vote(community, committee_member)
+    matter = assembly.matters.get()
+    meeting = make_meeting(
+        community,
+        chair,
+        participants=[owner],
+        kind=Kind.OWNERS_SESSION,
+        estate=community.estates.first(),
+    )
+    item = meeting.items.first()
+    item.vote_matter = matter
+    item.save()
+    services.open_item(meeting, by=chair, item_id=item.pk)
+    live = services.open_live_vote(meeting, by=chair, item_id=item.pk, question=matter.title)
+    assert live.kind == "ballot"
+    services.cast_live_vote(meeting, by=owner, vote_id=live.pk, choice="yes")
+    ballot = Ballot.objects.get(matter=matter)
+    assert (ballot.channel, ballot.choice) == ("meeting", "yes")
+    with pytest.raises(ValidationError):
+        services.cast_live_vote(meeting, by=owner, vote_id=live.pk, choice="no")
+    assert Ballot.objects.filter(matter=matter).count() == 1
