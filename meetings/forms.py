@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.phone import normalise_phone
-from deliberation.models import Topic
+from deliberation.models import Topic, VoteMatter
 from meetings.models import (
     HEARING_ORDER,
     EntryKind,
@@ -297,9 +297,22 @@ class AgendaItemForm(forms.Form):
         min_value=30, max_value=3600, required=False, label=_("speaking time per person (seconds)")
     )
 
+    vote_matter = forms.ModelChoiceField(
+        queryset=VoteMatter.objects.none(),
+        required=False,
+        label=_("matter of the owners' vote"),
+        help_text=_("In an owners' assembly session, the ballot in the room is cast on it."),
+    )
+
     def __init__(self, *args, meeting, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["topic"].queryset = Topic.objects.filter(community=meeting.community)
+        if meeting.is_owners_session and meeting.estate_id:
+            self.fields["vote_matter"].queryset = VoteMatter.objects.filter(
+                vote__estate_id=meeting.estate_id
+            ).select_related("vote")
+        else:
+            del self.fields["vote_matter"]
 
 
 class InviteForm(forms.Form):
