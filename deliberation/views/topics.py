@@ -11,7 +11,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -251,8 +252,20 @@ def topic_edit(request, topic_id):
 
 
 def _comment_queryset(user):
-    agree = Count("reactions", filter=Q(reactions__kind=Reaction.AGREE), distinct=True)
-    thanks = Count("reactions", filter=Q(reactions__kind=Reaction.THANKS), distinct=True)
+    # Correlated subqueries rather than Count() over a join: no GROUP BY over every column,
+    # so the database can walk the (topic, parent, created_at) index and stop at the page.
+    def count_of(kind):
+        rows = (
+            CommentReaction.objects.filter(comment=OuterRef("pk"), kind=kind)
+            .order_by()
+            .values("comment")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(rows), 0)
+
+    agree = count_of(Reaction.AGREE)
+    thanks = count_of(Reaction.THANKS)
     mine = CommentReaction.objects.filter(comment=OuterRef("pk"), user=user)
     return (
         Comment.objects.select_related("author", "hidden_by")
