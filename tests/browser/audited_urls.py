@@ -20,6 +20,8 @@ AUDITED = {
     "account_login": ("anonymous",),
     "account_signup": ("anonymous",),
     "account_reset_password": ("anonymous",),
+    "account_change_password": ("resident",),
+    "account_email": ("resident",),
     # Simple mode
     "simple_home": ("resident",),
     "simple_matters": ("resident",),
@@ -81,6 +83,8 @@ PATHS = {
     "account_login": "/accounts/login/",
     "account_signup": "/accounts/signup/",
     "account_reset_password": "/accounts/password/reset/",
+    "account_change_password": "/accounts/password/change/",
+    "account_email": "/accounts/email/",
 }
 
 NOT_A_PAGE = "an action or a file, not a page: "
