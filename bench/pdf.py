@@ -76,6 +76,16 @@ def naive(html, fonttools=False):
         weasy_fonts.harfbuzz_subset = saved
 
 
+def shared(html, **options):
+    """The project's set-up with one of WeasyPrint's write_pdf options, to measure each."""
+    from weasyprint import HTML
+
+    from deliberation.documents.pdf import STATIC_ROOT_DIR, font_config, stylesheet, url_fetcher
+
+    document = HTML(string=html, base_url=str(STATIC_ROOT_DIR), url_fetcher=url_fetcher())
+    return document.write_pdf(stylesheets=[stylesheet()], font_config=font_config(), **options)
+
+
 def load_average():
     try:
         return " / ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -103,6 +113,14 @@ def main():
     project = timed(lambda: render_pdf("documents/minutes.html", minutes), runs)
     plain = timed(lambda: naive(html), runs)
     slow = None if QUICK else timed(lambda: naive(html, fonttools=True), 1)
+    options = {
+        name: timed(lambda kw=kw: shared(html, **kw), 2)
+        for name, kw in (
+            ("uncompressed_pdf=True", {"uncompressed_pdf": True}),
+            ("hinting=True", {"hinting": True}),
+            ("full_fonts=True (no subsetting)", {"full_fonts": True}),
+        )
+    }
 
     raw_ballots = samples.sample_ballots(300)
     ballots = contexts.with_ballot_codes(raw_ballots)
@@ -162,6 +180,13 @@ def main():
             "≤ 1 s",
             "pass" if project[0] <= 1 else ("pass on CPU" if project[1] <= 1 else "fail"),
         ],
+    ]
+    rows += [
+        [f"minutes: project + {name}", f"{fig[0]:.2f}", f"{fig[1]:.2f}", ratio(fig), kb(fig[2])]
+        + ["—", "—"]
+        for name, fig in options.items()
+    ]
+    rows += [
         [
             f"300 ballots, one document ({page_count(batch[2])} pages)",
             f"{batch[0]:.2f}",
