@@ -119,6 +119,23 @@ class TopicAdmin(admin.ModelAdmin):
     list_filter = ["phase", "category", "community"]
     search_fields = ["title"]
     raw_id_fields = ["proposer", "filed_by", "merged_into"]
+    # The phase and its stamps change only through deliberation.lifecycle.transition_topic
+    # (audited, notified); the counters only through the topic services.
+    readonly_fields = [
+        "phase",
+        "phase_reason",
+        "phase_changed_at",
+        "submitted_at",
+        "accepted_at",
+        "decided_at",
+        "execution_started_at",
+        "completed_at",
+        "closed_at",
+        "version",
+        "cosign_count",
+        "comment_count",
+        "cosign_target",
+    ]
 
 
 @admin.register(Notice)
@@ -225,3 +242,20 @@ class AssemblyVoteAdmin(_ReadOnlyAdmin):
 class ElectorateAmendmentAdmin(_ReadOnlyAdmin):
     list_display = ["vote", "unit_label", "reason", "by", "created_at"]
     search_fields = ["unit_label", "reason"]
+
+
+# Topic discussion and decisions: read-only, changed through deliberation.services.topics.
+from deliberation.models import Comment, Decision  # noqa: E402
+
+
+@admin.register(Decision)
+class DecisionAdmin(_ReadOnlyAdmin):
+    list_display = ["topic", "decided_by", "decided_on", "recorded_by"]
+    list_filter = ["decided_by"]
+
+
+@admin.register(Comment)
+class CommentAdmin(_ReadOnlyAdmin):
+    list_display = ["topic", "author", "stance", "created_at", "hidden_at"]
+    list_filter = ["stance"]
+    search_fields = ["body"]
