@@ -339,3 +339,18 @@ async def test_a_socket_from_a_foreign_origin_is_refused(path, origin):
     )
     connected, _ = await socket.connect()
     assert not connected
+
+
+def test_pages_that_answer_htmx_with_a_fragment_vary_on_hx_request(world):
+    """A cache must never hand the fragment to a full page load, or the page to htmx."""
+    missing = []
+    for label, client, url in html_pages(world):
+        full = client.get(url)
+        fragment = client.get(url, headers={"HX-Request": "true"})
+        if full.status_code != 200 or fragment.status_code != 200:
+            continue
+        if "<html" in full.text and "<html" not in fragment.text:
+            vary = {v.strip().lower() for v in fragment.get("Vary", "").split(",")}
+            if "hx-request" not in vary:
+                missing.append(f"{label} ({url})")
+    assert not missing, "No 'Vary: HX-Request' on: " + ", ".join(missing)
