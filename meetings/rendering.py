@@ -46,8 +46,18 @@ def control_group(meeting_id):
     return f"meeting-{meeting_id}-all"
 
 
-def _quorum(meeting):
-    """Present area and heads against the 2/3 participation share, by the rules engine."""
+def _quorum(meeting, _participants=None):
+    """Kept for callers written against the first version; use quorum_of(meeting)."""
+    return quorum_of(meeting)
+
+
+def quorum_of(meeting):
+    """Present area and heads against the 2/3 participation share, by the rules engine.
+
+    None unless the meeting is an owners' assembly session. Keys: area, total_area (strings
+    with two decimals), heads, total_heads, area_met, heads_met, met, area_percent,
+    heads_percent.
+    """
     if not meeting.is_owners_session or meeting.estate_id is None:
         return None
     holdings = electorate_holdings(meeting.estate)
@@ -117,7 +127,7 @@ def room_state(meeting):
         "participants": participants,
         "present_count": counts["present"],
         "invited_count": counts["invited"],
-        "quorum": _quorum(meeting),
+        "quorum": quorum_of(meeting),
         "queue": queue,
         "speaking": speaking,
         "recent_speeches": recent,

@@ -51,6 +51,8 @@ def test_the_chair_moves_on_and_the_phone_and_the_display_follow_without_reload(
     phone = open_page(asgi_server, owner, _room(meeting))
     display = open_page(asgi_server, resident, _room(meeting, display=True))
     expect(display.locator(".room-display")).to_be_visible()
+    for page in (console, phone, display):
+        page.evaluate("window.sameDocument = true")  # gone if the page reloads
     console.get_by_role("button", name="下一项").click()
     for page in (console, phone, display):
         expect(page.locator("#room-status")).to_contain_text("1. 电梯维修方案")
@@ -58,6 +60,7 @@ def test_the_chair_moves_on_and_the_phone_and_the_display_follow_without_reload(
     for page in (phone, display):
         expect(page.locator("#room-status")).to_contain_text("2. 费用分摊")
     expect(phone.locator("#room-agenda li").first).to_contain_text("已完成")
+    assert all(page.evaluate("window.sameDocument === true") for page in (console, phone, display))
 
 
 def test_a_raised_hand_reaches_the_chair_who_gives_the_floor(
