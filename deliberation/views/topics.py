@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -369,6 +370,8 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
         "can": can,
         "replying_to": replying_to,
         "comments": comments,
+        # One reverse for all comment links (…/comments/<id>/react/ etc.), not three per comment
+        "comment_base": reverse("comment_report", args=[topic.pk, 0]).removesuffix("0/report/"),
         "comment_form": comment_form or CommentForm(),
         "poll_form": poll_form or PollForm(),
         "polls": polls,
