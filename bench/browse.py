@@ -1,0 +1,280 @@
+"""Mixed browsing load: signed-in residents reading topic pages at 200 requests/s.
+
+Run from the repository root (PostgreSQL and Redis on 127.0.0.1):
+
+    .venv/bin/python -m bench.browse                         # 200/s for 60 s, recorded
+    .venv/bin/python -m bench.browse --seconds 10 --rate 50 --no-record
+
+The community comes from bench/topic_list.py (1,000 topics, 20,000 comments, 50,000
+co-signs; one busy topic with 600 comments and 1,500 co-signs) plus a notice board of current
+and past notices. `--sessions` of its residents are signed in. Two daphne workers
+(bench/cast.py's, with the connection pool) run on PostgreSQL with Redis as cache and channel
+layer. A paced open-loop client (bench/_openloop.py, its own process) sends this mix at the
+target rate whatever the servers answer:
+
+    topic list, page 1 .................. 20%     busy topic page ............ 25%
+    topic list, search + stage filter ... 10%     other topic pages .......... 10%
+    topic list, category filter, page n . 10%     notice board ............... 10%
+    home ................................ 15%
+
+It prints p50/p99 per page and overall (from each request's due time), errors and requests
+not sent, against `GET /healthz` at the same rate on the same servers as the baseline.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import sys
+from urllib.parse import quote
+
+from bench import cast, topic_list
+from bench._django import ROOT, machine_line, print_table, setup_django, teardown_django
+from bench._openloop import run_paced, summary
+
+PG_URL = "postgres://postgres@127.0.0.1:5432/gongyi_bench_browse"
+REDIS_URL = "redis://127.0.0.1:6379/3"
+TARGET_RATE = 200
+TARGET_P99_MS = 300
+MAX_SECONDS = 1800
+MAX_RATE = 2000
+NOTICES = 80
+# (label, weight): the mix of pages a resident reads.
+MIX = [
+    ("topic list", 20),
+    ("topic list, search + stage", 10),
+    ("topic list, category + page", 10),
+    ("busy topic", 25),
+    ("other topic", 10),
+    ("notice board", 10),
+    ("home", 15),
+]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--rate", type=int, default=TARGET_RATE, help="requests per second")
+    parser.add_argument("--sessions", type=int, default=500, help="signed-in residents")
+    parser.add_argument("--workers", type=int, default=2, help="daphne processes (max 4)")
+    parser.add_argument("--baseline-seconds", type=int, default=30)
+    parser.add_argument("--max-inflight", type=int, default=256)
+    parser.add_argument("--no-record", action="store_true", help="leave bench/RESULTS.md alone")
+    args = parser.parse_args(argv)
+    args.seconds = max(1, min(args.seconds, MAX_SECONDS))
+    args.rate = max(1, min(args.rate, MAX_RATE))
+    args.workers = max(1, min(args.workers, 4))
+    args.sessions = max(1, min(args.sessions, topic_list.USERS))
+    args.baseline_seconds = max(1, min(args.baseline_seconds, args.seconds))
+    return args
+
+
+def build(sessions):
+    """topic_list's community, a notice board, and signed-in sessions for some residents."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from accounts.models import User
+    from deliberation.models import Notice, NoticeKind, Topic
+
+    community, busy, _viewer = topic_list.build()
+    now = timezone.now()
+    kinds = NoticeKind.values
+    Notice.objects.bulk_create(
+        [
+            Notice(
+                community=community,
+                kind=kinds[n % len(kinds)],
+                title=f"公示{n}：关于电梯维修的决定",
+                body="公示内容" * 40,
+                published_at=now - timezone.timedelta(days=n),
+                ends_at=now + timezone.timedelta(days=10 - n),
+            )
+            for n in range(NOTICES)
+        ]
+    )
+    others = list(
+        Topic.objects.filter(community=community).exclude(pk=busy.pk).values_list("pk", flat=True)
+    )
+    store = SessionStore()
+    expire = now + timezone.timedelta(days=1)
+    rows, keys = [], []
+    for user in User.objects.filter(memberships__community=community).order_by("pk")[:sessions]:
+        key = store._get_new_session_key()
+        data = {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+        rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+        keys.append(key)
+    Session.objects.bulk_create(rows, batch_size=1000)
+    return community.pk, busy.pk, others, keys
+
+
+# ---------------------------------------------------------------- jobs (built in the client)
+
+
+def paths(community_id, busy_id, others, rng):
+    """A path for each label of MIX."""
+    base = f"/c/{community_id}/topics/"
+    categories = ["environment", "property", "safety", "facilities", "parking", "other"]
+    return {
+        "topic list": lambda: base,
+        "topic list, search + stage": lambda: (
+            base + "?q=" + quote(rng.choice(["电梯", "停车", "绿化", "噪音"])) + "&phase=discussing"
+        ),
+        "topic list, category + page": lambda: (
+            base + f"?category={rng.choice(categories)}&page={rng.randint(1, 5)}"
+        ),
+        "busy topic": lambda: f"/topics/{busy_id}/",
+        "other topic": lambda: f"/topics/{rng.choice(others)}/",
+        "notice board": lambda: f"/c/{community_id}/notices/",
+        "home": lambda: "/",
+    }
+
+
+def browse_jobs(community_id, busy_id, others, sessions, seed=7):
+    rng = random.Random(seed)  # noqa: S311 - a load mix, not a secret
+    makers = paths(community_id, busy_id, others, rng)
+    labels = [label for label, _w in MIX]
+    weights = [w for _label, w in MIX]
+    n = 0
+    while True:
+        label = rng.choices(labels, weights)[0]
+        path = makers[label]()
+        headers = [f"Cookie: sessionid={sessions[n % len(sessions)]}"]
+        n += 1
+        yield (
+            label,
+            lambda port, path=path, headers=headers: cast.request_bytes("GET", path, port, headers),
+            None,
+        )
+
+
+def health_jobs():
+    while True:
+        yield "healthz", lambda port: cast.request_bytes("GET", "/healthz", port), None
+
+
+# ---------------------------------------------------------------- the run
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    load_at_start = os.getloadavg()
+    os.environ.update(cast.SERVER_ENV)
+    os.environ["REDIS_URL"] = REDIS_URL
+    os.environ["CHANNEL_PREFIX"] = f"gongyi-bench-browse-{os.getpid()}"
+    connection = setup_django(database_url=PG_URL, name="browse")
+    servers = []
+    try:
+        community_id, busy_id, others, sessions = build(args.sessions)
+        db_url = f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}"
+        connection.close()
+        servers = cast.start_servers(args.workers, db_url)
+        ports = [port for _process, port in servers]
+        asyncio.run(cast.wait_ready(ports))
+        common = {"ports": ports, "rate": args.rate, "max_inflight": args.max_inflight}
+        jobs = {
+            "jobs": ("bench.browse", "browse_jobs"),
+            "jobs_args": (community_id, busy_id, others, sessions),
+        }
+        # Warm every worker: templates, the pool, the cache.
+        run_paced({**common, "rate": min(args.rate, 50), "seconds": 3, **jobs})
+        base = run_paced(
+            {**common, "seconds": args.baseline_seconds, "jobs": ("bench.browse", "health_jobs")}
+        )
+        load = run_paced({**common, "seconds": args.seconds, **jobs})
+    finally:
+        cast.stop_servers(servers)
+        teardown_django()
+    return report(args, base, load, load_at_start)
+
+
+def report(args, base, load, load_at_start):
+    rows_in = load["rows"]
+    # Only a 200 is a page read: a redirect (to the log-in page) is an error here.
+    rows_in = [(r[0], 599 if r[1] > 200 else r[1], *r[2:]) for r in rows_in]
+    b = summary(base["rows"], base["wall"])
+    overall = summary(rows_in, load["wall"])
+    met = (
+        overall["rate"] >= TARGET_RATE * 0.98
+        and overall["p99"] < TARGET_P99_MS
+        and overall["errors"] == 0
+        and overall["not_sent"] == 0
+    )
+    headers = [
+        "request",
+        "sent",
+        "ok",
+        "errors",
+        "not sent",
+        "/s",
+        "p50 ms",
+        "p99 ms",
+        "p99 vs baseline",
+        "target",
+    ]
+
+    def line(name, s, target="—"):
+        return [
+            name,
+            s["sent"],
+            s["ok"],
+            s["errors"],
+            s["not_sent"],
+            f"{s['rate']:.0f}",
+            f"{s['p50']:.1f}",
+            f"{s['p99']:.1f}",
+            f"{s['p99'] / (b['p99'] or 1):.2f}×",
+            target,
+        ]
+
+    rows = [line("GET /healthz (baseline)", b)]
+    for label, _w in MIX:
+        rows.append(line(label, summary(rows_in, load["wall"], label)))
+    rows.append(
+        line(
+            "all pages",
+            overall,
+            f"{TARGET_RATE}/s, p99 < {TARGET_P99_MS} ms, no errors: "
+            + ("met" if met else "NOT met"),
+        )
+    )
+    intro = (
+        f"{args.rate}/s for {args.seconds} s (baseline {args.baseline_seconds} s); "
+        f"{args.sessions} signed-in residents; {args.workers} daphne workers, PostgreSQL, "
+        f"Redis cache; in-flight cap {args.max_inflight}"
+    )
+    print(intro)
+    print(machine_line())
+    print_table(rows, headers)
+    if not args.no_record:
+        date = subprocess.run(["date", "-u"], capture_output=True, text=True).stdout.strip()
+        lines = [
+            "",
+            f"## browse — mixed topic browsing, {args.rate} requests/s "
+            f"for {args.seconds} s ({date})",
+            "",
+            f"- Machine: {machine_line()}; load average at start "
+            f"{load_at_start[0]:.2f} {load_at_start[1]:.2f} {load_at_start[2]:.2f}",
+            f"- Command: `.venv/bin/python -m bench.browse --seconds {args.seconds} "
+            f"--rate {args.rate} --sessions {args.sessions} --workers {args.workers}`",
+            f"- {intro}",
+            "",
+            "| " + " | ".join(headers) + " |",
+            "|" + "---|" * len(headers),
+            *("| " + " | ".join(str(c) for c in row) + " |" for row in rows),
+            "",
+        ]
+        with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as out:
+            out.write("\n".join(lines))
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
