@@ -5,6 +5,10 @@ from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
 
+# The consumer needs no database, but Channels closes stale connections in its worker thread on
+# every handshake, and an earlier async test may have left one open there.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 @pytest.mark.asyncio
 async def test_the_asgi_app_serves_websockets_and_echoes():

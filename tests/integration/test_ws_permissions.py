@@ -19,7 +19,7 @@ from tests.integration.url_rules import PERSONAS, ROOM_SEATED, WS_RULES
 from tests.meeting_factories import live_consultation
 from tests.room_client import room_socket
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 REFUSED = "You may not do this in the room now."
 INVALID = "Please check:"
@@ -82,6 +82,7 @@ async def send_as(meeting, user, message):
     return not any(REFUSED in frame for frame in frames)
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 async def test_each_seated_persona_may_send_only_its_commands(command, room, request):
     expected = WS_RULES.get(command, frozenset())
@@ -94,6 +95,7 @@ async def test_each_seated_persona_may_send_only_its_commands(command, room, req
     assert not wrong, f"{command}: " + ", ".join(wrong)
 
 
+@pytest.mark.asyncio
 async def test_everyone_without_a_seat_is_refused_before_any_command(room, request):
     for persona in PERSONAS:
         if persona in ROOM_SEATED:
