@@ -1,0 +1,27 @@
+"""The browsing benchmark stays runnable (run by hand, not by the suite)."""
+
+from itertools import islice
+
+from bench import browse
+
+
+def test_browsing_defaults_to_200_requests_a_second_for_a_minute():
+    args = browse.parse_args([])
+    assert (args.rate, args.seconds) == (200, 60)
+    assert browse.TARGET_P99_MS == 300
+
+
+def test_browsing_keeps_its_numbers_bounded():
+    args = browse.parse_args(["--seconds", "99999", "--rate", "99999", "--sessions", "99999"])
+    assert (args.seconds, args.rate) == (browse.MAX_SECONDS, browse.MAX_RATE)
+    assert args.sessions == browse.topic_list.USERS
+
+
+def test_browsing_sends_each_page_of_the_mix_with_a_session():
+    jobs = list(islice(browse.browse_jobs(3, 5, [6, 7], ["k1", "k2"]), 400))
+    labels = {label for label, _raw, _meta in jobs}
+    assert labels == {label for label, _weight in browse.MIX}
+    raw = jobs[0][1](8000)
+    assert raw.startswith(b"GET /") and b"Cookie: sessionid=k1" in raw
+    paths = {raw(8000).split(b" ")[1] for _label, raw, _meta in jobs}
+    assert b"/topics/5/" in paths and b"/c/3/notices/" in paths and b"/" in paths

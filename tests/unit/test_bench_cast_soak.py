@@ -1,0 +1,26 @@
+"""The casting soak stays runnable (it is run by hand, not by the suite: speed lives in bench/)."""
+
+from bench import cast_soak
+
+
+def test_the_soak_defaults_to_300_ballots_a_second_for_five_minutes():
+    args = cast_soak.parse_args([])
+    assert (args.seconds, args.rate) == (300, 300)
+    assert args.owners * args.votes >= 300 * 300
+
+
+def test_the_soak_opens_enough_votes_that_no_owner_casts_twice_on_one():
+    args = cast_soak.parse_args(["--seconds", "10", "--rate", "50", "--owners", "120"])
+    assert args.votes == 5
+    jobs = list(cast_soak.cast_jobs([(1, 11), (2, 12)], ["s1", "s2", "s3"], "c" * 32))
+    assert [meta for _label, _raw, meta in jobs] == [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2]]
+    raw = jobs[4][1](8000)
+    assert raw.startswith(b"POST /votes/2/ HTTP/1.1") and raw.endswith(b"m12=yes")
+    assert b"sessionid=s2" in raw
+
+
+def test_the_soak_reads_the_receipt_code_from_the_answer():
+    body = b'<p class="receipt-code" data-receipt>AB3CD-EF4GH</p>'
+    assert cast_soak.extract_receipt("cast", 200, body) == "AB3CD-EF4GH"
+    assert cast_soak.extract_receipt("cast", 400, body) is None
+    assert cast_soak.extract_receipt("cast", 200, b"<p>form errors</p>") is None

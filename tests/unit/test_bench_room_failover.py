@@ -1,0 +1,23 @@
+"""The room failover benchmark stays runnable (run by hand, not by the suite)."""
+
+from bench import room_failover
+
+
+def test_the_failover_run_defaults_to_a_thousand_clients():
+    args = room_failover.parse_args([])
+    assert args.clients == 1000 and args.voters <= args.clients
+    assert room_failover.TARGET_P99_MS == 300
+
+
+def test_the_failover_run_keeps_its_numbers_bounded():
+    args = room_failover.parse_args(["--clients", "100000", "--voters", "5000", "--rounds", "0"])
+    assert args.clients == 2000 and args.voters == 2000 and args.rounds == 1
+
+
+def test_the_failover_client_finds_the_open_vote_in_a_frame():
+    frame = (
+        '<input type="hidden" name="command" value="cast_vote">'
+        '<input type="hidden" name="vote" value="42">'
+    )
+    assert room_failover.VOTE_MARKER in frame
+    assert room_failover.VOTE_ID.search(frame).group(1) == "42"
