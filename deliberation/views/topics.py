@@ -269,7 +269,7 @@ def _comment_queryset(user):
     thanks = count_of(Reaction.THANKS)
     mine = CommentReaction.objects.filter(comment=OuterRef("pk"), user=user)
     return (
-        Comment.objects.select_related("author", "hidden_by")
+        Comment.objects.select_related("author")
         .annotate(
             agree_count=agree,
             thanks_count=thanks,
