@@ -179,5 +179,6 @@ urlpatterns += [
     path(
         "votes/<int:vote_id>/ballots.pdf", document_views.vote_ballots_pdf, name="vote_ballots_pdf"
     ),
+    path("documents/verify/", document_views.document_lookup, name="document_lookup"),
     path("documents/verify/<str:code>/", document_views.document_verify, name="document_verify"),
 ]

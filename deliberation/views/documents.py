@@ -5,12 +5,16 @@ role 403). Published records are served from their stored copy, which never chan
 not yet published is rendered on the fly and marked as a draft on every page.
 """
 
+import re
+
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_safe
 
 from deliberation.access import community_for, community_ids_of, raise_not_found
@@ -94,6 +98,49 @@ def vote_ballots_pdf(request, vote_id):
         by=request.user,
     )
     return stored_pdf_response(document)
+
+
+CODE_RE = re.compile(r"^[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}$")
+
+
+class VerifyForm(forms.Form):
+    code = forms.CharField(
+        label=_lazy("Verification code"),
+        max_length=20,
+        help_text=_lazy("As printed at the foot of each page, e.g. ABCD-EFGH-JKLM."),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.document = None
+
+    def clean_code(self):
+        code = re.sub(r"[\s\u2010-\u2015－]", "-", self.cleaned_data["code"].strip().upper())
+        if re.fullmatch(r"[A-Z2-7]{12}", code):
+            code = f"{code[:4]}-{code[4:8]}-{code[8:]}"
+        if not CODE_RE.match(code):
+            raise forms.ValidationError(
+                _("A verification code is 12 letters and digits in three groups of four.")
+            )
+        self.document = StoredDocument.objects.filter(
+            verification_code=code, community_id__in=community_ids_of(self.user)
+        ).first()
+        if self.document is None:
+            raise forms.ValidationError(
+                _("No published document of your communities has this code. Check the letters.")
+            )
+        return code
+
+
+@login_required
+@require_safe
+def document_lookup(request):
+    """Type in the code from a printed page and see what it stands for."""
+    form = VerifyForm(request.GET or None, user=request.user)
+    if form.is_valid():
+        return redirect("document_verify", form.cleaned_data["code"])
+    return TemplateResponse(request, "documents/verify_lookup.html", {"form": form})
 
 
 @login_required

@@ -312,3 +312,24 @@ def test_the_minutes_of_an_owners_session_count_present_area_and_heads(
     response = download(client, owner, reverse("meeting_minutes_pdf", args=[session.pk]))
     text = pdf_checks.squeeze(pdf_checks.all_text(response.content))
     assert "未达到法定人数" in text and "人数1/6人" in text
+
+
+def test_a_member_looks_up_a_printed_code_and_sees_its_fingerprint(client, resident, notice):
+    download(client, resident, notice_url(notice))
+    stored = StoredDocument.objects.get()
+    typed = stored.verification_code.lower().replace("-", " ")  # as read off the paper
+    response = download(client, resident, reverse("document_lookup") + f"?code={typed}")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("document_verify", args=[stored.verification_code])
+
+
+def test_a_wrong_or_foreign_code_is_refused_with_a_message(client, resident, outsider, notice):
+    download(client, resident, notice_url(notice))
+    stored = StoredDocument.objects.get()
+    response = download(client, resident, reverse("document_lookup") + "?code=12")
+    assert "12 位字母和数字" in response.content.decode()
+    response = download(
+        client, outsider, reverse("document_lookup") + f"?code={stored.verification_code}"
+    )
+    assert response.status_code == 200
+    assert "没有使用此验证码" in response.content.decode()

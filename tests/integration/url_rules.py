@@ -527,6 +527,7 @@ def _document_rules():
         "document_verify": Rule(
             kwargs=lambda w: {"code": stored(w).verification_code}, expect=members()
         ),
+        "document_lookup": Rule(expect=signed_in()),
         "vote_result_pdf": Rule(
             kwargs=lambda w: {"vote_id": published_vote(w).pk}, expect=members(), html=False
         ),
