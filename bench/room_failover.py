@@ -331,6 +331,7 @@ async def _main(spec):
     state["stop"] = True
     for task in tasks:
         task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
     for c in clients:
         if c.ws is not None:
             await c.ws.close()
