@@ -259,7 +259,7 @@ def _member_ids(community_id):
 
 def _locked_task(task):
     return (
-        Task.objects.select_for_update()
+        Task.objects.select_for_update(of=("self",))
         .select_related("topic__community", "topic__grid__worker", "partner_unit", "assignee")
         .get(pk=task.pk)
     )

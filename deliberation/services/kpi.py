@@ -22,14 +22,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, F, FloatField, Func, Q
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from deliberation.models import Phase, Rating, Task, TaskState, Topic
 from deliberation.models.execution import SATISFIED_LEVELS
-
-ZERO = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -90,14 +88,14 @@ def _bounds(start, end):
 
 def _median_days(queryset, end_field):
     """Median days from submission to `end_field`, over the rows that reached it. The spans
-    are subtracted in the database, so only one number per row comes back."""
-    start = Coalesce("submitted_at", "created_at")
-    spans = list(
-        queryset.filter(**{f"{end_field}__isnull": False})
-        .annotate(span=ExpressionWrapper(F(end_field) - start, output_field=DurationField()))
+    are computed in the database, so one number per row comes back."""
+    days = sorted(
+        d
+        for d in queryset.filter(**{f"{end_field}__isnull": False})
+        .annotate(span=DaysBetween(end_field, Coalesce("submitted_at", "created_at")))
         .values_list("span", flat=True)
+        if d is not None and d >= 0
     )
-    days = [span.total_seconds() / 86400 for span in spans if span is not None and span >= ZERO]
     return round(statistics.median(days), 1) if days else None
 
 
@@ -133,33 +131,78 @@ def _counts(specs, extra=None, suffix=""):
 
 
 GROUPS = ("community__name", "category", "grid__name")
-# What the month rows show (resolution, completion, satisfaction): the other counts would only
-# add work per row and per month.
-MONTHLY = {"accepted", "resolved", "due", "done_due", "ratings", "satisfied"}
 
 
-def _cube(queryset, prefix, specs, months):
-    """Counts grouped by (community, category, grid), each with the period's total and one
-    column per month: a single query per table. Every figure, breakdown and month row is a sum
-    over these few rows. Months are conditional counts on date ranges, which is portable and
-    cheaper than truncating every row's date."""
-    aggregates = _counts(specs)
-    for i, month in enumerate(months):
-        begin, finish = _bounds(month, month)
-        field = f"{prefix}accepted_at"
-        in_month = Q(**{f"{field}__gte": begin, f"{field}__lt": finish})
-        monthly = {name: specs[name] for name in specs if name in MONTHLY}
-        aggregates |= _counts(monthly, in_month, suffix=f"__{i}")
+class LocalMonth(Func):
+    """ "YYYY-MM" of a timestamp in the site's time zone, computed natively by the database.
+
+    Django's TruncMonth runs a Python function per row on SQLite; this is SQL on both
+    engines. SQLite shifts by the zone's fixed UTC offset (Asia/Shanghai has no daylight
+    saving); PostgreSQL converts with the zone's name."""
+
+    output_field = CharField()
+
+    def as_sql(self, compiler, connection, **extra):  # other engines: Django's truncation
+        return TruncMonth(*self.source_expressions).as_sql(compiler, connection, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        offset = timezone.localtime(timezone.now()).utcoffset()
+        hours = int(offset.total_seconds() // 3600)
+        template = f"strftime('%%%%Y-%%%%m', %(expressions)s, '{hours:+d} hours')"
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        zone = timezone.get_current_timezone_name().replace("'", "")
+        template = f"to_char(%(expressions)s AT TIME ZONE '{zone}', 'YYYY-MM')"
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+
+class DaysBetween(Func):
+    """Days (fractional) from the second timestamp to the first, natively in SQL."""
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = "(julianday(%(expressions)s))"
+        sql, params = super().as_sql(compiler, connection, template=template, **extra)
+        return sql.replace(", ", ") - julianday(", 1), params
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)"
+        sql, params = super().as_sql(
+            compiler, connection, template=template, arg_joiner=" - ", **extra
+        )
+        return sql, params
+
+
+def _month_key(value):
+    """The month of a LocalMonth value ("2026-01", or a datetime on other engines)."""
+    if isinstance(value, str):
+        return value[:7]
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{local:%Y-%m}"
+
+
+def _cube(queryset, prefix, specs):
+    """Counts grouped by (community, category, grid, month accepted): one query per table.
+    Every figure, breakdown and month row is a sum over these few rows."""
     keys = [prefix + g for g in GROUPS]
     rows = []
-    for row in queryset.values(*keys).annotate(**aggregates).order_by():
-        rows.append({**row, "group": tuple(row.pop(k) for k in keys)})
+    grouped = (
+        queryset.annotate(month=LocalMonth(f"{prefix}accepted_at"))
+        .values(*keys, "month")
+        .annotate(**_counts(specs))
+        .order_by()
+    )
+    for row in grouped:
+        month = _month_key(row.pop("month"))
+        rows.append({**row, "group": (*(row.pop(k) for k in keys), month)})
     return rows
 
 
-def _sum(rows, names, suffix="", where=None):
+def _sum(rows, names, where=None):
     picked = [r for r in rows if where is None or where(r["group"])]
-    return {name: sum(r.get(name + suffix, 0) for r in picked) for name in names}
+    return {name: sum(r[name] for r in picked) for name in names}
 
 
 def _with_rates(row):
@@ -187,21 +230,15 @@ def compute_kpis(community_ids, start, end, today=None, *, compare_communities=F
         topic__accepted_at__lt=finish,
     )
     specs = [
-        (_rate_specs(), _cube(cohort, "", _rate_specs(), months)),
-        (
-            _task_specs(today),
-            _cube(Task.objects.filter(in_cohort), "topic__", _task_specs(today), months),
-        ),
-        (
-            _rating_specs(),
-            _cube(Rating.objects.filter(in_cohort), "topic__", _rating_specs(), months),
-        ),
+        (_rate_specs(), _cube(cohort, "", _rate_specs())),
+        (_task_specs(today), _cube(Task.objects.filter(in_cohort), "topic__", _task_specs(today))),
+        (_rating_specs(), _cube(Rating.objects.filter(in_cohort), "topic__", _rating_specs())),
     ]
 
-    def total(suffix="", where=None):
+    def total(where=None):
         row = {}
         for names, rows in specs:
-            row |= _sum(rows, names, suffix, where)
+            row |= _sum(rows, names, where)
         return _with_rates(row)
 
     def breakdown(position, label):
@@ -214,8 +251,12 @@ def compute_kpis(community_ids, start, end, today=None, *, compare_communities=F
 
     summary = total()
     month_rows = [
-        {**total(suffix=f"__{i}"), "key": month, "label": f"{month:%Y-%m}"}
-        for i, month in enumerate(months)
+        {
+            **total(where=lambda g, key=f"{month:%Y-%m}": g[3] == key),
+            "key": month,
+            "label": f"{month:%Y-%m}",
+        }
+        for month in months
     ]
     received = Topic.objects.filter(
         in_communities, submitted_at__gte=begin, submitted_at__lt=finish

@@ -203,7 +203,7 @@ def test_the_query_count_does_not_grow_with_topics(
     url = reverse("dashboard", args=[fixture.pk]) + "?start=2026-01&end=2026-03"
     with CaptureQueriesContext(connection) as before:
         client.get(url)
-    for n in range(20):
+    for _ in range(20):
         t = topic(
             fixture, resident, submitted="2026-02-01", accepted="2026-02-02", phase=Phase.CLOSED
         )
@@ -263,3 +263,14 @@ def test_the_street_dashboard_adds_up_its_communities(
     client.force_login(outsider)
     assert client.get(url).status_code == 404
     assert isinstance(observer, User)
+
+
+def test_months_are_counted_in_beijing_time(community, resident):
+    """00:30 on 1 February in Beijing is still 31 January in UTC: it belongs to February."""
+    t = Topic.objects.create(
+        community=community, proposer=resident, title="t", description="d", category="other"
+    )
+    midnight = datetime.datetime(2026, 2, 1, 0, 30, tzinfo=TZ)
+    Topic.objects.filter(pk=t.pk).update(accepted_at=midnight, submitted_at=midnight)
+    k = compute_kpis([community.pk], START, END, today=TODAY)
+    assert [r["accepted"] for r in k["by_month"]] == [0, 1, 0]
