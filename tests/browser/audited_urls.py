@@ -42,6 +42,7 @@ AUDITED = {
     "notice_detail": ("resident",),
     "notifications": ("resident",),
     "document_verify": ("resident",),
+    "document_lookup": ("resident",),
     # Register import
     "register_import": ("community_worker",),
     # Execution, evaluation and the dashboards
