@@ -42,9 +42,9 @@ def meeting_quorum(meeting, record):
     count); other meetings use the community's consultation quorum, when it has one.
     """
     if meeting.is_owners_session:
-        from meetings.rendering import _quorum
+        from meetings.rendering import quorum_of
 
-        count = _quorum(meeting, list(meeting.participants.all()))
+        count = quorum_of(meeting)
         if count is None:
             return None
         text = _("%(area)s of %(total_area)s m², %(heads)s of %(total_heads)s heads") % count
