@@ -117,6 +117,12 @@ def build():
             for i in range(300)
         ]
     )
+    # Fresh statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE would give a live
+    # database; without them the planner guesses on tables it believes empty.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     viewer = users[-1]
     return community, busy, viewer
 
