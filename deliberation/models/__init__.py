@@ -19,12 +19,12 @@ from deliberation.models.community import (
     UnitKind,
 )
 from deliberation.models.discussion import (
-    CoSign,
     Comment,
     CommentReaction,
     CommentReport,
-    Decision,
+    CoSign,
     DecidingBody,
+    Decision,
     Follow,
     Poll,
     PollOption,
