@@ -90,5 +90,5 @@ def test_the_committee_counts_confirms_and_publishes_the_result(
     page.get_by_role("button", name="公布结果").click()
     expect(page.get_by_text("表决结果已在公示栏公布。")).to_be_visible()
     expect(page.locator(".verdict")).to_have_text("通过")
-    page.get_by_role("link", name="结果公告").click()
+    page.get_by_role("link", name="结果公告", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(vote.title)
