@@ -86,17 +86,24 @@ def _bounds(start, end):
     return begin, finish
 
 
-def _median_days(queryset, end_field):
-    """Median days from submission to `end_field`, over the rows that reached it. The spans
-    are computed in the database, so one number per row comes back."""
-    days = sorted(
-        d
-        for d in queryset.filter(**{f"{end_field}__isnull": False})
-        .annotate(span=DaysBetween(end_field, Coalesce("submitted_at", "created_at")))
-        .values_list("span", flat=True)
-        if d is not None and d >= 0
+def _median_days(cohort):
+    """Median days from submission to decision and to completion, over the topics that got
+    there. The spans are computed in the database: two numbers per decided topic come back."""
+    start = Coalesce("submitted_at", "created_at")
+    spans = list(
+        cohort.filter(decided_at__isnull=False)
+        .annotate(
+            to_decision=DaysBetween("decided_at", start),
+            to_completion=DaysBetween("completed_at", start),
+        )
+        .values_list("to_decision", "to_completion")
     )
-    return round(statistics.median(days), 1) if days else None
+
+    def median(values):
+        values = [v for v in values if v is not None and v >= 0]
+        return round(statistics.median(values), 1) if values else None
+
+    return median(d for d, _ in spans), median(c for _, c in spans)
 
 
 # Each figure group is a dict: name -> condition (None: every row), counted in one query.
@@ -258,6 +265,7 @@ def compute_kpis(community_ids, start, end, today=None, *, compare_communities=F
         }
         for month in months
     ]
+    to_decision, to_completion = _median_days(cohort)
     received = Topic.objects.filter(
         in_communities, submitted_at__gte=begin, submitted_at__lt=finish
     ).count()
@@ -281,8 +289,8 @@ def compute_kpis(community_ids, start, end, today=None, *, compare_communities=F
         "satisfaction": summary["satisfaction"],
         "tasks": {name: summary[name] for name in _task_specs(today)},
         "ratings": summary["ratings"],
-        "median_days_to_decision": _median_days(cohort, "decided_at"),
-        "median_days_to_completion": _median_days(cohort, "completed_at"),
+        "median_days_to_decision": to_decision,
+        "median_days_to_completion": to_completion,
         "open_overdue": open_overdue,
         "by_month": month_rows,
         "by_category": breakdown(1, lambda k: Category(k).label if k in Category.values else k),
