@@ -1,6 +1,7 @@
 """Owners' assembly vote pages: thin views that parse, authorize, call a service, render."""
 
 import io
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -614,6 +615,7 @@ def vote_result(request, vote_id):
             "vote.by_election",
         ),
         "window_form": WindowForm(),
+        "publish_by": vote.closes_at + timedelta(days=vote.community.result_notice_days),
         "elections": vote.matters.filter(kind__in=[MatterKind.ELECTION, MatterKind.SELECTION]),
     }
     return TemplateResponse(request, "deliberation/vote_result.html", context)

@@ -361,3 +361,10 @@ def test_tellers_see_individual_choices_and_others_do_not(client, vote, owner, t
     assert client.get(reverse("vote_ballots", args=[vote.pk])).status_code == 403
     client.force_login(owner)
     assert "反对" not in client.get(reverse("vote_turnout", args=[vote.pk])).content.decode()
+
+
+def test_the_result_page_says_when_the_result_must_be_published(client, vote, committee_member):
+    move_to(vote, "closed")
+    client.force_login(committee_member)
+    page = client.get(reverse("vote_result", args=[vote.pk])).content.decode()
+    assert "请在" in page and "3 日内" in page
