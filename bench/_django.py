@@ -1,7 +1,7 @@
 """Shared set-up for benchmarks: Django configured, a fresh throwaway database with the schema.
 
-    from bench._django import setup_django, machine_line
-    setup_django()            # SQLite file under var/bench/; DATABASE_URL picks PostgreSQL
+Call ``setup_django()`` first: a SQLite file under var/bench/, or PostgreSQL when a
+``database_url`` is given.
 """
 
 import os
