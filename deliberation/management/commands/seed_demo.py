@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
 from django.utils.module_loading import import_string
 
 from deliberation.demo import SEEDERS
@@ -10,10 +11,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         context = {}
-        for path in SEEDERS:
-            result = import_string(path)(context)
-            if isinstance(result, dict):
-                context.update(result)
+        # The demo's notifications would otherwise print every email to the console.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            for path in SEEDERS:
+                result = import_string(path)(context)
+                if isinstance(result, dict):
+                    context.update(result)
         community = context["community"]
         self.stdout.write(self.style.SUCCESS(f"Demo community: {community.name}"))
         self.stdout.write(f"Demo logins (password for all: {context['password']}):")
