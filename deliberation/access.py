@@ -24,13 +24,20 @@ def community_ids_of(user):
         return set()
     cache = _cache(user)
     if "ids" not in cache:
-        ids = set(Membership.objects.filter(user=user).values_list("community_id", flat=True))
-        ids |= set(
-            Holder.objects.filter(user=user, ownerships__isnull=False).values_list(
-                "community_id", flat=True
-            )
-        )
-        cache["ids"] = ids
+        # The same two queries give the roles in every one of those communities: remember
+        # them, so roles_of does not ask again for a community the user belongs to.
+        roles = {}
+        for community_id, role in Membership.objects.filter(user=user).values_list(
+            "community_id", "role"
+        ):
+            roles.setdefault(community_id, set()).add(role)
+        for community_id in Holder.objects.filter(user=user, ownerships__isnull=False).values_list(
+            "community_id", flat=True
+        ):
+            roles.setdefault(community_id, set()).add(Role.OWNER)
+        for community_id, held in roles.items():
+            cache.setdefault(("roles", community_id), frozenset(held))
+        cache["ids"] = set(roles)
     return cache["ids"]
 
 

@@ -55,7 +55,9 @@ def record_audit(*, actor, verb, target, data=None, community=None, public=True)
     community_id = getattr(community, "pk", community)
     if community_id is None:
         community_id = getattr(target, "community_id", None)
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction: an entry that fails to append must undo
+    # the change it records, and the lock below is held until the caller commits anyway.
+    with transaction.atomic(savepoint=False):
         head = AuditHead.objects.select_for_update().filter(pk=1).first()
         if head is None:
             head, _ = AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": genesis_hash()})

@@ -140,10 +140,12 @@ class VetForm(forms.Form):
 
 
 def _candidate_choices(matter):
-    return [
-        (str(c.pk), c.name)
-        for c in matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED).order_by("pk")
-    ]
+    approved = getattr(matter, "approved", None)  # prefetched by the vote page
+    if approved is None:
+        approved = matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED).order_by(
+            "pk"
+        )
+    return [(str(c.pk), c.name) for c in approved]
 
 
 class BallotForm(forms.Form):

@@ -96,6 +96,20 @@ def is_teller(user, vote):
     return cache[vote.pk]
 
 
+def teller_subquery(user):
+    """Annotate a vote queryset with this (for remember_teller): is the user its teller?"""
+    return Exists(VoteTeller.objects.filter(vote=OuterRef("pk"), user=user))
+
+
+def remember_teller(user, vote, appointed):
+    """Keep an answer read with the vote itself, so is_teller does not ask again."""
+    if user.is_authenticated:
+        cache = getattr(user, "_gongyi_tellers", None)
+        if cache is None:
+            cache = user._gongyi_tellers = {}
+        cache.setdefault(vote.pk, bool(appointed))
+
+
 def vote_roles(user, vote):
     """Community roles plus the per-vote teller appointment."""
     roles = set(roles_of(user, vote.community_id))
@@ -602,11 +616,31 @@ def receipt_hash(code):
 
 def head_of(vote, holder):
     """The head key the holder votes under in this vote's snapshot, or None."""
+    known = getattr(holder, "_gongyi_heads", {})
+    if vote.pk in known:
+        return known[vote.pk]
     return (
         ElectorateEntry.objects.filter(vote=vote, holder=holder)
         .values_list("head", flat=True)
         .first()
     )
+
+
+def voter_of(vote, user):
+    """The holder the user votes for in this vote (real-name link to the frozen register), or
+    None; one query, which also answers head_of for that holder during this request."""
+    entry = (
+        ElectorateEntry.objects.filter(vote=vote, holder__user=user)
+        .select_related("holder")
+        .order_by("holder_id", "building_name", "unit_label")
+        .only("head", "holder")
+        .first()
+    )
+    if entry is None:
+        return None
+    holder = entry.holder
+    holder._gongyi_heads = {vote.pk: entry.head}
+    return holder
 
 
 def _already_cast(ballot):
@@ -660,7 +694,43 @@ def cast_ballot(
     (matter, head) decides races between channels and double taps: the loser gets a VoteError.
     """
     now = now or timezone.now()
-    vote = AssemblyVote.objects.select_related("community").get(pk=matter.vote_id)
+    try:
+        with transaction.atomic():
+            # Read afresh and share-locked until commit: the window is checked against the
+            # vote as it stands when the ballot is stored.
+            vote = _vote_for_casting(matter.vote_id)
+            head, choice, candidate_ids = _check_ballot(
+                vote, matter, holder, choice, candidates, by, channel, mandate, now
+            )
+            code = receipt_code or new_receipt_code()
+            ballot = Ballot.objects.create(
+                vote=vote,
+                matter=matter,
+                head=head,
+                holder=holder,
+                choice=choice,
+                channel=channel,
+                receipt_hash=receipt_hash(code),
+                cast_by=by,
+                mandate=mandate,
+            )
+            if candidate_ids:
+                BallotSelection.objects.bulk_create(
+                    [BallotSelection(ballot=ballot, candidate_id=c) for c in candidate_ids]
+                )
+            _audit_ballot(by, vote, ballot, "vote.cast")
+    except IntegrityError:
+        existing = Ballot.objects.filter(matter=matter, head=head).first()
+        if existing is None:
+            raise
+        return _change_ballot(vote, existing, choice, candidate_ids, by, channel, code, now)
+    ballot.receipt_code = code
+    transaction.on_commit(lambda: _announce(vote, matter, channel))
+    return ballot
+
+
+def _check_ballot(vote, matter, holder, choice, candidates, by, channel, mandate, now):
+    """Who may cast this ballot now: returns (head, choice, candidate ids) or raises."""
     state = vote.state_at(now)
     if state != VoteState.OPEN and not (
         channel == BallotChannel.PAPER and state == VoteState.CLOSED
@@ -698,33 +768,31 @@ def cast_ballot(
     else:
         raise VoteError(_("Unknown ballot channel."), code="channel")
     choice, candidate_ids = _clean_choice(matter, choice, candidates, channel)
-    code = receipt_code or new_receipt_code()
-    try:
-        with transaction.atomic():
-            ballot = Ballot.objects.create(
-                vote=vote,
-                matter=matter,
-                head=head,
-                holder=holder,
-                choice=choice,
-                channel=channel,
-                receipt_hash=receipt_hash(code),
-                cast_by=by,
-                mandate=mandate,
-            )
-            if candidate_ids:
-                BallotSelection.objects.bulk_create(
-                    [BallotSelection(ballot=ballot, candidate_id=c) for c in candidate_ids]
-                )
-            _audit_ballot(by, vote, ballot, "vote.cast")
-    except IntegrityError:
-        existing = Ballot.objects.filter(matter=matter, head=head).first()
-        if existing is None:
-            raise
-        return _change_ballot(vote, existing, choice, candidate_ids, by, channel, code, now)
-    ballot.receipt_code = code
-    transaction.on_commit(lambda: _announce(vote, matter, channel))
-    return ballot
+    return head, choice, candidate_ids
+
+
+_CASTING_SQL = {}
+
+
+def _vote_for_casting(vote_id):
+    """The vote, read with a share lock held until the caller's transaction ends.
+
+    Ballots share the lock with each other; a cancellation (FOR NO KEY UPDATE, see _lock)
+    waits for the ballots in flight, and a ballot cast meanwhile waits for it and then sees
+    the vote cancelled. Django's select_for_update has no FOR SHARE, hence the raw query
+    (SQLite has no row locks: BEGIN IMMEDIATE serialises its writers anyway).
+    """
+    key = (connection.vendor, connection.features.has_select_for_update)
+    if key not in _CASTING_SQL:
+        opts = AssemblyVote._meta
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in opts.concrete_fields)
+        table, pk = quote(opts.db_table), quote(opts.pk.column)
+        sql = f"SELECT {columns} FROM {table} WHERE {pk} = %s"  # noqa: S608 (names from the model)
+        _CASTING_SQL[key] = sql + (" FOR SHARE" if key[1] else "")
+    for vote in AssemblyVote.objects.raw(_CASTING_SQL[key], [vote_id]):
+        return vote
+    raise AssemblyVote.DoesNotExist
 
 
 def _change_ballot(vote, existing, choice, candidate_ids, by, channel, code, now):

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -36,7 +36,6 @@ from deliberation.models import (
     Ballot,
     Candidate,
     ElectorateEntry,
-    Holder,
     MatterKind,
     ProxyMandate,
     Role,
@@ -53,9 +52,13 @@ def vote_for(user, vote_id, action=None):
     """The vote if the user belongs to its community (else 404) and, given an action, holds a
     role that may ever do it (else 403). Whether the vote's state allows it now is answered by
     the service with a message."""
-    vote = get_object_or_404(AssemblyVote.objects.select_related("community", "estate"), pk=vote_id)
+    votes = AssemblyVote.objects.select_related("community", "estate")
+    if user.is_authenticated:
+        votes = votes.annotate(user_is_teller=svc.teller_subquery(user))
+    vote = get_object_or_404(votes, pk=vote_id)
     if vote.community_id not in community_ids_of(user):
         raise_not_found()
+    svc.remember_teller(user, vote, getattr(vote, "user_is_teller", False))
     if action:
         roles = svc.vote_roles(user, vote)
         if not any(allowed & roles for allowed in ALLOWED[action].values()):
@@ -71,8 +74,7 @@ def _can(request, vote, *actions):
 
 def _holder_of(user, vote):
     """The holder the user votes for in this vote (real-name link to the register), or None."""
-    holder_ids = ElectorateEntry.objects.filter(vote=vote, holder__user=user).values("holder_id")
-    return Holder.objects.filter(pk__in=holder_ids).first()
+    return svc.voter_of(vote, user)
 
 
 @login_required
@@ -122,15 +124,17 @@ def vote_detail(request, vote_id):
     vote = vote_for(request.user, vote_id, "vote.view")
     if vote.status == "draft" and not may_manage(request.user, vote):
         raise_not_found()
-    matters = list(
-        vote.matters.order_by("position").prefetch_related(
+    matters = list(vote.matters.order_by("position"))
+    elections = [matter for matter in matters if matter.is_election]
+    if elections:  # the ballot form lists their approved candidates
+        prefetch_related_objects(
+            elections,
             Prefetch(
                 "candidates",
                 queryset=Candidate.objects.filter(vetting_result="approved").order_by("pk"),
                 to_attr="approved",
-            )
+            ),
         )
-    )
     holder = _holder_of(request.user, vote)
     form = None
     receipt = None
