@@ -86,6 +86,15 @@ TEMPLATES = [
 DATABASES = {
     "default": parse_database_url(env_str("DATABASE_URL", "sqlite:///var/db.sqlite3"), BASE_DIR)
 }
+# PostgreSQL: a connection pool per process (psycopg-pool). Under daphne each request's sync
+# code runs in a fresh thread, so persistent per-thread connections (CONN_MAX_AGE) pile up
+# until PostgreSQL refuses clients; DATABASE_POOL_SIZE=0 goes back to them.
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 12)
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_SIZE > 0:
+    DATABASES["default"].update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=False)
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": min(4, DATABASE_POOL_SIZE), "max_size": DATABASE_POOL_SIZE}
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
