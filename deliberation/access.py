@@ -4,6 +4,7 @@ Outsiders get 404, so nobody learns what exists; members without the role get 40
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import CharField, Value
 from django.shortcuts import get_object_or_404
 
 from deliberation.models import Community, Holder, Membership, Role
@@ -24,17 +25,15 @@ def community_ids_of(user):
         return set()
     cache = _cache(user)
     if "ids" not in cache:
-        # The same two queries give the roles in every one of those communities: remember
-        # them, so roles_of does not ask again for a community the user belongs to.
+        # One query gives the roles in every one of those communities too: remember them, so
+        # roles_of does not ask again for a community the user belongs to.
+        memberships = Membership.objects.filter(user=user).values_list("community_id", "role")
+        ownerships = Holder.objects.filter(user=user, ownerships__isnull=False).values_list(
+            "community_id", Value(Role.OWNER, output_field=CharField())
+        )
         roles = {}
-        for community_id, role in Membership.objects.filter(user=user).values_list(
-            "community_id", "role"
-        ):
+        for community_id, role in memberships.union(ownerships, all=True):
             roles.setdefault(community_id, set()).add(role)
-        for community_id in Holder.objects.filter(user=user, ownerships__isnull=False).values_list(
-            "community_id", flat=True
-        ):
-            roles.setdefault(community_id, set()).add(Role.OWNER)
         for community_id, held in roles.items():
             cache.setdefault(("roles", community_id), frozenset(held))
         cache["ids"] = set(roles)

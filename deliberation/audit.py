@@ -11,7 +11,7 @@ import json
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from deliberation.models import AuditEntry, AuditHead
@@ -57,14 +57,18 @@ def record_audit(*, actor, verb, target, data=None, community=None, public=True)
         community_id = getattr(target, "community_id", None)
     # No savepoint inside the caller's transaction: an entry that fails to append must undo
     # the change it records, and the lock below is held until the caller commits anyway.
-    with transaction.atomic(savepoint=False):
-        head = AuditHead.objects.select_for_update().filter(pk=1).first()
-        if head is None:
-            head, _ = AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": genesis_hash()})
-            head = AuditHead.objects.select_for_update().get(pk=1)
+    lock_head, move_head = _head_sql()
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(lock_head)
+        row = cursor.fetchone()
+        if row is None:
+            AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": genesis_hash()})
+            cursor.execute(lock_head)
+            row = cursor.fetchone()
+        prev_hash = row[0]
         created_at = timezone.now()
         digest = entry_hash(
-            prev_hash=head.last_hash,
+            prev_hash=prev_hash,
             created_at=created_at,
             actor_id=actor_id,
             community_id=community_id,
@@ -82,13 +86,30 @@ def record_audit(*, actor, verb, target, data=None, community=None, public=True)
             target_id=target_id,
             public=public,
             data=data,
-            prev_hash=head.last_hash,
+            prev_hash=prev_hash,
             hash=digest,
         )
-        head.last_hash = digest
-        head.count += 1
-        head.save(update_fields=["last_hash", "count"])
+        cursor.execute(move_head, [digest])
     return entry
+
+
+_HEAD_SQL = {}
+
+
+def _head_sql():
+    """(lock and read the head, move it on): plain SQL, as this runs in every audited write
+    while the head is locked (SQLite has no row locks; BEGIN IMMEDIATE serialises writers)."""
+    key = (connection.vendor, connection.features.has_select_for_update)
+    if key not in _HEAD_SQL:
+        opts, quote = AuditHead._meta, connection.ops.quote_name
+        table, pk = quote(opts.db_table), quote(opts.pk.column)
+        last, count = (quote(opts.get_field(name).column) for name in ("last_hash", "count"))
+        lock = " FOR UPDATE" if key[1] else ""
+        _HEAD_SQL[key] = (
+            f"SELECT {last} FROM {table} WHERE {pk} = 1{lock}",  # noqa: S608 (model names)
+            f"UPDATE {table} SET {last} = %s, {count} = {count} + 1 WHERE {pk} = 1",  # noqa: S608
+        )
+    return _HEAD_SQL[key]
 
 
 def verify_chain(batch_size=2000):

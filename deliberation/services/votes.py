@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import secrets
 from collections import namedtuple
+from contextlib import nullcontext
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -863,7 +864,9 @@ def cast_ballots(vote, holder, choices, *, by, channel, mandate=None, now=None):
     """
     code = new_receipt_code()
     ballots = []
-    with transaction.atomic():
+    # One matter needs no outer transaction: cast_ballot's own is the whole of it (and no
+    # savepoint is spent on it).
+    with transaction.atomic() if len(choices) > 1 else nullcontext():
         for matter, choice in choices.items():
             if matter.vote_id != vote.pk:
                 raise VoteError(_("This matter is not in the notice of this vote."), code="matter")
