@@ -48,11 +48,12 @@ from deliberation.services.votes import VoteError
 from deliberation.uploads import serve_private, store_private
 
 
-def vote_for(user, vote_id, action=None):
+def vote_for(user, vote_id, action=None, related=("community", "estate")):
     """The vote if the user belongs to its community (else 404) and, given an action, holds a
     role that may ever do it (else 403). Whether the vote's state allows it now is answered by
-    the service with a message."""
-    votes = AssemblyVote.objects.select_related("community", "estate")
+    the service with a message. `related`: what to load with it (vote.community is ~25 columns
+    a busy page may not need)."""
+    votes = AssemblyVote.objects.select_related(*related)
     if user.is_authenticated:
         votes = votes.annotate(user_is_teller=svc.teller_subquery(user))
     vote = get_object_or_404(votes, pk=vote_id)
@@ -121,7 +122,7 @@ def vote_list(request, community_id):
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 def vote_detail(request, vote_id):
-    vote = vote_for(request.user, vote_id, "vote.view")
+    vote = vote_for(request.user, vote_id, "vote.view", related=("estate",))
     if vote.status == "draft" and not may_manage(request.user, vote):
         raise_not_found()
     matters = list(vote.matters.order_by("position"))
