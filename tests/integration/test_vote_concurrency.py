@@ -91,3 +91,58 @@ def test_online_and_paper_at_once_leave_one_ballot(community, committee_member, 
     outcomes = race(2, [online, paper])
     assert sorted(outcomes) == ["already_cast", "cast"]
     assert Ballot.objects.filter(vote=vote).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: runs on PostgreSQL in CI")
+def test_a_ballot_cast_while_the_vote_is_being_cancelled_waits_and_is_refused(
+    community, committee_member, owner
+):
+    from concurrent.futures import wait
+
+    from django.db import transaction
+
+    from deliberation.models import AssemblyVote, VoteStatus
+
+    vote = open_vote(community, committee_member)
+    matter = vote.matters.get()
+    holder = Holder.objects.get(user=owner)
+    cancelling, commit = threading.Event(), threading.Event()
+
+    def cancel():  # what cancel_vote does, held open until the cast has had its chance
+        try:
+            with transaction.atomic():
+                votes._lock(vote)
+                AssemblyVote.objects.filter(pk=vote.pk).update(status=VoteStatus.CANCELLED)
+                cancelling.set()
+                commit.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def cast():
+        cancelling.wait(timeout=30)
+        try:
+            votes.cast_ballot(matter, holder, "yes", by=owner, channel="online")
+            return "cast"
+        except VoteError as error:
+            return error.code
+        finally:
+            connections.close_all()
+
+    def cast_is_waiting_for_a_lock():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+            return cursor.fetchone()[0] > 0
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        cancelled = pool.submit(cancel)
+        outcome = pool.submit(cast)
+        # Commit the cancellation once the cast is blocked on it (or, without the lock, done).
+        while not wait([outcome], timeout=0.05).done and not cast_is_waiting_for_a_lock():
+            pass
+        commit.set()
+        cancelled.result(timeout=30)
+        assert outcome.result(timeout=30) == "cancelled"
+    assert not Ballot.objects.filter(vote=vote).exists()
