@@ -368,3 +368,13 @@ def test_the_result_page_says_when_the_result_must_be_published(client, vote, co
     client.force_login(committee_member)
     page = client.get(reverse("vote_result", args=[vote.pk])).content.decode()
     assert "请在" in page and "3 日内" in page
+
+
+def test_casting_a_ballot_keeps_its_query_count(client, vote, owner, django_assert_max_num_queries):
+    # Session, user, vote (with the teller flag), roles, matters, the voter's holder and head;
+    # then the cast: share-lock the vote, insert, and the audit head's lock, entry and move.
+    client.force_login(owner)
+    url, data = reverse("vote_detail", args=[vote.pk]), {field(vote): "yes"}
+    with django_assert_max_num_queries(13):
+        response = client.post(url, data, HTTP_HX_REQUEST="true")
+    assert "data-receipt" in response.content.decode()
