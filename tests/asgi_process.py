@@ -29,6 +29,9 @@ def database_url(settings_dict):
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
+CHILD_APP_NAME = "gongyi-test-asgi-child"
+
+
 @contextmanager
 def asgi_process(settings_dict, **env):
     """Yield the base URL of a daphne process serving config.asgi on a free loopback port."""
@@ -43,6 +46,8 @@ def asgi_process(settings_dict, **env):
         "DATABASE_URL": database_url(settings_dict),
         "DEBUG": "true",
         "LOG_LEVEL": "WARNING",
+        # Marks the child's PostgreSQL sessions, so only they are ended afterwards.
+        "PGAPPNAME": CHILD_APP_NAME,
         **env,
     }
     child_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -74,5 +79,6 @@ def _drop_leftover_sessions(settings_dict):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND application_name = %s",
+            [CHILD_APP_NAME],
         )
