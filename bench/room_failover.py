@@ -469,11 +469,20 @@ def main(argv=None):
             client.terminate()
         for worker in workers:
             worker.stop()
-        from tests.asgi_process import _drop_leftover_sessions
-
-        _drop_leftover_sessions(connection.settings_dict)  # the killed worker's, if any
+        _drop_worker_sessions()
         teardown_django()
     report(args, result, check, killed, load_at_start)
+
+
+def _drop_worker_sessions():
+    """The killed worker's PostgreSQL sessions, if any linger, must not block the drop."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 def _ms(values, share):
