@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from deliberation.models import (
     PartnerKind,
@@ -29,9 +29,9 @@ class PhotosField(forms.FileField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault("label", _l("Photos"))
+        kwargs.setdefault("label", gettext_lazy("Photos"))
         kwargs.setdefault(
-            "help_text", _l("Up to %(n)s photos (JPEG, PNG or WebP).") % {"n": MAX_PHOTOS}
+            "help_text", gettext_lazy("Up to %(n)s photos (JPEG, PNG or WebP).") % {"n": MAX_PHOTOS}
         )
         super().__init__(**kwargs)
 
@@ -52,29 +52,31 @@ class DateInput(forms.DateInput):
 
 
 class TaskForm(forms.Form):
-    title = forms.CharField(label=_l("What is to be done"), max_length=200)
+    title = forms.CharField(label=gettext_lazy("What is to be done"), max_length=200)
     description = forms.CharField(
-        label=_l("Details"),
+        label=gettext_lazy("Details"),
         max_length=3000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    responsible = forms.ChoiceField(label=_l("Responsible party"), choices=Responsible.choices)
+    responsible = forms.ChoiceField(
+        label=gettext_lazy("Responsible party"), choices=Responsible.choices
+    )
     assignee = forms.ModelChoiceField(
-        label=_l("Person in charge"),
+        label=gettext_lazy("Person in charge"),
         queryset=None,
         required=False,
-        help_text=_l("Optional: a named worker of the community."),
+        help_text=gettext_lazy("Optional: a named worker of the community."),
     )
     route = forms.ChoiceField(
-        label=_l("Route"),
+        label=gettext_lazy("Route"),
         choices=Route.choices,
         initial=Route.IMMEDIATE,
-        help_text=_l("即办 on the spot, 申办 to a higher level, 转办 to a department."),
+        help_text=gettext_lazy("即办 on the spot, 申办 to a higher level, 转办 to a department."),
     )
-    due_date = forms.DateField(label=_l("Due date"), widget=DateInput(), required=False)
+    due_date = forms.DateField(label=gettext_lazy("Due date"), widget=DateInput(), required=False)
     due_reason = forms.CharField(
-        label=_l("Reason for another date"), max_length=300, required=False
+        label=gettext_lazy("Reason for another date"), max_length=300, required=False
     )
 
     def __init__(self, *args, workers, default_due, may_set_due, **kwargs):
@@ -104,15 +106,17 @@ class TaskForm(forms.Form):
 
 class ProgressForm(forms.Form):
     text = forms.CharField(
-        label=_l("What was done"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("What was done"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
-    percent = forms.IntegerField(label=_l("Progress (%)"), min_value=0, max_value=99)
+    percent = forms.IntegerField(label=gettext_lazy("Progress (%)"), min_value=0, max_value=99)
     photos = PhotosField()
 
 
 class CompleteForm(forms.Form):
     text = forms.CharField(
-        label=_l("Evidence: what was done"),
+        label=gettext_lazy("Evidence: what was done"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -120,8 +124,12 @@ class CompleteForm(forms.Form):
 
 
 class DispatchForm(forms.Form):
-    unit = forms.ModelChoiceField(label=_l("Co-building unit"), queryset=PartnerUnit.objects.none())
-    note = forms.CharField(label=_l("Message to the unit"), max_length=300, required=False)
+    unit = forms.ModelChoiceField(
+        label=gettext_lazy("Co-building unit"), queryset=PartnerUnit.objects.none()
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Message to the unit"), max_length=300, required=False
+    )
 
     def __init__(self, *args, units, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,15 +138,18 @@ class DispatchForm(forms.Form):
 
 class AnswerForm(forms.Form):
     answer = forms.ChoiceField(
-        label=_l("Your answer"),
-        choices=[("accept", _l("Accept the task")), ("decline", _l("Decline the task"))],
+        label=gettext_lazy("Your answer"),
+        choices=[
+            ("accept", gettext_lazy("Accept the task")),
+            ("decline", gettext_lazy("Decline the task")),
+        ],
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(
-        label=_l("Reason"),
+        label=gettext_lazy("Reason"),
         max_length=300,
         required=False,
-        help_text=_l("Needed when you decline."),
+        help_text=gettext_lazy("Needed when you decline."),
     )
 
     def clean(self):
@@ -150,18 +161,20 @@ class AnswerForm(forms.Form):
 
 class SupervisionForm(forms.Form):
     text = forms.CharField(
-        label=_l("Supervision note"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Supervision note"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class RatingForm(forms.Form):
     level = forms.ChoiceField(
-        label=_l("How satisfied are you with the result?"),
+        label=gettext_lazy("How satisfied are you with the result?"),
         choices=RatingLevel.choices,
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label=_l("Comment"),
+        label=gettext_lazy("Comment"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -169,16 +182,19 @@ class RatingForm(forms.Form):
 
 
 class VisitForm(forms.Form):
-    visited_on = forms.DateField(label=_l("Date of the visit"), widget=DateInput())
-    channel = forms.ChoiceField(label=_l("How"), choices=VisitChannel.choices)
-    outcome = forms.ChoiceField(label=_l("Outcome"), choices=VisitOutcome.choices)
+    visited_on = forms.DateField(label=gettext_lazy("Date of the visit"), widget=DateInput())
+    channel = forms.ChoiceField(label=gettext_lazy("How"), choices=VisitChannel.choices)
+    outcome = forms.ChoiceField(label=gettext_lazy("Outcome"), choices=VisitOutcome.choices)
     resident_rating = forms.ChoiceField(
-        label=_l("The resident's own rating"),
-        choices=[("", _l("Not given (they rate in the app)")), *RatingLevel.choices],
+        label=gettext_lazy("The resident's own rating"),
+        choices=[("", gettext_lazy("Not given (they rate in the app)")), *RatingLevel.choices],
         required=False,
     )
     notes = forms.CharField(
-        label=_l("Notes"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("Notes"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def clean_visited_on(self):
@@ -189,16 +205,19 @@ class VisitForm(forms.Form):
 
 
 class PartnerForm(forms.Form):
-    name = forms.CharField(label=_l("Name"), max_length=100)
-    kind = forms.ChoiceField(label=_l("Kind"), choices=PartnerKind.choices)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=PartnerKind.choices)
     description = forms.CharField(
-        label=_l("About the unit"),
+        label=gettext_lazy("About the unit"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     contacts = forms.ModelMultipleChoiceField(
-        label=_l("Contacts"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Contacts"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, contacts, **kwargs):
@@ -208,10 +227,10 @@ class PartnerForm(forms.Form):
 
 
 class OfferingForm(forms.Form):
-    unit = forms.ModelChoiceField(label=_l("Unit"), queryset=PartnerUnit.objects.none())
-    title = forms.CharField(label=_l("What you offer"), max_length=120)
+    unit = forms.ModelChoiceField(label=gettext_lazy("Unit"), queryset=PartnerUnit.objects.none())
+    title = forms.CharField(label=gettext_lazy("What you offer"), max_length=120)
     description = forms.CharField(
-        label=_l("Details"),
+        label=gettext_lazy("Details"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -226,13 +245,13 @@ class PeriodForm(forms.Form):
     """The dashboard's period: whole months, from and to (inclusive)."""
 
     start = forms.DateField(
-        label=_l("From month"),
+        label=gettext_lazy("From month"),
         required=False,
         input_formats=["%Y-%m"],
         widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
     )
     end = forms.DateField(
-        label=_l("To month"),
+        label=gettext_lazy("To month"),
         required=False,
         input_formats=["%Y-%m"],
         widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),

@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.phone import normalise_phone
-from deliberation import rules
 from deliberation.models import (
     BallotChoice,
     Candidate,
@@ -16,6 +15,7 @@ from deliberation.models import (
     MatterKind,
     SelectionMethod,
 )
+from deliberation.models.vote import MATTER_CODES
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 ORDINARY = [
@@ -23,7 +23,7 @@ ORDINARY = [
     (BallotChoice.NO, BallotChoice.NO.label),
     (BallotChoice.ABSTAIN, BallotChoice.ABSTAIN.label),
 ]
-MATTER_CHOICES = [(code, _(m.label_en)) for code, m in rules.MATTERS.items()]
+MATTER_CHOICES = MATTER_CODES
 PDF_MAGIC = b"%PDF-"
 
 

@@ -10,12 +10,20 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from deliberation import rules
 
-MATTER_CODES = [(code, _(m.label_en)) for code, m in rules.MATTERS.items()]
+
+def _matter_label(matter):
+    # The rules engine carries both legal labels; show the one of the active language.
+    return matter.label_zh if (get_language() or "zh").startswith("zh") else matter.label_en
+
+
+matter_label = lazy(_matter_label, str)
+MATTER_CODES = [(code, matter_label(m)) for code, m in rules.MATTERS.items()]
 
 
 class ConvenedBy(models.TextChoices):

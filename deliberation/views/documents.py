@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from deliberation.access import community_for, community_ids_of, raise_not_found
@@ -105,9 +105,9 @@ CODE_RE = re.compile(r"^[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}$")
 
 class VerifyForm(forms.Form):
     code = forms.CharField(
-        label=_lazy("Verification code"),
+        label=gettext_lazy("Verification code"),
         max_length=20,
-        help_text=_lazy("As printed at the foot of each page, e.g. ABCD-EFGH-JKLM."),
+        help_text=gettext_lazy("As printed at the foot of each page, e.g. ABCD-EFGH-JKLM."),
     )
 
     def __init__(self, *args, user=None, **kwargs):
