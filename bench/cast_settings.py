@@ -10,6 +10,4 @@ for a free connection so an overloaded run fails fast.
 from config.settings import *  # noqa: F403
 from config.settings import DATABASES
 
-DATABASES["default"]["CONN_MAX_AGE"] = 0
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
-DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 4, "max_size": 12, "timeout": 10}}
+DATABASES["default"]["OPTIONS"]["pool"]["timeout"] = 10

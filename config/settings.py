@@ -91,7 +91,7 @@ DATABASES = {
 # until PostgreSQL refuses clients; DATABASE_POOL_SIZE=0 goes back to them.
 DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 12)
 if DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_SIZE > 0:
-    DATABASES["default"].update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=False)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # CONN_HEALTH_CHECKS: the pool checks on checkout
     DATABASES["default"]["OPTIONS"] = {
         "pool": {"min_size": min(4, DATABASE_POOL_SIZE), "max_size": DATABASE_POOL_SIZE}
     }
