@@ -10,4 +10,5 @@ for a free connection so an overloaded run fails fast.
 from config.settings import *  # noqa: F403
 from config.settings import DATABASES
 
-DATABASES["default"]["OPTIONS"]["pool"]["timeout"] = 10
+if "pool" in DATABASES["default"].get("OPTIONS", {}):  # not with DATABASE_POOL_SIZE=0
+    DATABASES["default"]["OPTIONS"]["pool"]["timeout"] = 10
