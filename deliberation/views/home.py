@@ -24,7 +24,10 @@ def home(request):
         return render(request, "deliberation/welcome.html")
     communities = Community.objects.filter(pk__in=community_ids_of(request.user)).order_by("name")
     cards = [
-        {"community": c, "roles": sorted(roles_of(request.user, c), key=Role.values.index)}
+        {
+            "community": c,
+            "roles": [Role(r) for r in sorted(roles_of(request.user, c), key=Role.values.index)],
+        }
         for c in communities
     ]
     return render(request, "deliberation/home.html", {"cards": cards})

@@ -67,3 +67,10 @@ def test_a_bad_preference_is_refused_with_a_message(client, resident):
 
 def test_the_health_check_answers(client, db):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_the_home_page_names_my_roles(client, committee_member):
+    client.force_login(committee_member)
+    page = client.get(reverse("home")).text
+    assert "业委会委员" in page
+    assert "业主" in page
