@@ -96,6 +96,9 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_SIZE 
         "pool": {"min_size": min(4, DATABASE_POOL_SIZE), "max_size": DATABASE_POOL_SIZE}
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# At most this many requests per process run their sync code at once (0: no limit); see
+# config/asgi_http.py and docs/operations.md.
+ASGI_SYNC_REQUESTS = env_int("ASGI_SYNC_REQUESTS", 0)
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
