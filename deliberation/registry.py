@@ -45,6 +45,11 @@ def mask_identity(id_number):
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
+def head_key(holder_id, kind):
+    """The head-count key of a holder, as voting_units() computes it in SQL."""
+    return DEVELOPER_KEY if kind == HolderKind.DEVELOPER else f"h{holder_id}"
+
+
 def voting_units(estate):
     """Units of the estate that carry a vote, annotated with `head` (the head-count key)."""
     developer = Ownership.objects.filter(unit=OuterRef("pk"), holder__kind=HolderKind.DEVELOPER)

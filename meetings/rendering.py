@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 
 from deliberation import rules
-from deliberation.registry import electorate_holdings
+from deliberation.registry import electorate_holdings, head_key
 from meetings.access import AUDIENCES, CHAIR
 from meetings.models import (
     HEARING_ORDER,
@@ -62,7 +62,9 @@ def quorum_of(meeting):
         return None
     holdings = electorate_holdings(meeting.estate)
     present_holders = meeting.participants.exclude(checked_in_at=None).exclude(holder=None)
-    present_keys = {f"h{pk}" for pk in present_holders.values_list("holder_id", flat=True)}
+    present_keys = {
+        head_key(pk, kind) for pk, kind in present_holders.values_list("holder_id", "holder__kind")
+    }
     total_area = sum(int(h.area * 100) for h in holdings)
     total_heads = len({h.holder for h in holdings})
     present = [h for h in holdings if h.holder in present_keys]

@@ -50,7 +50,6 @@ from deliberation.models import (
     ElectorateEntry,
     ElectorateHead,
     Holder,
-    HolderKind,
     MatterKind,
     Membership,
     NoticeKind,
@@ -68,7 +67,7 @@ from deliberation.models import (
 )
 from deliberation.notices import notify, publish_notice
 from deliberation.permissions import ALLOWED, TELLER, may
-from deliberation.registry import DEVELOPER_KEY, voting_units
+from deliberation.registry import head_key, voting_units
 
 # Sent after a ballot commits: sender=AssemblyVote, vote_id=..., matter_id=..., channel=...
 ballot_cast = django.dispatch.Signal()
@@ -539,7 +538,7 @@ def cancel_vote(vote, *, by, reason):
 
 
 def head_for_holder(holder):
-    return DEVELOPER_KEY if holder.kind == HolderKind.DEVELOPER else f"h{holder.pk}"
+    return head_key(holder.pk, holder.kind)
 
 
 def amend_electorate(vote, *, unit_id, by, reason, area=None, holder=None):

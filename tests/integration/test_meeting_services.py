@@ -222,6 +222,25 @@ def test_an_owners_session_shows_quorum_by_area_and_head_through_the_rules(commu
     assert room_state(meeting)["quorum"]["met"] is False
 
 
+def test_the_developers_representative_counts_as_one_present_head(community, chair):
+    from deliberation.models import Holder, HolderKind, Ownership, Unit
+
+    estate = community.estates.first()
+    developer = Holder.objects.create(community=community, kind=HolderKind.DEVELOPER, name="开发商")
+    for unit in Unit.objects.filter(building__estate=estate).order_by("pk")[:2]:
+        Ownership.objects.filter(unit=unit).delete()
+        Ownership.objects.create(unit=unit, holder=developer)
+    agent = make_user(name="开发商代表")
+    developer.user = agent
+    developer.save()
+    meeting = make_meeting(
+        community, chair, participants=[agent], kind=Kind.OWNERS_SESSION, estate=estate
+    )
+    quorum = room_state(meeting)["quorum"]
+    assert (quorum["heads"], quorum["total_heads"]) == (1, 5)
+    assert (quorum["area"], quorum["total_area"]) == ("160.00", "480.00")
+
+
 def test_the_minutes_go_through_corrections_signatures_and_publication(
     live_meeting, chair, community_worker, owner, resident
 ):
