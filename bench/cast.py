@@ -118,7 +118,35 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_servers(count, database_url):
+def server_command(server, port):
+    """The command line of one ASGI worker: daphne (the default) or uvicorn with uvloop."""
+    if server == "uvicorn":
+        return [
+            str(ROOT / ".venv" / "bin" / "uvicorn"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "config.asgi:application",
+        ]
+    return [
+        str(ROOT / ".venv" / "bin" / "daphne"),
+        "-b",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "config.asgi:application",
+    ]
+
+
+def start_servers(count, database_url, server="daphne"):
     env = {
         **os.environ,
         **SERVER_ENV,
@@ -129,14 +157,7 @@ def start_servers(count, database_url):
     for _ in range(count):
         port = free_port()
         process = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "daphne"),
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "config.asgi:application",
-            ],
+            server_command(server, port),
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -273,6 +294,7 @@ def main():
     parser.add_argument("--owners", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="daphne processes (max 4)")
+    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     workers = max(1, min(args.workers, 4))
@@ -284,7 +306,7 @@ def main():
         vote, matter, sessions = build(args.owners)
         db_url = f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}"
         connection.close()
-        servers = start_servers(workers, db_url)
+        servers = start_servers(workers, db_url, args.server)
         ports = [port for _process, port in servers]
         asyncio.run(wait_ready(ports))
 

@@ -1,41 +1,118 @@
-"""Django's ASGI handler with the middleware chain run synchronously, in one thread hop.
+"""Django's ASGI handler, serving each request the way a threaded WSGI server would.
 
-Every view and most middleware here are synchronous. Django's own ASGIHandler builds the chain
-in async mode, so each async-capable middleware runs its hooks through sync_to_async and our
-synchronous PreferencesMiddleware switches back with async_to_sync: about eight hops between
-the event loop and a worker thread per request, each costing CPU time in the one process that
-serves many requests. Here the whole chain and the view run in a single sync_to_async call
-(thread-sensitive, one thread per request as in Django), which is what WSGI would do.
+Every view and most middleware here are synchronous. Django's own ASGIHandler pays for that
+on every request:
 
-ASGI_SYNC_REQUESTS (settings, from the environment; 0 = no limit, Django's behaviour) caps how
-many requests of a process run their sync code at once; the others wait on the event loop
-instead of as threads contending for the GIL. See docs/operations.md for when to set it.
+- it builds the middleware chain in async mode, so each async-capable middleware runs its hooks
+  through sync_to_async and our synchronous PreferencesMiddleware switches back with
+  async_to_sync: about eight hops between the event loop and a thread;
+- it wraps the request in a ThreadSensitiveContext, which starts a new thread for that request
+  and stops it afterwards, and sends request_started/request_finished from the event loop, two
+  more hops to yet another thread.
+
+Here the chain is synchronous and a request's whole synchronous life (request_started, the
+middleware and view, rendering, request_finished for a non-streaming response) runs in one call
+on a fixed pool of ASGI_THREADS threads per process. The threads live as long as the process,
+so each keeps its own database connection handling and nothing is started per request;
+requests beyond the pool wait on the event loop, not as threads contending for the GIL.
+Websockets are untouched: Channels' consumers keep their own threads.
 """
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import FileResponse
+from django.urls import set_script_prefix
 
 
 class SyncChainASGIHandler(ASGIHandler):
     def __init__(self):
         super().__init__()
-        self._limit = getattr(settings, "ASGI_SYNC_REQUESTS", 0)
-        self._slots = None
+        self.threads = max(1, getattr(settings, "ASGI_THREADS", 8))
+        self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="gongyi-http")
 
     def load_middleware(self, is_async=False):
         super().load_middleware(is_async=False)
 
-    async def get_response_async(self, request):
-        respond = sync_to_async(self.get_response, thread_sensitive=True)
-        if not self._limit:
-            return await respond(request)
-        if self._slots is None:  # created in the server's event loop
-            self._slots = asyncio.Semaphore(self._limit)
-        async with self._slots:
-            return await respond(request)
+    def _in_thread(self, function, *args, **kwargs):
+        """Run `function` on the pool (contextvars copied; async_to_sync inside it reaches the
+        server's event loop)."""
+        call = sync_to_async(function, thread_sensitive=False, executor=self._executor)
+        return call(*args, **kwargs)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope, receive, send):
+        """ASGIHandler.handle (Django 5.2) with the synchronous work in one call on the pool."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            body_file.close()
+            await self.send_response(error_response, send)
+            await self._in_thread(error_response.close)
+            return
+
+        async def process_request():
+            response = await self._in_thread(self._respond, request, scope)
+            try:
+                await self.send_response(response, send)
+            except asyncio.CancelledError:
+                pass  # the client went away while the response was being sent
+            return response
+
+        # Watch for a disconnect while the response is produced, as Django does.
+        tasks = [
+            asyncio.create_task(self.listen_for_disconnect(receive)),
+            asyncio.create_task(process_request()),
+        ]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task.done():
+                try:
+                    task.result()
+                except RequestAborted:
+                    pass
+                except AssertionError:
+                    body_file.close()
+                    raise
+            else:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        try:
+            response = tasks[1].result()
+        except asyncio.CancelledError:
+            await self._in_thread(signals.request_finished.send, sender=self.__class__)
+        else:
+            if response.streaming:  # closed once its content has been sent
+                await self._in_thread(response.close)
+        body_file.close()
+
+    def _respond(self, request, scope):
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        response = self.get_response(request)
+        response._handler_class = self.__class__
+        if isinstance(response, FileResponse):
+            response.block_size = self.chunk_size
+        if not response.streaming:
+            # The body is complete: close now, in the thread that used the database, so
+            # request_finished hands this thread's connection back before the next request.
+            response.close()
+        return response
 
 
 def get_asgi_application():

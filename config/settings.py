@@ -86,9 +86,10 @@ TEMPLATES = [
 DATABASES = {
     "default": parse_database_url(env_str("DATABASE_URL", "sqlite:///var/db.sqlite3"), BASE_DIR)
 }
-# PostgreSQL: a connection pool per process (psycopg-pool). Under daphne each request's sync
-# code runs in a fresh thread, so persistent per-thread connections (CONN_MAX_AGE) pile up
-# until PostgreSQL refuses clients; DATABASE_POOL_SIZE=0 goes back to them.
+# PostgreSQL: a connection pool per process (psycopg-pool), shared by the HTTP threads and the
+# websocket consumers' threads (one per socket, so per-thread persistent connections,
+# CONN_MAX_AGE, would pile up until PostgreSQL refuses clients); DATABASE_POOL_SIZE=0 goes back
+# to them.
 DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 12)
 if DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_SIZE > 0:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # CONN_HEALTH_CHECKS: the pool checks on checkout
@@ -96,9 +97,9 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_SIZE 
         "pool": {"min_size": min(4, DATABASE_POOL_SIZE), "max_size": DATABASE_POOL_SIZE}
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# At most this many requests per process run their sync code at once (0: no limit); see
-# config/asgi_http.py and docs/operations.md.
-ASGI_SYNC_REQUESTS = env_int("ASGI_SYNC_REQUESTS", 0)
+# Threads per process serving HTTP requests' synchronous code; more requests wait on the event
+# loop. See config/asgi_http.py and docs/operations.md.
+ASGI_THREADS = env_int("ASGI_THREADS", 8)
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:

@@ -2,6 +2,7 @@
 limit on requests running at once."""
 
 import asyncio
+import threading
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
@@ -11,7 +12,7 @@ from config.asgi_http import SyncChainASGIHandler
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def get(handler, path):
+def get(handler, path, query=b""):
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -20,7 +21,7 @@ def get(handler, path):
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query,
         "root_path": "",
         "headers": [(b"host", b"127.0.0.1")],
         "client": ("127.0.0.1", 5000),
@@ -46,9 +47,36 @@ def test_the_handler_runs_the_middleware_chain_synchronously():
     assert get(handler, "/healthz") == (200, b'{"status": "ok"}')
 
 
-def test_the_handler_serves_with_a_limit_on_requests_at_once(settings):
-    settings.ASGI_SYNC_REQUESTS = 1
+def test_a_request_lives_on_one_pool_thread_from_start_to_finish(settings):
+    """request_started, the view and request_finished run in the same long-lived thread, so the
+    database connection the view used goes back before the thread serves another request."""
+    from django.core import signals
+
+    settings.ASGI_THREADS = 2
     handler = SyncChainASGIHandler()
-    assert handler._limit == 1
-    assert get(handler, "/healthz") == (200, b'{"status": "ok"}')
-    assert get(handler, "/healthz")[0] == 200
+    seen = []
+
+    def started(**kwargs):
+        seen.append(("started", threading.current_thread().name))
+
+    def finished(**kwargs):
+        seen.append(("finished", threading.current_thread().name))
+
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    try:
+        for _ in range(6):
+            assert get(handler, "/healthz")[0] == 200
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+    assert len(seen) == 12
+    for (event, thread), (other, same) in zip(seen[::2], seen[1::2], strict=True):
+        assert (event, other) == ("started", "finished")
+        assert thread == same and thread.startswith("gongyi-http")
+    assert len({thread for _event, thread in seen}) <= 2  # the pool's threads, none started anew
+
+
+def test_a_request_django_cannot_decode_gets_a_400():
+    handler = SyncChainASGIHandler()
+    assert get(handler, "/healthz", query=b"\xff=\xff")[0] == 400
