@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from deliberation.models import AuditEntry, AuditHead
+from deliberation.prepared import PreparedInsert
 
 
 def genesis_hash():
@@ -77,7 +78,7 @@ def record_audit(*, actor, verb, target, data=None, community=None, public=True)
             data=data,
             public=public,
         )
-        entry = AuditEntry.objects.create(
+        entry = _INSERT_ENTRY.create(
             created_at=created_at,
             actor_id=actor_id,
             community_id=community_id,
@@ -93,6 +94,7 @@ def record_audit(*, actor, verb, target, data=None, community=None, public=True)
     return entry
 
 
+_INSERT_ENTRY = PreparedInsert(AuditEntry)
 _HEAD_SQL = {}
 
 

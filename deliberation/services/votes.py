@@ -67,6 +67,7 @@ from deliberation.models import (
 )
 from deliberation.notices import notify, publish_notice
 from deliberation.permissions import ALLOWED, TELLER, may
+from deliberation.prepared import Prepared, PreparedInsert
 from deliberation.registry import head_key, voting_units
 
 # Sent after a ballot commits: sender=AssemblyVote, vote_id=..., matter_id=..., channel=...
@@ -99,6 +100,46 @@ def is_teller(user, vote):
 def teller_subquery(user):
     """Annotate a vote queryset with this (for remember_teller): is the user its teller?"""
     return Exists(VoteTeller.objects.filter(vote=OuterRef("pk"), user=user))
+
+
+_VOTE_WITH_TELLER = {}
+
+
+def vote_with_teller(vote_id, user_id, related):
+    """The vote with `related` (select_related names) and `user_is_teller`, or None: the query
+    every vote page starts with, precompiled per `related`."""
+    prepared = _VOTE_WITH_TELLER.get(related)
+    if prepared is None:
+        prepared = _VOTE_WITH_TELLER.setdefault(
+            related,
+            Prepared(
+                lambda vote_id, user_id: (
+                    AssemblyVote.objects.select_related(*related)
+                    .annotate(
+                        user_is_teller=Exists(
+                            VoteTeller.objects.filter(vote=OuterRef("pk"), user=user_id)
+                        )
+                    )
+                    .filter(pk=vote_id)
+                ),
+                int,
+                int,
+            ),
+        )
+    return prepared.first(vote_id, user_id)
+
+
+_MATTERS = Prepared(
+    lambda vote_id: VoteMatter.objects.filter(vote=vote_id).order_by("position"), int
+)
+
+
+def matters_of(vote):
+    """The vote's matters in notice order (each with .vote set)."""
+    matters = _MATTERS.objects(vote.pk)
+    for matter in matters:
+        matter.vote = vote
+    return matters
 
 
 def remember_teller(user, vote, appointed):
@@ -629,18 +670,24 @@ def head_of(vote, holder):
 def voter_of(vote, user):
     """The holder the user votes for in this vote (real-name link to the frozen register), or
     None; one query, which also answers head_of for that holder during this request."""
-    entry = (
-        ElectorateEntry.objects.filter(vote=vote, holder__user=user)
-        .select_related("holder")
-        .order_by("holder_id", "building_name", "unit_label")
-        .only("head", "holder")
-        .first()
-    )
+    entry = _VOTER_ENTRY.first(vote.pk, user.pk)
     if entry is None:
         return None
     holder = entry.holder
     holder._gongyi_heads = {vote.pk: entry.head}
     return holder
+
+
+_VOTER_ENTRY = Prepared(
+    lambda vote_id, user_id: (
+        ElectorateEntry.objects.filter(vote=vote_id, holder__user=user_id)
+        .select_related("holder")
+        .order_by("holder_id", "building_name", "unit_label")
+        .only("head", "holder")[:1]
+    ),
+    int,
+    int,
+)
 
 
 def _already_cast(ballot):
@@ -703,7 +750,7 @@ def cast_ballot(
                 vote, matter, holder, choice, candidates, by, channel, mandate, now
             )
             code = receipt_code or new_receipt_code()
-            ballot = Ballot.objects.create(
+            ballot = _INSERT_BALLOT.create(
                 vote=vote,
                 matter=matter,
                 head=head,
@@ -771,28 +818,26 @@ def _check_ballot(vote, matter, holder, choice, candidates, by, channel, mandate
     return head, choice, candidate_ids
 
 
-_CASTING_SQL = {}
-
-
 def _vote_for_casting(vote_id):
     """The vote, read with a share lock held until the caller's transaction ends.
 
     Ballots share the lock with each other; a cancellation (FOR NO KEY UPDATE, see _lock)
     waits for the ballots in flight, and a ballot cast meanwhile waits for it and then sees
-    the vote cancelled. Django's select_for_update has no FOR SHARE, hence the raw query
-    (SQLite has no row locks: BEGIN IMMEDIATE serialises its writers anyway).
+    the vote cancelled. Django's select_for_update has no FOR SHARE, hence the suffix (SQLite
+    has no row locks: BEGIN IMMEDIATE serialises its writers anyway).
     """
-    key = (connection.vendor, connection.features.has_select_for_update)
-    if key not in _CASTING_SQL:
-        opts = AssemblyVote._meta
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in opts.concrete_fields)
-        table, pk = quote(opts.db_table), quote(opts.pk.column)
-        sql = f"SELECT {columns} FROM {table} WHERE {pk} = %s"  # noqa: S608 (names from the model)
-        _CASTING_SQL[key] = sql + (" FOR SHARE" if key[1] else "")
-    for vote in AssemblyVote.objects.raw(_CASTING_SQL[key], [vote_id]):
-        return vote
-    raise AssemblyVote.DoesNotExist
+    vote = _VOTE_FOR_CASTING.first(vote_id)
+    if vote is None:
+        raise AssemblyVote.DoesNotExist
+    return vote
+
+
+_INSERT_BALLOT = PreparedInsert(Ballot)
+_VOTE_FOR_CASTING = Prepared(
+    lambda vote_id: AssemblyVote.objects.filter(pk=vote_id),
+    int,
+    suffix=lambda connection: " FOR SHARE" if connection.features.has_select_for_update else "",
+)
 
 
 def _change_ballot(vote, existing, choice, candidate_ids, by, channel, code, now):

@@ -53,10 +53,12 @@ def vote_for(user, vote_id, action=None, related=("community", "estate")):
     role that may ever do it (else 403). Whether the vote's state allows it now is answered by
     the service with a message. `related`: what to load with it (vote.community is ~25 columns
     a busy page may not need)."""
-    votes = AssemblyVote.objects.select_related(*related)
     if user.is_authenticated:
-        votes = votes.annotate(user_is_teller=svc.teller_subquery(user))
-    vote = get_object_or_404(votes, pk=vote_id)
+        vote = svc.vote_with_teller(int(vote_id), user.pk, tuple(related))
+        if vote is None:
+            raise_not_found()
+    else:
+        vote = get_object_or_404(AssemblyVote.objects.select_related(*related), pk=vote_id)
     if vote.community_id not in community_ids_of(user):
         raise_not_found()
     svc.remember_teller(user, vote, getattr(vote, "user_is_teller", False))
@@ -125,7 +127,7 @@ def vote_detail(request, vote_id):
     vote = vote_for(request.user, vote_id, "vote.view", related=("estate",))
     if vote.status == "draft" and not may_manage(request.user, vote):
         raise_not_found()
-    matters = list(vote.matters.order_by("position"))
+    matters = svc.matters_of(vote)
     elections = [matter for matter in matters if matter.is_election]
     if elections:  # the ballot form lists their approved candidates
         prefetch_related_objects(

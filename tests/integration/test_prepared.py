@@ -1,0 +1,207 @@
+"""Prepared queries give what the ORM gives, on SQLite and on PostgreSQL, without compiling
+again; the session store and auth backends built on them keep Django's behaviour."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.signals import post_save, pre_save
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.backends import AuthenticationBackend, ModelBackend
+from accounts.models import User
+from accounts.sessions import SessionStore
+from deliberation.access import community_ids_of, roles_of
+from deliberation.models import (
+    AssemblyVote,
+    AuditEntry,
+    Ballot,
+    ElectorateEntry,
+    Membership,
+    Role,
+    VoteTeller,
+)
+from deliberation.prepared import Prepared, PreparedInsert
+from deliberation.services import votes as svc
+from tests.factories import add_member
+from tests.vote_factories import open_vote
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rows_match_the_orm_for_each_new_value(community, owner, resident, other_community):
+    prepared = Prepared(
+        lambda user_id: (
+            Membership.objects.filter(user=user_id)
+            .order_by("community_id", "role")
+            .values_list("community_id", "role")
+        ),
+        int,
+    )
+    add_member(other_community, Role.RESIDENT, user=owner)
+    for user in (owner, resident, owner):
+        expected = list(
+            Membership.objects.filter(user=user)
+            .order_by("community_id", "role")
+            .values_list("community_id", "role")
+        )
+        assert prepared.rows(user.pk) == expected
+    assert prepared.rows(10**9) == []
+
+
+def test_objects_carry_related_objects_annotations_and_converted_values(
+    community, committee_member, owner
+):
+    vote = open_vote(community, committee_member)
+    VoteTeller.objects.create(vote=vote, user=committee_member, appointed_by=committee_member)
+    prepared = Prepared(
+        lambda vote_id, user_id: (
+            AssemblyVote.objects.select_related("estate")
+            .annotate(
+                is_teller=Exists(VoteTeller.objects.filter(vote=OuterRef("pk"), user=user_id))
+            )
+            .filter(pk=vote_id)
+        ),
+        int,
+        int,
+    )
+    mine = prepared.first(vote.pk, committee_member.pk)
+    theirs = prepared.first(vote.pk, owner.pk)
+    assert (mine.pk, mine.is_teller, theirs.is_teller) == (vote.pk, True, False)
+    assert mine.opens_at == vote.opens_at and mine.opens_at.tzinfo is not None
+    name = vote.estate.name
+    with CaptureQueriesContext(connection) as queries:
+        assert mine.estate.name == name  # loaded with the vote
+    assert len(queries) == 0
+    assert prepared.first(10**9, owner.pk) is None
+
+
+def test_the_sql_is_compiled_once_per_database(community, owner, monkeypatch):
+    prepared = Prepared(lambda user_id: Membership.objects.filter(user=user_id), int)
+    prepared.rows(owner.pk)
+    builds = []
+    monkeypatch.setattr(prepared, "build", lambda *args: builds.append(args))
+    prepared.objects(owner.pk)
+    assert builds == []
+
+
+def test_a_suffix_is_appended_to_the_compiled_sql(community, owner):
+    prepared = Prepared(
+        lambda user_id: Membership.objects.filter(user=user_id).values_list("role"),
+        int,
+        suffix=lambda connection: " LIMIT 1",
+    )
+    assert len(prepared.rows(owner.pk)) == 1
+
+
+def test_parameters_must_reach_the_sql_unchanged_and_have_the_declared_type(owner):
+    transformed = Prepared(lambda name: User.objects.filter(real_name__icontains=name), str)
+    with pytest.raises(ImproperlyConfigured, match="did not reach the SQL unchanged"):
+        transformed.rows("李")
+    typed = Prepared(lambda pk: User.objects.filter(pk=pk), int)
+    with pytest.raises(TypeError):
+        typed.rows(str(owner.pk))
+    with pytest.raises(TypeError):
+        typed.rows()
+    with pytest.raises(ImproperlyConfigured):
+        Prepared(lambda when: User.objects.filter(last_login__gt=when), type(timezone.now())).rows(
+            timezone.now()
+        )
+
+
+def test_a_prepared_insert_stores_what_create_would(community, owner):
+    insert = PreparedInsert(AuditEntry)
+    entry = insert.create(
+        created_at=timezone.now(),
+        actor=owner,
+        community=community,
+        verb="test.prepared",
+        target_type="user",
+        target_id=str(owner.pk),
+        data={"键": [1, "二"]},
+        prev_hash="0" * 64,
+        hash="a" * 64,
+    )
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert (stored.actor_id, stored.data, stored.public) == (owner.pk, {"键": [1, "二"]}, True)
+    assert not entry._state.adding and entry._state.db == "default"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert.create(
+            created_at=timezone.now(),
+            verb="test.prepared",
+            target_type="user",
+            target_id="1",
+            prev_hash="a" * 64,
+            hash="a" * 64,  # unique
+        )
+    assert AuditEntry.objects.filter(verb="test.prepared").count() == 1
+
+
+def test_ballots_get_their_cast_time_and_nothing_listens_to_their_saves(
+    community, committee_member, owner
+):
+    vote = open_vote(community, committee_member)
+    before = timezone.now()
+    code, (ballot,) = svc.cast_ballots(
+        vote,
+        svc.voter_of(vote, owner),
+        {vote.matters.get(): "yes"},
+        by=owner,
+        channel="online",
+    )
+    stored = Ballot.objects.get(pk=ballot.pk)
+    assert stored.created_at >= before and stored.changed_at is None
+    assert stored.head == ElectorateEntry.objects.get(vote=vote, holder=stored.holder).head
+    # PreparedInsert sends no save signals: nothing may rely on them for these models.
+    for model in (Ballot, AuditEntry):
+        assert not post_save.has_listeners(model) and not pre_save.has_listeners(model)
+
+
+def test_community_ids_and_roles_come_from_one_prepared_query(community, committee_member):
+    user = User.objects.get(pk=committee_member.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert community_ids_of(user) == {community.pk}
+        assert roles_of(user, community) == {Role.COMMITTEE, Role.OWNER}
+    assert len(queries) == 1
+
+
+def _session_for(user, expires):
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store.set_expiry(expires)
+    store.save()
+    return store.session_key
+
+
+def test_the_session_store_loads_live_sessions_and_drops_expired_ones(owner):
+    live = _session_for(owner, timezone.now() + timedelta(hours=1))
+    assert SessionStore(live)[SESSION_KEY] == str(owner.pk)
+    expired = _session_for(owner, timezone.now() + timedelta(hours=1))
+    Session.objects.filter(session_key=expired).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    store = SessionStore(expired)
+    assert store.load() == {} and store.session_key is None
+    assert SessionStore("no-such-session-key").load() == {}
+
+
+def test_signed_in_pages_work_through_the_store_and_backends(client, owner):
+    client.force_login(owner)
+    assert client.get("/").wsgi_request.user.pk == owner.pk
+    client.logout()
+    assert not client.get("/").wsgi_request.user.is_authenticated
+
+
+@pytest.mark.parametrize("backend", [ModelBackend, AuthenticationBackend])
+def test_the_backends_load_active_users_only(backend, owner):
+    assert backend().get_user(owner.pk) == owner
+    assert backend().get_user(str(owner.pk)) == owner
+    assert backend().get_user(10**9) is None
+    assert backend().get_user("not-a-number") is None
+    User.objects.filter(pk=owner.pk).update(is_active=False)
+    assert backend().get_user(owner.pk) is None
