@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from deliberation import fragments
 from deliberation.access import roles_of
 from deliberation.audit import record_audit
 from deliberation.models import Phase, Topic
@@ -104,6 +105,7 @@ def transition_topic(
             target=locked,
             data={"from": previous, "to": to_phase, "reason": reason, **(data or {})},
         )
+        fragments.bump("topics", locked.community_id)
         transaction.on_commit(lambda: _notify_followers(locked, previous))
     return locked
 

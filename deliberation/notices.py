@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from deliberation import fragments
 from deliberation.audit import record_audit
 from deliberation.models import Notice, Notification
 
@@ -51,6 +52,7 @@ def publish_notice(*, community, kind, title, body, by=None, days=None, source=N
             published_by=by,
         )
         record_audit(actor=by, verb="notice.publish", target=notice, data={"title": notice.title})
+        fragments.bump("notices", community.pk)
     return notice
 
 
@@ -69,6 +71,7 @@ def supersede_notice(old, *, title, body, by=None, days=None):
         notice.source_type, notice.source_id = old.source_type, old.source_id
         notice.save(allow_update=True)
         record_audit(actor=by, verb="notice.supersede", target=old, data={"by": notice.pk})
+        fragments.bump("notices", old.community_id)
     return notice
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from deliberation import fragments
 from deliberation.access import community_ids_of, may_ever, roles_of
 from deliberation.audit import record_audit
 from deliberation.lifecycle import TransitionRefused, transition_topic
@@ -169,6 +170,8 @@ def vote_result_for(topic):
 
 def _audit(topic, by, verb, data=None, public=True):
     record_audit(actor=by, verb=verb, target=topic, data=data or {}, public=public)
+    # Every audited change may show in the topic list (counts, phase, title): refresh its rows.
+    fragments.bump("topics", topic.community_id)
 
 
 # ---- 提 propose ------------------------------------------------------------------------
@@ -461,6 +464,7 @@ def add_comment(topic, *, by, body, stance, parent=None):
         Topic.objects.filter(pk=topic.pk).update(comment_count=F("comment_count") + 1)
         Follow.objects.get_or_create(topic=topic, user=by)
         _audit(topic, by, "topic.comment", {"comment": comment.pk, "stance": stance})
+        fragments.bump("comments", topic.pk)
         if parent is not None and parent.author_id != by.pk:
             tell(
                 [parent.author_id],
@@ -481,6 +485,7 @@ def react(comment, *, by, kind):
         deleted, _rows = CommentReaction.objects.filter(
             comment=comment, user=by, kind=kind
         ).delete()
+        fragments.bump("comments", topic.pk)  # the counts shown on the comment
         if deleted:
             return False
         CommentReaction.objects.create(comment=comment, user=by, kind=kind)
@@ -520,6 +525,7 @@ def hide_comment(comment, *, by, reason):
         comment.hidden_reason = reason
         comment.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
         _audit(topic, by, "comment.hide", {"comment": comment.pk, "reason": reason})
+        fragments.bump("comments", topic.pk)
     tell(
         [comment.author_id],
         _("A moderator hid your comment: %(reason)s") % {"reason": reason},

@@ -11,18 +11,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db import connection
+from django.db.models import BooleanField, Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from deliberation import fragments
 from deliberation.access import community_for, roles_of, topic_for
 from deliberation.audit import history_of
 from deliberation.forms.topics import (
@@ -57,6 +63,7 @@ from deliberation.services import topics as services
 from deliberation.uploads import serve_private
 
 LIST_PAGE_SIZE = 20
+LIST_FILTERS = ("q", "phase", "category", "scope")
 COMMENT_PAGE_SIZE = 20
 HISTORY_ON_PAGE = 10
 WORKFLOW = [
@@ -150,24 +157,70 @@ def topic_list(request, community_id):
         topics = topics.filter(Exists(CoSign.objects.filter(topic=OuterRef("pk"), user=user)))
     elif mine == "following":
         topics = topics.filter(Exists(Follow.objects.filter(topic=OuterRef("pk"), user=user)))
-    page = Paginator(topics.order_by("-created_at", "-pk"), LIST_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
     roles = roles_of(user, community)
     show_due = may(roles, "topic.triage", Phase.TRIAGE)
-    now = timezone.now()
-    for topic in page:
-        topic.community = community  # spare a query per row
-        _decorate(topic, now if show_due else None)
+    # The rows are the same for every resident unless they involve the member: their own
+    # drafts, their own filters, or the acceptance deadlines shown to staff (which run out).
+    shared = not mine and not show_due and not _has_drafts(user, community)
+    rows, page = _topic_rows(
+        request, community, topics, shared, show_due, [filters.get(f) or "" for f in LIST_FILTERS]
+    )
     context = {
         "community": community,
         "form": form,
+        "filter_fields": _filter_fields(form),
         "page": page,
+        "rows": rows,
         "can_propose": may(roles, "topic.propose"),
         "can_file": may(roles, "topic.file_for_resident"),
     }
     name = "deliberation/topic_list.html" + ("#results" if request.htmx else "")
     return TemplateResponse(request, name, context)
+
+
+def _filter_fields(form):
+    """The filter form's fields as HTML: the same for everyone who filters alike.
+
+    Rendering five field groups with their select options is most of the list's template
+    work. A form with errors is rendered fresh, with its errors.
+    """
+    names = ("q", "mine", *LIST_FILTERS[1:])
+    if form.is_bound and form.errors:
+        return {name: form[name].as_field_group() for name in names}
+    values = [form.cleaned_data.get(name) for name in names] if form.is_bound else []
+    key = fragments.key("topic-filters", [], form.is_bound, *values)
+    fields = fragments.get(key)
+    if fields is None:
+        fields = fragments.put(key, {name: form[name].as_field_group() for name in names})
+    return fields
+
+
+def _has_drafts(user, community):
+    mine = Q(proposer=user) | Q(filed_by=user)
+    return Topic.objects.filter(mine, community=community, phase=Phase.DRAFT).exists()
+
+
+def _topic_rows(request, community, topics, shared, show_due, filters):
+    """The list's rows as HTML and its page links; cached per community version when shared."""
+    number = fragments.requested_page(request.GET.get("page"))
+    key = entry = None
+    if shared:
+        key = fragments.key("topics", [("topics", community.pk)], community.pk, number, *filters)
+        entry = fragments.get(key)
+    if entry is None:
+        page = Paginator(topics.order_by("-created_at", "-pk"), LIST_PAGE_SIZE).get_page(number)
+        now = timezone.now()
+        for topic in page:
+            topic.community = community  # spare a query per row
+            _decorate(topic, now if show_due else None)
+        count = page.paginator.count
+        html = render_to_string("deliberation/topic_list_rows.html", {"page": page, "count": count})
+        entry = {"html": html, "number": page.number, "pages": page.paginator.num_pages}
+        # Only pages that exist: a made-up page number renders the last page, uncached.
+        if shared and page.number == number:
+            fragments.put(key, entry)
+    links = fragments.PageLinks(entry["number"], num_pages=entry["pages"])
+    return mark_safe(entry["html"]), links  # noqa: S308 - escaped by the template engine
 
 
 def _decorate(topic, now=None):
@@ -252,7 +305,7 @@ def topic_edit(request, topic_id):
 # ---- the topic page ----------------------------------------------------------------------
 
 
-def _comment_queryset(user):
+def _comment_queryset():
     # Correlated subqueries rather than Count() over a join: no GROUP BY over every column,
     # so the database can walk the (topic, parent, created_at) index and stop at the page.
     def count_of(kind):
@@ -265,17 +318,9 @@ def _comment_queryset(user):
         )
         return Coalesce(Subquery(rows), 0)
 
-    agree = count_of(Reaction.AGREE)
-    thanks = count_of(Reaction.THANKS)
-    mine = CommentReaction.objects.filter(comment=OuterRef("pk"), user=user)
     return (
         Comment.objects.select_related("author")
-        .annotate(
-            agree_count=agree,
-            thanks_count=thanks,
-            i_agree=Exists(mine.filter(kind=Reaction.AGREE)),
-            i_thank=Exists(mine.filter(kind=Reaction.THANKS)),
-        )
+        .annotate(agree_count=count_of(Reaction.AGREE), thanks_count=count_of(Reaction.THANKS))
         .order_by("created_at", "pk")
     )
 
@@ -306,17 +351,57 @@ class CommentPage:
         return self.number - 1
 
 
+def _comment_list(request, topic, can):
+    """One page of comments as HTML, and its page links.
+
+    The HTML is cached per topic version, page, language and what the member may do with
+    comments (react, reply, moderate); the member's CSRF token and own reactions are filled in
+    here, so two members never share them.
+    """
+    audience = tuple(int(can[action]) for action in ("react", "comment", "moderate"))
+    number = max(1, fragments.requested_page(request.GET.get("page")))
+    key = fragments.key("comments", [("comments", topic.pk)], topic.pk, number, audience)
+    entry = fragments.get(key)
+    if entry is None:
+        top_level = (
+            _comment_queryset()
+            .filter(topic=topic, parent=None)
+            .prefetch_related(
+                Prefetch("replies", queryset=_comment_queryset(), to_attr="shown_replies")
+            )
+        )
+        page = CommentPage(top_level, number)
+        context = {
+            "comments": page,
+            "can": {"react": can["react"], "comment": can["comment"], "moderate": can["moderate"]},
+            # One reverse for all comment links (…/comments/<id>/react/ etc.)
+            "comment_base": reverse("comment_report", args=[topic.pk, 0]).removesuffix("0/report/"),
+        }
+        ids = [c.pk for top in page for c in (top, *top.shown_replies) if not c.is_hidden]
+        entry = fragments.put(
+            key,
+            {
+                "html": render_to_string("deliberation/topic_comment_list.html", context),
+                "ids": ids,
+                "has_next": page.has_next,
+            },
+        )
+    pressed = frozenset()
+    if can["react"] and entry["ids"]:
+        pressed = frozenset(
+            CommentReaction.objects.filter(user=request.user, comment_id__in=entry["ids"])
+            .values_list("comment_id", "kind")
+            .order_by()
+        )
+    html = fragments.personalise(entry["html"], get_token(request), pressed)
+    return mark_safe(html), fragments.PageLinks(number, has_next=entry["has_next"])  # noqa: S308 - rendered by the template engine, escaped there
+
+
 def detail_context(request, topic, *, comment_form=None, poll_form=None):
     """Everything the topic page and its partials show, in a fixed number of queries."""
     user = request.user
     roles = roles_of(user, topic.community_id)
     phase = topic.phase
-    top_level = (
-        _comment_queryset(user)
-        .filter(topic=topic, parent=None)
-        .prefetch_related(Prefetch("replies", queryset=_comment_queryset(user)))
-    )
-    comments = CommentPage(top_level, request.GET.get("page"))
     polls = list(
         Poll.objects.filter(topic=topic).prefetch_related(
             Prefetch(
@@ -359,19 +444,19 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
     replying_to = None
     reply = request.GET.get("reply", "")
     if comment_form is None and reply.isdigit() and can["comment"]:
-        replying_to = next((c for c in comments if c.pk == int(reply)), None)
-        if replying_to is None:
-            replying_to = Comment.objects.filter(topic=topic, pk=int(reply)).first()
+        replying_to = (
+            Comment.objects.select_related("author").filter(topic=topic, pk=int(reply)).first()
+        )
         if replying_to is not None:
             comment_form = CommentForm(initial={"parent": replying_to.pk})
+    comment_list, comments = _comment_list(request, topic, can)
     return {
         "topic": topic,
         "community": topic.community,
         "can": can,
         "replying_to": replying_to,
         "comments": comments,
-        # One reverse for all comment links (…/comments/<id>/react/ etc.), not three per comment
-        "comment_base": reverse("comment_report", args=[topic.pk, 0]).removesuffix("0/report/"),
+        "comment_list": comment_list,
         "comment_form": comment_form or CommentForm(),
         "poll_form": poll_form or PollForm(),
         "polls": polls,
@@ -380,24 +465,33 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
         "history": history,
         "workflow": WORKFLOW,
         "version": topic.version,
-        "decision": getattr(topic, "decision", None),
+        # Recording a decision stamps decided_at: no query for topics never decided.
+        "decision": getattr(topic, "decision", None) if topic.decided_at else None,
     }
 
 
 def _detail_topic(user, topic_id, action="topic.view"):
-    cosigned = CoSign.objects.filter(topic=OuterRef("pk"), user=user)
-    following = Follow.objects.filter(topic=OuterRef("pk"), user=user)
-    queryset = Topic.objects.select_related(
-        "community",
-        "proposer",
-        "filed_by",
-        "merged_into",
-        "decision",
-        "estate",
-        "building",
-        "grid",
-    ).annotate(is_cosigned=Exists(cosigned), is_following=Exists(following))
+    # The page's hottest query: the relations most topics have, and the member's two flags as
+    # plain EXISTS (two Exists() subqueries cost more to compile than to run). Estate, building,
+    # grid, filer and merge target load on use; most topics have none of them.
+    queryset = Topic.objects.select_related("community", "proposer").annotate(
+        is_cosigned=_mine(CoSign, user), is_following=_mine(Follow, user)
+    )
     return topic_for(user, topic_id, action, queryset=queryset)
+
+
+def _mine(model, user):
+    """True when `user` has a row of `model` (co-sign, follow) for the topic."""
+    quote = connection.ops.quote_name
+    table, topic_table = quote(model._meta.db_table), quote(Topic._meta.db_table)
+    topic_column = quote(model._meta.get_field("topic").column)
+    user_column = quote(model._meta.get_field("user").column)
+    # Only table and column names from the models go into the text; the user is a parameter.
+    sql = (
+        f"EXISTS (SELECT 1 FROM {table} WHERE {table}.{topic_column} = {topic_table}."  # noqa: S608
+        f"{quote(Topic._meta.pk.column)} AND {table}.{user_column} = %s)"
+    )
+    return RawSQL(sql, [user.pk], output_field=BooleanField())  # noqa: S611
 
 
 def _render_detail(request, topic, partial=None, status=200, **extra):

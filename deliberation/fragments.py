@@ -1,0 +1,138 @@
+"""Cached HTML fragments that every member with the same view of a page sees alike.
+
+A fragment's key holds the version counters of what it shows (`comments:<topic>`,
+`topics:<community>`, `notices:<community>`), the language, the time zone and whatever else
+changes its markup (page number, filters, audience such as "may moderate"). The services that
+change that content call `bump()`, so a new version makes the old fragments unreachable at once;
+nothing is deleted, they expire after `TIMEOUT`. Nothing personal goes in a fragment: views
+fill the few personal bits (CSRF token, "I agreed") into placeholders with `personalise()`.
+
+Counters live in the same cache as the fragments, so several processes must share it (Redis,
+as REDIS_URL gives; the default in-memory cache is per process, fine for one). A counter that
+is missing (evicted, cache flushed) starts again from the current time in nanoseconds, a value
+no fragment was ever stored under.
+
+docs/topics.md lists the fragments and who bumps what.
+"""
+
+import hashlib
+import re
+import time
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone, translation
+
+# Bounds what the counters cannot see: a member renaming themselves, an edit in the admin.
+TIMEOUT = 600
+COUNTER_TIMEOUT = 7 * 24 * 3600
+
+# Placeholders for what differs per member. `<` never survives escaping, so text that members
+# wrote cannot forge one.
+CSRF = "<csrf>"
+PLACEHOLDER = re.compile(r"<(csrf|agree|thanks)(?: (\d+))?>")
+
+
+def _counter(scope, pk):
+    return f"fragver:{scope}:{pk}"
+
+
+def versions(*scopes):
+    """The current counters of `(scope, pk)` pairs, in one cache round trip."""
+    keys = [_counter(scope, pk) for scope, pk in scopes]
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            start = time.time_ns()
+            found[key] = start if cache.add(key, start, COUNTER_TIMEOUT) else cache.get(key, start)
+    return [found[key] for key in keys]
+
+
+def bump(scope, pk):
+    """Make every fragment showing `scope` of `pk` stale.
+
+    Bumped now, so later reads in this transaction miss, and again after commit, so a page
+    rendered from the old rows while the change was still uncommitted is not reused.
+    """
+    _incr(_counter(scope, pk))
+    transaction.on_commit(lambda: _incr(_counter(scope, pk)))
+
+
+def _incr(key):
+    try:
+        cache.incr(key)
+    except ValueError:  # missing: any fresh value no fragment was stored under will do
+        cache.add(key, time.time_ns(), COUNTER_TIMEOUT)
+
+
+def key(name, scopes, *parts):
+    """A fragment's cache key: its counters, the language and time zone, then `parts`."""
+    raw = "|".join(
+        str(p)
+        for p in (
+            *versions(*scopes),
+            translation.get_language(),
+            timezone.get_current_timezone_name(),
+            *parts,
+        )
+    )
+    return f"frag:{name}:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
+
+
+def get(fragment_key):
+    return cache.get(fragment_key)
+
+
+def put(fragment_key, entry, timeout=TIMEOUT):
+    cache.set(fragment_key, entry, timeout)
+    return entry
+
+
+def personalise(html, csrf_token, pressed=frozenset()):
+    """Fill the placeholders: the member's CSRF token, and aria-pressed for their reactions.
+
+    `pressed` holds `(comment_id, kind)` pairs of the reactions this member has set.
+    """
+
+    def fill(match):
+        kind, pk = match.groups()
+        if kind == "csrf":
+            return csrf_token
+        return "true" if (int(pk), kind) in pressed else "false"
+
+    return PLACEHOLDER.sub(fill, html)
+
+
+class PageLinks:
+    """What the pagination includes read, from numbers kept in a cached entry."""
+
+    def __init__(self, number, num_pages=None, has_next=None, count=None, items=()):
+        self.number = number
+        self.object_list = list(items)
+        self.has_next = has_next if has_next is not None else number < (num_pages or 1)
+        self.has_previous = number > 1
+        self.has_other_pages = self.has_next or self.has_previous
+        self.paginator = _Counts(num_pages, count)
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def next_page_number(self):
+        return self.number + 1
+
+    def previous_page_number(self):
+        return self.number - 1
+
+
+class _Counts:
+    def __init__(self, num_pages, count):
+        self.num_pages = num_pages
+        self.count = count
+
+
+def requested_page(value):
+    """The page number asked for, as Paginator.get_page reads it (1 when not a number)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 1
