@@ -14,6 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from deliberation import fragments
 from deliberation.models import AuditEntry, AuditHead
 from deliberation.prepared import PreparedInsert
 
@@ -91,10 +92,14 @@ def record_audit(*, actor, verb, target, data=None, community=None, public=True)
             hash=digest,
         )
         cursor.execute(move_head, [digest])
+    if target_type == TOPIC:
+        # A topic's public history is what its page shows: the cached parts are now stale.
+        fragments.bump("topic", target_id)
     return entry
 
 
 _INSERT_ENTRY = PreparedInsert(AuditEntry)
+TOPIC = "deliberation.topic"
 _HEAD_SQL = {}
 
 

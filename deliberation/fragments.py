@@ -15,12 +15,16 @@ no fragment was ever stored under.
 docs/topics.md lists the fragments and who bumps what.
 """
 
+import functools
 import hashlib
 import re
 import time
 
+import django
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 # Bounds what the counters cannot see: a member renaming themselves, an edit in the admin.
@@ -40,7 +44,7 @@ def _counter(scope, pk):
 def versions(*scopes):
     """The current counters of `(scope, pk)` pairs, in one cache round trip."""
     keys = [_counter(scope, pk) for scope, pk in scopes]
-    found = cache.get_many(keys)
+    found = cache.get_many(keys) if keys else {}
     for key in keys:
         if key not in found:
             start = time.time_ns()
@@ -65,11 +69,24 @@ def _incr(key):
         cache.add(key, time.time_ns(), COUNTER_TIMEOUT)
 
 
+@functools.cache
+def _release():
+    """Changes whenever templates, catalogues or Django change, so a deploy starts afresh
+    (the cache outlives processes) and two releases side by side never share fragments."""
+    digest = hashlib.blake2b(django.get_version().encode(), digest_size=8)
+    for folder in ("templates", "locale"):
+        for path in sorted((settings.BASE_DIR / folder).rglob("*")):
+            if path.suffix in (".html", ".mo"):
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def key(name, scopes, *parts):
     """A fragment's cache key: its counters, the language and time zone, then `parts`."""
     raw = "|".join(
         str(p)
         for p in (
+            _release(),
             *versions(*scopes),
             translation.get_language(),
             timezone.get_current_timezone_name(),
@@ -86,6 +103,19 @@ def get(fragment_key):
 def put(fragment_key, entry, timeout=TIMEOUT):
     cache.set(fragment_key, entry, timeout)
     return entry
+
+
+def form_html(form, template="includes/form.html"):
+    """A form rendered by `template`; a blank one (unbound, no initial) is cached per class
+    and language, since its fields, labels and choices are the same for everyone."""
+    if form.is_bound or form.initial:
+        return render_to_string(template, {"form": form})
+    cls = type(form)
+    fragment_key = key("form", [], cls.__module__, cls.__qualname__, form.prefix, form.auto_id)
+    html = get(fragment_key)
+    if html is None:
+        html = put(fragment_key, render_to_string(template, {"form": form}))
+    return html
 
 
 def personalise(html, csrf_token, pressed=frozenset()):

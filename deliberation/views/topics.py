@@ -423,8 +423,8 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
             option.percent = option.vote_count * 100 // poll.total if poll.total else 0
         poll.answered = poll.pk in answered
         poll.vote_form = PollVoteForm(poll=poll, auto_id=f"poll{poll.pk}_%s")
-    history = [describe(e) for e in history_of(topic).order_by("-pk")[:HISTORY_ON_PAGE]]
-    _decorate(topic, timezone.now() if may(roles, "topic.triage", Phase.TRIAGE) else None)
+    show_due = may(roles, "topic.triage", Phase.TRIAGE)
+    _decorate(topic, timezone.now() if show_due else None)
     is_author = user.pk in (topic.proposer_id, topic.filed_by_id)
     can = {
         "edit": is_author and may(roles, "topic.edit", phase),
@@ -457,17 +457,38 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
         "replying_to": replying_to,
         "comments": comments,
         "comment_list": comment_list,
-        "comment_form": comment_form or CommentForm(),
+        "comment_form_html": fragments.form_html(comment_form or CommentForm()),
         "poll_form": poll_form or PollForm(),
         "polls": polls,
-        "photos": list(TopicPhoto.objects.filter(topic=topic).order_by("pk")),
-        "merged_topics": list(topic.merged_topics.order_by("pk").only("pk", "title")),
-        "history": history,
-        "workflow": WORKFLOW,
+        "topic_parts": _topic_parts(topic, shared=not show_due),
         "version": topic.version,
-        # Recording a decision stamps decided_at: no query for topics never decided.
-        "decision": getattr(topic, "decision", None) if topic.decided_at else None,
     }
+
+
+def _topic_parts(topic, shared):
+    """The topic's own account (title, stage, decision, photos…) and its recent history, as
+    HTML: the same for every member, so cached per topic version (every audited change to the
+    topic bumps it). Staff see acceptance deadlines that run out with time: rendered fresh."""
+    key = fragments.key("topic", [("topic", topic.pk)], topic.pk) if shared else None
+    parts = fragments.get(key) if shared else None
+    if parts is None:
+        context = {
+            "topic": topic,
+            "community": topic.community,
+            "photos": list(TopicPhoto.objects.filter(topic=topic).order_by("pk")),
+            "merged_topics": list(topic.merged_topics.order_by("pk").only("pk", "title")),
+            "history": [describe(e) for e in history_of(topic).order_by("-pk")[:HISTORY_ON_PAGE]],
+            "workflow": WORKFLOW,
+            # Recording a decision stamps decided_at: no query for topics never decided.
+            "decision": getattr(topic, "decision", None) if topic.decided_at else None,
+        }
+        parts = {
+            "header": render_to_string("deliberation/topic_header.html", context),
+            "history": render_to_string("deliberation/topic_recent_history.html", context),
+        }
+        if shared:
+            fragments.put(key, parts)
+    return parts
 
 
 def _detail_topic(user, topic_id, action="topic.view"):

@@ -154,6 +154,47 @@ def test_a_phase_change_changes_what_the_comment_list_offers(
     assert "?reply=" not in page(client, topic.get_absolute_url())
 
 
+def test_a_decision_and_its_history_show_on_the_topic_page_at_once(client, topic, resident, chair):
+    client.force_login(resident)
+    html = page(client, topic.get_absolute_url())
+    assert "更换主板" not in html
+    services.record_decision(
+        topic,
+        by=chair,
+        text="更换主板",
+        decided_by="residents_meeting",
+        decided_on=timezone.localdate(),
+    )
+    html = page(client, topic.get_absolute_url())
+    account, _sep, history = html.partition('id="history"')
+    assert 'id="decision-title"' in account and "更换主板" in account
+    assert 'aria-current="step" class="current">' + str(Phase.DECIDED.label) in account
+    assert "更换主板" in history  # the phase change, with its reason
+
+
+def test_staff_deadlines_never_reach_residents(client, community, resident, community_worker):
+    topic = collecting(community, resident)
+    client.force_login(community_worker)
+    assert "受理期限" in page(client, topic.get_absolute_url())
+    client.force_login(resident)
+    assert "受理期限" not in page(client, topic.get_absolute_url())
+
+
+def test_the_second_view_of_a_topic_does_not_read_its_history_or_photos(
+    client, topic, resident, owner
+):
+    client.force_login(owner)
+    with CaptureQueriesContext(connection) as first:
+        page(client, topic.get_absolute_url())
+    client.force_login(resident)
+    with CaptureQueriesContext(connection) as second:
+        html = page(client, topic.get_absolute_url())
+    tables = ('FROM "deliberation_auditentry"', 'FROM "deliberation_topicphoto"')
+    assert all(any(t in q["sql"] for q in first.captured_queries) for t in tables)
+    assert not any(t in q["sql"] for q in second.captured_queries for t in tables)
+    assert topic.title in html and 'id="history"' in html
+
+
 # ---- the topic list ---------------------------------------------------------------------
 
 
