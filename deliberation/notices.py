@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -75,6 +76,20 @@ def supersede_notice(old, *, title, body, by=None, days=None):
     return notice
 
 
+# The bell's unread count is cached per user (notification_tags); whoever adds or reads
+# notifications drops it. The timeout bounds a count read just before a change and stored
+# just after it was dropped.
+UNREAD_TIMEOUT = 120
+
+
+def unread_key(user_id):
+    return f"unread:{user_id}"
+
+
+def forget_unread(user_ids):
+    cache.delete_many([unread_key(uid) for uid in user_ids])
+
+
 def notify(users, text, url=""):
     """In-app notification for each user (deduplicated), created after the change commits."""
     user_ids = {getattr(u, "pk", u) for u in users if u is not None}
@@ -83,5 +98,6 @@ def notify(users, text, url=""):
         Notification.objects.bulk_create(
             [Notification(user_id=uid, text=text[:300], url=url) for uid in sorted(user_ids)]
         )
+        forget_unread(user_ids)
 
     transaction.on_commit(create)

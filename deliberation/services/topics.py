@@ -44,7 +44,7 @@ from deliberation.models import (
     Topic,
     TopicPhoto,
 )
-from deliberation.notices import mask_name, notify, publish_notice
+from deliberation.notices import forget_unread, mask_name, notify, publish_notice
 from deliberation.permissions import STAFF, may
 from deliberation.uploads import delete_private, store_private, suffix_for
 
@@ -656,4 +656,7 @@ def mark_notifications_read(user, ids=None):
     rows = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         rows = rows.filter(pk__in=ids)
-    return rows.update(read_at=timezone.now())
+    count = rows.update(read_at=timezone.now())
+    forget_unread([user.pk])
+    transaction.on_commit(lambda: forget_unread([user.pk]))
+    return count

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deliberation.models import NoticeKind, Phase
-from deliberation.notices import publish_notice, supersede_notice
+from deliberation.notices import notify, publish_notice, supersede_notice
 from deliberation.services import topics as services
 from tests.topic_factories import collecting, discussing, draft, set_threshold
 
@@ -312,3 +312,23 @@ def test_the_second_view_of_the_board_does_not_query_the_notices(client, communi
         html = board(client, community)
     assert not any('FROM "deliberation_notice"' in q["sql"] for q in second.captured_queries)
     assert "停水通知" in html
+
+
+# ---- the bell ---------------------------------------------------------------------------
+
+
+def bell(html):
+    found = re.search(r'class="badge warn count">(\d+)<', html)
+    return int(found.group(1)) if found else 0
+
+
+def test_the_bell_counts_new_and_read_notifications_at_once(
+    client, resident, django_capture_on_commit_callbacks
+):
+    client.force_login(resident)
+    assert bell(page(client, "/")) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        notify([resident], "您的议题有新回复")
+    assert bell(page(client, "/")) == 1
+    client.post(reverse("notifications"))
+    assert bell(page(client, "/")) == 0
