@@ -141,13 +141,41 @@ def topic_list(request, community_id):
     form = TopicFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     user = request.user
-    topics = Topic.objects.filter(community=community).exclude(
-        Q(phase=Phase.DRAFT) & ~Q(proposer=user) & ~Q(filed_by=user)
-    )
+    roles = roles_of(user, community)
+    show_due = may(roles, "topic.triage", Phase.TRIAGE)
+    number = fragments.requested_page(request.GET.get("page"))
+    rows = None
+    # The rows are the same for every resident unless they involve the member: their own
+    # filters, their own drafts, or the acceptance deadlines shown to staff (which run out).
+    if not filters.get("mine") and not show_due:
+        rows = _shared_rows(community, filters, number)
+        if user.pk in rows["drafters"]:
+            rows = None
+    if rows is None:
+        rows = _rows(community, _topics(community, filters, user), number, show_due)
+    context = {
+        "community": community,
+        "form": form,
+        "filter_fields": _filter_fields(form),
+        "page": fragments.PageLinks(rows["number"], num_pages=rows["pages"]),
+        "rows": mark_safe(rows["html"]),  # noqa: S308 - escaped by the template engine
+        "can_propose": may(roles, "topic.propose"),
+        "can_file": may(roles, "topic.file_for_resident"),
+    }
+    name = "deliberation/topic_list.html" + ("#results" if request.htmx else "")
+    return TemplateResponse(request, name, context)
+
+
+def _topics(community, filters, user=None):
+    """The community's topics matching `filters`; drafts only `user`'s own (none without)."""
+    drafts = Q(phase=Phase.DRAFT)
+    if user is not None:
+        drafts &= ~Q(proposer=user) & ~Q(filed_by=user)
+    topics = Topic.objects.filter(community=community).exclude(drafts)
     if filters.get("q"):
         q = filters["q"]
         topics = topics.filter(Q(title__icontains=q) | Q(description__icontains=q))
-    for field in ("phase", "category", "scope"):
+    for field in LIST_FILTERS[1:]:
         if filters.get(field):
             topics = topics.filter(**{field: filters[field]})
     mine = filters.get("mine")
@@ -157,25 +185,7 @@ def topic_list(request, community_id):
         topics = topics.filter(Exists(CoSign.objects.filter(topic=OuterRef("pk"), user=user)))
     elif mine == "following":
         topics = topics.filter(Exists(Follow.objects.filter(topic=OuterRef("pk"), user=user)))
-    roles = roles_of(user, community)
-    show_due = may(roles, "topic.triage", Phase.TRIAGE)
-    # The rows are the same for every resident unless they involve the member: their own
-    # drafts, their own filters, or the acceptance deadlines shown to staff (which run out).
-    shared = not mine and not show_due and not _has_drafts(user, community)
-    rows, page = _topic_rows(
-        request, community, topics, shared, show_due, [filters.get(f) or "" for f in LIST_FILTERS]
-    )
-    context = {
-        "community": community,
-        "form": form,
-        "filter_fields": _filter_fields(form),
-        "page": page,
-        "rows": rows,
-        "can_propose": may(roles, "topic.propose"),
-        "can_file": may(roles, "topic.file_for_resident"),
-    }
-    name = "deliberation/topic_list.html" + ("#results" if request.htmx else "")
-    return TemplateResponse(request, name, context)
+    return topics
 
 
 def _filter_fields(form):
@@ -195,32 +205,34 @@ def _filter_fields(form):
     return fields
 
 
-def _has_drafts(user, community):
-    mine = Q(proposer=user) | Q(filed_by=user)
-    return Topic.objects.filter(mine, community=community, phase=Phase.DRAFT).exists()
-
-
-def _topic_rows(request, community, topics, shared, show_due, filters):
-    """The list's rows as HTML and its page links; cached per community version when shared."""
-    number = fragments.requested_page(request.GET.get("page"))
-    key = entry = None
-    if shared:
-        key = fragments.key("topics", [("topics", community.pk)], community.pk, number, *filters)
-        entry = fragments.get(key)
-    if entry is None:
-        page = Paginator(topics.order_by("-created_at", "-pk"), LIST_PAGE_SIZE).get_page(number)
-        now = timezone.now()
-        for topic in page:
-            topic.community = community  # spare a query per row
-            _decorate(topic, now if show_due else None)
-        count = page.paginator.count
-        html = render_to_string("deliberation/topic_list_rows.html", {"page": page, "count": count})
-        entry = {"html": html, "number": page.number, "pages": page.paginator.num_pages}
+def _shared_rows(community, filters, number):
+    """The rows every member sees (no drafts), cached per community version, with the ids of
+    members who have drafts there: their list is rendered for them alone."""
+    values = [filters.get(name) or "" for name in LIST_FILTERS]
+    key = fragments.key("topics", [("topics", community.pk)], community.pk, number, *values)
+    rows = fragments.get(key)
+    if rows is None:
+        rows = _rows(community, _topics(community, filters), number)
+        drafts = Topic.objects.filter(community=community, phase=Phase.DRAFT)
+        rows["drafters"] = {
+            pk for pair in drafts.values_list("proposer_id", "filed_by_id") for pk in pair if pk
+        }
         # Only pages that exist: a made-up page number renders the last page, uncached.
-        if shared and page.number == number:
-            fragments.put(key, entry)
-    links = fragments.PageLinks(entry["number"], num_pages=entry["pages"])
-    return mark_safe(entry["html"]), links  # noqa: S308 - escaped by the template engine
+        if rows["number"] == number:
+            fragments.put(key, rows)
+    return rows
+
+
+def _rows(community, topics, number, show_due=False):
+    """One page of `topics` as HTML, with the numbers its page links need."""
+    page = Paginator(topics.order_by("-created_at", "-pk"), LIST_PAGE_SIZE).get_page(number)
+    now = timezone.now()
+    for topic in page:
+        topic.community = community  # spare a query per row
+        _decorate(topic, now if show_due else None)
+    count = page.paginator.count
+    html = render_to_string("deliberation/topic_list_rows.html", {"page": page, "count": count})
+    return {"html": html, "number": page.number, "pages": page.paginator.num_pages}
 
 
 def _decorate(topic, now=None):

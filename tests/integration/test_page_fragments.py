@@ -228,6 +228,11 @@ def test_a_members_draft_is_shown_to_them_alone(client, community, resident, own
     assert "我的草稿" in page(client, url)
     client.force_login(owner)
     assert "我的草稿" not in page(client, url)
+    draft(community, resident, title="又一份草稿")
+    client.force_login(resident)  # the first to see the list after the change
+    assert "又一份草稿" in page(client, url)
+    client.force_login(owner)
+    assert "又一份草稿" not in page(client, url)
 
 
 def test_the_topic_list_follows_a_language_switch(client, community, resident, owner):
@@ -251,8 +256,7 @@ def test_the_second_view_of_the_list_does_not_count_or_fetch_the_topics(
     with CaptureQueriesContext(connection) as second:
         html = page(client, url, phase="")
         html = page(client, url)
-    rows = [q["sql"] for q in second.captured_queries if 'FROM "deliberation_topic"' in q["sql"]]
-    assert not any("COUNT(" in sql or "ORDER BY" in sql for sql in rows)
+    assert not any('FROM "deliberation_topic"' in q["sql"] for q in second.captured_queries)
     assert all(f"议题{n}" in html for n in range(3))
 
 
