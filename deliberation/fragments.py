@@ -1,11 +1,13 @@
 """Cached HTML fragments that every member with the same view of a page sees alike.
 
-A fragment's key holds the version counters of what it shows (`comments:<topic>`,
-`topics:<community>`, `notices:<community>`), the language, the time zone and whatever else
-changes its markup (page number, filters, audience such as "may moderate"). The services that
-change that content call `bump()`, so a new version makes the old fragments unreachable at once;
-nothing is deleted, they expire after `TIMEOUT`. Nothing personal goes in a fragment: views
-fill the few personal bits (CSRF token, "I agreed") into placeholders with `personalise()`.
+A fragment depends on version counters of what it shows (`comments:<topic>`, `topic:<topic>`,
+`topics:<community>`, `notices:<community>`); its key holds the language, the time zone, the
+release and whatever else changes its markup (page number, filters, audience such as "may
+moderate"). The services that change the content call `bump()`. A stored fragment carries the
+counters it was rendered under, and `fetch()` reads fragments and current counters in one
+cache round trip: a fragment whose counters moved on is a miss, so a change shows at once.
+Fragments expire after `TIMEOUT`. Nothing personal goes in a fragment: views fill the few
+personal bits (CSRF token, "I agreed") into placeholders with `personalise()`.
 
 Counters live in the same cache as the fragments, so several processes must share it (Redis,
 as REDIS_URL gives; the default in-memory cache is per process, fine for one). A counter that
@@ -30,26 +32,15 @@ from django.utils import timezone, translation
 # Bounds what the counters cannot see: a member renaming themselves, an edit in the admin.
 TIMEOUT = 600
 COUNTER_TIMEOUT = 7 * 24 * 3600
+LOCAL_ENTRIES = 512
 
 # Placeholders for what differs per member. `<` never survives escaping, so text that members
 # wrote cannot forge one.
-CSRF = "<csrf>"
 PLACEHOLDER = re.compile(r"<(csrf|agree|thanks)(?: (\d+))?>")
 
 
 def _counter(scope, pk):
     return f"fragver:{scope}:{pk}"
-
-
-def versions(*scopes):
-    """The current counters of `(scope, pk)` pairs, in one cache round trip."""
-    keys = [_counter(scope, pk) for scope, pk in scopes]
-    found = cache.get_many(keys) if keys else {}
-    for key in keys:
-        if key not in found:
-            start = time.time_ns()
-            found[key] = start if cache.add(key, start, COUNTER_TIMEOUT) else cache.get(key, start)
-    return [found[key] for key in keys]
 
 
 def bump(scope, pk):
@@ -81,13 +72,11 @@ def _release():
     return digest.hexdigest()
 
 
-def key(name, scopes, *parts):
-    """A fragment's cache key: its counters, the language and time zone, then `parts`."""
+def _key(name, parts):
     raw = "|".join(
         str(p)
         for p in (
             _release(),
-            *versions(*scopes),
             translation.get_language(),
             timezone.get_current_timezone_name(),
             *parts,
@@ -96,26 +85,62 @@ def key(name, scopes, *parts):
     return f"frag:{name}:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
 
 
-def get(fragment_key):
-    return cache.get(fragment_key)
+class Fragment:
+    """One cached fragment: `name`, the `(scope, pk)` counters it shows, and key `parts`.
+
+    After `fetch()`, `value` is the cached value (None on a miss); `store(value)` caches it
+    under the counters read by `fetch()`, which must come before the database reads.
+    """
+
+    def __init__(self, name, scopes, *parts):
+        self.key = _key(name, (*scopes, *parts))  # the scopes' ids keep topics apart
+        self.counters = [_counter(scope, pk) for scope, pk in scopes]
+        self.versions = None
+        self.value = None
+
+    def store(self, value, timeout=TIMEOUT):
+        cache.set(self.key, (self.versions, value), timeout)
+        self.value = value
+        return value
 
 
-def put(fragment_key, entry, timeout=TIMEOUT):
-    cache.set(fragment_key, entry, timeout)
-    return entry
+def fetch(*fragments):
+    """Read the fragments and their counters in one cache round trip; returns the values."""
+    counters = {c for fragment in fragments for c in fragment.counters}
+    found = cache.get_many([*counters, *(f.key for f in fragments)])
+    for counter in counters - found.keys():
+        start = time.time_ns()
+        found[counter] = start if cache.add(counter, start, COUNTER_TIMEOUT) else cache.get(counter)
+    for fragment in fragments:
+        fragment.versions = [found[c] for c in fragment.counters]
+        stored = found.get(fragment.key)
+        fragment.value = stored[1] if stored and stored[0] == fragment.versions else None
+    return [fragment.value for fragment in fragments]
+
+
+# Fragments that change only with a release (blank forms, filter fields): kept in the process.
+_local = {}
+
+
+def local(name, parts, render):
+    """`render()`, remembered in this process per release, language and `parts`."""
+    key = _key(name, parts)
+    value = _local.get(key)
+    if value is None:
+        if len(_local) >= LOCAL_ENTRIES:
+            _local.clear()
+        value = _local[key] = render()
+    return value
 
 
 def form_html(form, template="includes/form.html"):
-    """A form rendered by `template`; a blank one (unbound, no initial) is cached per class
+    """A form rendered by `template`; a blank one (unbound, no initial) is remembered per class
     and language, since its fields, labels and choices are the same for everyone."""
+    render = functools.partial(render_to_string, template, {"form": form})
     if form.is_bound or form.initial:
-        return render_to_string(template, {"form": form})
+        return render()
     cls = type(form)
-    fragment_key = key("form", [], cls.__module__, cls.__qualname__, form.prefix, form.auto_id)
-    html = get(fragment_key)
-    if html is None:
-        html = put(fragment_key, render_to_string(template, {"form": form}))
-    return html
+    return local("form", (cls.__module__, cls.__qualname__, form.prefix, form.auto_id), render)
 
 
 def personalise(html, csrf_token, pressed=frozenset()):
@@ -136,13 +161,13 @@ def personalise(html, csrf_token, pressed=frozenset()):
 class PageLinks:
     """What the pagination includes read, from numbers kept in a cached entry."""
 
-    def __init__(self, number, num_pages=None, has_next=None, count=None, items=()):
+    def __init__(self, number, num_pages=None, has_next=None, items=()):
         self.number = number
         self.object_list = list(items)
         self.has_next = has_next if has_next is not None else number < (num_pages or 1)
         self.has_previous = number > 1
         self.has_other_pages = self.has_next or self.has_previous
-        self.paginator = _Counts(num_pages, count)
+        self.paginator = _Counts(num_pages)
 
     def __iter__(self):
         return iter(self.object_list)
@@ -155,9 +180,8 @@ class PageLinks:
 
 
 class _Counts:
-    def __init__(self, num_pages, count):
+    def __init__(self, num_pages):
         self.num_pages = num_pages
-        self.count = count
 
 
 def requested_page(value):

@@ -53,8 +53,8 @@ def _board(community, number):
     up or comes down, since time alone moves notices from "now posted" to "past".
     """
     now = timezone.now()
-    key = fragments.key("notices", [("notices", community.pk)], community.pk, number)
-    board = fragments.get(key)
+    fragment = fragments.Fragment("notices", [("notices", community.pk)], number)
+    (board,) = fragments.fetch(fragment)
     if board is not None and now < board["until"]:
         return board
     base = Notice.objects.filter(community=community).select_related("superseded_by")
@@ -77,7 +77,7 @@ def _board(community, number):
     # Only pages that exist: a made-up page number shows the last page, uncached.
     if past.number == number:
         timeout = min(fragments.TIMEOUT, max(1, int((board["until"] - now).total_seconds())))
-        fragments.put(key, board, timeout)
+        fragment.store(board, timeout)
     return board
 
 

@@ -198,19 +198,19 @@ def _filter_fields(form):
     if form.is_bound and form.errors:
         return {name: form[name].as_field_group() for name in names}
     values = [form.cleaned_data.get(name) for name in names] if form.is_bound else []
-    key = fragments.key("topic-filters", [], form.is_bound, *values)
-    fields = fragments.get(key)
-    if fields is None:
-        fields = fragments.put(key, {name: form[name].as_field_group() for name in names})
-    return fields
+    return fragments.local(
+        "topic-filters",
+        (form.is_bound, *values),
+        lambda: {name: form[name].as_field_group() for name in names},
+    )
 
 
 def _shared_rows(community, filters, number):
     """The rows every member sees (no drafts), cached per community version, with the ids of
     members who have drafts there: their list is rendered for them alone."""
     values = [filters.get(name) or "" for name in LIST_FILTERS]
-    key = fragments.key("topics", [("topics", community.pk)], community.pk, number, *values)
-    rows = fragments.get(key)
+    fragment = fragments.Fragment("topics", [("topics", community.pk)], number, *values)
+    (rows,) = fragments.fetch(fragment)
     if rows is None:
         rows = _rows(community, _topics(community, filters), number)
         drafts = Topic.objects.filter(community=community, phase=Phase.DRAFT)
@@ -219,7 +219,7 @@ def _shared_rows(community, filters, number):
         }
         # Only pages that exist: a made-up page number renders the last page, uncached.
         if rows["number"] == number:
-            fragments.put(key, rows)
+            fragment.store(rows)
     return rows
 
 
@@ -363,17 +363,22 @@ class CommentPage:
         return self.number - 1
 
 
-def _comment_list(request, topic, can):
-    """One page of comments as HTML, and its page links.
-
-    The HTML is cached per topic version, page, language and what the member may do with
-    comments (react, reply, moderate); the member's CSRF token and own reactions are filled in
-    here, so two members never share them.
-    """
+def _comments_fragment(request, topic, can):
+    """The cached page of comments, per comments version, page, language and what the member
+    may do with comments (react, reply, moderate)."""
     audience = tuple(int(can[action]) for action in ("react", "comment", "moderate"))
     number = max(1, fragments.requested_page(request.GET.get("page")))
-    key = fragments.key("comments", [("comments", topic.pk)], topic.pk, number, audience)
-    entry = fragments.get(key)
+    fragment = fragments.Fragment("comments", [("comments", topic.pk)], number, audience)
+    fragment.number = number
+    return fragment
+
+
+def _comment_list(request, topic, can, fragment):
+    """One page of comments as HTML, and its page links: the fetched `fragment`, or rendered
+    and stored. The member's CSRF token and own reactions are filled in here, so two members
+    never share them."""
+    number = fragment.number
+    entry = fragment.value
     if entry is None:
         top_level = (
             _comment_queryset()
@@ -390,8 +395,7 @@ def _comment_list(request, topic, can):
             "comment_base": reverse("comment_report", args=[topic.pk, 0]).removesuffix("0/report/"),
         }
         ids = [c.pk for top in page for c in (top, *top.shown_replies) if not c.is_hidden]
-        entry = fragments.put(
-            key,
+        entry = fragment.store(
             {
                 "html": render_to_string("deliberation/topic_comment_list.html", context),
                 "ids": ids,
@@ -406,7 +410,8 @@ def _comment_list(request, topic, can):
             .order_by()
         )
     html = fragments.personalise(entry["html"], get_token(request), pressed)
-    return mark_safe(html), fragments.PageLinks(number, has_next=entry["has_next"])  # noqa: S308 - rendered by the template engine, escaped there
+    links = fragments.PageLinks(number, has_next=entry["has_next"])
+    return mark_safe(html), links  # noqa: S308 - escaped by the template engine
 
 
 def detail_context(request, topic, *, comment_form=None, poll_form=None):
@@ -461,7 +466,11 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
         )
         if replying_to is not None:
             comment_form = CommentForm(initial={"parent": replying_to.pk})
-    comment_list, comments = _comment_list(request, topic, can)
+    comments_fragment = _comments_fragment(request, topic, can)
+    # Staff see acceptance deadlines that run out with time: their topic parts are fresh.
+    parts_fragment = None if show_due else fragments.Fragment("topic", [("topic", topic.pk)])
+    fragments.fetch(*filter(None, (comments_fragment, parts_fragment)))
+    comment_list, comments = _comment_list(request, topic, can, comments_fragment)
     return {
         "topic": topic,
         "community": topic.community,
@@ -472,17 +481,16 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
         "comment_form_html": fragments.form_html(comment_form or CommentForm()),
         "poll_form": poll_form or PollForm(),
         "polls": polls,
-        "topic_parts": _topic_parts(topic, shared=not show_due),
+        "topic_parts": _topic_parts(topic, parts_fragment),
         "version": topic.version,
     }
 
 
-def _topic_parts(topic, shared):
+def _topic_parts(topic, fragment=None):
     """The topic's own account (title, stage, decision, photos…) and its recent history, as
     HTML: the same for every member, so cached per topic version (every audited change to the
-    topic bumps it). Staff see acceptance deadlines that run out with time: rendered fresh."""
-    key = fragments.key("topic", [("topic", topic.pk)], topic.pk) if shared else None
-    parts = fragments.get(key) if shared else None
+    topic bumps it) in the fetched `fragment`; rendered afresh without one."""
+    parts = fragment.value if fragment else None
     if parts is None:
         context = {
             "topic": topic,
@@ -498,8 +506,8 @@ def _topic_parts(topic, shared):
             "header": render_to_string("deliberation/topic_header.html", context),
             "history": render_to_string("deliberation/topic_recent_history.html", context),
         }
-        if shared:
-            fragments.put(key, parts)
+        if fragment:
+            fragment.store(parts)
     return parts
 
 

@@ -195,6 +195,18 @@ def test_the_second_view_of_a_topic_does_not_read_its_history_or_photos(
     assert topic.title in html and 'id="history"' in html
 
 
+def test_two_topics_never_share_their_cached_parts(
+    client, community, resident, owner, community_worker
+):
+    first = discussing(community, resident, community_worker, title="第一个议题")
+    second = discussing(community, resident, community_worker, title="第二个议题")
+    services.add_comment(first, by=owner, body="只属于第一个", stance="support")
+    client.force_login(owner)
+    page(client, first.get_absolute_url())
+    html = page(client, second.get_absolute_url())
+    assert "第二个议题" in html and "第一个议题" not in html and "只属于第一个" not in html
+
+
 # ---- the topic list ---------------------------------------------------------------------
 
 
