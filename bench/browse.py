@@ -19,6 +19,11 @@ target rate whatever the servers answer:
 
 It prints p50/p99 per page and overall (from each request's due time), errors and requests
 not sent, against `GET /healthz` at the same rate on the same servers as the baseline.
+
+Nothing changes the data during the run, so after the warm-up the pages come from the cached
+fragments (comment lists, topic account, list rows, notice cards: docs/topics.md) and each
+request pays for what is personal or live. `bench/browse_cpu.py` gives the CPU per page of the
+same mix in-process.
 """
 
 import argparse
