@@ -242,6 +242,58 @@ async def one_shot(port, method, path):
         writer.close()
 
 
+def cpu_seconds(pids):
+    """User + system CPU time of these processes so far (those gone count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def backends_of(database):
+    """PostgreSQL backend processes serving `database` (by their process title)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    title = cmdline.read()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+                pids.append(int(entry))
+    return pids
+
+
+class CpuMeter:
+    """CPU time spent per request by the servers and by their PostgreSQL backends: a figure
+    that other work on the machine does not distort the way it distorts rates."""
+
+    def __init__(self, servers, database):
+        self.servers = [process.pid for process, _port in servers]
+        self.database = database
+
+    def __enter__(self):
+        self.backends = backends_of(self.database)
+        self.start = (cpu_seconds(self.servers), cpu_seconds(self.backends))
+        return self
+
+    def __exit__(self, *exc):
+        self.backends = sorted(set(self.backends) | set(backends_of(self.database)))
+        self.spent = (
+            cpu_seconds(self.servers) - self.start[0],
+            cpu_seconds(self.backends) - self.start[1],
+        )
+
+    def per_request_ms(self, count):
+        return tuple(1000 * spent / count for spent in self.spent)
+
+
 async def run_load(ports, jobs, concurrency):
     """Each client keeps one connection to one server and takes jobs from a shared queue."""
     queue = asyncio.Queue()
@@ -333,10 +385,13 @@ def main():
 
         # Warm every server and client path once before measuring.
         asyncio.run(run_load(ports, [health_job() for _ in range(100)], args.concurrency))
-        base = asyncio.run(
-            run_load(ports, [health_job() for _ in range(args.owners)], args.concurrency)
-        )
-        cast = asyncio.run(run_load(ports, [cast_job(s) for s in sessions], args.concurrency))
+        database = connection.settings_dict["NAME"]
+        with CpuMeter(servers, database) as base_cpu:
+            base = asyncio.run(
+                run_load(ports, [health_job() for _ in range(args.owners)], args.concurrency)
+            )
+        with CpuMeter(servers, database) as cast_cpu:
+            cast = asyncio.run(run_load(ports, [cast_job(s) for s in sessions], args.concurrency))
     finally:
         stop_servers(servers)
         teardown_django()
@@ -352,8 +407,12 @@ def main():
         "p50 (ms)",
         "p99 (ms)",
         "ratio to baseline",
+        "server CPU ms/req",
+        "PostgreSQL CPU ms/req",
         "target",
     ]
+    base_ms = base_cpu.per_request_ms(len(base[0]))
+    cast_ms = cast_cpu.per_request_ms(len(cast[0]))
     met = from_cast["rate"] >= TARGET_RATE and from_cast["p99"] < TARGET_P99_MS and not cast[1]
     rows = [
         [
@@ -363,6 +422,8 @@ def main():
             f"{from_base['p50']:.1f}",
             f"{from_base['p99']:.1f}",
             "1.00",
+            f"{base_ms[0]:.2f}",
+            f"{base_ms[1]:.2f}",
             "",
         ],
         [
@@ -372,16 +433,23 @@ def main():
             f"{from_cast['p50']:.1f}",
             f"{from_cast['p99']:.1f}",
             f"{from_cast['rate'] / from_base['rate']:.2f}",
+            f"{cast_ms[0]:.2f}",
+            f"{cast_ms[1]:.2f}",
             f"≥ {TARGET_RATE}/s, p99 < {TARGET_P99_MS} ms: {'met' if met else 'NOT met'}",
         ],
     ]
     print(
-        f"{args.owners} owners, {args.concurrency} concurrent clients, {workers} daphne "
-        "processes, PostgreSQL"
+        f"{args.owners} owners, {args.concurrency} concurrent clients, {workers} {args.server} "
+        f"processes with {threads()} threads each, PostgreSQL"
     )
     print_table(rows, headers)
     if not args.no_record:
         record(rows, headers, args, workers)
+
+
+def threads():
+    """Request threads per worker (config/asgi_http.py), as the servers get it."""
+    return int(os.environ.get("ASGI_THREADS") or SERVER_ENV.get("ASGI_THREADS", 8))
 
 
 def record(rows, headers, args, workers):
@@ -392,14 +460,16 @@ def record(rows, headers, args, workers):
         "",
         f"Machine: {machine_line()}",
         "",
-        f"Command: `.venv/bin/python -m bench.cast --owners {args.owners} "
-        f"--concurrency {args.concurrency} --workers {workers}`",
+        f"Command: `ASGI_THREADS={threads()} .venv/bin/python -m bench.cast "
+        f"--owners {args.owners} --concurrency {args.concurrency} --workers {workers} "
+        f"--server {args.server}`",
         "",
         "| " + " | ".join(headers) + " |",
         "|" + "---|" * len(headers),
         *("| " + " | ".join(str(c) for c in row) + " |" for row in rows),
         "",
-        f"{workers} daphne processes and the load client share the machine's cores; PostgreSQL "
+        f"{workers} {args.server} processes and the load client share the machine's cores; "
+        "PostgreSQL "
         "runs on the same machine. Each POST is a signed-in owner's ballot form (htmx fragment) "
         "through sessions, CSRF, permission checks, the unique constraint and the audit chain.",
         "",

@@ -1,9 +1,15 @@
 """Append to and verify the hash-chained audit log.
 
-Each entry stores the previous entry's hash and its own, computed over a canonical JSON of
-its content. Appends lock the single AuditHead row, so the chain stays linear under load;
-call `record_audit` inside the transaction that makes the change, as late as convenient, to
-hold that lock briefly.
+Each entry stores the previous entry's hash and its own:
+
+    hash = sha256_hex(prev_hash + sha256_hex(canonical JSON of the entry's content))
+
+(hex strings concatenated; the canonical JSON is `content_digest`'s: sorted keys, no spaces,
+UTF-8). The first entry's prev_hash is sha256_hex(AUDIT_CHAIN_SEED). Appends lock the single
+AuditHead row, so the chain stays linear under load; the content is hashed before the lock, and
+on PostgreSQL the lock, the insert with its link and the head's move are one statement. Call
+`record_audit` inside the transaction that makes the change, as late as convenient: the lock is
+held until that transaction ends.
 """
 
 import hashlib
@@ -23,10 +29,10 @@ def genesis_hash():
     return hashlib.sha256(settings.AUDIT_CHAIN_SEED.encode()).hexdigest()
 
 
-def entry_hash(*, prev_hash, created_at, actor_id, community_id, verb, target, data, public):
+def content_digest(*, created_at, actor_id, community_id, verb, target, data, public):
+    """sha256 of an entry's content in canonical JSON (everything but the chain links)."""
     payload = json.dumps(
         {
-            "prev": prev_hash,
             "at": created_at.isoformat(),
             "actor": actor_id,
             "community": community_id,
@@ -43,6 +49,25 @@ def entry_hash(*, prev_hash, created_at, actor_id, community_id, verb, target, d
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def link_hash(prev_hash, content):
+    """An entry's hash: sha256 of the previous entry's hash followed by its content digest
+    (both lower-case hex). PostgreSQL computes the same in _append_sql."""
+    return hashlib.sha256((prev_hash + content).encode()).hexdigest()
+
+
+def entry_hash(*, prev_hash, created_at, actor_id, community_id, verb, target, data, public):
+    content = content_digest(
+        created_at=created_at,
+        actor_id=actor_id,
+        community_id=community_id,
+        verb=verb,
+        target=target,
+        data=data,
+        public=public,
+    )
+    return link_hash(prev_hash, content)
+
+
 def _target_key(target):
     if isinstance(target, tuple):
         return str(target[0]), str(target[1])
@@ -57,50 +82,122 @@ def record_audit(*, actor, verb, target, data=None, community=None, public=True)
     community_id = getattr(community, "pk", community)
     if community_id is None:
         community_id = getattr(target, "community_id", None)
+    values = {
+        "created_at": timezone.now(),
+        "actor_id": actor_id,
+        "community_id": community_id,
+        "verb": verb,
+        "target_type": target_type,
+        "target_id": target_id,
+        "public": public,
+        "data": data,
+    }
+    # Hashed before the head is locked: only the link to the previous entry waits for it.
+    content = content_digest(
+        created_at=values["created_at"],
+        actor_id=actor_id,
+        community_id=community_id,
+        verb=verb,
+        target=(target_type, target_id),
+        data=data,
+        public=public,
+    )
     # No savepoint inside the caller's transaction: an entry that fails to append must undo
-    # the change it records, and the lock below is held until the caller commits anyway.
-    lock_head, move_head = _head_sql()
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(lock_head)
-        row = cursor.fetchone()
-        if row is None:
-            AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": genesis_hash()})
-            cursor.execute(lock_head)
-            row = cursor.fetchone()
-        prev_hash = row[0]
-        created_at = timezone.now()
-        digest = entry_hash(
-            prev_hash=prev_hash,
-            created_at=created_at,
-            actor_id=actor_id,
-            community_id=community_id,
-            verb=verb,
-            target=(target_type, target_id),
-            data=data,
-            public=public,
-        )
-        entry = _INSERT_ENTRY.create(
-            created_at=created_at,
-            actor_id=actor_id,
-            community_id=community_id,
-            verb=verb,
-            target_type=target_type,
-            target_id=target_id,
-            public=public,
-            data=data,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
-        cursor.execute(move_head, [digest])
+    # the change it records, and the lock on the head is held until the caller commits anyway.
+    with transaction.atomic(savepoint=False):
+        if connection.features.has_select_for_update:
+            entry = _append_in_one_statement(values, content)
+        else:
+            entry = _append(values, content)
     if target_type == TOPIC:
         # A topic's public history is what its page shows: the cached parts are now stale.
         fragments.bump("topic", target_id)
     return entry
 
 
+def _ensure_head():
+    AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": genesis_hash()})
+
+
+def _append(values, content):
+    """Lock the head, insert the entry linked to it, move the head: three statements (SQLite,
+    where BEGIN IMMEDIATE has already serialised the writers)."""
+    lock_head, move_head = _head_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(lock_head)
+        row = cursor.fetchone()
+        if row is None:
+            _ensure_head()
+            cursor.execute(lock_head)
+            row = cursor.fetchone()
+        prev_hash = row[0]
+        digest = link_hash(prev_hash, content)
+        entry = _INSERT_ENTRY.create(**values, prev_hash=prev_hash, hash=digest)
+        cursor.execute(move_head, [digest])
+    return entry
+
+
+def _append_in_one_statement(values, content):
+    """The same in one statement on PostgreSQL, which hashes the link itself: the head's row
+    lock, taken first, is held for one round trip and the commit instead of three."""
+    sql, columns = _append_sql()
+    fields = [AuditEntry._meta.get_field(name) for name in columns]
+    params = [field.get_db_prep_save(values[field.attname], connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, content])
+        row = cursor.fetchone()
+        if row is None:  # a database without its head row yet
+            _ensure_head()
+            cursor.execute(sql, [*params, content])
+            row = cursor.fetchone()
+    entry = AuditEntry(**values, pk=row[0], prev_hash=row[1], hash=row[2])
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    return entry
+
+
 _INSERT_ENTRY = PreparedInsert(AuditEntry)
 TOPIC = "deliberation.topic"
 _HEAD_SQL = {}
+_APPEND_SQL = {}
+_COLUMNS = (
+    "created_at",
+    "actor_id",
+    "community_id",
+    "verb",
+    "target_type",
+    "target_id",
+    "public",
+    "data",
+)
+
+
+def _append_sql():
+    """(SQL, value columns) of the one-statement append: lock the head, insert the entry with
+    prev_hash and hash = sha256(prev_hash || content digest), move the head, return the
+    entry's id and links. Names come from the models."""
+    if connection.alias not in _APPEND_SQL:
+        quote = connection.ops.quote_name
+        head, entry = AuditHead._meta, AuditEntry._meta
+        head_table, entry_table = quote(head.db_table), quote(entry.db_table)
+        head_pk, entry_pk = quote(head.pk.column), quote(entry.pk.column)
+        last = quote(head.get_field("last_hash").column)
+        count = quote(head.get_field("count").column)
+        columns = ", ".join(quote(entry.get_field(name).column) for name in _COLUMNS)
+        prev = quote(entry.get_field("prev_hash").column)
+        digest = quote(entry.get_field("hash").column)
+        values = ", ".join(["%s"] * len(_COLUMNS))
+        _APPEND_SQL[connection.alias] = (
+            f"WITH head AS (SELECT {last} FROM {head_table} WHERE {head_pk} = 1 FOR UPDATE), "  # noqa: S608
+            f"entry AS (INSERT INTO {entry_table} ({columns}, {prev}, {digest}) "
+            f"SELECT {values}, head.{last}, "
+            f"encode(sha256(convert_to(head.{last} || %s, 'UTF8')), 'hex') FROM head "
+            f"RETURNING {entry_pk}, {prev}, {digest}), "
+            f"moved AS (UPDATE {head_table} SET {last} = entry.{digest}, {count} = {count} + 1 "
+            f"FROM entry WHERE {head_table}.{head_pk} = 1) "
+            f"SELECT {entry_pk}, {prev}, {digest} FROM entry"
+        )
+    return _APPEND_SQL[connection.alias], _COLUMNS
 
 
 def _head_sql():
