@@ -137,6 +137,41 @@ def test_pages_carry_a_strict_content_security_policy(client):
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
 
 
+def test_the_policy_follows_the_settings_and_each_response_s_own_policy(client, settings):
+    from csp.constants import NONCE
+    from csp.decorators import csp_update
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from config.csp import CachedCSPMiddleware
+
+    assert "img-src 'self' data:" in client.get("/")["Content-Security-Policy"]
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {"default-src": ["'self'"], "script-src": ["'self'", NONCE]}
+    }
+    parts = lambda policy: set(policy.split("; "))  # noqa: E731
+    assert parts(client.get("/")["Content-Security-Policy"]) == {
+        "default-src 'self'",
+        "script-src 'self'",
+    }
+
+    middleware = CachedCSPMiddleware(lambda request: None)
+    request = RequestFactory().get("/")
+    middleware.process_request(request)
+    view = csp_update({"img-src": "https://maps.example"})(lambda request: HttpResponse())
+    response = middleware.process_response(request, view(request))
+    assert parts(response["Content-Security-Policy"]) == {
+        "default-src 'self'",
+        "img-src https://maps.example",
+        "script-src 'self'",
+    }
+    request = RequestFactory().get("/")
+    middleware.process_request(request)
+    nonce = str(request.csp_nonce)
+    response = middleware.process_response(request, HttpResponse())
+    assert f"script-src 'self' 'nonce-{nonce}'" in response["Content-Security-Policy"]
+
+
 def test_pages_cannot_be_framed(client):
     response = client.get("/accounts/login/")
     assert response["X-Frame-Options"] == "DENY"
