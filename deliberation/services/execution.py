@@ -598,10 +598,13 @@ def record_visit(
     return visit
 
 
-def rating_summary(topic, round_no):
-    counts = Counter(
-        Rating.objects.filter(topic=topic, round=round_no).values_list("level", flat=True)
-    )
+def rating_summary(topic, round_no, ratings=None):
+    """Counts of the round's ratings; from `ratings` (all of the topic's) when already read."""
+    if ratings is None:
+        levels = Rating.objects.filter(topic=topic, round=round_no).values_list("level", flat=True)
+    else:
+        levels = [r.level for r in ratings if r.round == round_no]
+    counts = Counter(levels)
     total = sum(counts.values())
     satisfied = sum(counts[level] for level in SATISFIED_LEVELS)
     return {
@@ -782,12 +785,11 @@ def execution_context(topic, user, today=None):
     current = [t for t in tasks if t.round == round_no]
     earlier = [t for t in tasks if t.round != round_no]
     evaluating = topic.phase == Phase.EVALUATING
-    my_rating = None
-    if user.is_authenticated:
-        my_rating = Rating.objects.filter(topic=topic, round=round_no, user=user).first()
     ratings = list(
         Rating.objects.filter(topic=topic).select_related("user").order_by("-round", "pk")
     )
+    # The member's own rating and the round's counts come from the same rows: no more queries.
+    my_rating = next((r for r in ratings if r.round == round_no and r.user_id == user.pk), None)
     for rating in ratings:
         rating.masked_name = mask_name(rating.user.real_name) or "—"
     visits = list(FollowUpVisit.objects.filter(topic=topic).select_related("visited_by"))
@@ -799,7 +801,7 @@ def execution_context(topic, user, today=None):
         "round": round_no,
         "progress": topic_progress(current),
         "ratings": ratings,
-        "summary": rating_summary(topic, round_no),
+        "summary": rating_summary(topic, round_no, ratings),
         "visits": visits,
         "my_rating": my_rating,
         "window_end": window_end,
