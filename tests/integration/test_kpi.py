@@ -212,7 +212,7 @@ def test_the_query_count_does_not_grow_with_topics(
     client.force_login(community_worker)
     with CaptureQueriesContext(connection) as after:
         client.get(url)
-    assert len(after) == len(before)
+    assert len(after) <= len(before)  # fewer: the bell's count is cached after the first page
 
 
 def test_the_xlsx_export_holds_the_numbers(client, fixture, community_worker):
