@@ -77,11 +77,12 @@ screenshots: install-test system-test messages
 	$(BIN)/pytest tests/browser/test_screenshots.py --screenshots=screenshots
 
 # Production-like serving on this machine, for load tests: DEBUG off, PostgreSQL, the Redis
-# channel layer, two daphne workers on 8001 and 8002 sharing one secret (docs/operations.md).
+# channel layer, two uvicorn workers on 8001 and 8002 sharing one secret (docs/operations.md).
 # Plain HTTP on 127.0.0.1, so the HTTPS-only switches are off here; behind nginx they are on.
 PROD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/gongyi_prod
 PROD_REDIS_URL ?= redis://127.0.0.1:6379/1
 PROD_PORTS ?= 8001 8002
+PROD_ASGI_THREADS ?= 2
 
 serve-prod: install messages
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432: see docs/operations.md"; exit 1; }
@@ -98,8 +99,10 @@ serve-prod: install messages
 	$(PY) manage.py seed_demo >/dev/null 2>&1 || echo "seed_demo failed (are the migrations current?): serving without demo data"; \
 	trap 'kill $$pids 2>/dev/null' INT TERM EXIT; pids=""; \
 	for port in $(PROD_PORTS); do \
-	  $(BIN)/daphne -b 127.0.0.1 -p $$port config.asgi:application & pids="$$pids $$!"; \
-	  echo "daphne worker on http://127.0.0.1:$$port/ (pid $$!)"; \
+	  ASGI_THREADS=$(PROD_ASGI_THREADS) $(BIN)/uvicorn --host 127.0.0.1 --port $$port \
+	    --loop uvloop --http httptools --ws websockets --no-access-log \
+	    config.asgi:application & pids="$$pids $$!"; \
+	  echo "uvicorn worker on http://127.0.0.1:$$port/ (pid $$!)"; \
 	done; \
 	echo "Ctrl-C stops the workers."; wait
 

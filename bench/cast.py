@@ -119,7 +119,8 @@ def free_port():
 
 
 def server_command(server, port):
-    """The command line of one ASGI worker: daphne (the default) or uvicorn with uvloop."""
+    """The command line of one ASGI worker: uvicorn with uvloop and httptools, as make serve-prod
+    runs it, or daphne, as make run does."""
     if server == "uvicorn":
         return [
             str(ROOT / ".venv" / "bin" / "uvicorn"),
@@ -146,12 +147,13 @@ def server_command(server, port):
     ]
 
 
-def start_servers(count, database_url, server="daphne"):
+def start_servers(count, database_url, server="uvicorn"):
     env = {
         **os.environ,
         **SERVER_ENV,
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "bench.cast_settings",
+        "ASGI_THREADS": str(threads()),
     }
     servers = []
     for _ in range(count):
@@ -345,8 +347,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--owners", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2, help="daphne processes (max 4)")
-    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (max 4)")
+    parser.add_argument(
+        "--server", choices=["daphne", "uvicorn"], default="uvicorn", help="as in production"
+    )
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     workers = max(1, min(args.workers, 4))
@@ -448,8 +452,9 @@ def main():
 
 
 def threads():
-    """Request threads per worker (config/asgi_http.py), as the servers get it."""
-    return int(os.environ.get("ASGI_THREADS") or SERVER_ENV.get("ASGI_THREADS", 8))
+    """Request threads per worker (config/asgi_http.py): ASGI_THREADS from the environment,
+    else 2, which suits two cores (docs/operations.md)."""
+    return int(os.environ.get("ASGI_THREADS") or 2)
 
 
 def record(rows, headers, args, workers):

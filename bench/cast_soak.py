@@ -5,7 +5,7 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432):
     .venv/bin/python -m bench.cast_soak                       # 300/s for 300 s, recorded
     .venv/bin/python -m bench.cast_soak --seconds 10 --rate 50 --no-record
 
-The estate, the signed-in owners and the daphne workers come from bench/cast.py (the real HTTP
+The estate, the signed-in owners and the workers come from bench/cast.py (the real HTTP
 path: sessions, CSRF, the ballot form, `cast_ballots`, the unique constraint, the audit chain).
 To fit rate × seconds ballots with each owner casting at most once per vote, the run opens as
 many votes on the same estate as it needs. The client (bench/_openloop.py, its own process)
@@ -44,7 +44,10 @@ def parse_args(argv=None):
     parser.add_argument("--seconds", type=int, default=300, help="length of the casting run")
     parser.add_argument("--rate", type=int, default=TARGET_RATE, help="ballots per second")
     parser.add_argument("--owners", type=int, default=3000, help="signed-in owners (per vote)")
-    parser.add_argument("--workers", type=int, default=2, help="daphne processes (max 4)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (max 4)")
+    parser.add_argument(
+        "--server", choices=["daphne", "uvicorn"], default="uvicorn", help="as in production"
+    )
     parser.add_argument(
         "--baseline-seconds", type=int, default=60, help="length of the /healthz baseline"
     )
@@ -172,7 +175,7 @@ def main(argv=None):
         pairs, sessions = build(args.owners, args.votes)
         db_url = f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}"
         connection.close()
-        servers = cast.start_servers(args.workers, db_url)
+        servers = cast.start_servers(args.workers, db_url, args.server)
         ports = [port for _process, port in servers]
         import asyncio
 
@@ -257,7 +260,8 @@ def main(argv=None):
     ]
     intro = (
         f"{args.rate}/s for {args.seconds} s (baseline {args.baseline_seconds} s); "
-        f"{args.owners} owners × {args.votes} votes; {args.workers} daphne workers, PostgreSQL; "
+        f"{args.owners} owners × {args.votes} votes; {args.workers} {args.server} workers "
+        f"({cast.threads()} threads each), PostgreSQL; "
         f"in-flight cap {args.max_inflight}"
     )
     reconcile_line = (
@@ -284,8 +288,9 @@ def record(args, rows, headers, intro, reconcile_line):
         "",
         f"- Machine: {machine_line()}; load average at start "
         f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
-        f"- Command: `.venv/bin/python -m bench.cast_soak --seconds {args.seconds} "
-        f"--rate {args.rate} --owners {args.owners} --workers {args.workers}`",
+        f"- Command: `ASGI_THREADS={cast.threads()} .venv/bin/python -m bench.cast_soak "
+        f"--seconds {args.seconds} --rate {args.rate} --owners {args.owners} "
+        f"--workers {args.workers} --server {args.server}`",
         f"- {intro}",
         "",
         "| " + " | ".join(headers) + " |",

@@ -1,7 +1,8 @@
-"""Run the real ASGI app (daphne) in a child process against the test database.
+"""Run the real ASGI app (daphne, or uvicorn as make serve-prod does) in a child process
+against the test database.
 
-The listening socket is bound here and handed to daphne (`--fd`), so connections made before
-daphne is ready wait in the socket's backlog instead of failing: no polling, no sleeping.
+The listening socket is bound here and handed to the server (`--fd`), so connections made
+before it is ready wait in the socket's backlog instead of failing: no polling, no sleeping.
 """
 
 import os
@@ -13,7 +14,26 @@ from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
-DAPHNE = str(Path(sys.executable).with_name("daphne"))
+BIN = Path(sys.executable).parent
+
+
+def server_command(server, fd):
+    if server == "uvicorn":
+        return [
+            str(BIN / "uvicorn"),
+            "--fd",
+            str(fd),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--ws",
+            "websockets",
+            "--log-level",
+            "warning",
+            "config.asgi:application",
+        ]
+    return [str(BIN / "daphne"), "--fd", str(fd), "config.asgi:application"]
 
 
 def database_url(settings_dict):
@@ -33,8 +53,9 @@ CHILD_APP_NAME = "gongyi-test-asgi-child"
 
 
 @contextmanager
-def asgi_process(settings_dict, **env):
-    """Yield the base URL of a daphne process serving config.asgi on a free loopback port."""
+def asgi_process(settings_dict, server="daphne", **env):
+    """Yield the base URL of a daphne (or uvicorn) process serving config.asgi on a free
+    loopback port."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -52,7 +73,7 @@ def asgi_process(settings_dict, **env):
     }
     child_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     process = subprocess.Popen(  # noqa: S603 - our own server binary and arguments
-        [DAPHNE, "--fd", str(listener.fileno()), "config.asgi:application"],
+        server_command(server, listener.fileno()),
         cwd=ROOT,
         env=child_env,
         pass_fds=[listener.fileno()],

@@ -1,4 +1,5 @@
-"""Two real daphne processes share one room through Redis (runs when REDIS_URL is set)."""
+"""Two real worker processes share one room through Redis (runs when REDIS_URL is set), with
+daphne (make run) and with uvicorn (make serve-prod)."""
 
 import asyncio
 import json
@@ -20,11 +21,11 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def two_workers(transactional_db):
+@pytest.fixture(params=["daphne", "uvicorn"])
+def two_workers(request, transactional_db):
     env = {"REDIS_URL": REDIS_URL, "CHANNEL_PREFIX": f"gongyi-test-{os.getpid()}"}
-    with asgi_process(connection.settings_dict, **env) as first:
-        with asgi_process(connection.settings_dict, **env) as second:
+    with asgi_process(connection.settings_dict, request.param, **env) as first:
+        with asgi_process(connection.settings_dict, request.param, **env) as second:
             yield first, second
 
 
