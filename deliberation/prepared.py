@@ -140,7 +140,7 @@ class PreparedInsert:
     Like `Model.objects.create(**values)` for a model whose every concrete field is written
     (Python defaults and auto_now_add applied as the ORM does) and whose primary key the
     database assigns. No pre_save/post_save signals are sent: use it only for models nothing
-    listens to (tests/unit/test_prepared.py checks that for the models here).
+    listens to (tests/integration/test_prepared.py checks that for the models here).
     """
 
     def __init__(self, model, using="default"):

@@ -190,6 +190,14 @@ def test_the_session_store_loads_live_sessions_and_drops_expired_ones(owner):
     assert SessionStore("no-such-session-key").load() == {}
 
 
+@pytest.mark.parametrize("forged", ["abcdefgh\x00ijkl", "ABCDEFGHIJKL", "\xff" * 12])
+def test_a_forged_session_cookie_is_no_session(client, forged):
+    client.cookies["sessionid"] = forged
+    response = client.get("/")
+    assert response.status_code == 200
+    assert not response.wsgi_request.user.is_authenticated
+
+
 def test_signed_in_pages_work_through_the_store_and_backends(client, owner):
     client.force_login(owner)
     assert client.get("/").wsgi_request.user.pk == owner.pk
