@@ -59,6 +59,7 @@ from deliberation.models import (
 )
 from deliberation.notices import mask_name
 from deliberation.permissions import may
+from deliberation.prepared import Prepared
 from deliberation.services import topics as services
 from deliberation.uploads import serve_private
 
@@ -363,6 +364,18 @@ class CommentPage:
         return self.number - 1
 
 
+# Run on every view of a topic page by a member who may react: compiled once.
+_MY_REACTIONS = Prepared(
+    lambda user_id, topic_id: (
+        CommentReaction.objects.filter(user=user_id, comment__topic=topic_id)
+        .values_list("comment_id", "kind")
+        .order_by()
+    ),
+    int,
+    int,
+)
+
+
 def _comments_fragment(request, topic, can):
     """The cached page of comments, per comments version, page, language and what the member
     may do with comments (react, reply, moderate)."""
@@ -404,11 +417,7 @@ def _comment_list(request, topic, can, fragment):
         )
     pressed = frozenset()
     if can["react"] and entry["ids"]:
-        pressed = frozenset(
-            CommentReaction.objects.filter(user=request.user, comment_id__in=entry["ids"])
-            .values_list("comment_id", "kind")
-            .order_by()
-        )
+        pressed = frozenset(_MY_REACTIONS.rows(request.user.pk, topic.pk))
     html = fragments.personalise(entry["html"], get_token(request), pressed)
     links = fragments.PageLinks(number, has_next=entry["has_next"])
     return mark_safe(html), links  # noqa: S308 - escaped by the template engine
@@ -419,27 +428,6 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
     user = request.user
     roles = roles_of(user, topic.community_id)
     phase = topic.phase
-    polls = list(
-        Poll.objects.filter(topic=topic).prefetch_related(
-            Prefetch(
-                "options",
-                queryset=PollOption.objects.annotate(vote_count=Count("votes")).order_by(
-                    "position", "pk"
-                ),
-            )
-        )
-    )
-    answered = set()
-    if polls:
-        answered = set(
-            PollVote.objects.filter(poll__topic=topic, user=user).values_list("poll_id", flat=True)
-        )
-    for poll in polls:
-        poll.total = sum(o.vote_count for o in poll.options.all())
-        for option in poll.options.all():
-            option.percent = option.vote_count * 100 // poll.total if poll.total else 0
-        poll.answered = poll.pk in answered
-        poll.vote_form = PollVoteForm(poll=poll, auto_id=f"poll{poll.pk}_%s")
     show_due = may(roles, "topic.triage", Phase.TRIAGE)
     _decorate(topic, timezone.now() if show_due else None)
     is_author = user.pk in (topic.proposer_id, topic.filed_by_id)
@@ -471,6 +459,9 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
     parts_fragment = None if show_due else fragments.Fragment("topic", [("topic", topic.pk)])
     fragments.fetch(*filter(None, (comments_fragment, parts_fragment)))
     comment_list, comments = _comment_list(request, topic, can, comments_fragment)
+    known = parts_fragment.value if parts_fragment else None
+    # Opening a poll is audited, so the cached parts know whether the topic has any.
+    polls = _polls(topic, user) if known is None or known["has_polls"] else []
     return {
         "topic": topic,
         "community": topic.community,
@@ -481,12 +472,38 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
         "comment_form_html": fragments.form_html(comment_form or CommentForm()),
         "poll_form": poll_form or PollForm(),
         "polls": polls,
-        "topic_parts": _topic_parts(topic, parts_fragment),
+        "topic_parts": _topic_parts(topic, parts_fragment, has_polls=bool(polls)),
         "version": topic.version,
     }
 
 
-def _topic_parts(topic, fragment=None):
+def _polls(topic, user):
+    """The topic's polls with their counts, the member's answers and their forms."""
+    polls = list(
+        Poll.objects.filter(topic=topic).prefetch_related(
+            Prefetch(
+                "options",
+                queryset=PollOption.objects.annotate(vote_count=Count("votes")).order_by(
+                    "position", "pk"
+                ),
+            )
+        )
+    )
+    answered = set()
+    if polls:
+        answered = set(
+            PollVote.objects.filter(poll__topic=topic, user=user).values_list("poll_id", flat=True)
+        )
+    for poll in polls:
+        poll.total = sum(o.vote_count for o in poll.options.all())
+        for option in poll.options.all():
+            option.percent = option.vote_count * 100 // poll.total if poll.total else 0
+        poll.answered = poll.pk in answered
+        poll.vote_form = PollVoteForm(poll=poll, auto_id=f"poll{poll.pk}_%s")
+    return polls
+
+
+def _topic_parts(topic, fragment=None, has_polls=False):
     """The topic's own account (title, stage, decision, photos…) and its recent history, as
     HTML: the same for every member, so cached per topic version (every audited change to the
     topic bumps it) in the fetched `fragment`; rendered afresh without one."""
@@ -505,6 +522,7 @@ def _topic_parts(topic, fragment=None):
         parts = {
             "header": render_to_string("deliberation/topic_header.html", context),
             "history": render_to_string("deliberation/topic_recent_history.html", context),
+            "has_polls": has_polls,
         }
         if fragment:
             fragment.store(parts)

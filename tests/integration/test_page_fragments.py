@@ -172,6 +172,13 @@ def test_a_decision_and_its_history_show_on_the_topic_page_at_once(client, topic
     assert "更换主板" in history  # the phase change, with its reason
 
 
+def test_a_new_poll_shows_on_the_topic_page_at_once(client, topic, resident, community_worker):
+    client.force_login(resident)
+    assert "何时开工？" not in page(client, topic.get_absolute_url())
+    services.create_poll(topic, by=community_worker, question="何时开工？", options=["早", "晚"])
+    assert "何时开工？" in page(client, topic.get_absolute_url())
+
+
 def test_staff_deadlines_never_reach_residents(client, community, resident, community_worker):
     topic = collecting(community, resident)
     client.force_login(community_worker)
