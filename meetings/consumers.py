@@ -5,6 +5,7 @@ whenever the chair moves) and its rate-limit bucket. Close codes: see docs/proto
 """
 
 import time
+from collections import OrderedDict
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -77,12 +78,35 @@ def _seat(user, meeting_id, wanted):
     return meeting, audience
 
 
+# Whole rooms already rendered, by (meeting, version, audience, language). Every change to a
+# room bumps its version (meetings.services._commit), and a room shows nothing personal, so
+# sockets that connect to the same version get the same text: when a worker dies, the hundreds
+# of clients that reconnect to another cost one render per audience and language, not one each.
+SNAPSHOTS = OrderedDict()
+SNAPSHOTS_KEPT = 64
+
+
 @database_sync_to_async
 def _snapshot(meeting_id, audience, language):
-    meeting = Meeting.objects.select_related("community", "estate", "chair", "secretary").get(
-        pk=meeting_id
-    )
-    return snapshot(meeting, audience, language)
+    """The whole room for a socket that has just joined its groups.
+
+    The version is read after the join, so a change committed meanwhile either is in the
+    snapshot or reaches the socket as a broadcast afterwards.
+    """
+    # created_at too: a flushed test database (or a restored one) hands out an id again.
+    stamp = Meeting.objects.filter(pk=meeting_id).values_list("version", "created_at").first()
+    key = (meeting_id, stamp, audience, language)
+    html = SNAPSHOTS.get(key)
+    if html is None:
+        meeting = Meeting.objects.select_related("community", "estate", "chair", "secretary")
+        meeting = meeting.get(pk=meeting_id)
+        html = snapshot(meeting, audience, language)
+        # Filed under the version read with the meeting: the rooms' state is at least that.
+        stamp = (meeting.version, meeting.created_at)
+        SNAPSHOTS[(meeting_id, stamp, audience, language)] = html
+        while len(SNAPSHOTS) > SNAPSHOTS_KEPT:
+            SNAPSHOTS.popitem(last=False)
+    return html
 
 
 @database_sync_to_async

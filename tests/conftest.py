@@ -51,12 +51,17 @@ def _close_database_pools(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters (allauth's, the SMS throttle) must not leak from test to test."""
+    """Rate-limit counters (allauth's, the SMS throttle) and rendered rooms must not leak from
+    test to test (a flushed test database hands out the same ids again)."""
     from django.core.cache import cache
 
+    from meetings.consumers import SNAPSHOTS
+
     cache.clear()
+    SNAPSHOTS.clear()
     yield
     cache.clear()
+    SNAPSHOTS.clear()
 
 
 @pytest.fixture

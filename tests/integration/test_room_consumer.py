@@ -353,3 +353,40 @@ async def test_a_watcher_of_a_public_meeting_sees_the_display_but_cannot_act(
     await socket.send_to(text_data=_command("next_item", current=0))
     assert "room-notice bad" in await receive_until(socket, "room-notice")
     await socket.disconnect()
+
+
+async def test_reconnecting_sockets_share_one_render_per_version(
+    live_meeting, chair, owner, resident, monkeypatch
+):
+    """After a worker dies its clients all reconnect at once: each audience and language is
+    rendered once per room version, and a change still reaches the next socket to connect."""
+    from meetings import consumers
+
+    consumers.SNAPSHOTS.clear()
+    renders = []
+    real = consumers.snapshot
+
+    def counting(meeting, audience, language):
+        renders.append((meeting.version, audience, language))
+        return real(meeting, audience, language)
+
+    monkeypatch.setattr(consumers, "snapshot", counting)
+    frames = []
+    for user in (owner, resident, owner, resident):
+        socket, connected, _ = await room_socket(live_meeting, user)
+        assert connected
+        frames.append(await socket.receive_from())
+        await socket.disconnect()
+    assert len(renders) == 1 and len(set(frames)) == 1  # two participants: one audience
+
+    chair_socket, _, _ = await room_socket(live_meeting, chair)
+    await chair_socket.receive_from()
+    first, _second = await _items(live_meeting)
+    await chair_socket.send_to(text_data=_command("next_item", current=0))
+    await receive_until(chair_socket, f'data-current-item="{first[0]}"')
+    await chair_socket.disconnect()
+    socket, _, _ = await room_socket(live_meeting, owner)
+    assert f'data-current-item="{first[0]}"' in await socket.receive_from()
+    await socket.disconnect()
+    versions = [version for version, _audience, _language in renders]
+    assert versions == sorted(versions) and len(renders) == 3  # participant, chair, new version
