@@ -408,13 +408,14 @@ def _comment_list(request, topic, can, fragment):
             "comment_base": reverse("comment_report", args=[topic.pk, 0]).removesuffix("0/report/"),
         }
         ids = [c.pk for top in page for c in (top, *top.shown_replies) if not c.is_hidden]
-        entry = fragment.store(
-            {
-                "html": render_to_string("deliberation/topic_comment_list.html", context),
-                "ids": ids,
-                "has_next": page.has_next,
-            },
-        )
+        entry = {
+            "html": render_to_string("deliberation/topic_comment_list.html", context),
+            "ids": ids,
+            "has_next": page.has_next,
+        }
+        # Only pages that exist: made-up page numbers must not fill the cache.
+        if page.object_list or number == 1:
+            fragment.store(entry)
     pressed = frozenset()
     if can["react"] and entry["ids"]:
         pressed = frozenset(_MY_REACTIONS.rows(request.user.pk, topic.pk))
