@@ -198,7 +198,8 @@ def _filter_fields(form):
     names = ("q", "mine", *LIST_FILTERS[1:])
     if form.is_bound and form.errors:
         return {name: form[name].as_field_group() for name in names}
-    values = [form.cleaned_data.get(name) for name in names] if form.is_bound else []
+    # The fields show the values as typed (before cleaning): key on those.
+    values = [form.data.get(name, "") for name in names] if form.is_bound else []
     return fragments.local(
         "topic-filters",
         (form.is_bound, *values),

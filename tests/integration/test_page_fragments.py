@@ -254,6 +254,15 @@ def test_a_members_draft_is_shown_to_them_alone(client, community, resident, own
     assert "又一份草稿" not in page(client, url)
 
 
+def test_the_search_box_shows_what_each_member_typed(client, community, resident, owner):
+    url = reverse("topic_list", args=[community.pk])
+    client.force_login(owner)
+    assert 'value="电梯"' in page(client, url, q="电梯")
+    client.force_login(resident)
+    html = page(client, url, q=" 电梯 ")
+    assert 'value=" 电梯 "' in html
+
+
 def test_the_topic_list_follows_a_language_switch(client, community, resident, owner):
     collecting(community, resident)
     url = reverse("topic_list", args=[community.pk])
