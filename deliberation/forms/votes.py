@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -120,6 +121,13 @@ class CandidateForm(forms.Form):
     profile = forms.CharField(
         label=_("Profile"), max_length=3000, required=False, widget=forms.Textarea
     )
+
+    def __init__(self, *args, community, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The threshold is a local rule of the community, so the hint reads it from there.
+        self.fields["nominators"].help_text = gettext(
+            "A nomination by owners needs at least %(n)s owners."
+        ) % {"n": community.owner_nominators_needed}
 
 
 class VetForm(forms.Form):

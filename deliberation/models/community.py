@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +69,12 @@ class Community(models.Model):
         _("deemed votes"), max_length=20, choices=DeemedVotes, default=DeemedVotes.NONE
     )
     parking_spaces_are_units = models.BooleanField(_("parking spaces vote"), default=False)
+    owner_nominators_needed = models.PositiveIntegerField(
+        _("owners needed to nominate a candidate"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("How many owners must back a nomination by owners (rules of procedure)."),
+    )
     # Meetings
     hearing_notice_days = models.PositiveIntegerField(
         _("hearing materials ahead (days)"), default=7
@@ -82,6 +88,12 @@ class Community(models.Model):
     class Meta:
         verbose_name = _("community")
         verbose_name_plural = _("communities")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(owner_nominators_needed__gte=1, owner_nominators_needed__lte=100),
+                name="owner_nominators_needed_range",
+            ),
+        ]
 
     def __str__(self):
         return self.name

@@ -74,7 +74,6 @@ from deliberation.registry import head_key, voting_units
 ballot_cast = django.dispatch.Signal()
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-OWNER_NOMINATORS_NEEDED = 5
 ORDINARY_CHOICES = (BallotChoice.YES, BallotChoice.NO, BallotChoice.ABSTAIN)
 
 
@@ -354,15 +353,15 @@ def register_candidate(
 ):
     if not matter.is_election:
         raise VoteError(_("Candidates stand only in an election or a selection."))
-    if nominated_by == Candidate.Nomination.OWNERS and nominators < OWNER_NOMINATORS_NEEDED:
-        raise VoteError(
-            _("A nomination by owners needs at least %(n)s owners.")
-            % {"n": OWNER_NOMINATORS_NEEDED},
-            code="nominators",
-        )
     with transaction.atomic():
         vote = _lock(matter.vote)
         _require(by, vote, "vote.nominate")
+        needed = vote.community.owner_nominators_needed  # a local rule (DOMAIN.md §4)
+        if nominated_by == Candidate.Nomination.OWNERS and nominators < needed:
+            raise VoteError(
+                _("A nomination by owners needs at least %(n)s owners.") % {"n": needed},
+                code="nominators",
+            )
         roles = roles_of(by, vote.community_id)
         if nominated_by == Candidate.Nomination.SELF:
             holder = (

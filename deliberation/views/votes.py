@@ -316,7 +316,7 @@ def vote_candidates(request, vote_id, matter_id):
     roles = svc.vote_roles(request.user, vote)
     can_enter = may(roles, "vote.vet", vote.state)
     can_self = may(roles, "vote.nominate", vote.state) and Role.OWNER in roles
-    form = CandidateForm(request.POST or None) if can_enter else None
+    form = CandidateForm(request.POST or None, community=vote.community) if can_enter else None
     status = 200
     if request.method == "POST":
         self_nomination = request.POST.get("self") == "1"
