@@ -113,6 +113,21 @@ urlpatterns += [
     path("votes/<int:vote_id>/", vote_views.vote_detail, name="vote_detail"),
     path("votes/<int:vote_id>/manage/", vote_views.vote_manage, name="vote_manage"),
     path("votes/<int:vote_id>/matters/", vote_views.vote_add_matter, name="vote_add_matter"),
+    path(
+        "votes/<int:vote_id>/matters/<int:matter_id>/document/",
+        vote_views.vote_matter_document,
+        name="vote_matter_document",
+    ),
+    path(
+        "votes/<int:vote_id>/matters/<int:matter_id>/document/attach/",
+        vote_views.vote_attach_document,
+        name="vote_attach_document",
+    ),
+    path(
+        "votes/<int:vote_id>/matters/<int:matter_id>/document/remove/",
+        vote_views.vote_remove_document,
+        name="vote_remove_document",
+    ),
     path("votes/<int:vote_id>/tellers/", vote_views.vote_appoint_teller, name="vote_tellers"),
     path("votes/<int:vote_id>/notice/", vote_views.vote_publish_notice, name="vote_notice"),
     path("votes/<int:vote_id>/cancel/", vote_views.vote_cancel, name="vote_cancel"),

@@ -245,26 +245,47 @@ class PaperBallotForm(BallotForm):
         self.order_fields(["unit", "entry"])
 
 
-def validate_document(upload):
-    """A signed mandate: a PDF or a photo, within the size limit. Returns (bytes, type)."""
+def validate_document(upload, wrong_type=None):
+    """A signed mandate or another document: a PDF or a photo, within the size limit.
+
+    Returns (bytes, type); the type is sniffed from the content. `wrong_type` is the message
+    for a file that is neither (the default speaks of the signed mandate).
+    """
     from deliberation.uploads import validate_image
 
     limit = settings.UPLOAD_MAX_BYTES
+    too_large = ValidationError(
+        _("The file is too large: the limit is %(mb)s MB.") % {"mb": limit // 2**20},
+        code="too_large",
+    )
     head = upload.read(len(PDF_MAGIC))
     upload.seek(0)
     if head == PDF_MAGIC:
         data = upload.read(limit + 1)
         if len(data) > limit:
-            raise ValidationError(
-                _("The file is too large: the limit is %(mb)s MB.") % {"mb": limit // 2**20}
-            )
+            raise too_large
         return data, "application/pdf"
     try:
         return validate_image(upload)
-    except ValidationError:
+    except ValidationError as error:
+        if error.code == "too_large":
+            raise too_large from None
         raise ValidationError(
-            _("Upload the signed mandate as a PDF or a photo (JPEG or PNG).")
+            wrong_type or _("Upload the signed mandate as a PDF or a photo (JPEG or PNG)."),
+            code="not_document",
         ) from None
+
+
+class AttachmentForm(forms.Form):
+    """A document for one matter of the notice (a repair quote, a plan, a drawing)."""
+
+    document = forms.FileField(label=_("Document for this matter (PDF or photo)"))
+
+    def clean_document(self):
+        return validate_document(
+            self.cleaned_data["document"],
+            wrong_type=_("Attach the document as a PDF or a photo (JPEG or PNG)."),
+        )
 
 
 class MandateForm(forms.Form):

@@ -318,6 +318,77 @@ def add_matter(vote, *, code, title, by, text="", kind=MatterKind.ORDINARY, seat
     return matter
 
 
+def _lock_draft_matter(matter, by):
+    """The vote locked and the matter re-read under the lock, if `by` may still edit it."""
+    vote = _lock(matter.vote)
+    roles = vote_roles(by, vote)
+    if not any(allowed & roles for allowed in ALLOWED["vote.edit"].values()):
+        raise PermissionDenied
+    if vote.status != VoteStatus.DRAFT:
+        raise VoteError(
+            _("The notice is published: its matters and their documents can no longer change."),
+            code="noticed",
+        )
+    _require(by, vote, "vote.edit")
+    matter = VoteMatter.objects.get(pk=matter.pk, vote=vote)
+    matter.vote = vote
+    return vote, matter
+
+
+def attach_matter_document(matter, *, document, document_type, by):
+    """Attach a stored document (deliberation.uploads.store_private) to a draft matter.
+
+    A document attached before replaces the old one, whose file is deleted after commit. On a
+    refusal nothing changes and the caller deletes the file it stored.
+    """
+    from deliberation.uploads import delete_private
+
+    with transaction.atomic():
+        vote, matter = _lock_draft_matter(matter, by)
+        previous = matter.attachment
+        matter.attachment = document
+        matter.attachment_type = document_type
+        matter.save(update_fields=["attachment", "attachment_type"])
+        record_audit(
+            actor=by,
+            verb="vote.attach_document",
+            target=vote,
+            community=vote.community,
+            data={
+                "matter": matter.pk,
+                "title": matter.title,
+                "type": document_type,
+                "replaced": bool(previous),
+            },
+        )
+        if previous and previous != document:
+            transaction.on_commit(lambda: delete_private(previous))
+    return matter
+
+
+def remove_matter_document(matter, *, by):
+    """Take the document off a draft matter; its file is deleted after commit."""
+    from deliberation.uploads import delete_private
+
+    with transaction.atomic():
+        vote, matter = _lock_draft_matter(matter, by)
+        previous = matter.attachment
+        if not previous:
+            raise VoteError(_("This matter has no document attached."), code="no_document")
+        matter.attachment = ""
+        matter.attachment_type = ""
+        matter.save(update_fields=["attachment", "attachment_type"])
+        record_audit(
+            actor=by,
+            verb="vote.remove_document",
+            target=vote,
+            community=vote.community,
+            data={"matter": matter.pk, "title": matter.title},
+        )
+        transaction.on_commit(lambda: delete_private(previous))
+    return matter
+
+
 def appoint_teller(vote, user, *, by):
     with transaction.atomic():
         vote = _lock(vote)
@@ -521,6 +592,8 @@ def publish_vote_notice(vote, *, by, now=None):
             lines.append(f"{matter.position}. {matter.title} ({matter.rule.label_zh})")
             if matter.text:
                 lines.append(matter.text)
+            if matter.attachment:
+                lines.append(_("A document is attached to this matter: open it on the vote page."))
             for candidate in matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED):
                 lines.append(f"  · {candidate.name}")
         notice = publish_notice(

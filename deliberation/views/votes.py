@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from deliberation.access import community_for, community_ids_of, raise_not_found, roles_of
 from deliberation.forms.votes import (
     AmendForm,
+    AttachmentForm,
     BallotForm,
     CandidateForm,
     ConveneForm,
@@ -45,7 +46,7 @@ from deliberation.models import (
 from deliberation.permissions import ALLOWED, may
 from deliberation.services import votes as svc
 from deliberation.services.votes import VoteError
-from deliberation.uploads import serve_private, store_private
+from deliberation.uploads import delete_private, serve_private, store_private, suffix_for
 
 
 def vote_for(user, vote_id, action=None, related=("community", "estate")):
@@ -226,10 +227,18 @@ def vote_manage(request, vote_id):
 
 
 def _manage_page(request, vote, status=200, **forms):
+    matters = list(vote.matters.order_by("position").annotate(n=Count("candidates")))
+    failed = forms.get("attachment_form")
+    for matter in matters:
+        # One upload form per matter, with ids of its own; the one that failed keeps its errors.
+        if failed is not None and failed.matter_id == matter.pk:
+            matter.attachment_form = failed
+        else:
+            matter.attachment_form = AttachmentForm(auto_id=f"id_m{matter.pk}_%s")
     context = {
         "vote": vote,
         "state": vote.state,
-        "matters": vote.matters.order_by("position").annotate(n=Count("candidates")),
+        "matters": matters,
         "tellers": vote.tellers.select_related("user"),
         "matter_form": forms.get("matter_form") or MatterForm(),
         "teller_form": forms.get("teller_form") or TellerForm(),
@@ -255,6 +264,62 @@ def vote_add_matter(request, vote_id):
             messages.success(request, _("Matter added."))
             return redirect("vote_manage", vote.pk)
     return _manage_page(request, vote, status=400, matter_form=form)
+
+
+@login_required
+@require_POST
+def vote_attach_document(request, vote_id, matter_id):
+    vote = vote_for(request.user, vote_id, "vote.edit")
+    matter = get_object_or_404(VoteMatter, pk=matter_id, vote=vote)
+    form = AttachmentForm(request.POST, request.FILES, auto_id=f"id_m{matter.pk}_%s")
+    form.matter_id = matter.pk
+    if form.is_valid():
+        data, content_type = form.cleaned_data["document"]
+        path = store_private(
+            data,
+            folder="votes/matters",
+            suffix=".pdf" if content_type == "application/pdf" else suffix_for(content_type),
+        )
+        try:
+            svc.attach_matter_document(
+                matter, document=path, document_type=content_type, by=request.user
+            )
+        except VoteError as error:
+            delete_private(path)
+            return _refuse_to(request, error, "vote_manage", vote.pk)
+        messages.success(
+            request, _("The document is attached to “%(title)s”.") % {"title": matter.title}
+        )
+        return redirect("vote_manage", vote.pk)
+    return _manage_page(request, vote, status=400, attachment_form=form)
+
+
+@login_required
+@require_POST
+def vote_remove_document(request, vote_id, matter_id):
+    vote = vote_for(request.user, vote_id, "vote.edit")
+    matter = get_object_or_404(VoteMatter, pk=matter_id, vote=vote)
+    try:
+        svc.remove_matter_document(matter, by=request.user)
+    except VoteError as error:
+        return _refuse_to(request, error, "vote_manage", vote.pk)
+    messages.success(
+        request, _("The document of “%(title)s” is removed.") % {"title": matter.title}
+    )
+    return redirect("vote_manage", vote.pk)
+
+
+@login_required
+@require_safe
+def vote_matter_document(request, vote_id, matter_id):
+    """A matter's document, for everyone who may see the vote (drafts: those who run it)."""
+    vote = vote_for(request.user, vote_id, "vote.view", related=("estate",))
+    if vote.status == "draft" and not may_manage(request.user, vote):
+        raise_not_found()
+    matter = get_object_or_404(VoteMatter, pk=matter_id, vote=vote)
+    if not matter.attachment:
+        raise_not_found()
+    return serve_private(matter.attachment, matter.attachment_type)
 
 
 @login_required
@@ -541,8 +606,6 @@ def vote_mandates(request, vote_id):
                     by=request.user,
                 )
             except VoteError as error:
-                from deliberation.uploads import delete_private
-
                 delete_private(path)
                 form.add_error(None, error)
             else:

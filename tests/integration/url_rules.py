@@ -234,6 +234,8 @@ RULES.update(_meeting_rules())
 
 def _vote_rules():
     """Owners' assembly votes: one vote per state, built through the real services."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     from deliberation.models import Candidate, MatterKind, PlanStatus
     from deliberation.services import votes as svc
     from deliberation.uploads import store_private
@@ -292,6 +294,33 @@ def _vote_rules():
 
         return w.once("vote:mandate", build)
 
+    def document_vote(w, state):
+        """A vote whose matter has a PDF attached while it was a draft."""
+
+        def build():
+            vote = vf.convene(w.community, w.committee_member, title=f"附件表决 {state}")
+            path = store_private(b"%PDF-1.4\n", folder="votes/matters", suffix=".pdf")
+            svc.attach_matter_document(
+                vote.matters.get(),
+                document=path,
+                document_type="application/pdf",
+                by=w.committee_member,
+            )
+            if state == "open":
+                vf.move_to(vf.publish(vote, w.committee_member), "open")
+            return vote
+
+        return w.once(f"vote:document:{state}", build)
+
+    def document_kwargs(state):
+        return lambda w: {
+            "vote_id": document_vote(w, state).pk,
+            "matter_id": document_vote(w, state).matters.get().pk,
+        }
+
+    def pdf_upload(w):
+        return {"document": SimpleUploadedFile("quote.pdf", b"%PDF-1.4\n% quote\n")}
+
     def plan(w):
         def build():
             plan = svc.create_selection_plan(
@@ -321,6 +350,23 @@ def _vote_rules():
             method="post",
             methods=post,
             data=lambda w: {"code": "rebuild", "kind": "ordinary", "title": "外墙", "seats": 1},
+            expect=members(runners, ok=302),
+            html=False,
+        ),
+        "vote_matter_document": Rule(kwargs=document_kwargs("open"), expect=members(), html=False),
+        "vote_attach_document": Rule(
+            kwargs=document_kwargs("draft"),
+            method="post",
+            methods=post,
+            data=pdf_upload,
+            expect=members(runners, ok=302),
+            html=False,
+        ),
+        "vote_remove_document": Rule(
+            kwargs=document_kwargs("draft"),
+            method="post",
+            methods=post,
+            # Removing twice is refused with a message on the manage page: a redirect too.
             expect=members(runners, ok=302),
             html=False,
         ),
