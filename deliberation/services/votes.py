@@ -28,7 +28,7 @@ import django.dispatch
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, OuterRef, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
@@ -1653,6 +1653,19 @@ def turnout(vote):
             }
         )
     return rows
+
+
+def turnout_version(vote):
+    """A short token that changes whenever the turnout figures can: a ballot cast or changed
+    (ballots are never deleted, and a change stamps changed_at), or an amendment of the
+    electorate. Two index-only aggregates, so a page that polls can ask "anything new?"
+    without the count behind turnout()."""
+    ballots = Ballot.objects.filter(vote=vote).aggregate(
+        n=Count("pk"), last=Max("pk"), changed=Max("changed_at")
+    )
+    amended = ElectorateAmendment.objects.filter(vote=vote).aggregate(last=Max("pk"))
+    raw = f"{ballots['n']}|{ballots['last']}|{ballots['changed']}|{amended['last']}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 def _percent(share):

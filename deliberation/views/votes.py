@@ -507,11 +507,17 @@ def vote_turnout(request, vote_id):
         count = svc.remind_non_voters(vote, by=request.user)
         messages.success(request, _("%(n)s owners were reminded.") % {"n": count})
         return redirect("vote_turnout", vote.pk)
+    version = svc.turnout_version(vote)
+    if request.htmx and request.GET.get("since") == version:
+        # The poll's figures are still current: no count, and nothing for htmx to swap (so a
+        # screen reader does not hear the same live region again).
+        return HttpResponse(status=204)
     page = None
     if may(roles, "vote.non_voters", state):
         page = Paginator(svc.non_voters(vote, request.user), 50).get_page(request.GET.get("page"))
     context = {
         "vote": vote,
+        "version": version,
         "rows": svc.turnout(vote),
         "page": page,
         "can_remind": may(roles, "vote.remind", state),
