@@ -55,3 +55,15 @@ def test_page_links_read_like_a_paginator_page():
     assert (links.previous_page_number(), links.next_page_number()) == (1, 3)
     assert not fragments.PageLinks(1, num_pages=1).has_other_pages
     assert fragments.requested_page("x") == 1 and fragments.requested_page("4") == 4
+
+
+@pytest.mark.django_db
+def test_a_page_rendered_before_the_change_commits_is_not_reused(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks() as committed:
+        fragments.bump("topics", 1)
+        cached().store("<p>rows read before the commit</p>")  # another request, meanwhile
+    for callback in committed:
+        callback()
+    assert cached().value is None
