@@ -134,7 +134,7 @@ def test_the_second_view_of_a_comment_list_does_not_query_the_comments(
         html = page(client, topic.get_absolute_url())
     assert any(COMMENT_ROWS in q["sql"] for q in first.captured_queries)
     assert not any(COMMENT_ROWS in q["sql"] for q in second.captured_queries)
-    assert all(f"意见{n}" in html for n in range(3))
+    assert '<ol class="comments">' in html and all(f"意见{n}" in html for n in range(3))
 
 
 def test_a_phase_change_changes_what_the_comment_list_offers(
@@ -199,7 +199,7 @@ def test_the_second_view_of_a_topic_does_not_read_its_history_or_photos(
     tables = ('FROM "deliberation_auditentry"', 'FROM "deliberation_topicphoto"')
     assert all(any(t in q["sql"] for q in first.captured_queries) for t in tables)
     assert not any(t in q["sql"] for q in second.captured_queries for t in tables)
-    assert topic.title in html and 'id="history"' in html
+    assert '<h1 id="topic-title">' in html and '<section id="history"' in html
 
 
 def test_two_topics_never_share_their_cached_parts(
@@ -285,6 +285,7 @@ def test_the_second_view_of_the_list_does_not_count_or_fetch_the_topics(
         html = page(client, url, phase="")
         html = page(client, url)
     assert not any('FROM "deliberation_topic"' in q["sql"] for q in second.captured_queries)
+    assert '<article class="card topic-card">' in html
     assert all(f"议题{n}" in html for n in range(3))
 
 
@@ -343,7 +344,7 @@ def test_the_second_view_of_the_board_does_not_query_the_notices(client, communi
     with CaptureQueriesContext(connection) as second:
         html = board(client, community)
     assert not any('FROM "deliberation_notice"' in q["sql"] for q in second.captured_queries)
-    assert "停水通知" in html
+    assert '<article class="card notice-card">' in html and "停水通知" in html
 
 
 # ---- the bell ---------------------------------------------------------------------------
