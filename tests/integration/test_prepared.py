@@ -170,6 +170,15 @@ def test_community_ids_and_roles_come_from_one_prepared_query(community, committ
     assert len(queries) == 1
 
 
+def test_roles_in_any_community_cost_the_one_query(community, other_community, owner):
+    user = User.objects.get(pk=owner.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert roles_of(user, other_community) == frozenset()
+        assert roles_of(user, community) == {Role.RESIDENT, Role.OWNER}
+        assert community_ids_of(user) == {community.pk}
+    assert len(queries) == 1
+
+
 def _session_for(user, expires):
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
