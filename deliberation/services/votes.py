@@ -524,7 +524,20 @@ def _freeze_electorate(vote, now):
         batch_size=2000,
     )
     _refresh_heads(vote)
+    _analyze(ElectorateEntry)
     return len(rows)
+
+
+def _analyze(model):
+    """Refresh PostgreSQL's statistics of a table that just grew by a whole estate.
+
+    Until autovacuum gets round to it, the planner believes the snapshot holds a few rows and
+    finds a voter by scanning every entry of the vote (1.2 ms for 3,000 flats, on each ballot)
+    instead of through the holder's index.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _refresh_heads(vote, heads=None):

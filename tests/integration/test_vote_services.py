@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.utils import timezone
 
 from deliberation.models import (
@@ -497,3 +498,19 @@ def test_a_published_vote_decides_its_topic(community, committee_member, owner):
     votes.publish_result(vote, by=committee_member)
     assert vote_result_for(topic) == vote
     assert votes.vote_result_for_topic(topic)["matters"][0]["passed"] is True
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="planner statistics: CI runs it on PostgreSQL"
+)
+def test_the_frozen_electorate_has_planner_statistics_at_once(community, committee_member):
+    from deliberation.models import ElectorateEntry
+
+    vote = publish(convene(community, committee_member), committee_member)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE relname = %s",
+            [ElectorateEntry._meta.db_table],
+        )
+        (estimated,) = cursor.fetchone()
+    assert estimated >= ElectorateEntry.objects.filter(vote=vote).count() > 0
