@@ -7,10 +7,11 @@ Run from the repository root (PostgreSQL and Redis on 127.0.0.1):
 
 The community comes from bench/topic_list.py (1,000 topics, 20,000 comments, 50,000
 co-signs; one busy topic with 600 comments and 1,500 co-signs) plus a notice board of current
-and past notices. `--sessions` of its residents are signed in. Two daphne workers
-(bench/cast.py's, with the connection pool) run on PostgreSQL with Redis as cache and channel
-layer. A paced open-loop client (bench/_openloop.py, its own process) sends this mix at the
-target rate whatever the servers answer:
+and past notices. `--sessions` of its residents are signed in. Two uvicorn workers
+(bench/cast.py's, as make serve-prod runs them; `--server daphne` for the other) run on
+PostgreSQL with Redis as cache and channel layer. A paced open-loop client
+(bench/_openloop.py, its own process) sends this mix at the target rate whatever the servers
+answer:
 
     topic list, page 1 .................. 20%     busy topic page ............ 25%
     topic list, search + stage filter ... 10%     other topic pages .......... 10%
@@ -62,7 +63,10 @@ def parse_args(argv=None):
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--rate", type=int, default=TARGET_RATE, help="requests per second")
     parser.add_argument("--sessions", type=int, default=500, help="signed-in residents")
-    parser.add_argument("--workers", type=int, default=2, help="daphne processes (max 4)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (max 4)")
+    parser.add_argument(
+        "--server", choices=["daphne", "uvicorn"], default="uvicorn", help="as in production"
+    )
     parser.add_argument("--baseline-seconds", type=int, default=30)
     parser.add_argument("--max-inflight", type=int, default=256)
     parser.add_argument("--no-record", action="store_true", help="leave bench/RESULTS.md alone")
@@ -180,7 +184,7 @@ def main(argv=None):
         community_id, busy_id, others, sessions = build(args.sessions)
         db_url = f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}"
         connection.close()
-        servers = cast.start_servers(args.workers, db_url)
+        servers = cast.start_servers(args.workers, db_url, args.server)
         ports = [port for _process, port in servers]
         asyncio.run(cast.wait_ready(ports))
         common = {"ports": ports, "rate": args.rate, "max_inflight": args.max_inflight}
@@ -252,7 +256,8 @@ def report(args, base, load, load_at_start):
     )
     intro = (
         f"{args.rate}/s for {args.seconds} s (baseline {args.baseline_seconds} s); "
-        f"{args.sessions} signed-in residents; {args.workers} daphne workers, PostgreSQL, "
+        f"{args.sessions} signed-in residents; {args.workers} {args.server} workers "
+        f"({cast.threads()} threads each), PostgreSQL, "
         f"Redis cache; in-flight cap {args.max_inflight}"
     )
     print(intro)
@@ -267,8 +272,9 @@ def report(args, base, load, load_at_start):
             "",
             f"- Machine: {machine_line()}; load average at start "
             f"{load_at_start[0]:.2f} {load_at_start[1]:.2f} {load_at_start[2]:.2f}",
-            f"- Command: `.venv/bin/python -m bench.browse --seconds {args.seconds} "
-            f"--rate {args.rate} --sessions {args.sessions} --workers {args.workers}`",
+            f"- Command: `ASGI_THREADS={cast.threads()} .venv/bin/python -m bench.browse "
+            f"--seconds {args.seconds} --rate {args.rate} --sessions {args.sessions} "
+            f"--workers {args.workers} --server {args.server}`",
             f"- {intro}",
             "",
             "| " + " | ".join(headers) + " |",
