@@ -138,6 +138,8 @@ def server_command(server, port):
             "uvloop",
             "--http",
             "httptools",
+            "--timeout-keep-alive",
+            "75",
             "--no-access-log",
             "--log-level",
             "warning",

@@ -27,6 +27,8 @@ def server_command(server, fd):
             "uvloop",
             "--http",
             "httptools",
+            "--timeout-keep-alive",
+            "75",
             "--ws",
             "websockets",
             "--log-level",
