@@ -15,3 +15,12 @@ def test_it_keeps_one_client_per_server_for_writes_and_reads():
     writer = cache._cache.get_client(write=True)
     assert cache._cache.get_client(write=True) is writer
     assert writer.connection_pool.connection_kwargs["port"] == 6379
+
+
+def test_cache_objects_made_for_each_request_share_the_process_client():
+    """Django keeps cache objects per asgiref Local: under ASGI, a new one per request."""
+    first = RedisCache("redis://127.0.0.1:6379/9", {})
+    second = RedisCache("redis://127.0.0.1:6379/9", {})
+    assert second._cache.get_client() is first._cache.get_client()
+    other = RedisCache("redis://127.0.0.1:6379/8", {})
+    assert other._cache.get_client() is not first._cache.get_client()
