@@ -1,13 +1,17 @@
-"""Cast ballots through the real HTTP path: daphne (ASGI) processes, PostgreSQL, concurrent clients.
+"""Cast ballots through the real HTTP path: ASGI worker processes, PostgreSQL, concurrent clients.
 
-Run from the repository root: ``.venv/bin/python -m bench.cast`` (``--no-record`` leaves
-bench/RESULTS.md alone). PostgreSQL must listen on 127.0.0.1:5432.
+Run from the repository root: ``.venv/bin/python -m bench.cast --owners 3000 --concurrency 16
+--workers 3`` (``--no-record`` leaves bench/RESULTS.md alone). PostgreSQL must listen on
+127.0.0.1:5432. The workers are uvicorn, as make serve-prod runs them (``--server daphne`` for
+the other), with ASGI_THREADS=2 unless the environment says otherwise.
 
 Each simulated owner has a signed-in session and POSTs the ballot form of an open vote
 (``/votes/<id>/``, htmx fragment) once; a 200 with the receipt code counts as a ballot. The
 baseline, measured in the same run against the same servers and clients, is ``GET /healthz``
 (one query): the floor of the stack. The servers run with DEBUG off, bounded in number
-(``--workers``) and in time (each is stopped when the run ends or fails).
+(``--workers``) and in time (each is stopped when the run ends or fails). Besides rates and
+latencies it prints the CPU time the workers and their PostgreSQL backends spent per request,
+read from /proc: a figure other work on the machine distorts far less than the rate.
 """
 
 import argparse
