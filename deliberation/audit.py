@@ -105,7 +105,7 @@ def record_audit(*, actor, verb, target, data=None, community=None, public=True)
     # No savepoint inside the caller's transaction: an entry that fails to append must undo
     # the change it records, and the lock on the head is held until the caller commits anyway.
     with transaction.atomic(savepoint=False):
-        if connection.features.has_select_for_update:
+        if connection.vendor == "postgresql":  # sha256() in SQL and row locks
             entry = _append_in_one_statement(values, content)
         else:
             entry = _append(values, content)
