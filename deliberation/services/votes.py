@@ -96,11 +96,6 @@ def is_teller(user, vote):
     return cache[vote.pk]
 
 
-def teller_subquery(user):
-    """Annotate a vote queryset with this (for remember_teller): is the user its teller?"""
-    return Exists(VoteTeller.objects.filter(vote=OuterRef("pk"), user=user))
-
-
 _VOTE_WITH_TELLER = {}
 
 
