@@ -54,15 +54,12 @@ def vote_for(user, vote_id, action=None, related=("community", "estate")):
     role that may ever do it (else 403). Whether the vote's state allows it now is answered by
     the service with a message. `related`: what to load with it (vote.community is ~25 columns
     a busy page may not need)."""
-    if user.is_authenticated:
+    vote = None
+    if user.is_authenticated:  # nobody else belongs to a community
         vote = svc.vote_with_teller(int(vote_id), user.pk, tuple(related))
-        if vote is None:
-            raise_not_found()
-    else:
-        vote = get_object_or_404(AssemblyVote.objects.select_related(*related), pk=vote_id)
-    if vote.community_id not in community_ids_of(user):
+    if vote is None or vote.community_id not in community_ids_of(user):
         raise_not_found()
-    svc.remember_teller(user, vote, getattr(vote, "user_is_teller", False))
+    svc.remember_teller(user, vote, vote.user_is_teller)
     if action:
         roles = svc.vote_roles(user, vote)
         if not any(allowed & roles for allowed in ALLOWED[action].values()):
