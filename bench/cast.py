@@ -128,6 +128,22 @@ def free_port():
         return sock.getsockname()[1]
 
 
+# uvicorn's options as make serve-prod and docs/operations.md run it (tests/asgi_process.py too).
+UVICORN_OPTIONS = [
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--ws",
+    "websockets",
+    "--timeout-keep-alive",
+    "75",
+    "--no-access-log",
+    "--log-level",
+    "warning",
+]
+
+
 def server_command(server, port):
     """The command line of one ASGI worker: uvicorn with uvloop and httptools, as make serve-prod
     runs it, or daphne, as make run does."""
@@ -138,15 +154,7 @@ def server_command(server, port):
             "127.0.0.1",
             "--port",
             str(port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--timeout-keep-alive",
-            "75",
-            "--no-access-log",
-            "--log-level",
-            "warning",
+            *UVICORN_OPTIONS,
             "config.asgi:application",
         ]
     return [

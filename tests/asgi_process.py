@@ -13,28 +13,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+from bench.cast import UVICORN_OPTIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
 def server_command(server, fd):
     if server == "uvicorn":
-        return [
-            str(BIN / "uvicorn"),
-            "--fd",
-            str(fd),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--timeout-keep-alive",
-            "75",
-            "--ws",
-            "websockets",
-            "--log-level",
-            "warning",
-            "config.asgi:application",
-        ]
+        return [str(BIN / "uvicorn"), "--fd", str(fd), *UVICORN_OPTIONS, "config.asgi:application"]
     return [str(BIN / "daphne"), "--fd", str(fd), "config.asgi:application"]
 
 
