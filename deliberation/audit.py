@@ -31,7 +31,20 @@ def genesis_hash():
 
 def content_digest(*, created_at, actor_id, community_id, verb, target, data, public):
     """sha256 of an entry's content in canonical JSON (everything but the chain links)."""
-    payload = json.dumps(
+    payload = _canonical(
+        created_at=created_at,
+        actor_id=actor_id,
+        community_id=community_id,
+        verb=verb,
+        target=target,
+        data=data,
+        public=public,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _canonical(*, created_at, actor_id, community_id, verb, target, data, public):
+    return json.dumps(
         {
             "at": created_at.isoformat(),
             "actor": actor_id,
@@ -46,7 +59,6 @@ def content_digest(*, created_at, actor_id, community_id, verb, target, data, pu
         separators=(",", ":"),
         cls=DjangoJSONEncoder,
     )
-    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def link_hash(prev_hash, content):
@@ -177,27 +189,86 @@ def _append_sql():
     prev_hash and hash = sha256(prev_hash || content digest), move the head, return the
     entry's id and links. Names come from the models."""
     if connection.alias not in _APPEND_SQL:
-        quote = connection.ops.quote_name
-        head, entry = AuditHead._meta, AuditEntry._meta
-        head_table, entry_table = quote(head.db_table), quote(entry.db_table)
-        head_pk, entry_pk = quote(head.pk.column), quote(entry.pk.column)
-        last = quote(head.get_field("last_hash").column)
-        count = quote(head.get_field("count").column)
-        columns = ", ".join(quote(entry.get_field(name).column) for name in _COLUMNS)
-        prev = quote(entry.get_field("prev_hash").column)
-        digest = quote(entry.get_field("hash").column)
+        ctes = chain_ctes(connection)
+        sql = f"WITH {ctes} SELECT * FROM audit_entry"  # noqa: S608 (model names)
+        _APPEND_SQL[connection.alias] = (sql, _COLUMNS)
+    return _APPEND_SQL[connection.alias]
+
+
+def chain_ctes(connection, source=None):
+    """The CTEs `audit_head`, `audit_entry` and `audit_moved` (PostgreSQL): lock the head,
+    insert an entry linked to it, move the head on; `audit_entry` returns (id, prev_hash,
+    hash).
+
+    Without `source`, the parameters are the values of _COLUMNS, then the content digest
+    (`content_digest`'s hex). With `source`, the name of an earlier CTE of the same statement
+    yielding at most one row with an `id` column, the entry is appended only if that row
+    exists and its target_id is that id: the parameters are then `entry_values`', and the
+    database hashes the content as `content_digest` would."""
+    quote = connection.ops.quote_name
+    head, entry = AuditHead._meta, AuditEntry._meta
+    head_table, entry_table = quote(head.db_table), quote(entry.db_table)
+    head_pk, entry_pk = quote(head.pk.column), quote(entry.pk.column)
+    last = quote(head.get_field("last_hash").column)
+    count = quote(head.get_field("count").column)
+    columns = ", ".join(quote(entry.get_field(name).column) for name in _COLUMNS)
+    prev = quote(entry.get_field("prev_hash").column)
+    digest = quote(entry.get_field("hash").column)
+    if source is None:
         values = ", ".join(["%s"] * len(_COLUMNS))
-        _APPEND_SQL[connection.alias] = (
-            f"WITH head AS (SELECT {last} FROM {head_table} WHERE {head_pk} = 1 FOR UPDATE), "  # noqa: S608
-            f"entry AS (INSERT INTO {entry_table} ({columns}, {prev}, {digest}) "
-            f"SELECT {values}, head.{last}, "
-            f"encode(sha256(convert_to(head.{last} || %s, 'UTF8')), 'hex') FROM head "
-            f"RETURNING {entry_pk}, {prev}, {digest}), "
-            f"moved AS (UPDATE {head_table} SET {last} = entry.{digest}, {count} = {count} + 1 "
-            f"FROM entry WHERE {head_table}.{head_pk} = 1) "
-            f"SELECT {entry_pk}, {prev}, {digest} FROM entry"
-        )
-    return _APPEND_SQL[connection.alias], _COLUMNS
+        content, sources = "%s", "audit_head"
+    else:
+        target = f"{source}.id::text"
+        values = ", ".join(target if name == "target_id" else "%s" for name in _COLUMNS)
+        content = f"encode(sha256(convert_to(%s || {target} || %s, 'UTF8')), 'hex')"
+        sources = f"{source}, audit_head"
+    return (
+        f"audit_head AS (SELECT {last} FROM {head_table} WHERE {head_pk} = 1 FOR UPDATE), "  # noqa: S608
+        f"audit_entry AS (INSERT INTO {entry_table} ({columns}, {prev}, {digest}) "
+        f"SELECT {values}, audit_head.{last}, "
+        f"encode(sha256(convert_to(audit_head.{last} || {content}, 'UTF8')), 'hex') "
+        f"FROM {sources} RETURNING {entry_pk}, {prev}, {digest}), "
+        f"audit_moved AS (UPDATE {head_table} SET {last} = audit_entry.{digest}, "
+        f"{count} = {count} + 1 FROM audit_entry WHERE {head_table}.{head_pk} = 1)"
+    )
+
+
+def entry_values(*, actor, verb, target_type, data=None, community=None, public=True):
+    """The parameters of `chain_ctes` with a source: the entry's values as `record_audit`
+    stores them but the target id, which the statement supplies, then the canonical content
+    before and after that id (it is prefix + str(id) + suffix)."""
+    data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
+    values = {
+        "created_at": timezone.now(),
+        "actor_id": getattr(actor, "pk", actor),
+        "community_id": getattr(community, "pk", community),
+        "verb": verb,
+        "target_type": target_type,
+        "public": public,
+        "data": data,
+    }
+    payload = _canonical(
+        created_at=values["created_at"],
+        actor_id=values["actor_id"],
+        community_id=values["community_id"],
+        verb=verb,
+        target=(target_type, _ID),
+        data=data,
+        public=public,
+    )
+    prefix, found, suffix = payload.partition(_ID)
+    if not found or _ID in suffix:
+        raise ValueError("the audit entry's content holds the id placeholder itself")
+    params = []
+    for name in _COLUMNS:
+        if name != "target_id":
+            field = AuditEntry._meta.get_field(name)
+            params.append(field.get_db_prep_save(values[field.attname], connection))
+    return [*params, prefix, suffix]
+
+
+# Stands for the target id in the canonical JSON: a plain string, which JSON leaves as it is.
+_ID = "audit-target-id-placeholder-7d1e"
 
 
 def _head_sql():

@@ -1,0 +1,124 @@
+"""On PostgreSQL a ballot, its selections and its sealed audit entry are stored by one
+statement, which stores nothing when the vote has changed since the caller read it (the
+transactional path then answers). Skipped on SQLite, which always takes that path."""
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from deliberation.audit import content_digest, entry_values, verify_chain
+from deliberation.models import AssemblyVote, AuditEntry, Ballot, BallotSelection, Holder
+from deliberation.services import votes
+from deliberation.services.votes import VoteError
+from tests.vote_factories import election, open_vote
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement cast is PostgreSQL's: CI runs it there")
+
+
+def matter_read_with_vote(vote):
+    return votes.matters_of(AssemblyVote.objects.get(pk=vote.pk))[0]
+
+
+def test_a_ballot_and_its_audit_entry_take_one_statement(community, committee_member, owner):
+    vote = open_vote(community, committee_member)
+    matter = matter_read_with_vote(vote)
+    holder = Holder.objects.get(user=owner)
+    votes.voter_of(matter.vote, owner)  # the view has read the voter too
+    with CaptureQueriesContext(connection) as queries:
+        ballot = votes.cast_ballot(matter, holder, "yes", by=owner, channel="online")
+    statements = [q["sql"].lstrip() for q in queries]
+    writes = [sql for sql in statements if sql.startswith(("WITH", "INSERT", "UPDATE", "DELETE"))]
+    assert len(writes) == 1 and writes[0].startswith("WITH cast_vote")
+    assert [sql for sql in statements if "FOR SHARE" in sql] == writes  # no locked re-read
+    entry = AuditEntry.objects.get(verb="vote.cast", target_id=str(ballot.pk))
+    assert entry.target_type == "deliberation.ballot" and not entry.public
+    assert entry.data == {"vote": vote.pk, "matter": matter.pk, "channel": "online"}
+    assert verify_chain() == (AuditEntry.objects.count(), None, "")
+
+
+def test_the_database_hashes_the_entry_as_python_does(community, committee_member, owner):
+    """The entry's content digest, computed by PostgreSQL around the new ballot's id, is the
+    one verify_audit recomputes: the chain checks out after casts, elections included."""
+    vote = open_vote(community, committee_member)
+    holder = Holder.objects.get(user=owner)
+    votes.cast_ballot(matter_read_with_vote(vote), holder, "no", by=owner, channel="online")
+    chosen = election(community, committee_member)
+    matter = matter_read_with_vote(chosen)
+    ids = list(matter.candidates.order_by("pk").values_list("pk", flat=True)[:3])
+    ballot = votes.cast_ballot(matter, holder, "list", candidates=ids, by=owner, channel="online")
+    assert (
+        sorted(BallotSelection.objects.filter(ballot=ballot).values_list("candidate_id", flat=True))
+        == ids
+    )
+    assert verify_chain() == (AuditEntry.objects.count(), None, "")
+
+
+def test_the_content_around_the_id_is_the_canonical_content():
+    params = entry_values(
+        actor=7,
+        verb="vote.cast",
+        target_type="deliberation.ballot",
+        community=3,
+        public=False,
+        data={"vote": 1, "matter": 2, "channel": "online"},
+    )
+    prefix, suffix = params[-2:]
+    created_at = AuditEntry._meta.get_field("created_at").to_python(params[0])
+    assert hashlib.sha256((prefix + "4567" + suffix).encode()).hexdigest() == content_digest(
+        created_at=created_at,
+        actor_id=7,
+        community_id=3,
+        verb="vote.cast",
+        target=("deliberation.ballot", "4567"),
+        data={"vote": 1, "matter": 2, "channel": "online"},
+        public=False,
+    )
+
+
+def test_a_vote_cancelled_after_it_was_read_takes_no_ballot(community, committee_member, owner):
+    vote = open_vote(community, committee_member)
+    matter = matter_read_with_vote(vote)  # read while open
+    votes.cancel_vote(
+        AssemblyVote.objects.get(pk=vote.pk), reason="业主大会延期", by=committee_member
+    )
+    with pytest.raises(VoteError) as refused:
+        votes.cast_ballot(matter, Holder.objects.get(user=owner), "yes", by=owner, channel="online")
+    assert refused.value.code == "cancelled"
+    assert not Ballot.objects.filter(vote=vote).exists()
+    assert not AuditEntry.objects.filter(verb="vote.cast").exists()
+
+
+def test_a_window_closed_after_it_was_read_takes_no_ballot(community, committee_member, owner):
+    vote = open_vote(community, committee_member)
+    matter = matter_read_with_vote(vote)
+    now = timezone.now()
+    AssemblyVote.objects.filter(pk=vote.pk).update(
+        opens_at=now - timedelta(days=8), closes_at=now - timedelta(minutes=1)
+    )
+    with pytest.raises(VoteError) as refused:
+        votes.cast_ballot(matter, Holder.objects.get(user=owner), "yes", by=owner, channel="online")
+    assert refused.value.code == "closed"
+    assert not Ballot.objects.filter(vote=vote).exists()
+
+
+def test_a_second_ballot_in_a_transaction_leaves_it_usable(community, committee_member, owner):
+    vote = open_vote(community, committee_member)
+    matter = matter_read_with_vote(vote)
+    holder = Holder.objects.get(user=owner)
+    with transaction.atomic():
+        votes.cast_ballot(matter, holder, "yes", by=owner, channel="online")
+        with pytest.raises(VoteError) as refused:
+            votes.cast_ballot(matter, holder, "no", by=owner, channel="online")
+        assert refused.value.code == "already_cast"
+        assert Ballot.objects.filter(vote=vote).count() == 1  # the transaction still answers
+    assert Ballot.objects.get(vote=vote).choice == "yes"
