@@ -92,7 +92,9 @@ DATABASES = {
 # to them.
 DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 12)
 if DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_SIZE > 0:
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # CONN_HEALTH_CHECKS: the pool checks on checkout
+    # CONN_HEALTH_CHECKS: the pool checks a connection on checkout once it has sat idle
+    # (config/postgresql).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "pool": {"min_size": min(4, DATABASE_POOL_SIZE), "max_size": DATABASE_POOL_SIZE}
     }

@@ -1,0 +1,15 @@
+"""On PostgreSQL the pool checks connections with config/postgresql's callbacks."""
+
+import pytest
+
+from config.postgresql import base
+
+
+@pytest.mark.django_db
+def test_the_pool_uses_these_callbacks_on_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or connection.pool is None:
+        pytest.skip("a PostgreSQL pool: CI runs it on PostgreSQL")
+    assert connection.pool._check is base.check_unless_recent
+    assert connection.pool._reset is base.mark_returned
