@@ -42,15 +42,27 @@ def community_ids_of(user):
         return set()
     cache = _cache(user)
     if "ids" not in cache:
-        # One query gives the roles in every one of those communities too: remember them, so
-        # roles_of does not ask again for a community the user belongs to.
-        roles = {}
-        for community_id, role in _ROLES_OF_USER.rows(user.pk):
-            roles.setdefault(community_id, set()).add(role)
-        for community_id, held in roles.items():
-            cache.setdefault(("roles", community_id), frozenset(held))
-        cache["ids"] = set(roles)
+        remember_roles(user, _ROLES_OF_USER.rows(user.pk))
     return cache["ids"]
+
+
+def roles_query(user):
+    """(prepared query, values) of the user's roles everywhere, for prepared.together: a page
+    that reads them with its other queries passes the rows to remember_roles."""
+    return _ROLES_OF_USER, (user.pk,)
+
+
+def remember_roles(user, rows):
+    """Keep the (community id, role) rows of _ROLES_OF_USER for this request."""
+    # One query gives the roles in every community of the user: remember them all, so
+    # roles_of does not ask again for a community the user belongs to.
+    cache = _cache(user)
+    roles = {}
+    for community_id, role in rows:
+        roles.setdefault(community_id, set()).add(role)
+    for community_id, held in roles.items():
+        cache.setdefault(("roles", community_id), frozenset(held))
+    cache["ids"] = set(roles)
 
 
 def roles_of(user, community):

@@ -12,7 +12,11 @@ later calls execute the same SQL with the real ones and apply the same converter
         int, int,
     )
     holder_head.rows(vote.pk, user.pk)        # [(head,), ...]
-    Prepared(lambda pk: User.objects.filter(pk=pk), int).objects(pk)   # model instances
+    user_by_pk = Prepared(lambda pk: User.objects.filter(pk=pk), int)
+    user_by_pk.objects(pk)                    # model instances
+    together(                                 # both in one round trip: [[(head,)], [User]]
+        (holder_head, "rows", (vote.pk, user.pk)), (user_by_pk, "objects", (user.pk,))
+    )
 
 Parameters are ints or strs passed to lookups that use them unchanged (exact, gt, ...): each
 must reach the SQL's parameter list as given, which compiling checks. Lists (`__in`), dates
@@ -88,20 +92,27 @@ class Prepared:
             self._compiled[connection.alias] = compiled
         return compiled
 
-    def _execute(self, values):
+    def _check(self, values):
         if len(values) != len(self.kinds):
             raise TypeError(f"expected {len(self.kinds)} values, got {len(values)}")
         for value, kind in zip(values, self.kinds, strict=True):
             if type(value) is not kind:
                 raise TypeError(f"prepared parameter {value!r} is not {kind.__name__}")
+
+    def _execute(self, values):
+        self._check(values)
         connection = connections[self.using]
         compiled = self._get(connection)
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, compiled.params(values))
             rows = cursor.fetchall()
+        return compiled, self._converted(compiled, rows)
+
+    @staticmethod
+    def _converted(compiled, rows):
         if compiled.converters and rows:
             rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
-        return compiled, rows
+        return rows
 
     def rows(self, *values):
         """The result rows as tuples, in the queryset's select order."""
@@ -110,7 +121,9 @@ class Prepared:
     def objects(self, *values):
         """Model instances, with select_related objects and annotations, as the ORM gives them
         (django.db.models.query.ModelIterable, without known_related_objects)."""
-        compiled, rows = self._execute(values)
+        return self._instances(*self._execute(values))
+
+    def _instances(self, compiled, rows):
         compiler = compiled.compiler
         select, klass_info = compiler.select, compiler.klass_info
         annotation_col_map = compiler.annotation_col_map
@@ -132,6 +145,40 @@ class Prepared:
     def first(self, *values):
         """The first model instance, or None."""
         return next(iter(self.objects(*values)), None)
+
+
+def together(*calls, using="default"):
+    """Run several prepared queries in one round trip and return their results in order.
+
+    Each call is (prepared, "rows" or "objects", values). On PostgreSQL the statements go as
+    one message (client-side binding sends it by the simple query protocol, which takes
+    several statements) and each result set is read in turn; elsewhere they run one by one.
+    For the independent reads a page starts with: each round trip costs the worker and the
+    database more CPU than such a query itself."""
+    for prepared, method, values in calls:
+        if method not in ("rows", "objects") or prepared.using != using:
+            raise ValueError(f"cannot run {method!r} of {prepared!r} together")
+        prepared._check(values)
+    connection = connections[using]
+    if connection.vendor != "postgresql" or len(calls) < 2:
+        return [getattr(prepared, method)(*values) for prepared, method, values in calls]
+    compiled = []
+    params = []
+    for prepared, _method, values in calls:
+        query = prepared._get(connection)
+        compiled.append(query)
+        params.extend(query.params(values))
+    results = []
+    with connection.cursor() as cursor:
+        cursor.execute(";\n".join(query.sql for query in compiled), params)
+        for index, ((prepared, method, _values), query) in enumerate(
+            zip(calls, compiled, strict=True)
+        ):
+            if index and not cursor.nextset():
+                raise RuntimeError("a statement run together returned no result")
+            rows = prepared._converted(query, cursor.fetchall())
+            results.append(rows if method == "rows" else prepared._instances(query, rows))
+    return results
 
 
 class PreparedInsert:

@@ -35,7 +35,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from deliberation import rules
-from deliberation.access import roles_of
+from deliberation.access import remember_roles, roles_of, roles_query
 from deliberation.audit import chain_ctes, record_audit
 from deliberation.audit import entry_values as audit_entry_values
 from deliberation.models import (
@@ -69,7 +69,7 @@ from deliberation.models import (
 )
 from deliberation.notices import notify, publish_notice
 from deliberation.permissions import ALLOWED, TELLER, may
-from deliberation.prepared import Prepared, PreparedInsert
+from deliberation.prepared import Prepared, PreparedInsert, together
 from deliberation.registry import head_key, voting_units
 
 # Sent after a ballot commits: sender=AssemblyVote, vote_id=..., matter_id=..., channel=...
@@ -104,6 +104,31 @@ _VOTE_WITH_TELLER = {}
 def vote_with_teller(vote_id, user_id, related):
     """The vote with `related` (select_related names) and `user_is_teller`, or None: the query
     every vote page starts with, precompiled per `related`."""
+    return _vote_with_teller(related).first(vote_id, user_id)
+
+
+def read_vote_page(user, vote_id, related):
+    """What the vote page reads first, in one round trip: the vote as vote_with_teller gives
+    it (or None), its matters (matters_of) and the user's holder (voter_of); the user's roles
+    everywhere are remembered for roles_of. The caller still checks that the user may see the
+    vote before showing any of it."""
+    roles, role_values = roles_query(user)
+    vote_rows, role_rows, matters, entries = together(
+        (_vote_with_teller(related), "objects", (vote_id, user.pk)),
+        (roles, "rows", role_values),
+        (_MATTERS, "objects", (vote_id,)),
+        (_VOTER_ENTRY, "objects", (vote_id, user.pk)),
+    )
+    remember_roles(user, role_rows)
+    if not vote_rows:
+        return None, [], None
+    vote = vote_rows[0]
+    for matter in matters:
+        matter.vote = vote
+    return vote, matters, _holder_of_entry(vote, entries[0] if entries else None)
+
+
+def _vote_with_teller(related):
     prepared = _VOTE_WITH_TELLER.get(related)
     if prepared is None:
         prepared = _VOTE_WITH_TELLER.setdefault(
@@ -122,7 +147,7 @@ def vote_with_teller(vote_id, user_id, related):
                 int,
             ),
         )
-    return prepared.first(vote_id, user_id)
+    return prepared
 
 
 _MATTERS = Prepared(
@@ -752,7 +777,10 @@ def head_of(vote, holder):
 def voter_of(vote, user):
     """The holder the user votes for in this vote (real-name link to the frozen register), or
     None; one query, which also answers head_of for that holder during this request."""
-    entry = _VOTER_ENTRY.first(vote.pk, user.pk)
+    return _holder_of_entry(vote, _VOTER_ENTRY.first(vote.pk, user.pk))
+
+
+def _holder_of_entry(vote, entry):
     if entry is None:
         return None
     holder = entry.holder

@@ -57,6 +57,11 @@ def vote_for(user, vote_id, action=None, related=("community", "estate")):
     vote = None
     if user.is_authenticated:  # nobody else belongs to a community
         vote = svc.vote_with_teller(int(vote_id), user.pk, tuple(related))
+    return _vote_seen_by(user, vote, action)
+
+
+def _vote_seen_by(user, vote, action=None):
+    """vote_for's checks on a vote already read (None if there is none)."""
     if vote is None or vote.community_id not in community_ids_of(user):
         raise_not_found()
     svc.remember_teller(user, vote, vote.user_is_teller)
@@ -71,11 +76,6 @@ def _can(request, vote, *actions):
     roles = svc.vote_roles(request.user, vote)
     state = vote.state
     return {a.split(".")[1]: may(roles, a, state) for a in actions}
-
-
-def _holder_of(user, vote):
-    """The holder the user votes for in this vote (real-name link to the register), or None."""
-    return svc.voter_of(vote, user)
 
 
 @login_required
@@ -122,10 +122,10 @@ def vote_list(request, community_id):
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 def vote_detail(request, vote_id):
-    vote = vote_for(request.user, vote_id, "vote.view", related=("estate",))
+    vote, matters, holder = svc.read_vote_page(request.user, int(vote_id), ("estate",))
+    vote = _vote_seen_by(request.user, vote, "vote.view")
     if vote.status == "draft" and not may_manage(request.user, vote):
         raise_not_found()
-    matters = svc.matters_of(vote)
     elections = [matter for matter in matters if matter.is_election]
     if elections:  # the ballot form lists their approved candidates
         prefetch_related_objects(
@@ -136,7 +136,6 @@ def vote_detail(request, vote_id):
                 to_attr="approved",
             ),
         )
-    holder = _holder_of(request.user, vote)
     form = None
     receipt = None
     cast = []

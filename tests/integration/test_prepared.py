@@ -27,6 +27,7 @@ from deliberation.models import (
     VoteTeller,
 )
 from deliberation.prepared import Prepared, PreparedInsert
+from deliberation.prepared import together as prepared_together
 from deliberation.services import votes as svc
 from tests.factories import add_member
 from tests.vote_factories import open_vote
@@ -222,3 +223,52 @@ def test_the_backends_load_active_users_only(backend, owner):
     assert backend().get_user("not-a-number") is None
     User.objects.filter(pk=owner.pk).update(is_active=False)
     assert backend().get_user(owner.pk) is None
+
+
+def test_queries_run_together_give_what_each_gives_alone(community, owner, other_community):
+    add_member(other_community, Role.RESIDENT, user=owner)
+    memberships = Prepared(
+        lambda user_id: Membership.objects.filter(user=user_id).order_by("pk"), int
+    )
+    roles = Prepared(
+        lambda user_id: (
+            Membership.objects.filter(user=user_id)
+            .order_by("community_id", "role")
+            .values_list("community_id", "role")
+        ),
+        int,
+    )
+    nothing = Prepared(lambda user_id: Membership.objects.filter(user=user_id), int)
+    alone = [memberships.objects(owner.pk), roles.rows(owner.pk), nothing.rows(10**9)]
+    with CaptureQueriesContext(connection) as queries:
+        together = prepared_together(
+            (memberships, "objects", (owner.pk,)),
+            (roles, "rows", (owner.pk,)),
+            (nothing, "rows", (10**9,)),
+        )
+    assert together == alone
+    assert [m.role for m in together[0]] == [m.role for m in alone[0]]
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 3)
+
+
+def test_queries_run_together_check_their_values(owner):
+    roles = Prepared(lambda user_id: Membership.objects.filter(user=user_id), int)
+    with pytest.raises(TypeError):
+        prepared_together((roles, "rows", (owner.pk,)), (roles, "rows", (str(owner.pk),)))
+    with pytest.raises(ValueError, match="cannot run"):
+        prepared_together((roles, "rows", (owner.pk,)), (roles, "delete", (owner.pk,)))
+
+
+def test_the_vote_page_reads_its_vote_roles_matters_and_voter_in_one_round_trip(
+    community, committee_member, owner
+):
+    vote = open_vote(community, committee_member)
+    owner.refresh_from_db()  # no roles remembered yet
+    with CaptureQueriesContext(connection) as queries:
+        read, matters, holder = svc.read_vote_page(owner, vote.pk, ("estate",))
+        assert Role.OWNER in roles_of(owner, vote.community_id)  # remembered, not asked again
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 4)
+    assert read == vote and read.estate.pk == vote.estate_id and not read.user_is_teller
+    assert matters == list(vote.matters.order_by("position")) and matters[0].vote is read
+    assert holder == svc.voter_of(vote, owner)
+    assert svc.read_vote_page(owner, 10**9, ("estate",)) == (None, [], None)
