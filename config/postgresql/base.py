@@ -8,7 +8,7 @@ RECENT = 5.0
 
 
 def mark_returned(conn):
-    """The pool's reset callback: note when the connection came back."""
+    """Note when the connection goes back to the pool."""
     conn._gongyi_returned_at = time.monotonic()
 
 
@@ -26,8 +26,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def pool(self):
         pool = super().pool
         # Django builds the pool with check=ConnectionPool.check_connection when
-        # CONN_HEALTH_CHECKS is on, and takes no reset callback: both are set once it exists.
-        if pool is not None and pool._check is not None and pool._reset is not mark_returned:
+        # CONN_HEALTH_CHECKS is on: replaced once the pool exists. (Not through the pool's
+        # reset callback either: with one, the pool hands every returned connection to its
+        # worker threads instead of taking it back at once.)
+        if pool is not None and pool._check is not None:
             pool._check = check_unless_recent
-            pool._reset = mark_returned
         return pool
+
+    def _close(self):
+        if self.pool is not None and self.connection is not None:
+            mark_returned(self.connection)
+        return super()._close()

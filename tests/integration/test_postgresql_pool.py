@@ -1,5 +1,7 @@
 """On PostgreSQL the pool checks connections with config/postgresql's callbacks."""
 
+import time
+
 import pytest
 
 from config.postgresql import base
@@ -12,4 +14,8 @@ def test_the_pool_uses_these_callbacks_on_postgresql():
     if connection.vendor != "postgresql" or connection.pool is None:
         pytest.skip("a PostgreSQL pool: CI runs it on PostgreSQL")
     assert connection.pool._check is base.check_unless_recent
-    assert connection.pool._reset is base.mark_returned
+    assert connection.pool._reset is None  # returned connections are taken back at once
+    connection.ensure_connection()
+    raw = connection.connection
+    connection.close()  # back to the pool, noted as just returned
+    assert time.monotonic() - raw._gongyi_returned_at < base.RECENT
