@@ -179,3 +179,24 @@ def test_a_streaming_response_stops_when_the_client_goes_away():
         signals.request_finished.disconnect(on_finished)
     assert finished == [True]
     assert sent[0] == "http.response.start"
+
+
+def test_async_code_called_from_a_view_runs_on_the_servers_event_loop():
+    """async_to_sync in a request (a live room's group_send, for one) runs its coroutine on
+    the server's loop, where the in-memory channel layer's queues live."""
+    from asgiref.sync import async_to_sync
+
+    handler = SyncChainASGIHandler()
+
+    async def running_loop():
+        return asyncio.get_running_loop()
+
+    def view_code():
+        return async_to_sync(running_loop)(), threading.current_thread().name
+
+    async def serve():
+        loop_seen, thread = await handler._in_thread(view_code)
+        return loop_seen is asyncio.get_running_loop(), thread
+
+    same_loop, thread = asyncio.run(serve())
+    assert same_loop and thread.startswith("gongyi-http")
