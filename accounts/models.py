@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -71,3 +72,21 @@ class User(AbstractUser):
     @property
     def display_name(self):
         return self.real_name or self.phone or self.email or f"#{self.pk}"
+
+
+class Session(AbstractBaseSession):
+    """A database session that names its signed-in user, so the one query that reads the
+    session reads the user too (accounts/sessions.py)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=True
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        db_table = "accounts_session"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from accounts.sessions import SessionStore
+
+        return SessionStore

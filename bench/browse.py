@@ -82,11 +82,10 @@ def parse_args(argv=None):
 def build(sessions):
     """topic_list's community, a notice board, and signed-in sessions for some residents."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
     from django.utils import timezone
 
-    from accounts.models import User
+    from accounts.models import Session, User
+    from accounts.sessions import SessionStore
     from deliberation.models import Notice, NoticeKind, Topic
 
     community, busy, _viewer = topic_list.build()
@@ -118,7 +117,14 @@ def build(sessions):
             BACKEND_SESSION_KEY: "accounts.backends.ModelBackend",
             HASH_SESSION_KEY: user.get_session_auth_hash(),
         }
-        rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+        rows.append(
+            Session(
+                session_key=key,
+                session_data=store.encode(data),
+                expire_date=expire,
+                user=user,
+            )
+        )
         keys.append(key)
     Session.objects.bulk_create(rows, batch_size=1000)
     return community.pk, busy.pk, others, keys

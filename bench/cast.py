@@ -45,12 +45,11 @@ SERVER_ENV = {
 def build(owners):
     """An open vote on an estate of `owners` flats, each owner signed in with a session."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
     from django.db import connection
     from django.utils import timezone
 
-    from accounts.models import User
+    from accounts.models import Session, User
+    from accounts.sessions import SessionStore
     from deliberation.models import (
         AssemblyVote,
         Building,
@@ -111,7 +110,14 @@ def build(owners):
             BACKEND_SESSION_KEY: "accounts.backends.ModelBackend",
             HASH_SESSION_KEY: user.get_session_auth_hash(),
         }
-        rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+        rows.append(
+            Session(
+                session_key=key,
+                session_data=store.encode(data),
+                expire_date=expire,
+                user=user,
+            )
+        )
         sessions.append(key)
     Session.objects.bulk_create(rows, batch_size=1000)
     # A real estate's tables have statistics by the time its vote opens (the notice runs for

@@ -112,10 +112,10 @@ def make_room(clients, rounds):
     """A live meeting with `rounds` + 1 items, a chair and `clients` seated people."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
-    from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
     from accounts.models import User
+    from accounts.sessions import SessionStore
     from deliberation.models import Community, Membership, Role
     from meetings.models import AgendaItem, Meeting, Participant, SeatRole, Status
 

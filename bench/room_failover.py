@@ -82,9 +82,9 @@ def parse_args(argv=None):
 def prepare(clients, items):
     """bench/room.py's room with everyone checked in; the participant id behind each cookie."""
     from django.contrib.auth import SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
+    from accounts.sessions import SessionStore
     from meetings.models import CheckinMethod, Participant
 
     meeting_id, chair_cookie, cookies, item_ids = room.make_room(clients, items)

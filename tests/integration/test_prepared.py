@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
@@ -14,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.backends import AuthenticationBackend, ModelBackend
-from accounts.models import User
+from accounts.models import Session, User
 from accounts.sessions import SessionStore
 from deliberation.access import community_ids_of, roles_of
 from deliberation.models import (
@@ -213,6 +212,43 @@ def test_signed_in_pages_work_through_the_store_and_backends(client, owner):
     assert client.get("/").wsgi_request.user.pk == owner.pk
     client.logout()
     assert not client.get("/").wsgi_request.user.is_authenticated
+
+
+def test_a_signed_in_request_reads_its_session_and_user_in_one_query(client, owner):
+    client.force_login(owner)
+    assert Session.objects.get().user_id == owner.pk  # saved with the session's user
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/healthz").wsgi_request.user == owner  # no other query of its own
+    reads = [q["sql"] for q in queries if "accounts_" in q["sql"]]
+    assert len(reads) == 1
+    assert "accounts_session" in reads[0] and "accounts_user" in reads[0]
+
+
+def test_a_session_whose_row_names_no_user_still_finds_its_user(client, owner):
+    """Sessions saved before the row named its user (or by other means) load it by id."""
+    client.force_login(owner)
+    Session.objects.update(user=None)
+    assert client.get("/healthz").wsgi_request.user == owner
+
+
+def test_a_user_read_with_a_session_serves_that_request_only(client, owner, resident):
+    from accounts.sessions import user_loaded_with_session
+
+    client.force_login(owner)
+    client.get("/healthz")
+    assert user_loaded_with_session(owner.pk) is None  # taken, and forgotten at the end
+    store = SessionStore(Session.objects.get().session_key)
+    store.load()
+    assert user_loaded_with_session(resident.pk) is None  # not the session's user
+    store.load()
+    assert user_loaded_with_session(owner.pk) == owner
+
+
+def test_a_changed_password_still_signs_other_sessions_out(client, owner):
+    client.force_login(owner)
+    owner.set_password("a-new-password-2026")
+    owner.save()
+    assert not client.get("/healthz").wsgi_request.user.is_authenticated
 
 
 @pytest.mark.parametrize("backend", [ModelBackend, AuthenticationBackend])
