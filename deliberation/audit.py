@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from deliberation import fragments
 from deliberation.models import AuditEntry, AuditHead
-from deliberation.prepared import PreparedInsert
+from deliberation.prepared import PreparedInsert, on_server, typed
 
 
 def genesis_hash():
@@ -156,11 +156,11 @@ def _append_in_one_statement(values, content):
     fields = [AuditEntry._meta.get_field(name) for name in columns]
     params = [field.get_db_prep_save(values[field.attname], connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, content])
+        cursor.execute(*on_server(connection, cursor, [(sql, [*params, content])]))
         row = cursor.fetchone()
         if row is None:  # a database without its head row yet
             _ensure_head()
-            cursor.execute(sql, [*params, content])
+            cursor.execute(*on_server(connection, cursor, [(sql, [*params, content])]))
             row = cursor.fetchone()
     entry = AuditEntry(**values, pk=row[0], prev_hash=row[1], hash=row[2])
     entry._state.adding = False
@@ -214,13 +214,16 @@ def chain_ctes(connection, source=None):
     columns = ", ".join(quote(entry.get_field(name).column) for name in _COLUMNS)
     prev = quote(entry.get_field("prev_hash").column)
     digest = quote(entry.get_field("hash").column)
+    fields = [entry.get_field(name) for name in _COLUMNS]
     if source is None:
-        values = ", ".join(["%s"] * len(_COLUMNS))
-        content, sources = "%s", "audit_head"
+        values = ", ".join(typed(field, connection) for field in fields)
+        content, sources = "%s::text", "audit_head"
     else:
         target = f"{source}.id::text"
-        values = ", ".join(target if name == "target_id" else "%s" for name in _COLUMNS)
-        content = f"encode(sha256(convert_to(%s || {target} || %s, 'UTF8')), 'hex')"
+        values = ", ".join(
+            target if field.name == "target_id" else typed(field, connection) for field in fields
+        )
+        content = f"encode(sha256(convert_to(%s::text || {target} || %s::text, 'UTF8')), 'hex')"
         sources = f"{source}, audit_head"
     return (
         f"audit_head AS (SELECT {last} FROM {head_table} WHERE {head_pk} = 1 FOR UPDATE), "  # noqa: S608

@@ -23,8 +23,13 @@ must reach the SQL's parameter list as given, which compiling checks. Lists (`__
 and lookups that transform the value (`__icontains`) cannot be prepared.
 """
 
+import hashlib
+import itertools
+import re
+from contextlib import nullcontext
+
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections
+from django.db import ProgrammingError, connections, transaction
 from django.db.models.query import get_related_populators
 
 _SENTINEL_BASE = 7_306_000_000_000_000_000  # fits a signed 64-bit column, never a real id
@@ -104,7 +109,9 @@ class Prepared:
         connection = connections[self.using]
         compiled = self._get(connection)
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, compiled.params(values))
+            cursor.execute(
+                *on_server(connection, cursor, [(compiled.sql, compiled.params(values))])
+            )
             rows = cursor.fetchall()
         return compiled, self._converted(compiled, rows)
 
@@ -163,14 +170,14 @@ def together(*calls, using="default"):
     if connection.vendor != "postgresql" or len(calls) < 2:
         return [getattr(prepared, method)(*values) for prepared, method, values in calls]
     compiled = []
-    params = []
+    statements = []
     for prepared, _method, values in calls:
         query = prepared._get(connection)
         compiled.append(query)
-        params.extend(query.params(values))
+        statements.append((query.sql, query.params(values)))
     results = []
     with connection.cursor() as cursor:
-        cursor.execute(";\n".join(query.sql for query in compiled), params)
+        cursor.execute(*on_server(connection, cursor, statements))
         for index, ((prepared, method, _values), query) in enumerate(
             zip(calls, compiled, strict=True)
         ):
@@ -179,6 +186,71 @@ def together(*calls, using="default"):
             rows = prepared._converted(query, cursor.fetchall())
             results.append(rows if method == "rows" else prepared._instances(query, rows))
     return results
+
+
+def on_server(connection, cursor, statements):
+    """(SQL, parameters) that run `statements`, a list of (SQL, parameters), as one message;
+    on PostgreSQL through server-side prepared statements, so it parses and plans each
+    only once per connection.
+
+    Planning, not running, is most of PostgreSQL's work for the short queries a request
+    makes (0.2-0.35 ms each against a few hundredths of a millisecond). A statement is
+    prepared (PREPARE name AS ..., the name a digest of its SQL) the first time a pooled
+    connection runs it, and run by EXECUTE name(values) from then on; one PostgreSQL cannot
+    prepare (a parameter whose type it cannot infer: cast it, as `typed` does) runs as it
+    is."""
+    if connection.vendor != "postgresql":
+        return ";\n".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]
+    raw = connection.connection
+    known = getattr(raw, "_gongyi_prepared", None)
+    if known is None:
+        known = raw._gongyi_prepared = set()
+    parts, params = [], []
+    for sql, values in statements:
+        name = _NAMES.get(sql)
+        if name is None:
+            name = _NAMES.setdefault(sql, "gongyi_" + hashlib.sha256(sql.encode()).hexdigest()[:24])
+        if name not in known and name not in _REFUSED:
+            # A prepared statement outlives the transaction it was made in; a savepoint keeps
+            # a refusal from aborting the caller's.
+            try:
+                with (
+                    transaction.atomic(using=connection.alias, durable=False)
+                    if (connection.in_atomic_block)
+                    else nullcontext()
+                ):
+                    cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
+            except ProgrammingError:  # not a statement it can prepare; anything else is raised
+                _REFUSED.add(name)
+            else:
+                known.add(name)
+        if name in known:
+            parts.append(
+                f"EXECUTE {name}({', '.join(['%s'] * len(values))})"
+                if values
+                else f"EXECUTE {name}"
+            )
+        else:
+            parts.append(sql)
+        params.extend(values)
+    return ";\n".join(parts), params
+
+
+def typed(field, connection):
+    """A placeholder for `field`'s value with its column type, for a statement to prepare
+    where PostgreSQL cannot infer it (a value in a SELECT list)."""
+    return f"%s::{field.db_type(connection)}"
+
+
+_NAMES = {}
+_REFUSED = set()  # statements PostgreSQL would not prepare
+_PLACEHOLDER = re.compile(r"%s|%%")
+
+
+def _numbered(sql):
+    """The statement with $1, $2 ... for its %s placeholders (and % for %%)."""
+    numbers = itertools.count(1)
+    return _PLACEHOLDER.sub(lambda m: f"${next(numbers)}" if m.group() == "%s" else "%", sql)
 
 
 class PreparedInsert:

@@ -69,7 +69,7 @@ from deliberation.models import (
 )
 from deliberation.notices import notify, publish_notice
 from deliberation.permissions import ALLOWED, TELLER, may
-from deliberation.prepared import Prepared, PreparedInsert, together
+from deliberation.prepared import Prepared, PreparedInsert, on_server, together, typed
 from deliberation.registry import head_key, voting_units
 
 # Sent after a ballot commits: sender=AssemblyVote, vote_id=..., matter_id=..., channel=...
@@ -948,7 +948,8 @@ def _cast_in_one_statement(matter, holder, choice, candidates, by, channel, mand
         # a refused statement leave that transaction usable.
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
             with connection.cursor() as cursor:
-                cursor.execute(_cast_sql(), [*guard, *values, list(candidate_ids), *entry])
+                params = [*guard, *values, list(candidate_ids), *entry]
+                cursor.execute(*on_server(connection, cursor, [(_cast_sql(), params)]))
                 row = cursor.fetchone()
     except IntegrityError:
         return None
@@ -983,7 +984,7 @@ def _cast_sql():
             quote(vote.get_field(name).column) for name in ("status", "opens_at", "closes_at")
         )
         columns = ", ".join(quote(f.column) for f in _BALLOT_FIELDS)
-        values = ", ".join(["%s"] * len(_BALLOT_FIELDS))
+        values = ", ".join(typed(f, connection) for f in _BALLOT_FIELDS)
         selection_columns = ", ".join(
             quote(selection.get_field(name).column) for name in ("ballot", "candidate")
         )

@@ -14,6 +14,7 @@ from deliberation.audit import content_digest, entry_values, verify_chain
 from deliberation.models import AssemblyVote, AuditEntry, Ballot, BallotSelection, Holder
 from deliberation.services import votes
 from deliberation.services.votes import VoteError
+from tests.sql import round_trips
 from tests.vote_factories import election, open_vote
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,7 @@ def test_a_ballot_and_its_audit_entry_take_one_statement(community, committee_me
     votes.voter_of(matter.vote, owner)  # the view has read the voter too
     with CaptureQueriesContext(connection) as queries:
         ballot = votes.cast_ballot(matter, holder, "yes", by=owner, channel="online")
-    statements = [q["sql"].lstrip() for q in queries]
+    statements = [sql.lstrip() for sql in round_trips(queries)]
     writes = [sql for sql in statements if sql.startswith(("WITH", "INSERT", "UPDATE", "DELETE"))]
     assert len(writes) == 1 and writes[0].startswith("WITH cast_vote")
     assert [sql for sql in statements if "FOR SHARE" in sql] == writes  # no locked re-read

@@ -29,6 +29,7 @@ from deliberation.prepared import Prepared, PreparedInsert
 from deliberation.prepared import together as prepared_together
 from deliberation.services import votes as svc
 from tests.factories import add_member
+from tests.sql import round_trips
 from tests.vote_factories import open_vote
 
 pytestmark = pytest.mark.django_db
@@ -219,7 +220,7 @@ def test_a_signed_in_request_reads_its_session_and_user_in_one_query(client, own
     assert Session.objects.get().user_id == owner.pk  # saved with the session's user
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/healthz").wsgi_request.user == owner  # no other query of its own
-    reads = [q["sql"] for q in queries if "accounts_" in q["sql"]]
+    reads = [sql for sql in round_trips(queries) if "accounts_" in sql]
     assert len(reads) == 1
     assert "accounts_session" in reads[0] and "accounts_user" in reads[0]
 
@@ -284,7 +285,7 @@ def test_queries_run_together_give_what_each_gives_alone(community, owner, other
         )
     assert together == alone
     assert [m.role for m in together[0]] == [m.role for m in alone[0]]
-    assert len(queries) == (1 if connection.vendor == "postgresql" else 3)
+    assert len(round_trips(queries)) == (1 if connection.vendor == "postgresql" else 3)
 
 
 def test_queries_run_together_check_their_values(owner):
@@ -303,8 +304,39 @@ def test_the_vote_page_reads_its_vote_roles_matters_and_voter_in_one_round_trip(
     with CaptureQueriesContext(connection) as queries:
         read, matters, holder = svc.read_vote_page(owner, vote.pk, ("estate",))
         assert Role.OWNER in roles_of(owner, vote.community_id)  # remembered, not asked again
-    assert len(queries) == (1 if connection.vendor == "postgresql" else 4)
+    assert len(round_trips(queries)) == (1 if connection.vendor == "postgresql" else 4)
     assert read == vote and read.estate.pk == vote.estate_id and not read.user_is_teller
     assert matters == list(vote.matters.order_by("position")) and matters[0].vote is read
     assert holder == svc.voter_of(vote, owner)
     assert svc.read_vote_page(owner, 10**9, ("estate",)) == (None, [], None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_plans_a_prepared_query_once_per_connection(owner):
+    if connection.vendor != "postgresql":
+        pytest.skip("server-side prepared statements: CI runs this on PostgreSQL")
+    memberships = Prepared(
+        lambda user_id: Membership.objects.filter(user=user_id).values_list("role", flat=True),
+        int,
+    )
+    expected = list(Membership.objects.filter(user=owner).values_list("role", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        first, second = memberships.rows(owner.pk), memberships.rows(owner.pk)
+    assert [r[0] for r in first] == [r[0] for r in second] == expected
+    sent = [q["sql"] for q in queries]
+    assert sent[0].startswith("PREPARE gongyi_") and sent[1].startswith("EXECUTE gongyi_")
+    assert sent[2] == sent[1]  # planned once: the second run only executes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_postgresql_cannot_prepare_runs_as_it_is_even_in_a_transaction(owner):
+    if connection.vendor != "postgresql":
+        pytest.skip("server-side prepared statements: CI runs this on PostgreSQL")
+    from deliberation.prepared import on_server
+
+    untyped = "SELECT %s || %s"  # PostgreSQL cannot tell these parameters' types
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(*on_server(connection, cursor, [(untyped, ["共", "议"])]))
+            assert cursor.fetchone() == ("共议",)
+            assert User.objects.filter(pk=owner.pk).exists()  # the transaction goes on
