@@ -39,3 +39,18 @@ def test_old_sessions_move_to_the_new_table_with_their_user(owner):
     moved = {s.session_key: s.user_id for s in Session.objects.all()}
     assert moved == {"a" * 32: owner.pk, "b" * 32: None, "c" * 32: None, "d" * 32: None}
     assert Session.objects.get(pk="a" * 32).get_decoded()[SESSION_KEY] == str(owner.pk)
+
+
+def test_clearsessions_drops_expired_sessions_from_the_sessions_table(owner):
+    from django.core.management import call_command
+
+    from accounts.sessions import SessionStore
+
+    for key, delta in (("live", 1), ("gone", -1)):
+        store = SessionStore()
+        store[SESSION_KEY] = str(owner.pk)
+        store.set_expiry(timezone.now() + timezone.timedelta(days=delta))
+        store.save()
+        Session.objects.filter(pk=store.session_key).update(session_key=key * 8)
+    call_command("clearsessions")
+    assert list(Session.objects.values_list("session_key", "user_id")) == [("live" * 8, owner.pk)]
