@@ -29,18 +29,10 @@ def genesis_hash():
     return hashlib.sha256(settings.AUDIT_CHAIN_SEED.encode()).hexdigest()
 
 
-def content_digest(*, created_at, actor_id, community_id, verb, target, data, public):
-    """sha256 of an entry's content in canonical JSON (everything but the chain links)."""
-    payload = _canonical(
-        created_at=created_at,
-        actor_id=actor_id,
-        community_id=community_id,
-        verb=verb,
-        target=target,
-        data=data,
-        public=public,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+def content_digest(**content):
+    """sha256 of an entry's content in canonical JSON (everything but the chain links); the
+    keyword arguments are _canonical's."""
+    return hashlib.sha256(_canonical(**content).encode()).hexdigest()
 
 
 def _canonical(*, created_at, actor_id, community_id, verb, target, data, public):
@@ -61,23 +53,28 @@ def _canonical(*, created_at, actor_id, community_id, verb, target, data, public
     )
 
 
+def _content(values, target_id):
+    """_canonical's keywords from an entry's column values."""
+    return {
+        "created_at": values["created_at"],
+        "actor_id": values["actor_id"],
+        "community_id": values["community_id"],
+        "verb": values["verb"],
+        "target": (values["target_type"], target_id),
+        "data": values["data"],
+        "public": values["public"],
+    }
+
+
 def link_hash(prev_hash, content):
     """An entry's hash: sha256 of the previous entry's hash followed by its content digest
     (both lower-case hex). PostgreSQL computes the same in _append_sql."""
     return hashlib.sha256((prev_hash + content).encode()).hexdigest()
 
 
-def entry_hash(*, prev_hash, created_at, actor_id, community_id, verb, target, data, public):
-    content = content_digest(
-        created_at=created_at,
-        actor_id=actor_id,
-        community_id=community_id,
-        verb=verb,
-        target=target,
-        data=data,
-        public=public,
-    )
-    return link_hash(prev_hash, content)
+def entry_hash(*, prev_hash, **content):
+    """An entry's hash from the previous hash and its content (content_digest's keywords)."""
+    return link_hash(prev_hash, content_digest(**content))
 
 
 def _target_key(target):
@@ -105,15 +102,7 @@ def record_audit(*, actor, verb, target, data=None, community=None, public=True)
         "data": data,
     }
     # Hashed before the head is locked: only the link to the previous entry waits for it.
-    content = content_digest(
-        created_at=values["created_at"],
-        actor_id=actor_id,
-        community_id=community_id,
-        verb=verb,
-        target=(target_type, target_id),
-        data=data,
-        public=public,
-    )
+    content = content_digest(**_content(values, target_id))
     # No savepoint inside the caller's transaction: an entry that fails to append must undo
     # the change it records, and the lock on the head is held until the caller commits anyway.
     with transaction.atomic(savepoint=False):
@@ -250,15 +239,7 @@ def entry_values(*, actor, verb, target_type, data=None, community=None, public=
         "public": public,
         "data": data,
     }
-    payload = _canonical(
-        created_at=values["created_at"],
-        actor_id=values["actor_id"],
-        community_id=values["community_id"],
-        verb=verb,
-        target=(target_type, _ID),
-        data=data,
-        public=public,
-    )
+    payload = _canonical(**_content(values, _ID))
     prefix, found, suffix = payload.partition(_ID)
     if not found or _ID in suffix:
         raise ValueError("the audit entry's content holds the id placeholder itself")

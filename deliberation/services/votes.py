@@ -871,15 +871,7 @@ def _cast_in_transaction(matter, holder, choice, candidates, by, channel, mandat
                 vote, matter, holder, choice, candidates, by, channel, mandate, now
             )
             ballot = _INSERT_BALLOT.create(
-                vote=vote,
-                matter=matter,
-                head=head,
-                holder=holder,
-                choice=choice,
-                channel=channel,
-                receipt_hash=receipt_hash(code),
-                cast_by=by,
-                mandate=mandate,
+                **_ballot_fields(vote, matter, head, holder, choice, channel, code, by, mandate)
             )
             if candidate_ids:
                 BallotSelection.objects.bulk_create(
@@ -894,6 +886,20 @@ def _cast_in_transaction(matter, holder, choice, candidates, by, channel, mandat
     ballot.receipt_code = code
     transaction.on_commit(lambda: _announce(vote, matter, channel))
     return ballot
+
+
+def _ballot_fields(vote, matter, head, holder, choice, channel, code, by, mandate):
+    return {
+        "vote": vote,
+        "matter": matter,
+        "head": head,
+        "holder": holder,
+        "choice": choice,
+        "channel": channel,
+        "receipt_hash": receipt_hash(code),
+        "cast_by": by,
+        "mandate": mandate,
+    }
 
 
 def _cast_in_one_statement(matter, holder, choice, candidates, by, channel, mandate, code, now):
@@ -918,15 +924,7 @@ def _cast_in_one_statement(matter, holder, choice, candidates, by, channel, mand
     except (VoteError, PermissionDenied):
         return None  # the vote as read may be stale: the locked read gives the answer
     ballot = Ballot(
-        vote=vote,
-        matter=matter,
-        head=head,
-        holder=holder,
-        choice=choice,
-        channel=channel,
-        receipt_hash=receipt_hash(code),
-        cast_by=by,
-        mandate=mandate,
+        **_ballot_fields(vote, matter, head, holder, choice, channel, code, by, mandate)
     )
     values = [f.get_db_prep_save(f.pre_save(ballot, True), connection) for f in _BALLOT_FIELDS]
     entry = audit_entry_values(
