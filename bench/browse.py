@@ -81,11 +81,9 @@ def parse_args(argv=None):
 
 def build(sessions):
     """topic_list's community, a notice board, and signed-in sessions for some residents."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.utils import timezone
 
-    from accounts.models import Session, User
-    from accounts.sessions import SessionStore
+    from accounts.models import User
     from deliberation.models import Notice, NoticeKind, Topic
 
     community, busy, _viewer = topic_list.build()
@@ -107,26 +105,8 @@ def build(sessions):
     others = list(
         Topic.objects.filter(community=community).exclude(pk=busy.pk).values_list("pk", flat=True)
     )
-    store = SessionStore()
-    expire = now + timezone.timedelta(days=1)
-    rows, keys = [], []
-    for user in User.objects.filter(memberships__community=community).order_by("pk")[:sessions]:
-        key = store._get_new_session_key()
-        data = {
-            SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: "accounts.backends.ModelBackend",
-            HASH_SESSION_KEY: user.get_session_auth_hash(),
-        }
-        rows.append(
-            Session(
-                session_key=key,
-                session_data=store.encode(data),
-                expire_date=expire,
-                user=user,
-            )
-        )
-        keys.append(key)
-    Session.objects.bulk_create(rows, batch_size=1000)
+    users = User.objects.filter(memberships__community=community).order_by("pk")[:sessions]
+    keys = cast.signed_in(users)
     return community.pk, busy.pk, others, keys
 
 

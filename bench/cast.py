@@ -44,12 +44,10 @@ SERVER_ENV = {
 
 def build(owners):
     """An open vote on an estate of `owners` flats, each owner signed in with a session."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.db import connection
     from django.utils import timezone
 
-    from accounts.models import Session, User
-    from accounts.sessions import SessionStore
+    from accounts.models import User
     from deliberation.models import (
         AssemblyVote,
         Building,
@@ -99,12 +97,27 @@ def build(owners):
         vote=vote, code="use_maintenance_fund", title="维修资金", position=1
     )
     _freeze_electorate(vote, now)
+    sessions = signed_in(users)
+    # A real estate's tables have statistics by the time its vote opens (the notice runs for
+    # 15 days); these were filled a moment ago.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return vote, matter, sessions
+
+
+def signed_in(users):
+    """A day-long session for each user, as signing in leaves it; returns the session keys."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.utils import timezone
+
+    from accounts.models import Session
+    from accounts.sessions import SessionStore
+
     store = SessionStore()
-    sessions = []
+    expire = timezone.now() + timezone.timedelta(days=1)
     rows = []
-    expire = now + timezone.timedelta(days=1)
     for user in users:
-        key = store._get_new_session_key()
         data = {
             SESSION_KEY: str(user.pk),
             BACKEND_SESSION_KEY: "accounts.backends.ModelBackend",
@@ -112,20 +125,14 @@ def build(owners):
         }
         rows.append(
             Session(
-                session_key=key,
+                session_key=store._get_new_session_key(),
                 session_data=store.encode(data),
                 expire_date=expire,
                 user=user,
             )
         )
-        sessions.append(key)
     Session.objects.bulk_create(rows, batch_size=1000)
-    # A real estate's tables have statistics by the time its vote opens (the notice runs for
-    # 15 days); these were filled a moment ago.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    return vote, matter, sessions
+    return [row.session_key for row in rows]
 
 
 def free_port():

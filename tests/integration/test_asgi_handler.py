@@ -14,24 +14,26 @@ from config.asgi_http import SyncChainASGIHandler
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def get(handler, path, query=b""):
-    scope = {
+def http_scope(method, path, query=b"", headers=()):
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
         "query_string": query,
         "root_path": "",
-        "headers": [(b"host", b"127.0.0.1")],
+        "headers": [(b"host", b"127.0.0.1"), *headers],
         "client": ("127.0.0.1", 5000),
         "server": ("127.0.0.1", 80),
     }
 
+
+def get(handler, path, query=b""):
     async def run():
-        app = ApplicationCommunicator(handler, scope)
+        app = ApplicationCommunicator(handler, http_scope("GET", path, query))
         await app.send_input({"type": "http.request", "body": b""})
         start = await app.receive_output(timeout=10)
         body = await app.receive_output(timeout=10)
@@ -41,27 +43,14 @@ def get(handler, path, query=b""):
 
 
 def post(handler, path, body):
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"127.0.0.1"),
-            (b"content-type", b"application/x-www-form-urlencoded"),
-            (b"content-length", str(len(body)).encode()),
-        ],
-        "client": ("127.0.0.1", 5000),
-        "server": ("127.0.0.1", 80),
-    }
+    """POST a form body in two chunks; returns the status."""
+    headers = [
+        (b"content-type", b"application/x-www-form-urlencoded"),
+        (b"content-length", str(len(body)).encode()),
+    ]
 
     async def run():
-        app = ApplicationCommunicator(handler, scope)
+        app = ApplicationCommunicator(handler, http_scope("POST", path, headers=headers))
         half = len(body) // 2
         await app.send_input({"type": "http.request", "body": body[:half], "more_body": True})
         await app.send_input({"type": "http.request", "body": body[half:]})
