@@ -146,3 +146,27 @@ def test_a_ballot_cast_while_the_vote_is_being_cancelled_waits_and_is_refused(
         cancelled.result(timeout=30)
         assert outcome.result(timeout=30) == "cancelled"
     assert not Ballot.objects.filter(vote=vote).exists()
+
+
+def test_owners_casting_at_once_leave_one_unbroken_audit_chain():
+    """Each ballot's audit entry links to the one before it, however the casts interleave
+    (on PostgreSQL each cast is one statement that takes the chain's head in turn)."""
+    from deliberation.audit import verify_chain
+    from deliberation.models import AuditEntry
+    from tests.factories import make_community
+
+    community = make_community(name="同时投票社区", units=12)
+    committee = add_member(community, Role.COMMITTEE, name="主任")
+    add_member(community, Role.OWNER, user=committee)
+    owners = [add_member(community, Role.OWNER, name=f"业主{n}") for n in range(10)]
+    vote = open_vote(community, committee)
+    matter = vote.matters.get()
+
+    def caster(owner):
+        holder = Holder.objects.get(user=owner, community=community)
+        return lambda: votes.cast_ballot(matter, holder, "yes", by=owner, channel="online")
+
+    outcomes = race(len(owners), [caster(owner) for owner in owners])
+    assert outcomes == ["cast"] * len(owners)
+    assert Ballot.objects.filter(vote=vote).count() == len(owners)
+    assert verify_chain() == (AuditEntry.objects.count(), None, "")
