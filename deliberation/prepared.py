@@ -238,8 +238,10 @@ def on_server(connection, cursor, statements):
 
 def typed(field, connection):
     """A placeholder for `field`'s value with its column type, for a statement to prepare
-    where PostgreSQL cannot infer it (a value in a SELECT list)."""
-    return f"%s::{field.db_type(connection)}"
+    where PostgreSQL cannot infer it (a value in a SELECT list). Strings are cast to text, not
+    varchar(n), which would cut a value too long for the column instead of refusing it."""
+    db_type = field.db_type(connection)
+    return f"%s::{'text' if db_type.startswith('varchar') else db_type}"
 
 
 _NAMES = {}

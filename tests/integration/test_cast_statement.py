@@ -6,7 +6,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -123,3 +123,17 @@ def test_a_second_ballot_in_a_transaction_leaves_it_usable(community, committee_
         assert refused.value.code == "already_cast"
         assert Ballot.objects.filter(vote=vote).count() == 1  # the transaction still answers
     assert Ballot.objects.get(vote=vote).choice == "yes"
+
+
+def test_strings_are_cast_to_text_so_a_value_too_long_is_refused_not_cut():
+    from deliberation.prepared import typed
+
+    assert typed(Ballot._meta.get_field("choice"), connection) == "%s::text"  # varchar(8)
+    assert typed(Ballot._meta.get_field("vote"), connection) == "%s::bigint"
+    entry = AuditEntry._meta.get_field("verb")  # varchar(60)
+    with pytest.raises(DataError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {AuditEntry._meta.db_table} (verb) SELECT {typed(entry, connection)}",
+                ["x" * 61],
+            )
