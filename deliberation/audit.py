@@ -9,7 +9,9 @@ UTF-8). The first entry's prev_hash is sha256_hex(AUDIT_CHAIN_SEED). Appends loc
 AuditHead row, so the chain stays linear under load; the content is hashed before the lock, and
 on PostgreSQL the lock, the insert with its link and the head's move are one statement. Call
 `record_audit` inside the transaction that makes the change, as late as convenient: the lock is
-held until that transaction ends.
+held until that transaction ends. A change made by a single statement can append its entry in
+that same statement instead (`chain_ctes` with a source, as casting a ballot does), so that
+the lock is held only while PostgreSQL runs and commits it.
 """
 
 import hashlib
