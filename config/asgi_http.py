@@ -47,7 +47,7 @@ class SyncChainASGIHandler(ASGIHandler):
         """Run `function(*args)` on the pool, in a copy of the caller's context; async_to_sync
         inside it runs its coroutine on this event loop, as under asgiref's sync_to_async,
         whose other work per call (restoring context variables both ways, a shielded future,
-        a new wrapper object) was a fifth of the event loop's time per request."""
+        a new wrapper object) cost 18-25 % of a light request's CPU (bench/asgi_hop.py)."""
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
         return loop.run_in_executor(
