@@ -8,13 +8,15 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432):
 The estate, the signed-in owners and the workers come from bench/cast.py (the real HTTP
 path: sessions, CSRF, the ballot form, `cast_ballots`, the unique constraint, the audit chain).
 To fit rate × seconds ballots with each owner casting at most once per vote, the run opens as
-many votes on the same estate as it needs. The client (bench/_openloop.py, its own process)
-sends the ballots at the target rate whatever the servers answer and writes every answer to
-var/bench/cast_soak-client.jsonl. Afterwards the database is reconciled against that log:
-every 200 answer's receipt code must match exactly one Ballot row (none: lost; more: doubled)
-and the number of Ballot rows must equal the number of 200 answers (a request that timed out
-may still have been stored: it is reported, not hidden). The baseline is `GET /healthz` at the
-same rate against the same servers.
+many votes on the same estate as it needs, and one more on which a few seconds of ballots warm
+every worker before the clock starts (a server is warm when an evening's vote opens). The
+client (bench/_openloop.py, its own process) sends the ballots at the target rate whatever the
+servers answer and writes every answer to var/bench/cast_soak-client.jsonl. Afterwards the
+database is reconciled against that log: every 200 answer's receipt code must match exactly
+one Ballot row (none: lost; more: doubled) and the number of Ballot rows must equal the number
+of 200 answers (a request that timed out may still have been stored: it is reported, not
+hidden). The baseline is `GET /healthz` at the same rate against the same servers. Both
+report the CPU the workers and their PostgreSQL backends spent per answered request.
 """
 
 import argparse
@@ -37,6 +39,7 @@ LOG = ROOT / "var" / "bench" / "cast_soak-client.jsonl"
 RECEIPT = re.compile(rb"data-receipt>\s*([A-Z0-9]{5}-[A-Z0-9]{5})\s*<")
 MAX_SECONDS = 1800
 MAX_RATE = 2000
+WARM_SECONDS = 3
 
 
 def parse_args(argv=None):
@@ -172,8 +175,12 @@ def main(argv=None):
     connection = setup_django(database_url=PG_URL, name="cast_soak")
     servers = []
     try:
-        pairs, sessions = build(args.owners, args.votes)
-        db_url = f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}"
+        all_pairs, sessions = build(args.owners, args.votes + 1)
+        # The first vote is for the warm-up only: every worker compiles the ballot's templates
+        # and prepares its statements before the clock starts, and the run's votes stay clean.
+        warm, pairs = all_pairs[:1], all_pairs[1:]
+        database = connection.settings_dict["NAME"]
+        db_url = f"postgres://postgres@127.0.0.1:5432/{database}"
         connection.close()
         servers = cast.start_servers(args.workers, db_url, args.server)
         ports = [port for _process, port in servers]
@@ -181,22 +188,36 @@ def main(argv=None):
 
         asyncio.run(cast.wait_ready(ports))
         common = {"ports": ports, "rate": args.rate, "max_inflight": args.max_inflight}
-        # Warm every worker's paths: a few seconds of /healthz and a few ballots on vote 1.
-        run_paced({**common, "seconds": 3, "jobs": ("bench.cast_soak", "health_jobs")})
-        base = run_paced(
-            {**common, "seconds": args.baseline_seconds, "jobs": ("bench.cast_soak", "health_jobs")}
-        )
+        # Warm every worker's paths: a few seconds of /healthz, then of ballots on the spare vote.
         csrf = secrets.token_hex(16)
-        load = run_paced(
+        run_paced({**common, "seconds": 3, "jobs": ("bench.cast_soak", "health_jobs")})
+        run_paced(
             {
                 **common,
-                "seconds": args.seconds,
+                "seconds": WARM_SECONDS,
                 "jobs": ("bench.cast_soak", "cast_jobs"),
-                "jobs_args": (pairs, sessions, csrf),
-                "extract": ("bench.cast_soak", "extract_receipt"),
-                "log": str(LOG),
+                "jobs_args": (warm, sessions, csrf),
             }
         )
+        with cast.CpuMeter(servers, database) as base_cpu:
+            base = run_paced(
+                {
+                    **common,
+                    "seconds": args.baseline_seconds,
+                    "jobs": ("bench.cast_soak", "health_jobs"),
+                }
+            )
+        with cast.CpuMeter(servers, database) as load_cpu:
+            load = run_paced(
+                {
+                    **common,
+                    "seconds": args.seconds,
+                    "jobs": ("bench.cast_soak", "cast_jobs"),
+                    "jobs_args": (pairs, sessions, csrf),
+                    "extract": ("bench.cast_soak", "extract_receipt"),
+                    "log": str(LOG),
+                }
+            )
         check = reconcile(load["rows"], pairs)
     finally:
         cast.stop_servers(servers)
@@ -205,6 +226,9 @@ def main(argv=None):
     b = summary(base["rows"], base["wall"])
     c = summary(load["rows"], load["wall"])
     no_receipt = sum(1 for r in load["rows"] if r[1] == 200 and not r[5])
+    # CPU per answered request: what each one cost, whatever the rate the machine allowed.
+    b_cpu = base_cpu.per_request_ms(max(1, b["ok"] + b["errors"]))
+    c_cpu = load_cpu.per_request_ms(max(1, c["ok"] + c["errors"]))
     met = (
         c["rate"] >= TARGET_RATE
         and c["p99"] < TARGET_P99_MS
@@ -225,6 +249,8 @@ def main(argv=None):
         "lost",
         "doubled",
         "p99 vs baseline",
+        "server CPU ms/req",
+        "PostgreSQL CPU ms/req",
         "target",
     ]
     rows = [
@@ -240,6 +266,8 @@ def main(argv=None):
             "—",
             "—",
             "1.00×",
+            f"{b_cpu[0]:.2f}",
+            f"{b_cpu[1]:.2f}",
             "—",
         ],
         [
@@ -254,6 +282,8 @@ def main(argv=None):
             check["lost"],
             check["doubled"],
             f"{c['p99'] / (b['p99'] or 1):.2f}×",
+            f"{c_cpu[0]:.2f}",
+            f"{c_cpu[1]:.2f}",
             f"≥ {TARGET_RATE}/s, p99 < {TARGET_P99_MS} ms, 0 lost/doubled: "
             + ("met" if met else "NOT met"),
         ],
