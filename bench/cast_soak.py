@@ -99,6 +99,13 @@ def build(owners, votes):
     return pairs, sessions
 
 
+def split_warm_up(all_pairs):
+    """The first vote for the warm-up only, the others for the run: every worker compiles the
+    ballot's templates and prepares its statements before the clock starts, and the warm-up's
+    ballots are never reconciled against the run's log."""
+    return all_pairs[:1], all_pairs[1:]
+
+
 # ---------------------------------------------------------------- jobs (built in the client)
 
 
@@ -176,9 +183,7 @@ def main(argv=None):
     servers = []
     try:
         all_pairs, sessions = build(args.owners, args.votes + 1)
-        # The first vote is for the warm-up only: every worker compiles the ballot's templates
-        # and prepares its statements before the clock starts, and the run's votes stay clean.
-        warm, pairs = all_pairs[:1], all_pairs[1:]
+        warm, pairs = split_warm_up(all_pairs)
         database = connection.settings_dict["NAME"]
         db_url = f"postgres://postgres@127.0.0.1:5432/{database}"
         connection.close()

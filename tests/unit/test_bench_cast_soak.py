@@ -24,3 +24,11 @@ def test_the_soak_reads_the_receipt_code_from_the_answer():
     assert cast_soak.extract_receipt("cast", 200, body) == "AB3CD-EF4GH"
     assert cast_soak.extract_receipt("cast", 400, body) is None
     assert cast_soak.extract_receipt("cast", 200, b"<p>form errors</p>") is None
+
+
+def test_the_soak_warms_up_on_a_vote_of_its_own_that_is_never_reconciled():
+    args = cast_soak.parse_args(["--seconds", "10", "--rate", "50", "--owners", "120"])
+    built = [(n, 10 + n) for n in range(1, args.votes + 2)]
+    warm, measured = cast_soak.split_warm_up(built)
+    assert warm == [(1, 11)]
+    assert len(measured) == args.votes and (1, 11) not in measured
