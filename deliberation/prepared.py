@@ -215,8 +215,8 @@ def on_server(connection, cursor, statements):
             # a refusal from aborting the caller's.
             try:
                 with (
-                    transaction.atomic(using=connection.alias, durable=False)
-                    if (connection.in_atomic_block)
+                    transaction.atomic(using=connection.alias)
+                    if connection.in_atomic_block
                     else nullcontext()
                 ):
                     cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
