@@ -165,3 +165,17 @@ def summary(rows, wall, label=None):
         "p99": percentile(latencies, 0.99),
         "service_p99": percentile(service, 0.99),
     }
+
+
+def held(summary_, rate, p99_ms):
+    """Whether a paced run held `rate` with a p99 under `p99_ms`: every request that came due
+    was sent and answered OK, the answers' p99 from their due time stayed under the bound,
+    and answers over wall time reached 98 % of the offered rate. Even a run that answers every
+    request at once falls a little short of the full rate over wall time, whose clock also
+    counts the flight of the last answers."""
+    return (
+        summary_["due"] > 0
+        and summary_["ok"] == summary_["due"]
+        and summary_["p99"] < p99_ms
+        and summary_["rate"] >= rate * 0.98
+    )

@@ -30,7 +30,7 @@ from collections import Counter
 
 from bench import cast
 from bench._django import ROOT, machine_line, print_table, setup_django, teardown_django
-from bench._openloop import run_paced, summary
+from bench._openloop import held, run_paced, summary
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/gongyi_bench_cast_soak"
 TARGET_RATE = cast.TARGET_RATE
@@ -234,14 +234,7 @@ def main(argv=None):
     # CPU per answered request: what each one cost, whatever the rate the machine allowed.
     b_cpu = base_cpu.per_request_ms(max(1, b["ok"] + b["errors"]))
     c_cpu = load_cpu.per_request_ms(max(1, c["ok"] + c["errors"]))
-    met = (
-        c["rate"] >= TARGET_RATE
-        and c["p99"] < TARGET_P99_MS
-        and c["errors"] == 0
-        and c["not_sent"] == 0
-        and check["lost"] == 0
-        and check["doubled"] == 0
-    )
+    met = held(c, TARGET_RATE, TARGET_P99_MS) and check["lost"] == 0 and check["doubled"] == 0
     headers = [
         "request",
         "due",

@@ -1,6 +1,7 @@
 """The casting soak stays runnable (it is run by hand, not by the suite: speed lives in bench/)."""
 
 from bench import cast_soak
+from bench._openloop import held, summary
 
 
 def test_the_soak_defaults_to_300_ballots_a_second_for_five_minutes():
@@ -32,3 +33,17 @@ def test_the_soak_warms_up_on_a_vote_of_its_own_that_is_never_reconciled():
     warm, measured = cast_soak.split_warm_up(built)
     assert warm == [(1, 11)]
     assert len(measured) == args.votes and (1, 11) not in measured
+
+
+def test_a_run_holds_its_rate_when_every_ballot_due_is_answered_in_time():
+    # 300/s for 300 s, every ballot answered: the last answers' flight stretches the wall
+    # clock past 300 s, so answers over wall time fall a hair under 300/s.
+    rows = [("cast", 200, 5.0, 4.0, [0, n], "R") for n in range(90000)]
+    answered = summary(rows, 300.02)
+    assert answered["rate"] < 300 and held(answered, 300, 200)
+    assert not held(summary(rows, 300.02), 300, 5.0)  # p99 over the bound
+    one_refused = [*rows[:-1], ("cast", -1, 0.0, 0.0, [0, 89999], None)]
+    assert not held(summary(one_refused, 300.02), 300, 200)
+    one_error = [*rows[:-1], ("cast", 500, 5.0, 4.0, [0, 89999], None)]
+    assert not held(summary(one_error, 300.02), 300, 200)
+    assert not held(summary(rows, 330.0), 300, 200)  # answered, but at 273/s
