@@ -102,6 +102,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Threads per process serving HTTP requests' synchronous code; more requests wait on the event
 # loop. See config/asgi_http.py and docs/operations.md.
 ASGI_THREADS = env_int("ASGI_THREADS", 8)
+# Seconds a live vote's "n votes so far" waits to go out with the casts that follow it
+# (meetings.rendering.broadcast_soon).
+ROOM_TALLY_WAIT_S = 0.3
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:

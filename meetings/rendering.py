@@ -7,7 +7,15 @@ participant view, public display) in each language and sent to that audience's g
 htmx ws extension swaps each element in place by id. Consumers only forward the bytes.
 """
 
-from asgiref.sync import async_to_sync
+import asyncio
+import contextvars
+import logging
+import os
+import threading
+from functools import partial
+
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db.models import Count, Q
@@ -30,6 +38,7 @@ from meetings.models import (
 from meetings.services import ALL_SECTIONS, queue_of
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
+log = logging.getLogger(__name__)
 RECENT_MINUTES = 30
 
 
@@ -183,8 +192,75 @@ def broadcast(meeting_id, sections=ALL_SECTIONS, notice=None):
             html = render_sections(state, sections, audience, language)
             send(group_name(meeting_id, audience, language), {"type": "room.html", "html": html})
     if notice and notice[0]:
-        user_id, text = notice
-        send(user_group(meeting_id, user_id), {"type": "room.html", "html": str(notice_html(text))})
+        send_notice(meeting_id, *notice)
+
+
+# A cast changes one line of the room, "n votes so far". Broadcast per cast, a room of a
+# thousand screens voting twenty a second would get twenty thousand frames a second, and the
+# voters' own "your vote is recorded" would queue behind them for seconds. So the voter's notice
+# goes at once and the count follows within ROOM_TALLY_WAIT_S: each worker process sends it at
+# most once per wait and meeting, rendered when it leaves, so it shows every vote cast by then.
+_waiting = {}  # meeting id -> sections to send when its wait ends, in this process
+_waiting_lock = threading.Lock()
+_flushes = set()  # running flush tasks, kept from the garbage collector
+
+
+def broadcast_soon(meeting_id, sections, notice=None):
+    """Like broadcast(), but the sections wait and go with those of the casts that follow.
+
+    A thread that serves no event loop (a management command, the test client) has nothing to
+    wait on and broadcasts at once."""
+    loop = _serving_loop()
+    if loop is None:
+        return broadcast(meeting_id, sections, notice=notice)
+    if notice and notice[0]:
+        send_notice(meeting_id, *notice)
+    with _waiting_lock:
+        waiting = _waiting.get(meeting_id)
+        if waiting is not None:
+            waiting.update(sections)
+            return
+        _waiting[meeting_id] = set(sections)
+    # In a context of its own: this thread's belongs to the command that is ending.
+    fresh = contextvars.Context()
+    wait = settings.ROOM_TALLY_WAIT_S
+    loop.call_soon_threadsafe(partial(loop.call_later, wait, _flush, meeting_id, context=fresh))
+
+
+def _serving_loop():
+    """The running event loop this thread works for: a websocket consumer's database thread or
+    an HTTP request's pool thread (config/asgi_http.py) tells asgiref which it is."""
+    local = SyncToAsync.threadlocal
+    loop = getattr(local, "main_event_loop", None)
+    if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid():
+        return None
+    return loop if loop.is_running() else None
+
+
+def _flush(meeting_id):
+    with _waiting_lock:
+        sections = _waiting.pop(meeting_id, None)
+    if sections:
+        ordered = tuple(s for s in ALL_SECTIONS if s in sections)
+        task = asyncio.get_running_loop().create_task(_send_waiting(meeting_id, ordered))
+        _flushes.add(task)
+        task.add_done_callback(_flushes.discard)
+
+
+async def _send_waiting(meeting_id, sections):
+    try:
+        await database_sync_to_async(broadcast, thread_sensitive=False)(meeting_id, sections)
+    except Meeting.DoesNotExist:
+        pass  # deleted while the count waited: no room left to tell
+    except Exception:
+        log.exception("room %s: the waiting broadcast failed", meeting_id)
+
+
+def send_notice(meeting_id, user_id, text):
+    """A message for one person's sockets in the room."""
+    async_to_sync(get_channel_layer().group_send)(
+        user_group(meeting_id, user_id), {"type": "room.html", "html": str(notice_html(text))}
+    )
 
 
 def reseat(meeting_id):

@@ -77,8 +77,12 @@ def _require(user, meeting, action):
         raise PermissionDenied
 
 
-def _commit(meeting, actor, command, data=None, sections=ALL_SECTIONS, *, notice=None):
-    """Record the event and audit entry, bump the version, broadcast after commit."""
+def _commit(meeting, actor, command, data=None, sections=ALL_SECTIONS, *, notice=None, soon=False):
+    """Record the event and audit entry, bump the version, broadcast after commit.
+
+    `soon`: the sections may wait a moment for those of similar commands (the casts of a live
+    vote) and go in one broadcast (meetings.rendering.broadcast_soon); the notice goes at once.
+    """
     data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
     meeting.version = F("version") + 1
     meeting.save(update_fields=["version"])
@@ -94,10 +98,11 @@ def _commit(meeting, actor, command, data=None, sections=ALL_SECTIONS, *, notice
         community=meeting.community_id,
     )
     if sections:
-        from meetings.rendering import broadcast
+        from meetings.rendering import broadcast, broadcast_soon
 
         meeting_id = meeting.pk
-        transaction.on_commit(lambda: broadcast(meeting_id, sections, notice=notice))
+        send = broadcast_soon if soon else broadcast
+        transaction.on_commit(lambda: send(meeting_id, sections, notice=notice))
 
 
 def _auto_minutes(meeting, text, kind, item=None, author=None):
@@ -642,6 +647,7 @@ def cast_live_vote(meeting, *, by, vote_id, choice):
             {"vote": vote.pk},
             (VOTE,),
             notice=(by.pk, _("Your vote is recorded: %(c)s") % {"c": LiveChoice(choice).label}),
+            soon=True,
         )
     return vote
 

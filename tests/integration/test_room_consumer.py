@@ -390,3 +390,66 @@ async def test_reconnecting_sockets_share_one_render_per_version(
     await socket.disconnect()
     versions = [version for version, _audience, _language in renders]
     assert versions == sorted(versions) and len(renders) == 3  # participant, chair, new version
+
+
+async def _open_vote_with_sockets(meeting, chair, *voters):
+    first = (await _items(meeting))[0][0]
+    await database_sync_to_async(services.open_item)(meeting, by=chair, item_id=first)
+    vote = await database_sync_to_async(services.open_live_vote)(
+        meeting, by=chair, item_id=first, question="同意维修方案吗？"
+    )
+    console, _, _ = await room_socket(meeting, chair)
+    phones = [(await room_socket(meeting, voter))[0] for voter in voters]
+    for socket in (console, *phones):
+        await socket.receive_from()
+    return vote, console, phones
+
+
+async def test_a_burst_of_casts_reaches_the_room_as_one_count(
+    live_meeting, chair, owner, resident, settings
+):
+    """Each voter hears at once that the vote is recorded; the room's "n votes so far" waits
+    and leaves once, rendered when it leaves, so it shows every cast made meanwhile."""
+    from meetings import rendering
+
+    settings.ROOM_TALLY_WAIT_S = 30  # sent below by hand: nothing here races a timer
+    vote, console, phones = await _open_vote_with_sockets(live_meeting, chair, owner, resident)
+    for socket, choice in zip(phones, ("yes", "no"), strict=True):
+        await socket.send_to(text_data=_command("cast_vote", vote=vote.pk, choice=choice))
+        assert "room-notice ok" in await socket.receive_from()
+    assert await console.receive_nothing(timeout=0.2)  # no frame per cast
+    rendering._flush(live_meeting.pk)
+    frame = await console.receive_from()
+    assert "已有 2 人表决" in frame
+    for socket in phones:
+        assert "已有 2 人表决" in await socket.receive_from()
+    assert await console.receive_nothing(timeout=0.2)  # one frame, not one per cast
+    for socket in (console, *phones):
+        await socket.disconnect()
+
+
+async def test_a_waiting_count_shows_the_room_as_it_is_when_it_leaves(
+    live_meeting, chair, owner, settings
+):
+    from meetings import rendering
+
+    settings.ROOM_TALLY_WAIT_S = 30
+    vote, console, (phone,) = await _open_vote_with_sockets(live_meeting, chair, owner)
+    await phone.send_to(text_data=_command("cast_vote", vote=vote.pk, choice="yes"))
+    await receive_until(phone, "room-notice ok")
+    await console.send_to(text_data=_command("close_vote", vote=vote.pk))
+    await receive_until(console, "room-result")
+    rendering._flush(live_meeting.pk)  # the count that waited: it must not undo the result
+    frame = await console.receive_from()
+    assert "room-result" in frame and "人表决" not in frame
+    for socket in (console, phone):
+        await socket.disconnect()
+
+
+async def test_the_count_leaves_by_itself_when_its_wait_ends(live_meeting, chair, owner, settings):
+    settings.ROOM_TALLY_WAIT_S = 0.01
+    vote, console, (phone,) = await _open_vote_with_sockets(live_meeting, chair, owner)
+    await phone.send_to(text_data=_command("cast_vote", vote=vote.pk, choice="yes"))
+    assert "已有 1 人表决" in await receive_until(console, "人表决")
+    for socket in (console, phone):
+        await socket.disconnect()
