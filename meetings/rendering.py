@@ -200,7 +200,7 @@ def broadcast(meeting_id, sections=ALL_SECTIONS, notice=None):
 # voters' own "your vote is recorded" would queue behind them for seconds. So the voter's notice
 # goes at once and the count follows within ROOM_TALLY_WAIT_S: each worker process sends it at
 # most once per wait and meeting, rendered when it leaves, so it shows every vote cast by then.
-_waiting = {}  # meeting id -> sections to send when its wait ends, in this process
+_waiting = {}  # meeting id -> (event loop, sections to send when the wait ends), this process
 _waiting_lock = threading.Lock()
 _flushes = set()  # running flush tasks, kept from the garbage collector
 
@@ -217,14 +217,17 @@ def broadcast_soon(meeting_id, sections, notice=None):
         send_notice(meeting_id, *notice)
     with _waiting_lock:
         waiting = _waiting.get(meeting_id)
-        if waiting is not None:
-            waiting.update(sections)
+        if waiting is not None and waiting[0] is loop:
+            waiting[1].update(sections)
             return
-        _waiting[meeting_id] = set(sections)
+        # None waits, or only on a loop that has stopped since (its timer went with it).
+        _waiting[meeting_id] = (loop, set(sections))
     # In a context of its own: this thread's belongs to the command that is ending.
     fresh = contextvars.Context()
     wait = settings.ROOM_TALLY_WAIT_S
-    loop.call_soon_threadsafe(partial(loop.call_later, wait, _flush, meeting_id, context=fresh))
+    loop.call_soon_threadsafe(
+        partial(loop.call_later, wait, flush_waiting, meeting_id, context=fresh)
+    )
 
 
 def _serving_loop():
@@ -237,9 +240,10 @@ def _serving_loop():
     return loop if loop.is_running() else None
 
 
-def _flush(meeting_id):
+def flush_waiting(meeting_id):
+    """Send the meeting's waiting sections now, on the running loop: where its wait ends."""
     with _waiting_lock:
-        sections = _waiting.pop(meeting_id, None)
+        _loop, sections = _waiting.pop(meeting_id, (None, None))
     if sections:
         ordered = tuple(s for s in ALL_SECTIONS if s in sections)
         task = asyncio.get_running_loop().create_task(_send_waiting(meeting_id, ordered))

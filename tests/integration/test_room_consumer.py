@@ -418,7 +418,7 @@ async def test_a_burst_of_casts_reaches_the_room_as_one_count(
         await socket.send_to(text_data=_command("cast_vote", vote=vote.pk, choice=choice))
         assert "room-notice ok" in await socket.receive_from()
     assert await console.receive_nothing(timeout=0.2)  # no frame per cast
-    rendering._flush(live_meeting.pk)
+    rendering.flush_waiting(live_meeting.pk)
     frame = await console.receive_from()
     assert "已有 2 人表决" in frame
     for socket in phones:
@@ -439,7 +439,7 @@ async def test_a_waiting_count_shows_the_room_as_it_is_when_it_leaves(
     await receive_until(phone, "room-notice ok")
     await console.send_to(text_data=_command("close_vote", vote=vote.pk))
     await receive_until(console, "room-result")
-    rendering._flush(live_meeting.pk)  # the count that waited: it must not undo the result
+    rendering.flush_waiting(live_meeting.pk)  # the count that waited: it must not undo the result
     frame = await console.receive_from()
     assert "room-result" in frame and "人表决" not in frame
     for socket in (console, phone):
@@ -448,6 +448,27 @@ async def test_a_waiting_count_shows_the_room_as_it_is_when_it_leaves(
 
 async def test_the_count_leaves_by_itself_when_its_wait_ends(live_meeting, chair, owner, settings):
     settings.ROOM_TALLY_WAIT_S = 0.01
+    vote, console, (phone,) = await _open_vote_with_sockets(live_meeting, chair, owner)
+    await phone.send_to(text_data=_command("cast_vote", vote=vote.pk, choice="yes"))
+    assert "已有 1 人表决" in await receive_until(console, "人表决")
+    for socket in (console, phone):
+        await socket.disconnect()
+
+
+async def test_a_count_left_waiting_on_a_stopped_loop_does_not_hold_back_the_next(
+    live_meeting, chair, owner, settings, monkeypatch
+):
+    """A count whose loop stopped before its wait ended (its timer went with the loop) must
+    not make later casts wait for a timer that will never fire."""
+    import asyncio
+
+    from meetings import rendering
+    from meetings.services import VOTE
+
+    settings.ROOM_TALLY_WAIT_S = 0.01
+    stopped = asyncio.new_event_loop()
+    stopped.close()
+    monkeypatch.setitem(rendering._waiting, live_meeting.pk, (stopped, {VOTE}))
     vote, console, (phone,) = await _open_vote_with_sockets(live_meeting, chair, owner)
     await phone.send_to(text_data=_command("cast_vote", vote=vote.pk, choice="yes"))
     assert "已有 1 人表决" in await receive_until(console, "人表决")
