@@ -489,6 +489,18 @@ def _ms(values, share):
     return f"{room._percentile(values, share):.0f}" if values else "—"
 
 
+def failover_verdict(p99_before, p99_after, recovered):
+    """The targets: fan-out across the two workers; after the kill, every client of the dead
+    one back and resynced on the other with no vote lost (`recovered`). One worker then carries
+    the whole room, and its fan-out is reported beside the two workers' for comparison."""
+    return (
+        f"fan-out p99 ≤ {TARGET_P99_MS} ms across two workers: "
+        f"{'met' if p99_before <= TARGET_P99_MS else 'NOT met'}; after the SIGKILL, every "
+        f"client resynced and no vote lost: {'met' if recovered else 'NOT met'} "
+        f"(one worker's fan-out p99 {p99_after:.0f} ms)"
+    )
+
+
 def report(args, result, check, killed, load_at_start):
     rows = [
         room._summary(
@@ -533,15 +545,7 @@ def report(args, result, check, killed, load_at_start):
         and len(resync) == result["victims"]
         and check["counted"] == check["stored"]
     )
-    # The targets: fan-out across the two workers; after the kill, every client of the dead
-    # one back and resynced on the other with no vote lost. One worker then carries the whole
-    # room, and its fan-out is reported beside the two workers' for comparison.
-    verdict = (
-        f"fan-out p99 ≤ {TARGET_P99_MS} ms across two workers: "
-        f"{'met' if p99_before <= TARGET_P99_MS else 'NOT met'}; after the SIGKILL, every "
-        f"client resynced and no vote lost: {'met' if ok else 'NOT met'} "
-        f"(one worker's fan-out p99 {p99_after:.0f} ms)"
-    )
+    verdict = failover_verdict(p99_before, p99_after, ok)
     missing = (
         f"deliveries missing within {ROUND_TIMEOUT_S} s: {result['missing_before']} before, "
         f"{result['missing_after']} after; clients that gave up reconnecting: "

@@ -21,3 +21,10 @@ def test_the_failover_client_finds_the_open_vote_in_a_frame():
     )
     assert room_failover.VOTE_MARKER in frame
     assert room_failover.VOTE_ID.search(frame).group(1) == "42"
+
+
+def test_the_failover_verdict_holds_the_two_workers_to_the_fan_out_target_only():
+    survivor_slower = room_failover.failover_verdict(289.0, 391.0, recovered=True)
+    assert "NOT met" not in survivor_slower and "391 ms" in survivor_slower
+    assert "NOT met" in room_failover.failover_verdict(301.0, 200.0, recovered=True)
+    assert "NOT met" in room_failover.failover_verdict(200.0, 200.0, recovered=False)
