@@ -33,7 +33,7 @@ run: install system messages migrate demo serve
 test: install-test system system-test messages lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
