@@ -1,5 +1,6 @@
 """Properties of the vote arithmetic, checked by hypothesis against a Fraction oracle."""
 
+import re
 from decimal import Decimal
 from fractions import Fraction
 
@@ -258,3 +259,66 @@ def test_elect_is_the_same_whatever_the_order_of_units_and_ballots(data, electio
     assert elect(*reordered, CANDIDATES, seats, policy) == elect(
         units, ballots, CANDIDATES, seats, policy
     )
+
+
+# "参与表决面积 8,120.55 ㎡ ≥ 总面积 12,000.00 ㎡ × 2/3 = 8,000.00 ㎡ ✓ 符合": the figure, the sign,
+# the base, the fraction, "=" or "≈", the bound shown, the mark.
+LINE = re.compile(
+    r" (?P<x>[\d,]+(?:\.\d\d)?)(?: ㎡| 人| m²)? (?P<sign>[≥><≤]) \D*(?P<base>[\d,]+(?:\.\d\d)?)"
+    r"(?: ㎡| 人| m²)? × (?P<n>\d+)/(?P<d>\d+) (?P<eq>[=≈]) (?P<bound>[\d,]+(?:\.\d\d)?)"
+    r"(?: ㎡| 人| m²)? (?P<mark>[✓✗])"
+)
+COMPARE = {
+    "≥": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    "≤": lambda a, b: a <= b,
+}
+
+
+TESTS = ("participation_", "approval_", "candidate_area:", "candidate_headcount:")
+
+
+def _number(text):
+    return Fraction(text.replace(",", ""))
+
+
+def check_lines_a_resident_can_recompute(reasons):
+    """Each test line is true as printed, its mark is its exact verdict, and its bound is
+    base × fraction exactly ("=") or within one hundredth ("≈")."""
+    for reason in reasons:
+        if not reason.code.startswith(TESTS):
+            continue
+        for text in (reason.zh, reason.en):
+            match = LINE.search(text)
+            assert match, text
+            x, base, bound = (_number(match[k]) for k in ("x", "base", "bound"))
+            exact = base * Fraction(int(match["n"]), int(match["d"]))
+            assert COMPARE[match["sign"]](x, bound), text
+            assert (match["mark"] == "✓") is reason.met, text
+            if match["eq"] == "=":
+                assert bound == exact, text
+            else:
+                assert abs(bound - exact) < Fraction(1, 100), text
+
+
+@SETTINGS
+@given(votes(), st.sampled_from(sorted(MATTERS)))
+def test_every_decision_line_reads_true_in_the_units_shown(vote, matter):
+    units, ballots = vote
+    outcome = decide(matter, units, ballots, Policy(deemed_votes="follow_majority"))
+    check_lines_a_resident_can_recompute(outcome.reasons)
+    check_lines_a_resident_can_recompute(outcome.deemed.reasons)
+    rounded = any("≈" in reason.en for reason in outcome.reasons)
+    assert rounded is ("rounding" in {reason.code for reason in outcome.reasons})
+
+
+@SETTINGS
+@given(elections())
+def test_every_election_line_reads_true_in_the_units_shown(election):
+    units, ballots, seats = election
+    result = elect(units, ballots, CANDIDATES, seats)
+    check_lines_a_resident_can_recompute(result.reasons)
+    if not result.participation_met:
+        assert {c.outcome for c in result.counts.values()} == {"no_participation"}
+        assert "vacancies" not in {reason.code for reason in result.reasons}
