@@ -250,7 +250,9 @@ def vote_result_document(raw):
             )
             candidates = []
             for rank, c in enumerate(ranked, start=1):
-                if c.get("name") in elected:
+                if c.get("result"):
+                    result = c["result"]  # the votes service's reading of the count
+                elif c.get("name") in elected:
                     result = _("Elected")
                 elif c.get("name") in alternates:
                     result = _("Alternate member")
@@ -268,6 +270,7 @@ def vote_result_document(raw):
                     }
                 )
             election = {
+                "failed_participation": bool(m.get("failed_participation")),
                 "candidates": candidates,
                 "elected": elected,
                 "alternates": alternates,
@@ -288,6 +291,9 @@ def vote_result_document(raw):
                 "threshold_label": threshold_label(m.get("code", "")),
                 "rows": rows,
                 "quorum_met": f.get("participation_met"),
+                "participation_lines": [
+                    line.get("text", "") for line in m.get("participation_lines") or []
+                ],
                 "passed": m.get("passed"),
                 "outcome": m.get("verdict", ""),
                 "reasons": m.get("reason_lines") or [],

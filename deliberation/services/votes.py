@@ -1530,6 +1530,7 @@ def _figures(outcome):
                     "area_met": c.area_met,
                     "headcount_met": c.headcount_met,
                     "qualified": c.qualified,
+                    "outcome": c.outcome,
                 }
                 for c in outcome.counts.values()
             ],
@@ -1873,6 +1874,30 @@ def remind_non_voters(vote, *, by):
 # Plain data for documents, exports and other features
 
 
+def candidate_result_label(candidate, figures, failed_participation=False):
+    """What the count made of one candidate (or firm), in the reader's language."""
+    outcome = candidate.get("outcome")
+    if not outcome:  # counted before outcomes were stored
+        name = candidate.get("name")
+        if failed_participation:
+            outcome = "no_participation"
+        elif name in (figures.get("elected") or []):
+            outcome = "elected"
+        elif name in (figures.get("alternates") or []):
+            outcome = "alternate"
+        else:
+            outcome = "passed" if candidate.get("qualified") else "below_half"
+    labels = {
+        "elected": _("Elected"),
+        "alternate": _("Alternate member"),
+        "tied": _("Tied: a revote decides"),
+        "passed": _("Passed, not elected"),
+        "below_half": _("Not elected: did not win more than half"),
+        "no_participation": _("Not elected: participation not reached"),
+    }
+    return labels.get(outcome, "")
+
+
 def result_context(vote):
     """The published (or counted) result as plain data, for the announcement PDF and pages."""
     matters = []
@@ -1891,13 +1916,33 @@ def result_context(vote):
             "figures": {} if result is None else result.figures,
             "reasons": [] if result is None else result.reasons,
         }
-        item["verdict"] = (
-            _("Not yet counted")
-            if result is None
-            else (_("Passed") if result.passed else _("Not passed"))
+        failed_participation = (
+            result is not None and result.figures.get("participation_met") is False
         )
+        if result is None:
+            item["verdict"] = _("Not yet counted")
+        elif failed_participation:
+            # The vote did not stand: say so, rather than let the approval figures speak.
+            item["verdict"] = _("Not passed: participation did not reach two thirds")
+        else:
+            item["verdict"] = _("Passed") if result.passed else _("Not passed")
+        item["failed_participation"] = failed_participation
         lang_zh = (get_language() or settings.LANGUAGE_CODE).startswith("zh")
         item["reason_lines"] = [r["zh"] if lang_zh else r["en"] for r in item["reasons"]]
+        item["participation_lines"] = [
+            {"text": r["zh"] if lang_zh else r["en"], "met": r["met"]}
+            for r in item["reasons"]
+            if r.get("code") in ("participation_area", "participation_headcount")
+        ]
+        figures = item["figures"]
+        if figures.get("candidates"):
+            item["figures"] = {
+                **figures,
+                "candidates": [
+                    {**c, "result": candidate_result_label(c, figures, failed_participation)}
+                    for c in figures["candidates"]
+                ],
+            }
         matters.append(item)
     return {
         "vote": {
