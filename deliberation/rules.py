@@ -18,6 +18,8 @@ from typing import Iterable, Mapping  # noqa: UP035
 
 __all__ = [
     "DEFAULT_POLICY",
+    "Attendance",
+    "ShowOfHands",
     "HALF",
     "MATTERS",
     "PARTICIPATION",
@@ -35,9 +37,11 @@ __all__ = [
     "RulesError",
     "Threshold",
     "UnknownKeyError",
+    "attendance",
     "decide",
     "elect",
     "meets",
+    "show_of_hands",
 ]
 
 HALF = Fraction(1, 2)
@@ -598,6 +602,118 @@ def elect(
         counts=counts,
         committee_valid=committee_valid,
         reasons=tuple(reasons),
+    )
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """Owners present at an assembly session against the 2/3 lines of area and of heads."""
+
+    total_area: Decimal
+    total_headcount: int
+    present_area: Decimal
+    present_headcount: int
+    area_met: bool
+    headcount_met: bool
+    met: bool
+    reasons: tuple[Reason, ...]
+
+
+def attendance(units: Iterable[Holding], present: Iterable[str]) -> Attendance:
+    """Sum the area and heads of the holder keys ``present`` and test both against 2/3.
+
+    A key that holds no unit of the estate (a guest, a tenant) adds nothing.
+    """
+    holder_area, total = _tally_units(units)
+    present_keys = set(present)
+    area = sum(held for key, held in holder_area.items() if key in present_keys)
+    heads = sum(1 for key in holder_area if key in present_keys)
+    threshold, inclusive = PARTICIPATION.fraction, PARTICIPATION.inclusive
+    reasons = [
+        _share_reason(
+            "attendance_area",
+            area,
+            total,
+            threshold,
+            inclusive,
+            is_area=True,
+            zh=("到会业主面积", "总面积"),
+            en=("Area of the owners present", "total area"),
+        ),
+        _share_reason(
+            "attendance_headcount",
+            heads,
+            len(holder_area),
+            threshold,
+            inclusive,
+            is_area=False,
+            zh=("到会业主人数", "总人数"),
+            en=("Owners present", "all owners"),
+        ),
+    ]
+    area_met, heads_met = reasons[0].met, reasons[1].met
+    return Attendance(
+        total_area=_area(total),
+        total_headcount=len(holder_area),
+        present_area=_area(area),
+        present_headcount=heads,
+        area_met=area_met,
+        headcount_met=heads_met,
+        met=area_met and heads_met,
+        reasons=tuple(_with_rounding_note(reasons)),
+    )
+
+
+@dataclass(frozen=True)
+class ShowOfHands:
+    """A show of hands in a meeting: the view of those present, never a decision.
+
+    ``majority`` says whether more than half of those who voted agreed. It binds no one: an
+    owners' matter is decided only by the assembly vote's count under art. 278 (``decide``).
+    """
+
+    yes: int
+    no: int
+    abstain: int
+    voted: int
+    present: int
+    majority: bool
+    reasons: tuple[Reason, ...]
+
+
+def show_of_hands(yes: int, no: int, abstain: int, present: int) -> ShowOfHands:
+    for label, value in (("yes", yes), ("no", no), ("abstain", abstain), ("present", present)):
+        _whole_number(label, value, minimum=0)
+    voted = yes + no + abstain
+    line = _share_reason(
+        "hands_majority",
+        yes,
+        voted,
+        HALF,
+        False,
+        is_area=False,
+        zh=("举手同意", "参加举手表决"),
+        en=("Agreeing by show of hands", "voting by show of hands"),
+    )
+    majority = voted > 0 and bool(line.met)
+    summary = Reason(
+        "hands_summary",
+        f"到会 {present:,} 人，同意 {yes:,} 人、反对 {no:,} 人、弃权 {abstain:,} 人",
+        f"{present:,} present: {yes:,} agree, {no:,} oppose, {abstain:,} abstain",
+    )
+    not_binding = Reason(
+        "hands_not_binding",
+        "举手表决只反映到会者的意见，不具约束力，不构成决定",
+        "A show of hands shows the view of those present; it is not binding and decides nothing",
+    )
+    return ShowOfHands(
+        yes=yes,
+        no=no,
+        abstain=abstain,
+        voted=voted,
+        present=present,
+        majority=majority,
+        reasons=(summary, line, not_binding),
     )
 
 

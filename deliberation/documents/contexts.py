@@ -48,7 +48,8 @@ def meeting_quorum(meeting, record):
         if count is None:
             return None
         text = _("%(area)s of %(total_area)s m², %(heads)s of %(total_heads)s heads") % count
-        return {"met": count["met"], "text": text}
+        lines = [r.zh if _zh() else r.en for r in count["reasons"]]
+        return {"met": count["met"], "text": text, "lines": lines}
     needed = meeting.community.consultation_quorum
     if not needed:
         return None

@@ -1874,6 +1874,35 @@ def remind_non_voters(vote, *, by):
 # Plain data for documents, exports and other features
 
 
+def _failed_participation(result):
+    return result is not None and result.figures.get("participation_met") is False
+
+
+def _verdict_of(result):
+    """The verdict words for a stored result (None: not counted yet)."""
+    if result is None:
+        return _("Not yet counted")
+    if _failed_participation(result):
+        # The vote did not stand: say so, rather than let the approval figures speak.
+        return _("Not passed: participation did not reach two thirds")
+    return _("Passed") if result.passed else _("Not passed")
+
+
+def published_verdict(matter):
+    """The published art. 278 result of one matter, for other features (the live room, the
+    minutes): {"passed", "verdict", "vote_id", "vote_title"}, or None until it is published."""
+    vote = matter.vote
+    result = VoteResult.objects.filter(matter=matter).first()
+    if vote.status != VoteStatus.PUBLISHED or result is None:
+        return None
+    return {
+        "passed": result.passed,
+        "verdict": _verdict_of(result),
+        "vote_id": vote.pk,
+        "vote_title": vote.title,
+    }
+
+
 def candidate_result_label(candidate, figures, failed_participation=False):
     """What the count made of one candidate (or firm), in the reader's language."""
     outcome = candidate.get("outcome")
@@ -1916,16 +1945,8 @@ def result_context(vote):
             "figures": {} if result is None else result.figures,
             "reasons": [] if result is None else result.reasons,
         }
-        failed_participation = (
-            result is not None and result.figures.get("participation_met") is False
-        )
-        if result is None:
-            item["verdict"] = _("Not yet counted")
-        elif failed_participation:
-            # The vote did not stand: say so, rather than let the approval figures speak.
-            item["verdict"] = _("Not passed: participation did not reach two thirds")
-        else:
-            item["verdict"] = _("Passed") if result.passed else _("Not passed")
+        failed_participation = _failed_participation(result)
+        item["verdict"] = _verdict_of(result)
         item["failed_participation"] = failed_participation
         lang_zh = (get_language() or settings.LANGUAGE_CODE).startswith("zh")
         item["reason_lines"] = [r["zh"] if lang_zh else r["en"] for r in item["reasons"]]

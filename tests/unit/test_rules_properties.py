@@ -7,7 +7,16 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deliberation.rules import MATTERS, Holding, Policy, decide, elect
+from deliberation.rules import (
+    MATTERS,
+    Holding,
+    Policy,
+    Reason,
+    attendance,
+    decide,
+    elect,
+    show_of_hands,
+)
 
 SETTINGS = settings(max_examples=80, deadline=None)
 
@@ -322,3 +331,39 @@ def test_every_election_line_reads_true_in_the_units_shown(election):
     if not result.participation_met:
         assert {c.outcome for c in result.counts.values()} == {"no_participation"}
         assert "vacancies" not in {reason.code for reason in result.reasons}
+
+
+counts = st.integers(min_value=0, max_value=500)
+
+
+@SETTINGS
+@given(counts, counts, counts, counts)
+def test_a_show_of_hands_is_a_strict_majority_of_those_who_voted_and_never_binds(
+    yes, no, abstain, absent
+):
+    hands = show_of_hands(yes, no, abstain, yes + no + abstain + absent)
+    assert hands.majority is (2 * yes > yes + no + abstain)
+    check_lines_a_resident_can_recompute(
+        [
+            Reason("approval_" + r.code, r.zh, r.en, r.met)
+            for r in hands.reasons
+            if r.met is not None
+        ]
+    )
+    assert hands.reasons[-1].code == "hands_not_binding"
+
+
+@SETTINGS
+@given(estates(), st.data())
+def test_attendance_is_the_two_thirds_test_on_the_present_keys(estate, data):
+    units, keys = estate
+    present = data.draw(st.lists(st.sampled_from([*keys, "guest"]), unique=True))
+    count = attendance(units, present)
+    area = sum(int(u.area * 100) for u in units if u.holder in present)
+    total = sum(int(u.area * 100) for u in units)
+    heads = len({u.holder for u in units if u.holder in present})
+    assert count.area_met is (3 * area >= 2 * total)
+    assert count.headcount_met is (3 * heads >= 2 * len(keys))
+    check_lines_a_resident_can_recompute(
+        [Reason("participation_" + r.code, r.zh, r.en, r.met) for r in count.reasons[:2]]
+    )
