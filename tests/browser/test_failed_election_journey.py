@@ -144,11 +144,13 @@ def test_a_resident_reads_that_the_election_failed_for_lack_of_participation(
         )
         expect(page.locator(".participation [role=note]")).to_contain_text("无人当选")
         for name in CANDIDATES:
-            row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=name))
+            row = page.get_by_role("row").filter(has=page.locator(".candidate-name", has_text=name))
             heads = len(votes_for[name])
             area = sum(areas[pk] for pk in votes_for[name])
-            half = "是 / 是" if 2 * heads > part_heads and 2 * area > part_area else "否 / 否"
+            heads_mark = "✓" if 2 * heads > part_heads else "✗"
+            area_mark = "✓" if 2 * area > part_area else "✗"
+            expect(row.locator(".candidate-result")).to_have_text("未当选：参与表决未达要求")
             expect(row.get_by_role("cell")).to_have_text(
-                [name, str(heads), f"{area:.2f} m²", half, "未当选：参与表决未达要求"]
+                [f"{heads} {heads_mark}", f"{area:.2f} m² {area_mark}"]
             )
         expect(page.get_by_text("个席位空缺")).to_have_count(0)

@@ -114,6 +114,20 @@ def test_a_matter_agreed_by_all_who_voted_is_not_passed_without_participation(
         assert pdf_checks.squeeze(line) in pdf
     assert matter.result.passed is False
 
+    english = html.unescape(
+        client.get(
+            reverse("vote_result", args=[vote.pk]), HTTP_ACCEPT_LANGUAGE="en"
+        ).content.decode()
+    )
+    assert "Not passed: participation did not reach two thirds" in english
+    assert "Participating area 240.00 m² < total area 480.00 m² × 2/3 = 320.00 m² ✗ not met" in (
+        english
+    )
+    assert "Participating owners 3 < all owners 6 × 2/3 = 4 ✗ not met" in english
+    assert "Agreeing area 240.00 m² > participating area 240.00 m² × 1/2 = 120.00 m² ✓ met" in (
+        english
+    )
+
 
 def test_a_company_chosen_by_all_who_voted_is_not_hired_without_participation(
     client, community, committee_member, teller, resident
@@ -144,7 +158,10 @@ def test_a_company_chosen_by_all_who_voted_is_not_hired_without_participation(
         assert "无候选人获得过半数同意" not in text
     # The result table: the firm's own figures as counted, and why it is not hired.
     assert page.count("未当选：参与表决未达要求") == 2
-    assert "<td>是 / 是</td><td>未当选：参与表决未达要求</td>" in page
+    assert (
+        '<span class="candidate-result">未当选：参与表决未达要求</span></th>'
+        '<td class="num">3 ✓</td><td class="num">240.00 m² ✓</td>' in page
+    )
     assert pdf_checks.squeeze("未当选：参与表决未达要求") in pdf
     assert matter.result.figures["elected"] == []
     assert Decimal(matter.result.figures["participating_area"]) == Decimal("240.00")
