@@ -18,6 +18,8 @@ from typing import Iterable, Mapping  # noqa: UP035
 
 __all__ = [
     "DEFAULT_POLICY",
+    "Attendance",
+    "ShowOfHands",
     "HALF",
     "MATTERS",
     "PARTICIPATION",
@@ -35,9 +37,11 @@ __all__ = [
     "RulesError",
     "Threshold",
     "UnknownKeyError",
+    "attendance",
     "decide",
     "elect",
     "meets",
+    "show_of_hands",
 ]
 
 HALF = Fraction(1, 2)
@@ -230,6 +234,8 @@ class Reason:
     zh: str
     en: str
     met: bool | None = None
+    # Whether a bound in the line is shown rounded to two decimals (marked ≈).
+    rounded: bool = field(default=False, compare=False)
 
     def __str__(self):
         return self.en
@@ -292,6 +298,10 @@ class CandidateCount:
     area_met: bool
     headcount_met: bool
     qualified: bool
+    # elected, alternate, tied (a revote decides), passed (more than half but no place),
+    # below_half, or no_participation (the vote did not reach 2/3: its own figures decide
+    # nothing).
+    outcome: str = ""
 
 
 @dataclass(frozen=True)
@@ -367,15 +377,17 @@ def decide(
     yes_area, no_area, abstain_area, spoiled_area = area
     yes_heads, no_heads, abstain_heads, spoiled_heads = heads
 
-    reasons = list(_participation_reasons(part_area, part_heads, total, total_heads))
-    participation_met = all(r.met for r in reasons)
+    participation = list(_participation_reasons(part_area, part_heads, total, total_heads))
+    participation_met = all(r.met for r in participation)
+    reasons = list(participation)
     approval = _approval_reasons(matter, yes_area, yes_heads, part_area, part_heads)
     reasons += approval
     approval_met = all(r.met for r in approval)
     if abstain_heads or spoiled_heads:
         reasons.append(_not_agreeing_reason(area, heads))
     passed = participation_met and approval_met
-    reasons.append(_verdict_reason(participation_met, approval_met))
+    reasons.append(_verdict_reason(participation, approval_met))
+    _with_rounding_note(reasons)
 
     deemed = None
     if policy.deemed_votes == "follow_majority":
@@ -470,37 +482,31 @@ def elect(
             cand_area[name] += held
             cand_heads[name] += 1
 
-    reasons = list(_participation_reasons(part_area, part_heads, total, total_heads))
-    participation_met = all(r.met for r in reasons)
+    participation = list(_participation_reasons(part_area, part_heads, total, total_heads))
+    participation_met = all(r.met for r in participation)
+    reasons = list(participation)
     if spoiled:
         reasons.append(
             Reason(
                 "spoiled_ballots",
-                f"废票 {len(spoiled)} 张（{_fmt(spoiled_area)} ㎡），"
+                f"废票 {len(spoiled)} 张（{_grouped(spoiled_area)} ㎡），"
                 "计入参与表决，不计入任何候选人",
-                f"{len(spoiled)} spoiled ballots ({_fmt(spoiled_area)} m²) participate "
+                f"{len(spoiled)} spoiled ballots ({_grouped(spoiled_area)} m²) participate "
                 "but count for no candidate",
             )
         )
 
-    counts = {}
-    for name in names:
-        area_met = meets(cand_area[name], part_area, HALF, inclusive=False)
-        heads_met = meets(cand_heads[name], part_heads, HALF, inclusive=False)
-        counts[name] = CandidateCount(
-            name=name,
-            area=_area(cand_area[name]),
-            headcount=cand_heads[name],
-            area_met=area_met,
-            headcount_met=heads_met,
-            qualified=participation_met and area_met and heads_met,
+    # Each candidate's own test, as counted, whether or not participation was reached.
+    half_met = {
+        name: (
+            meets(cand_area[name], part_area, HALF, inclusive=False),
+            meets(cand_heads[name], part_heads, HALF, inclusive=False),
         )
-        reasons += _candidate_reasons(
-            name, cand_area[name], cand_heads[name], part_area, part_heads
-        )
+        for name in names
+    }
 
     key = _RANK_KEYS[policy.tiebreak]
-    qualified = [n for n in names if counts[n].qualified]
+    qualified = [n for n in names if participation_met and all(half_met[n])]
     qualified.sort(key=lambda n: key(cand_heads[n], cand_area[n]), reverse=True)
     groups = []
     for name in qualified:
@@ -543,9 +549,39 @@ def elect(
 
     vacancies = seats - len(elected) - undecided
     committee_valid = len(elected) >= policy.min_committee_size and 2 * len(elected) > seats
+    tied = {name for group in ties for name in group}
+    counts = {}
+    for name in names:
+        area_met, heads_met = half_met[name]
+        if name in elected:
+            outcome = "elected"
+        elif name in tied:
+            outcome = "tied"
+        elif name in alternates:
+            outcome = "alternate"
+        elif not participation_met:
+            outcome = "no_participation"
+        elif not (area_met and heads_met):
+            outcome = "below_half"
+        else:
+            outcome = "passed"
+        counts[name] = CandidateCount(
+            name=name,
+            area=_area(cand_area[name]),
+            headcount=cand_heads[name],
+            area_met=area_met,
+            headcount_met=heads_met,
+            qualified=participation_met and area_met and heads_met,
+            outcome=outcome,
+        )
+        reasons += _candidate_reasons(
+            name, cand_area[name], cand_heads[name], part_area, part_heads
+        )
+        reasons.append(_candidate_outcome_reason(name, outcome))
     reasons += _seat_reasons(
-        participation_met, seats, elected, ties, undecided, vacancies, alternates, policy
+        participation, seats, elected, ties, undecided, vacancies, alternates, policy
     )
+    _with_rounding_note(reasons)
 
     return ElectionResult(
         seats=seats,
@@ -566,6 +602,118 @@ def elect(
         counts=counts,
         committee_valid=committee_valid,
         reasons=tuple(reasons),
+    )
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """Owners present at an assembly session against the 2/3 lines of area and of heads."""
+
+    total_area: Decimal
+    total_headcount: int
+    present_area: Decimal
+    present_headcount: int
+    area_met: bool
+    headcount_met: bool
+    met: bool
+    reasons: tuple[Reason, ...]
+
+
+def attendance(units: Iterable[Holding], present: Iterable[str]) -> Attendance:
+    """Sum the area and heads of the holder keys ``present`` and test both against 2/3.
+
+    A key that holds no unit of the estate (a guest, a tenant) adds nothing.
+    """
+    holder_area, total = _tally_units(units)
+    present_keys = set(present)
+    area = sum(held for key, held in holder_area.items() if key in present_keys)
+    heads = sum(1 for key in holder_area if key in present_keys)
+    threshold, inclusive = PARTICIPATION.fraction, PARTICIPATION.inclusive
+    reasons = [
+        _share_reason(
+            "attendance_area",
+            area,
+            total,
+            threshold,
+            inclusive,
+            is_area=True,
+            zh=("到会业主面积", "总面积"),
+            en=("Area of the owners present", "total area"),
+        ),
+        _share_reason(
+            "attendance_headcount",
+            heads,
+            len(holder_area),
+            threshold,
+            inclusive,
+            is_area=False,
+            zh=("到会业主人数", "总人数"),
+            en=("Owners present", "all owners"),
+        ),
+    ]
+    area_met, heads_met = reasons[0].met, reasons[1].met
+    return Attendance(
+        total_area=_area(total),
+        total_headcount=len(holder_area),
+        present_area=_area(area),
+        present_headcount=heads,
+        area_met=area_met,
+        headcount_met=heads_met,
+        met=area_met and heads_met,
+        reasons=tuple(_with_rounding_note(reasons)),
+    )
+
+
+@dataclass(frozen=True)
+class ShowOfHands:
+    """A show of hands in a meeting: the view of those present, never a decision.
+
+    ``majority`` says whether more than half of those who voted agreed. It binds no one: an
+    owners' matter is decided only by the assembly vote's count under art. 278 (``decide``).
+    """
+
+    yes: int
+    no: int
+    abstain: int
+    voted: int
+    present: int
+    majority: bool
+    reasons: tuple[Reason, ...]
+
+
+def show_of_hands(yes: int, no: int, abstain: int, present: int) -> ShowOfHands:
+    for label, value in (("yes", yes), ("no", no), ("abstain", abstain), ("present", present)):
+        _whole_number(label, value, minimum=0)
+    voted = yes + no + abstain
+    line = _share_reason(
+        "hands_majority",
+        yes,
+        voted,
+        HALF,
+        False,
+        is_area=False,
+        zh=("举手同意", "参加举手表决"),
+        en=("Agreeing by show of hands", "voting by show of hands"),
+    )
+    majority = voted > 0 and bool(line.met)
+    summary = Reason(
+        "hands_summary",
+        f"到会 {present:,} 人，同意 {yes:,} 人、反对 {no:,} 人、弃权 {abstain:,} 人",
+        f"{present:,} present: {yes:,} agree, {no:,} oppose, {abstain:,} abstain",
+    )
+    not_binding = Reason(
+        "hands_not_binding",
+        "举手表决只反映到会者的意见，不具约束力，不构成决定",
+        "A show of hands shows the view of those present; it is not binding and decides nothing",
+    )
+    return ShowOfHands(
+        yes=yes,
+        no=no,
+        abstain=abstain,
+        voted=voted,
+        present=present,
+        majority=majority,
+        reasons=(summary, line, not_binding),
     )
 
 
@@ -680,26 +828,79 @@ def _fmt(hundredths: int) -> str:
     return f"{sign}{whole}.{cents:02d}"
 
 
+def _grouped(hundredths: int) -> str:
+    """Hundredths as a figure with thousands separators: 812055 -> "8,120.55"."""
+    sign = "-" if hundredths < 0 else ""
+    whole, cents = divmod(abs(hundredths), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
+def _bound(base: int, threshold: Fraction, inclusive: bool, *, is_area: bool):
+    """``threshold`` × ``base`` in the unit shown, and whether that figure is exact.
+
+    A bound that needs more than two decimals is shown to two, rounded up for "≥" and down for
+    ">". The counted figure is always a whole number of hundredths (of a m² or of a head), so
+    comparing it with the rounded bound gives the same answer as comparing it with the exact
+    one: ``x ≥ t`` holds exactly when ``x ≥ ceil(t)``, and ``x > t`` when ``x > floor(t)``.
+    """
+    exact = threshold * base * (1 if is_area else 100)  # in hundredths
+    numerator, denominator = exact.numerator, exact.denominator
+    if denominator == 1:
+        shown, is_exact = numerator, True
+    else:
+        shown = -(-numerator // denominator) if inclusive else numerator // denominator
+        is_exact = False
+    if not is_area and shown % 100 == 0:
+        return f"{shown // 100:,}", is_exact  # a whole number of owners: "50", not "50.00"
+    return _grouped(shown), is_exact
+
+
 def _share_reason(code, x, base, threshold, inclusive, *, is_area, zh, en):
-    """One comparison line: x against ``threshold`` of base, with both sides of the inequality."""
+    """One test in the units shown: the figure, the bound as base × fraction, and the mark.
+
+    For example ``参与表决面积 8,120.55 ㎡ ≥ 总面积 12,000.00 ㎡ × 2/3 = 8,000.00 ㎡ ✓ 符合``.
+    The verdict is the exact integer comparison (``meets``); the bound is only displayed.
+    """
     met = meets(x, base, threshold, inclusive=inclusive)
-    left = threshold.denominator * x
-    right = threshold.numerator * base
-    op = (">=" if inclusive else ">") if met else ("<" if inclusive else "<=")
-    sign = {">=": "≥", ">": ">", "<": "<", "<=": "≤"}[op]
-    show = _fmt if is_area else str
-    unit_zh, unit_en = (" ㎡", " m²") if is_area else ("", "")
+    if met:
+        sign = "≥" if inclusive else ">"
+    else:
+        sign = "<" if inclusive else "≤"
+    bound, exact = _bound(base, threshold, inclusive, is_area=is_area)
+    equals = "=" if exact else "≈"
+    if is_area:
+        shown_x, shown_base = _grouped(x), _grouped(base)
+        unit_zh, unit_en = " ㎡", " m²"
+    else:
+        shown_x, shown_base = f"{x:,}", f"{base:,}"
+        unit_zh, unit_en = " 人", ""
     frac = f"{threshold.numerator}/{threshold.denominator}"
     zh_x, zh_base = zh
     en_x, en_base = en
     return Reason(
         code,
-        f"{zh_x} {show(x)}{unit_zh} {sign} {zh_base} {show(base)}{unit_zh} 的 {frac}"
-        f"（{show(left)} {sign} {show(right)}），{'符合' if met else '不符合'}",
-        f"{en_x} {show(x)}{unit_en} {sign} {frac} of {en_base} {show(base)}{unit_en} "
-        f"({show(left)} {sign} {show(right)}): {'met' if met else 'not met'}",
+        f"{zh_x} {shown_x}{unit_zh} {sign} {zh_base} {shown_base}{unit_zh} × {frac} "
+        f"{equals} {bound}{unit_zh} {'✓ 符合' if met else '✗ 不符合'}",
+        f"{en_x} {shown_x}{unit_en} {sign} {en_base} {shown_base}{unit_en} × {frac} "
+        f"{equals} {bound}{unit_en} {'✓ met' if met else '✗ not met'}",
         met,
+        rounded=not exact,
     )
+
+
+ROUNDING_NOTE = Reason(
+    "rounding",
+    "注：标“≈”的门槛值取两位小数，“≥”向上取、“>”向下取；按所示数字比较与按精确值比较结果相同。",
+    "Note: a bound marked ≈ is shown to two decimals, rounded up for “≥” and down for “>”; "
+    "comparing the figures shown gives the same result as the exact comparison.",
+)
+
+
+def _with_rounding_note(reasons):
+    """Append the note on rounded bounds when any line shows one."""
+    if any(r.rounded for r in reasons):
+        reasons.append(ROUNDING_NOTE)
+    return reasons
 
 
 def _participation_reasons(part_area, part_heads, total_area, total_heads):
@@ -757,19 +958,32 @@ def _approval_reasons(
 def _not_agreeing_reason(area, heads):
     return Reason(
         "abstain_and_spoiled",
-        f"弃权 {heads[2]} 人（{_fmt(area[2])} ㎡）、废票 {heads[3]} 人（{_fmt(area[3])} ㎡）"
-        "计入参与表决，不计为同意",
-        f"{heads[2]} abstaining ({_fmt(area[2])} m²) and {heads[3]} spoiled "
-        f"({_fmt(area[3])} m²) participate but do not agree",
+        f"弃权 {heads[2]} 人（{_grouped(area[2])} ㎡）、"
+        f"废票 {heads[3]} 人（{_grouped(area[3])} ㎡）计入参与表决，不计为同意",
+        f"{heads[2]} abstaining ({_grouped(area[2])} m²) and {heads[3]} spoiled "
+        f"({_grouped(area[3])} m²) participate but do not agree",
     )
 
 
-def _verdict_reason(participation_met, approval_met):
-    if not participation_met:
+def _shortfall(participation):
+    """Which participation lines failed, in words: (zh, en)."""
+    area_met, heads_met = (r.met for r in participation)
+    if not area_met and not heads_met:
+        return "面积和人数", "area and by owners"
+    if not area_met:
+        return "面积", "area"
+    return "人数", "owners"
+
+
+def _verdict_reason(participation, approval_met):
+    if not all(r.met for r in participation):
+        which_zh, which_en = _shortfall(participation)
         return Reason(
             "failed_participation",
-            "未通过：参与表决的面积或人数未达到三分之二",
-            "Not passed: participation fell short of 2/3 of the area or of the owners",
+            f"未通过：参与表决的{which_zh}未达到三分之二，表决不成立；"
+            "以上同意数照实记录，不产生决定",
+            f"Not passed: participation by {which_en} did not reach 2/3, so the vote did not "
+            "stand; the agreement figures above are recorded as counted and decide nothing",
             False,
         )
     if not approval_met:
@@ -813,10 +1027,10 @@ def _deemed(matter, area, heads, total, total_heads) -> DeemedOutcome:
         side_en = "agreeing" if majority is Choice.YES else "opposing"
         head = Reason(
             "deemed_follow_majority",
-            f"按管理规约视为同意多数：未投票 {deemed_heads} 人（{_fmt(deemed_area)} ㎡）"
+            f"按管理规约视为同意多数：未投票 {deemed_heads} 人（{_grouped(deemed_area)} ㎡）"
             f"视为{side_zh}",
             f"Deemed votes under the covenant: {deemed_heads} non-voting owners "
-            f"({_fmt(deemed_area)} m²) are deemed {side_en}",
+            f"({_grouped(deemed_area)} m²) are deemed {side_en}",
         )
     participation = list(_participation_reasons(part_area, part_heads, total, total_heads))
     participation_met = all(r.met for r in participation)
@@ -842,11 +1056,10 @@ def _deemed(matter, area, heads, total, total_heads) -> DeemedOutcome:
         no_headcount=no_heads,
         approval_met=approval_met,
         passed=participation_met and approval_met,
-        reasons=(
-            head,
-            *participation,
-            *approval,
-            _verdict_reason(participation_met, approval_met),
+        reasons=tuple(
+            _with_rounding_note(
+                [head, *participation, *approval, _verdict_reason(participation, approval_met)]
+            )
         ),
     )
 
@@ -876,16 +1089,45 @@ def _candidate_reasons(name, area, heads, part_area, part_heads):
     ]
 
 
-def _seat_reasons(
-    participation_met, seats, elected, ties, undecided, vacancies, alternates, policy
-):
+CANDIDATE_OUTCOMES = {
+    "elected": ("当选", "elected"),
+    "alternate": ("候补", "alternate"),
+    "tied": ("得票相同，须重新表决", "tied; a revote decides"),
+    "passed": (
+        "得票过半数，未进入当选和候补名额",
+        "more than half, but no seat or alternate place",
+    ),
+    "below_half": ("未当选——得票未过半数", "not elected — did not win more than half"),
+    "no_participation": (
+        "未当选——参与表决未达三分之二",
+        "not elected — participation not reached",
+    ),
+}
+
+
+def _candidate_outcome_reason(name, outcome):
+    zh, en = CANDIDATE_OUTCOMES[outcome]
+    return Reason(
+        f"candidate_result:{name}",
+        f"候选人 {name}：{zh}",
+        f"Candidate {name}: {en}",
+        outcome in ("elected", "alternate", "passed"),
+    )
+
+
+def _seat_reasons(participation, seats, elected, ties, undecided, vacancies, alternates, policy):
     reasons = []
+    participation_met = all(r.met for r in participation)
     if not participation_met:
+        which_zh, which_en = _shortfall(participation)
         reasons.append(
             Reason(
                 "failed_participation",
-                "参与表决的面积或人数未达到三分之二，无人当选",
-                "Participation fell short of 2/3 of the area or of the owners: no one is elected",
+                f"表决不成立：参与表决的{which_zh}未达到三分之二，无人当选；"
+                f"各候选人得票照实记录，不产生结果，{seats} 个名额须重新表决",
+                f"The vote did not stand: participation by {which_en} did not reach 2/3, so no "
+                "one is elected; each candidate's votes are recorded as counted and decide "
+                f"nothing, and the {seats} place(s) need a new vote",
                 False,
             )
         )
@@ -908,7 +1150,7 @@ def _seat_reasons(
                 False,
             )
         )
-    if vacancies:
+    if vacancies and participation_met:
         reasons.append(
             Reason(
                 "vacancies",

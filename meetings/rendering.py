@@ -35,7 +35,7 @@ from meetings.models import (
     Meeting,
     SpeakerStatus,
 )
-from meetings.services import ALL_SECTIONS, queue_of
+from meetings.services import ALL_SECTIONS, live_vote_summary, queue_of
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 log = logging.getLogger(__name__)
@@ -61,43 +61,42 @@ def _quorum(meeting, _participants=None):
 
 
 def quorum_of(meeting):
-    """Present area and heads against the 2/3 participation share, by the rules engine.
+    """Present area and heads against the 2/3 participation lines, by the rules engine.
 
     None unless the meeting is an owners' assembly session. Keys: area, total_area (strings
     with two decimals), heads, total_heads, area_met, heads_met, met, area_percent,
-    heads_percent.
+    heads_percent, and reasons: the two tests as rules.Reason lines in both languages.
     """
     if not meeting.is_owners_session or meeting.estate_id is None:
         return None
     holdings = electorate_holdings(meeting.estate)
+    if not holdings:
+        return None
     present_holders = meeting.participants.exclude(checked_in_at=None).exclude(holder=None)
     present_keys = {
         head_key(pk, kind) for pk, kind in present_holders.values_list("holder_id", "holder__kind")
     }
-    total_area = sum(int(h.area * 100) for h in holdings)
-    total_heads = len({h.holder for h in holdings})
-    present = [h for h in holdings if h.holder in present_keys]
-    area = sum(int(h.area * 100) for h in present)
-    heads = len({h.holder for h in present})
-    threshold = rules.PARTICIPATION
-    area_met = rules.meets(area, total_area, threshold.fraction, inclusive=threshold.inclusive)
-    heads_met = rules.meets(heads, total_heads, threshold.fraction, inclusive=threshold.inclusive)
+    count = rules.attendance(holdings, present_keys)
+    total_area, area = count.total_area, count.present_area
+    total_heads, heads = count.total_headcount, count.present_headcount
     return {
-        "area": f"{area // 100}.{area % 100:02d}",
-        "total_area": f"{total_area // 100}.{total_area % 100:02d}",
+        "area": f"{area:.2f}",
+        "total_area": f"{total_area:.2f}",
         "heads": heads,
         "total_heads": total_heads,
-        "area_met": area_met,
-        "heads_met": heads_met,
-        "met": area_met and heads_met,
-        "area_percent": 100 * area // total_area if total_area else 0,
+        "area_met": count.area_met,
+        "heads_met": count.headcount_met,
+        "met": count.met,
+        # Display only: the bars' widths, never a decision.
+        "area_percent": int(100 * area // total_area) if total_area else 0,
         "heads_percent": 100 * heads // total_heads if total_heads else 0,
+        "reasons": count.reasons,
     }
 
 
 def room_state(meeting):
     """Everything the room shows, read from the database in a handful of queries."""
-    items = list(meeting.items.select_related("topic").order_by("position"))
+    items = list(meeting.items.select_related("topic", "vote_matter__vote").order_by("position"))
     current = next((i for i in items if i.status == ItemStatus.OPEN), None)
     following = next((i for i in items if i.status == ItemStatus.PENDING), None)
     # A queryset, so only the chair's attendance list (rendered once) loads every person.
@@ -122,6 +121,9 @@ def room_state(meeting):
         votes = list(current.live_votes.annotate(responses_count=Count("responses")))
         open_vote = next((v for v in votes if v.status == LiveVoteStatus.OPEN), None)
         closed_votes = [v for v in votes if v.status == LiveVoteStatus.CLOSED]
+        for vote in closed_votes:
+            # Called while each audience's language is active, so the words match the page.
+            vote.summary = partial(live_vote_summary, vote)
     minutes = list(meeting.minutes.select_related("item").order_by("-pk")[:RECENT_MINUTES])[::-1]
     stages = []
     if meeting.is_hearing:

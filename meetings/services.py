@@ -11,13 +11,16 @@ import hashlib
 import json
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from deliberation import rules
 from deliberation.audit import record_audit
 from deliberation.models import NoticeKind
 from deliberation.notices import notify, publish_notice
@@ -653,36 +656,114 @@ def cast_live_vote(meeting, *, by, vote_id, choice):
 
 
 def _close_vote(meeting, vote, by):
+    """Close a live vote and minute what it means.
+
+    An owners' ballot wrote real ballots into the assembly vote: the room reports how many
+    were cast here and that they count with that vote, whose art. 278 result is published
+    after its count. Never a majority of the room. A show of hands is counted by the rules
+    engine and minuted as not binding.
+    """
+    vote.status = LiveVoteStatus.CLOSED
+    vote.closed_at = timezone.now()
+    vote.present_count = meeting.participants.exclude(checked_in_at=None).count()
+    if vote.kind == LiveVoteKind.BALLOT:
+        vote.passed = None  # decided by the assembly vote's count, not here
+        vote.save()
+        _auto_minutes(meeting, ballot_minutes_text(vote), EntryKind.VOTE, vote.item, by)
+        return
     counts = dict(vote.responses.values_list("choice").annotate(n=Count("pk")))
     vote.yes_count = counts.get(LiveChoice.YES, 0)
     vote.no_count = counts.get(LiveChoice.NO, 0)
     vote.abstain_count = counts.get(LiveChoice.ABSTAIN, 0)
-    vote.present_count = meeting.participants.exclude(checked_in_at=None).count()
-    # A show of hands passes with more agreeing than half of those who voted (过半数).
-    voted = vote.yes_count + vote.no_count + vote.abstain_count
-    vote.passed = voted > 0 and 2 * vote.yes_count > voted
-    vote.status = LiveVoteStatus.CLOSED
-    vote.closed_at = timezone.now()
-    vote.save()
-    outcome = _("passed") if vote.passed else _("not passed")
-    _auto_minutes(
-        meeting,
-        _(
-            "Vote on “%(q)s”: %(yes)s agree, %(no)s oppose, %(abstain)s abstain, "
-            "%(present)s present — %(outcome)s."
-        )
-        % {
-            "q": vote.question,
-            "yes": vote.yes_count,
-            "no": vote.no_count,
-            "abstain": vote.abstain_count,
-            "present": vote.present_count,
-            "outcome": outcome,
-        },
-        EntryKind.VOTE,
-        vote.item,
-        by,
+    hands = rules.show_of_hands(
+        vote.yes_count, vote.no_count, vote.abstain_count, vote.present_count
     )
+    vote.passed = hands.majority
+    vote.save()
+    _auto_minutes(meeting, hands_minutes_text(vote, hands), EntryKind.VOTE, vote.item, by)
+
+
+def _zh():
+    return (get_language() or settings.LANGUAGE_CODE).startswith("zh")
+
+
+def _in_language(reason):
+    return reason.zh if _zh() else reason.en
+
+
+def hands_minutes_text(vote, hands):
+    outcome = (
+        _("a majority of those who voted agreed")
+        if hands.majority
+        else _("no majority of those who voted agreed")
+    )
+    separator = "；" if _zh() else "; "
+    return _("Show of hands on “%(q)s” (not binding): %(outcome)s. %(lines)s") % {
+        "q": vote.question,
+        "outcome": outcome,
+        "lines": separator.join(_in_language(r) for r in hands.reasons),
+    }
+
+
+def ballot_minutes_text(vote):
+    matter = vote.item.vote_matter
+    return _(
+        "Owners' ballot on “%(q)s”: %(n)s owners cast their ballots in the room. They count "
+        "with assembly vote no. %(vote)s “%(title)s”; its result under Civil Code art. 278 is "
+        "published after the count."
+    ) % {
+        "q": vote.question,
+        "n": vote.responses.count(),
+        "vote": matter.vote_id,
+        "title": matter.vote.title,
+    }
+
+
+def live_vote_summary(vote):
+    """What the room and the minutes say about a closed live vote, in the active language.
+
+    {"binding", "headline", "ok", "lines"}: for an owners' ballot the headline is
+    the assembly vote's published art. 278 verdict, or that the ballots count with it and its
+    result is to be published; for a show of hands, whether a majority of those who voted
+    agreed, marked not binding. `ok` is True, False or None (nothing decided yet).
+    """
+    if vote.kind == LiveVoteKind.BALLOT:
+        from deliberation.services.votes import published_verdict
+
+        matter = vote.item.vote_matter
+        verdict = published_verdict(matter) if matter is not None else None
+        ballots = vote.responses.count()
+        counted = _(
+            "%(n)s ballots cast in the room count with assembly vote no. %(vote)s “%(title)s”."
+        ) % {
+            "n": ballots,
+            "vote": matter.vote_id if matter else "—",
+            "title": matter.vote.title if matter else "",
+        }
+        if verdict is None:
+            headline = _("Counted with assembly vote no. %(vote)s; result to be published") % {
+                "vote": matter.vote_id if matter else "—"
+            }
+            return {"binding": True, "headline": headline, "ok": None, "lines": [counted]}
+        headline = _("Result of assembly vote no. %(vote)s (Civil Code art. 278): %(verdict)s") % {
+            "vote": verdict["vote_id"],
+            "verdict": verdict["verdict"],
+        }
+        return {"binding": True, "headline": headline, "ok": verdict["passed"], "lines": [counted]}
+    hands = rules.show_of_hands(
+        vote.yes_count, vote.no_count, vote.abstain_count, vote.present_count
+    )
+    headline = (
+        _("Show of hands, not binding: a majority of those who voted agreed")
+        if hands.majority
+        else _("Show of hands, not binding: no majority of those who voted agreed")
+    )
+    return {
+        "binding": False,
+        "headline": headline,
+        "ok": None,
+        "lines": [_in_language(r) for r in hands.reasons],
+    }
 
 
 def close_live_vote(meeting, *, by, vote_id):
@@ -920,6 +1001,25 @@ def publish_minutes(meeting, *, by):
 # ---------------------------------------------------------------- reading
 
 
+def _minutes_vote(vote):
+    summary = live_vote_summary(vote)
+    ballot = vote.kind == LiveVoteKind.BALLOT
+    return {
+        "question": vote.question,
+        "kind": vote.kind,
+        "binding": summary["binding"],
+        # An owners' ballot's choices are the assembly vote's, counted there: none here.
+        "yes": None if ballot else vote.yes_count,
+        "no": None if ballot else vote.no_count,
+        "abstain": None if ballot else vote.abstain_count,
+        "present": None if ballot else vote.present_count,
+        "passed": summary["ok"],  # None unless the assembly vote's result is published
+        "majority": None if ballot else vote.passed,  # a show of hands: indicative only
+        "outcome": str(summary["headline"]),
+        "lines": [str(line) for line in summary["lines"]],
+    }
+
+
 def minutes_context(meeting):
     """The record as plain data for the minutes and hearing-record documents.
 
@@ -927,7 +1027,9 @@ def minutes_context(meeting):
     PDF template can render it without touching the database.
     """
     items = list(meeting.items.order_by("position"))
-    votes = LiveVote.objects.filter(item__meeting=meeting, status=LiveVoteStatus.CLOSED)
+    votes = LiveVote.objects.filter(
+        item__meeting=meeting, status=LiveVoteStatus.CLOSED
+    ).select_related("item__vote_matter__vote")
     speakers = SpeakerRequest.objects.filter(item__meeting=meeting).exclude(
         Q(status=SpeakerStatus.WAITING) | Q(status=SpeakerStatus.WITHDRAWN)
     )
@@ -976,20 +1078,7 @@ def minutes_context(meeting):
                 "title": i.title,
                 "topic_id": i.topic_id,
                 "decision": i.decision,
-                "votes": [
-                    {
-                        "question": v.question,
-                        "kind": v.kind,
-                        "yes": v.yes_count,
-                        "no": v.no_count,
-                        "abstain": v.abstain_count,
-                        "present": v.present_count,
-                        "passed": v.passed,
-                        "outcome": str(_("passed") if v.passed else _("not passed")),
-                    }
-                    for v in votes
-                    if v.item_id == i.pk
-                ],
+                "votes": [_minutes_vote(v) for v in votes if v.item_id == i.pk],
                 "speeches": [
                     {"name": s.participant.name, "summary": s.summary, "at": s.granted_at}
                     for s in speakers.select_related("participant").order_by("granted_at", "pk")

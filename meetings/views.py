@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from deliberation.access import community_for, community_ids_of, roles_of
+from deliberation.documents.contexts import meeting_quorum
 from deliberation.models import Community
 from deliberation.permissions import may
 from meetings import services
@@ -304,9 +305,11 @@ def meeting_minutes(request, meeting_id):
             if _run_or_error(request, meeting, _minutes_call(action, meeting, request.user, data)):
                 messages.success(request, _("Saved."))
             return redirect("meeting_minutes", meeting.pk)
+    record = services.minutes_context(meeting)
     context = {
         "meeting": meeting,
-        "record": services.minutes_context(meeting),
+        "record": record,
+        "quorum": meeting_quorum(meeting, record),
         "seat": participant_of(request.user, meeting),
         "open_corrections": meeting.corrections.filter(status="open").select_related("participant"),
         "unsigned": meeting.participants.exclude(

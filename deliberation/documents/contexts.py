@@ -48,7 +48,8 @@ def meeting_quorum(meeting, record):
         if count is None:
             return None
         text = _("%(area)s of %(total_area)s m², %(heads)s of %(total_heads)s heads") % count
-        return {"met": count["met"], "text": text}
+        lines = [r.zh if _zh() else r.en for r in count["reasons"]]
+        return {"met": count["met"], "text": text, "lines": lines}
     needed = meeting.community.consultation_quorum
     if not needed:
         return None
@@ -250,7 +251,9 @@ def vote_result_document(raw):
             )
             candidates = []
             for rank, c in enumerate(ranked, start=1):
-                if c.get("name") in elected:
+                if c.get("result"):
+                    result = c["result"]  # the votes service's reading of the count
+                elif c.get("name") in elected:
                     result = _("Elected")
                 elif c.get("name") in alternates:
                     result = _("Alternate member")
@@ -268,6 +271,7 @@ def vote_result_document(raw):
                     }
                 )
             election = {
+                "failed_participation": bool(m.get("failed_participation")),
                 "candidates": candidates,
                 "elected": elected,
                 "alternates": alternates,
@@ -288,6 +292,9 @@ def vote_result_document(raw):
                 "threshold_label": threshold_label(m.get("code", "")),
                 "rows": rows,
                 "quorum_met": f.get("participation_met"),
+                "participation_lines": [
+                    line.get("text", "") for line in m.get("participation_lines") or []
+                ],
                 "passed": m.get("passed"),
                 "outcome": m.get("verdict", ""),
                 "reasons": m.get("reason_lines") or [],

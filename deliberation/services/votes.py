@@ -1530,6 +1530,7 @@ def _figures(outcome):
                     "area_met": c.area_met,
                     "headcount_met": c.headcount_met,
                     "qualified": c.qualified,
+                    "outcome": c.outcome,
                 }
                 for c in outcome.counts.values()
             ],
@@ -1873,6 +1874,59 @@ def remind_non_voters(vote, *, by):
 # Plain data for documents, exports and other features
 
 
+def _failed_participation(result):
+    return result is not None and result.figures.get("participation_met") is False
+
+
+def _verdict_of(result):
+    """The verdict words for a stored result (None: not counted yet)."""
+    if result is None:
+        return _("Not yet counted")
+    if _failed_participation(result):
+        # The vote did not stand: say so, rather than let the approval figures speak.
+        return _("Not passed: participation did not reach two thirds")
+    return _("Passed") if result.passed else _("Not passed")
+
+
+def published_verdict(matter):
+    """The published art. 278 result of one matter, for other features (the live room, the
+    minutes): {"passed", "verdict", "vote_id", "vote_title"}, or None until it is published."""
+    vote = matter.vote
+    result = VoteResult.objects.filter(matter=matter).first()
+    if vote.status != VoteStatus.PUBLISHED or result is None:
+        return None
+    return {
+        "passed": result.passed,
+        "verdict": _verdict_of(result),
+        "vote_id": vote.pk,
+        "vote_title": vote.title,
+    }
+
+
+def candidate_result_label(candidate, figures, failed_participation=False):
+    """What the count made of one candidate (or firm), in the reader's language."""
+    outcome = candidate.get("outcome")
+    if not outcome:  # counted before outcomes were stored
+        name = candidate.get("name")
+        if failed_participation:
+            outcome = "no_participation"
+        elif name in (figures.get("elected") or []):
+            outcome = "elected"
+        elif name in (figures.get("alternates") or []):
+            outcome = "alternate"
+        else:
+            outcome = "passed" if candidate.get("qualified") else "below_half"
+    labels = {
+        "elected": _("Elected"),
+        "alternate": _("Alternate member"),
+        "tied": _("Tied: a revote decides"),
+        "passed": _("Passed, not elected"),
+        "below_half": _("Not elected: did not win more than half"),
+        "no_participation": _("Not elected: participation not reached"),
+    }
+    return labels.get(outcome, "")
+
+
 def result_context(vote):
     """The published (or counted) result as plain data, for the announcement PDF and pages."""
     matters = []
@@ -1891,13 +1945,25 @@ def result_context(vote):
             "figures": {} if result is None else result.figures,
             "reasons": [] if result is None else result.reasons,
         }
-        item["verdict"] = (
-            _("Not yet counted")
-            if result is None
-            else (_("Passed") if result.passed else _("Not passed"))
-        )
+        failed_participation = _failed_participation(result)
+        item["verdict"] = _verdict_of(result)
+        item["failed_participation"] = failed_participation
         lang_zh = (get_language() or settings.LANGUAGE_CODE).startswith("zh")
         item["reason_lines"] = [r["zh"] if lang_zh else r["en"] for r in item["reasons"]]
+        item["participation_lines"] = [
+            {"text": r["zh"] if lang_zh else r["en"], "met": r["met"]}
+            for r in item["reasons"]
+            if r.get("code") in ("participation_area", "participation_headcount")
+        ]
+        figures = item["figures"]
+        if figures.get("candidates"):
+            item["figures"] = {
+                **figures,
+                "candidates": [
+                    {**c, "result": candidate_result_label(c, figures, failed_participation)}
+                    for c in figures["candidates"]
+                ],
+            }
         matters.append(item)
     return {
         "vote": {

@@ -103,5 +103,9 @@ def test_a_live_vote_from_a_phone(
     expect(console.locator("#room-vote")).to_contain_text("已有 2 人表决")
     console.get_by_role("button", name="结束表决并计票").click()
     for page in (phone, other, console):
-        expect(page.locator("#room-vote .room-result")).to_contain_text("通过")
+        expect(page.locator("#room-vote .room-result")).to_contain_text(
+            "举手表决，不具约束力：参加表决者过半数同意"
+        )
     expect(phone.locator("#room-vote")).to_contain_text("同意 2 · 反对 0 · 弃权 0 · 到会 2")
+    expect(phone.locator("#room-vote .room-result")).not_to_contain_text("通过")
+    expect(console.locator("#room-minutes")).to_contain_text("（不具约束力）")

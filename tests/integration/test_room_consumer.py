@@ -322,10 +322,14 @@ async def test_a_live_show_of_hands_counts_on_close(live_meeting, chair, owner, 
     await receive_until(other, "room-notice ok")
     await console.send_to(text_data=_command("close_vote", vote=vote_id))
     frame = await receive_until(other, "room-result")
-    assert "badge bad" in frame  # 1 of 2 is not more than half: not passed, said in words
+    # 1 of 2 is not more than half; a show of hands decides nothing, and says so.
+    assert "举手表决，不具约束力：未获参加表决者过半数同意" in frame
+    assert "举手同意 1 人 ≤ 参加举手表决 2 人 × 1/2 = 1 人 ✗ 不符合" in frame
     record = await database_sync_to_async(services.minutes_context)(live_meeting)
     assert record["items"][0]["votes"][0]["yes"] == 1
-    assert record["items"][0]["votes"][0]["passed"] is False
+    assert record["items"][0]["votes"][0]["majority"] is False
+    assert record["items"][0]["votes"][0]["passed"] is None
+    assert record["items"][0]["votes"][0]["binding"] is False
     for socket in (console, phone, other):
         await socket.disconnect()
 

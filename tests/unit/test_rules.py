@@ -118,7 +118,9 @@ def test_example_a_hire_property_manager_fails_on_exactly_half_the_area():
     by_code = {reason.code: reason for reason in outcome.reasons}
     assert by_code["approval_headcount"].met  # 282 > 280
     assert not by_code["approval_area"].met  # 30000.40 is not > 30000.40
-    assert "（30000.40 ≤ 30000.40）" in by_code["approval_area"].zh
+    assert by_code["approval_area"].zh == (
+        "同意面积 15,000.20 ㎡ ≤ 参与表决面积 30,000.40 ㎡ × 1/2 = 15,000.20 ㎡ ✗ 不符合"
+    )
 
 
 def test_reasons_show_the_threshold_with_exact_figures_in_both_languages():
@@ -126,16 +128,20 @@ def test_reasons_show_the_threshold_with_exact_figures_in_both_languages():
     by_code = {reason.code: reason for reason in outcome.reasons}
 
     area = by_code["participation_area"]
-    assert area.zh.startswith(
-        "参与表决面积 30000.40 ㎡ ≥ 总面积 45000.60 ㎡ 的 2/3（90001.20 ≥ 90001.20）"
+    assert area.zh == (
+        "参与表决面积 30,000.40 ㎡ ≥ 总面积 45,000.60 ㎡ × 2/3 = 30,000.40 ㎡ ✓ 符合"
     )
     assert str(area) == area.en
-    assert "(90001.20 ≥ 90001.20)" in area.en
-    assert "（840 ≥ 840）" in by_code["participation_headcount"].zh
-    assert (
-        "3/4" in by_code["approval_area"].zh
-        and "90001.20 ≥ 90001.20" in by_code["approval_area"].zh
+    assert area.en == (
+        "Participating area 30,000.40 m² ≥ total area 45,000.60 m² × 2/3 = 30,000.40 m² ✓ met"
     )
+    assert by_code["participation_headcount"].zh == (
+        "参与表决人数 280 人 ≥ 总人数 420 人 × 2/3 = 280 人 ✓ 符合"
+    )
+    assert by_code["approval_area"].zh == (
+        "同意面积 22,500.30 ㎡ ≥ 参与表决面积 30,000.40 ㎡ × 3/4 = 22,500.30 ㎡ ✓ 符合"
+    )
+    assert "rounding" not in by_code  # every bound here is exact
     assert by_code["passed"].met
     assert all(isinstance(reason, Reason) and reason.zh and reason.en for reason in outcome.reasons)
 
@@ -157,10 +163,16 @@ def test_example_b_raise_maintenance_fund_passes_with_collapsed_heads():
         6,
     )
     by_code = {reason.code: reason for reason in outcome.reasons}
-    assert "81900.00 ≥ 76900.00" in by_code["participation_area"].en
-    assert "843 ≥ 798" in by_code["participation_headcount"].en
-    assert "82400.00 ≥ 81900.00" in by_code["approval_area"].en
-    assert "848 ≥ 843" in by_code["approval_headcount"].en
+    # 38,450.00 × 2/3 = 25,633.33…, shown rounded up; 399 × 2/3 = 266 exactly.
+    assert "27,300.00 m² ≥ total area 38,450.00 m² × 2/3 ≈ 25,633.34 m² ✓" in (
+        by_code["participation_area"].en
+    )
+    assert "281 ≥ all owners 399 × 2/3 = 266 ✓" in by_code["participation_headcount"].en
+    assert "20,600.00 m² ≥ participating area 27,300.00 m² × 3/4 = 20,475.00 m² ✓" in (
+        by_code["approval_area"].en
+    )
+    assert "212 ≥ participating owners 281 × 3/4 = 210.75 ✓" in by_code["approval_headcount"].en
+    assert by_code["rounding"].met is None
     assert outcome.passed
 
 
@@ -170,7 +182,9 @@ def test_example_b_fails_with_210_agreeing_at_74_point_7_percent():
 
     assert outcome.yes_headcount == 210
     by_code = {reason.code: reason for reason in outcome.reasons}
-    assert "840 < 843" in by_code["approval_headcount"].en
+    assert "210 < participating owners 281 × 3/4 = 210.75 ✗ not met" in (
+        by_code["approval_headcount"].en
+    )
     assert not outcome.passed
 
 
@@ -189,7 +203,8 @@ def test_uneven_flats_at_exactly_two_thirds_meet_participation():
     outcome = decide("other_major", units, {"owner-a": "yes", "owner-b": "yes"})
 
     assert outcome.participation_met
-    assert "807.48 ≥ 807.48" in outcome.reasons[0].en
+    # 403.74 × 2/3 = 269.16 exactly, so the bound is shown with "=".
+    assert "269.16 m² ≥ total area 403.74 m² × 2/3 = 269.16 m² ✓" in outcome.reasons[0].en
 
 
 def test_participation_needs_area_even_with_enough_heads():
@@ -700,9 +715,14 @@ def test_election_reasons_give_each_candidate_both_figures():
     result = elect(owners(4), ballots, ["Li", "Wang", "Zhao"], seats=2)
     by_code = {reason.code: reason for reason in result.reasons}
 
-    assert "（400.00 > 400.00）" not in by_code["candidate_area:Wang"].zh
-    assert "（400.00 ≤ 400.00）" in by_code["candidate_area:Wang"].zh
-    assert "(6 > 4)" in by_code["candidate_headcount:Li"].en
+    assert by_code["candidate_area:Wang"].zh == (
+        "候选人 Wang 得票面积 200.00 ㎡ ≤ 参与表决面积 400.00 ㎡ × 1/2 = 200.00 ㎡ ✗ 不符合"
+    )
+    assert by_code["candidate_headcount:Li"].en == (
+        "Candidate Li: agreeing owners 3 > participating owners 4 × 1/2 = 2 ✓ met"
+    )
+    assert str(by_code["candidate_result:Li"]) == "Candidate Li: elected"
+    assert by_code["candidate_result:Wang"].zh == "候选人 Wang：未当选——得票未过半数"
     assert str(by_code["vacancies"]).startswith("1 of 2 seat(s)")
 
 

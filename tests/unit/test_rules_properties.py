@@ -1,12 +1,22 @@
 """Properties of the vote arithmetic, checked by hypothesis against a Fraction oracle."""
 
+import re
 from decimal import Decimal
 from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deliberation.rules import MATTERS, Holding, Policy, decide, elect
+from deliberation.rules import (
+    MATTERS,
+    Holding,
+    Policy,
+    Reason,
+    attendance,
+    decide,
+    elect,
+    show_of_hands,
+)
 
 SETTINGS = settings(max_examples=80, deadline=None)
 
@@ -257,4 +267,103 @@ def test_elect_is_the_same_whatever_the_order_of_units_and_ballots(data, electio
     reordered = shuffled(data.draw, units, ballots)
     assert elect(*reordered, CANDIDATES, seats, policy) == elect(
         units, ballots, CANDIDATES, seats, policy
+    )
+
+
+# "参与表决面积 8,120.55 ㎡ ≥ 总面积 12,000.00 ㎡ × 2/3 = 8,000.00 ㎡ ✓ 符合": the figure, the sign,
+# the base, the fraction, "=" or "≈", the bound shown, the mark.
+LINE = re.compile(
+    r" (?P<x>[\d,]+(?:\.\d\d)?)(?: ㎡| 人| m²)? (?P<sign>[≥><≤]) \D*(?P<base>[\d,]+(?:\.\d\d)?)"
+    r"(?: ㎡| 人| m²)? × (?P<n>\d+)/(?P<d>\d+) (?P<eq>[=≈]) (?P<bound>[\d,]+(?:\.\d\d)?)"
+    r"(?: ㎡| 人| m²)? (?P<mark>[✓✗])"
+)
+COMPARE = {
+    "≥": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    "≤": lambda a, b: a <= b,
+}
+
+
+TESTS = ("participation_", "approval_", "candidate_area:", "candidate_headcount:")
+
+
+def _number(text):
+    return Fraction(text.replace(",", ""))
+
+
+def check_lines_a_resident_can_recompute(reasons):
+    """Each test line is true as printed, its mark is its exact verdict, and its bound is
+    base × fraction exactly ("=") or within one hundredth ("≈")."""
+    for reason in reasons:
+        if not reason.code.startswith(TESTS):
+            continue
+        for text in (reason.zh, reason.en):
+            match = LINE.search(text)
+            assert match, text
+            x, base, bound = (_number(match[k]) for k in ("x", "base", "bound"))
+            exact = base * Fraction(int(match["n"]), int(match["d"]))
+            assert COMPARE[match["sign"]](x, bound), text
+            assert (match["mark"] == "✓") is reason.met, text
+            if match["eq"] == "=":
+                assert bound == exact, text
+            else:
+                assert abs(bound - exact) < Fraction(1, 100), text
+
+
+@SETTINGS
+@given(votes(), st.sampled_from(sorted(MATTERS)))
+def test_every_decision_line_reads_true_in_the_units_shown(vote, matter):
+    units, ballots = vote
+    outcome = decide(matter, units, ballots, Policy(deemed_votes="follow_majority"))
+    check_lines_a_resident_can_recompute(outcome.reasons)
+    check_lines_a_resident_can_recompute(outcome.deemed.reasons)
+    rounded = any("≈" in reason.en for reason in outcome.reasons)
+    assert rounded is ("rounding" in {reason.code for reason in outcome.reasons})
+
+
+@SETTINGS
+@given(elections())
+def test_every_election_line_reads_true_in_the_units_shown(election):
+    units, ballots, seats = election
+    result = elect(units, ballots, CANDIDATES, seats)
+    check_lines_a_resident_can_recompute(result.reasons)
+    if not result.participation_met:
+        assert {c.outcome for c in result.counts.values()} == {"no_participation"}
+        assert "vacancies" not in {reason.code for reason in result.reasons}
+
+
+counts = st.integers(min_value=0, max_value=500)
+
+
+@SETTINGS
+@given(counts, counts, counts, counts)
+def test_a_show_of_hands_is_a_strict_majority_of_those_who_voted_and_never_binds(
+    yes, no, abstain, absent
+):
+    hands = show_of_hands(yes, no, abstain, yes + no + abstain + absent)
+    assert hands.majority is (2 * yes > yes + no + abstain)
+    check_lines_a_resident_can_recompute(
+        [
+            Reason("approval_" + r.code, r.zh, r.en, r.met)
+            for r in hands.reasons
+            if r.met is not None
+        ]
+    )
+    assert hands.reasons[-1].code == "hands_not_binding"
+
+
+@SETTINGS
+@given(estates(), st.data())
+def test_attendance_is_the_two_thirds_test_on_the_present_keys(estate, data):
+    units, keys = estate
+    present = data.draw(st.lists(st.sampled_from([*keys, "guest"]), unique=True))
+    count = attendance(units, present)
+    area = sum(int(u.area * 100) for u in units if u.holder in present)
+    total = sum(int(u.area * 100) for u in units)
+    heads = len({u.holder for u in units if u.holder in present})
+    assert count.area_met is (3 * area >= 2 * total)
+    assert count.headcount_met is (3 * heads >= 2 * len(keys))
+    check_lines_a_resident_can_recompute(
+        [Reason("participation_" + r.code, r.zh, r.en, r.met) for r in count.reasons[:2]]
     )
