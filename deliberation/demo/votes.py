@@ -18,6 +18,7 @@ from deliberation.models import (
     Candidate,
     ElectorateEntry,
     Holder,
+    HolderKind,
     MatterKind,
 )
 from deliberation.services import votes
@@ -73,6 +74,7 @@ def _second_tellers(community, committee, teller, second):
         Holder.objects.filter(pk__in=ElectorateEntry.objects.filter(vote=fund).values("holder"))
         .exclude(pk__in=fund.ballots.values("holder"))
         .exclude(user__isnull=False)
+        .exclude(kind=HolderKind.DEVELOPER)
         .order_by("pk")
         .first()
     )

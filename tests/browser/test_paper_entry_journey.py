@@ -112,3 +112,43 @@ def test_tellers_correct_one_matter_of_a_paper_ballot_and_it_counts_on_both(
         page.get_by_role("button", name="开始计票").click()
         expect(page.get_by_text("计票完成。")).to_be_visible()
         assert VoteResult.objects.filter(matter__vote=vote).count() == 2
+
+
+# The phone's camera and the browser's QR reader, stood in for: the camera is a canvas
+# stream, and the detector reads the payload the test puts on the window.
+FAKE_CAMERA = """
+window.BarcodeDetector = class {
+  constructor(options) { this.formats = options.formats; }
+  async detect() { return window.__ballotOnCamera ? [{ rawValue: window.__ballotOnCamera }] : []; }
+};
+Object.defineProperty(navigator, "mediaDevices", { value: {
+  getUserMedia: async () => {
+    const canvas = document.createElement("canvas");
+    canvas.getContext("2d").fillRect(0, 0, 10, 10);
+    return canvas.captureStream(5);
+  },
+}});
+"""
+
+
+def test_a_teller_scans_the_qr_code_of_a_ballot_with_the_phone_camera(
+    page, live_server, community, committee_member
+):
+    from deliberation.documents.qr import ballot_qr_payload
+
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(start, tick=True) as clock:
+        vote = convene(community, committee_member)
+        teller = add_member(community, Role.COMMUNITY_WORKER, name="计票甲")
+        votes.appoint_teller(vote, teller, by=committee_member)
+        publish(vote, committee_member)
+        entry = ElectorateEntry.objects.get(vote=vote, unit_label="1号楼-102")
+        clock.move_to(vote.opens_at + timedelta(hours=3))
+
+        page.add_init_script(FAKE_CAMERA)
+        switch_user(page, live_server, teller)
+        page.goto(f"{live_server.url}/votes/{vote.pk}/paper/")
+        page.evaluate(f"window.__ballotOnCamera = {ballot_qr_payload(vote.pk, entry.head)!r}")
+        page.get_by_role("button", name="用摄像头扫描二维码").click()
+        expect(page.get_by_role("heading", level=2, name="1号楼-102")).to_be_visible()
+        expect(page.get_by_text("这是这张表决票的第一次录入。")).to_be_visible()
