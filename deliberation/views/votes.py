@@ -716,6 +716,8 @@ def vote_result(request, vote_id):
             "vote.by_election",
         ),
         "window_form": WindowForm(),
+        # The count would be refused: the button gives way to the ballots to finish first.
+        "paper_unfinished": svc.paper_worklist(vote) if state == VoteState.CLOSED else [],
         "publish_by": vote.closes_at + timedelta(days=vote.community.result_notice_days),
         "elections": vote.matters.filter(kind__in=[MatterKind.ELECTION, MatterKind.SELECTION]),
     }

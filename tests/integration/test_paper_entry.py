@@ -142,6 +142,9 @@ def test_the_count_waits_for_ballots_set_aside_and_names_them(client, vote, tell
     enter(client, vote, "1号楼-106", ["abstain", "yes"])  # one entry only
 
     clock.move_to(vote.closes_at + timedelta(hours=1))
+    result_page = client.get(reverse("vote_result", args=[vote.pk])).content.decode()
+    assert "还不能开始计票" in result_page and "1号楼-104、1号楼-106" in result_page
+    assert "开始计票</button>" not in result_page  # no count offered that would be refused
     response = client.post(reverse("vote_tally", args=[vote.pk]), follow=True)
     text = response.content.decode()
     assert "不能开始计票" in text
