@@ -540,7 +540,10 @@ def vote_paper(request, vote_id):
             ballot = svc.paper_ballot(vote, head)
         elif find.is_valid():
             find.add_error("ballot", _no_ballot_error(find.cleaned_data["ballot"]))
-        if ballot is None or ballot["entry"] is not None:
+        # The teller who made the first entry is not offered the second (a forged post is
+        # refused by the service, with its message).
+        own_first = ballot is not None and ballot["first_teller"] == request.user
+        if ballot is None or (ballot["entry"] is not None and not (own_first and not request.POST)):
             initial = {"collected_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
             if ballot is not None:
                 initial["unit"] = ballot["units"][0]
@@ -570,6 +573,7 @@ def vote_paper(request, vote_id):
         "refusal": refusal,
         "find": find if ballot is None else FindBallotForm(),
         "ballot": ballot,
+        "own_first": ballot is not None and ballot["first_teller"] == request.user,
         "form": form if ballot is not None or request.method == "POST" else None,
         "worklist": worklist,
         "mismatches": svc.paper_mismatches(vote) if refusal is None else [],

@@ -165,8 +165,9 @@ def test_the_system_says_which_entry_a_teller_makes(client, vote, tellers):
     enter(client, vote, "1号楼-102", ["yes", "yes"])
     again = page(client, vote, "1号楼-102").content.decode()
     assert "第二次录入（第一次由 计票甲 录入）" in again
-    refused = enter(client, vote, "1号楼-102", ["yes", "yes"])
-    assert "须由另一位计票人" in refused.content.decode()
+    assert "第二次录入必须由另一位计票人完成" in again and "保存本次录入" not in again
+    refused = enter(client, vote, "1号楼-102", ["yes", "yes"])  # a forged post
+    assert "第二次录入必须由另一位计票人完成" in refused.content.decode()
     assert PaperEntry.objects.count() == 2  # one entry per matter, by the first teller
 
     client.force_login(second)
