@@ -1491,9 +1491,16 @@ def paper_worklist(vote):
     """Paper ballots the tellers have not finished, one dict per head, in register order:
     head, units, holder_name, status (PAPER_DISAGREE before PAPER_REENTER before PAPER_SECOND),
     matters (titles concerned) and first_teller (display name, for a second entry due)."""
-    counted = set(Ballot.objects.filter(vote=vote).values_list("matter_id", "head"))
+    papers = PaperEntry.objects.filter(vote=vote)
+    if not papers.exists():
+        return []  # the count of a vote without paper ballots pays one small query
+    counted = set(
+        Ballot.objects.filter(vote=vote, head__in=papers.values("head")).values_list(
+            "matter_id", "head"
+        )
+    )
     by_key = {}
-    for entry in PaperEntry.objects.filter(vote=vote).values(
+    for entry in papers.values(
         "matter_id",
         "matter__title",
         "matter__position",
