@@ -1278,7 +1278,7 @@ def find_paper_ballot(vote, text):
     return None
 
 
-def paper_ballot(vote, head):
+def paper_ballot_status(vote, head):
     """What the tellers must still do for one head's paper ballot, as plain data:
 
     units, holder (the Holder), holder_name; `pending`, the matters without a counted ballot
@@ -1346,7 +1346,7 @@ def enter_paper_ballot(vote, holder, choices, *, by, collected_at=None, entry=No
         for matter in choices:
             if matter.vote_id != vote.pk:
                 raise VoteError(_("This matter is not in the notice of this vote."))
-        status = paper_ballot(vote, head)
+        status = paper_ballot_status(vote, head)
         counted = {b.matter_id: b for b in status["counted"]}
         for matter in choices:
             if matter.pk in counted:

@@ -537,7 +537,7 @@ def vote_paper(request, vote_id):
         text = request.POST.get("unit") if request.method == "POST" else request.GET.get("ballot")
         head = svc.find_paper_ballot(vote, text)
         if head is not None:
-            ballot = svc.paper_ballot(vote, head)
+            ballot = svc.paper_ballot_status(vote, head)
         elif find.is_valid():
             find.add_error("ballot", _no_ballot_error(find.cleaned_data["ballot"]))
         # The teller who made the first entry is not offered the second (a forged post is
