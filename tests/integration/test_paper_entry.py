@@ -187,9 +187,9 @@ def test_the_code_printed_on_a_ballot_opens_that_flat(client, vote, tellers, com
     code = ballot_short_code(vote.pk, head)
     from tests.pdf_checks import all_text, squeeze
 
-    assert code in squeeze(
-        all_text(b"".join(pdf.streaming_content) if pdf.streaming else pdf.content)
-    )
+    printed = squeeze(all_text(b"".join(pdf.streaming_content) if pdf.streaming else pdf.content))
+    assert code in printed
+    assert "收回时间（收票人填写）" in printed  # where the collection time is recorded
 
     client.force_login(tellers[0])
     typed = page(client, vote, code.lower().replace("-", " ")).content.decode()
