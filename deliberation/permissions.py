@@ -135,7 +135,8 @@ ALLOWED.update(
         "vote.edit": {"draft": VOTE_RUNNERS},  # matters, tellers, candidates, the notice
         "vote.publish_notice": {"draft": VOTE_RUNNERS},
         "vote.cancel": {s: VOTE_RUNNERS for s in ("draft", "noticed", "open")},
-        "vote.appoint_teller": {s: VOTE_RUNNERS for s in ("draft", "noticed", "open", "closed")},
+        # Tellers are named before voting closes (docs/rules.md, "Closing time").
+        "vote.appoint_teller": {s: VOTE_RUNNERS for s in ("draft", "noticed", "open")},
         "vote.amend_electorate": {s: VOTE_RUNNERS for s in (*_VOTE_LIVE, "closed")},
         "vote.cast": {"open": frozenset({Role.OWNER})},
         "vote.enter_paper": {s: frozenset({TELLER}) for s in ("open", "closed")},

@@ -1,4 +1,5 @@
-"""Demo registry: 共议社区 with two estates, about 300 units, a developer and one user per role."""
+"""Demo registry: 共议社区 with two estates (阳光小区 has 200 flats, 和谐家园 96), a developer and
+one user per role."""
 
 import random
 from decimal import Decimal
@@ -85,7 +86,7 @@ def _build_registry():
         community=community, kind=HolderKind.DEVELOPER, name="和平置业有限公司"
     )
     holder_no = 0
-    for estate_name, buildings, floors in (("阳光小区", 4, 10), ("和谐家园", 3, 8)):
+    for estate_name, buildings, floors in (("阳光小区", 5, 10), ("和谐家园", 3, 8)):
         estate = Estate.objects.create(community=community, name=estate_name)
         for b in range(1, buildings + 1):
             building = Building.objects.create(estate=estate, name=f"{b}号楼")

@@ -1,5 +1,6 @@
 """Demo owners' assembly votes in 阳光小区: an open committee election with candidates, an open
-maintenance-fund vote where the demo owner 李明 can vote, and a published result.
+maintenance-fund vote where the demo owner 李明 can vote, and a published result. Each open
+vote has two tellers (刘洋 and 张伟); one paper ballot of the fund vote awaits its second entry.
 
 Everything goes through the real services; only the voting window is moved with a queryset
 update after the notice, standing in for the fifteen days between notice and opening.
@@ -17,6 +18,7 @@ from deliberation.models import (
     Candidate,
     ElectorateEntry,
     Holder,
+    HolderKind,
     MatterKind,
 )
 from deliberation.services import votes
@@ -55,7 +57,29 @@ def seed(context):
             _election(estate, committee, teller, rng)
         if not AssemblyVote.objects.filter(community=community, title=FUND).exists():
             _fund(estate, committee, teller, rng, users["owner"])
+        _second_tellers(community, committee, teller, users["grid_worker"])
     return {}
+
+
+def _second_tellers(community, committee, teller, second):
+    """Two tellers on every vote still running, so a paper ballot can be entered twice; and,
+    on the fund vote, one paper ballot entered once, waiting for the second teller."""
+    for vote in AssemblyVote.objects.filter(community=community, status="noticed"):
+        if vote.state in ("noticed", "open"):
+            votes.appoint_teller(vote, second, by=committee)
+    fund = AssemblyVote.objects.filter(community=community, title=FUND).first()
+    if fund is None or fund.state != "open" or fund.paper_entries.exists():
+        return
+    holder = (
+        Holder.objects.filter(pk__in=ElectorateEntry.objects.filter(vote=fund).values("holder"))
+        .exclude(pk__in=fund.ballots.values("holder"))
+        .exclude(user__isnull=False)
+        .exclude(kind=HolderKind.DEVELOPER)
+        .order_by("pk")
+        .first()
+    )
+    if holder is not None:
+        votes.enter_paper_ballot(fund, holder, {fund.matters.get(): "yes"}, by=teller)
 
 
 def _convene(estate, title, by, teller, matters, description=""):

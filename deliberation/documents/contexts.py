@@ -151,7 +151,7 @@ def hearing_stages(record):
 
 def with_ballot_codes(context):
     """Give each ballot sheet its signed QR code (teller entry scans it) and a sheet number."""
-    from deliberation.documents.qr import ballot_qr_payload, qr_png_data_uri
+    from deliberation.documents.qr import ballot_qr_payload, ballot_short_code, qr_png_data_uri
 
     vote_id = context.get("vote_id", 0)
     sheets = []
@@ -160,6 +160,7 @@ def with_ballot_codes(context):
         sheet.setdefault("number", number)
         payload = sheet.get("qr_payload") or ballot_qr_payload(vote_id, sheet.get("head", ""))
         sheet["qr_payload"] = payload
+        sheet.setdefault("short_code", ballot_short_code(vote_id, sheet.get("head", "")))
         # One pixel per module, printed without smoothing (image-rendering: pixelated): as
         # sharp as SVG and cheaper to lay out, which counts at hundreds of sheets.
         sheet["qr"] = qr_png_data_uri(payload, scale=1)

@@ -42,3 +42,31 @@ def parse_ballot_qr(text):
     if not hmac.compare_digest(parts[3], _check(vote_id, head)):
         return None
     return vote_id, head
+
+
+# The short code printed beside the QR code, typed when there is no camera: eight characters of
+# an alphabet without look-alikes (no 0/O, 1/I/L), drawn from a keyed hash of the vote and the
+# head, so it cannot be guessed from the flat and is unique within a vote for all practical
+# purposes (31**8 ≈ 8.5e11 codes).
+SHORT_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+SHORT_CODE_LENGTH = 8
+
+
+def ballot_short_code(vote_id, head, *, formatted=True):
+    key = settings.SECRET_KEY.encode()
+    digest = hmac.new(key, f"ballot-code:{vote_id}:{head}".encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:8], "big")
+    chars = []
+    for _ in range(SHORT_CODE_LENGTH):
+        number, index = divmod(number, len(SHORT_CODE_ALPHABET))
+        chars.append(SHORT_CODE_ALPHABET[index])
+    code = "".join(chars)
+    return f"{code[:4]}-{code[4:]}" if formatted else code
+
+
+def normalise_short_code(text):
+    """The code as typed, upper-cased without spaces or dashes, or "" if it cannot be one."""
+    code = "".join(ch for ch in (text or "").upper() if ch.isalnum())
+    if len(code) != SHORT_CODE_LENGTH or any(ch not in SHORT_CODE_ALPHABET for ch in code):
+        return ""
+    return code

@@ -232,17 +232,36 @@ class UnitField(forms.CharField):
 
 
 class PaperBallotForm(BallotForm):
-    entry = forms.TypedChoiceField(
-        label=_("Entry"),
-        choices=[(1, _("First entry")), (2, _("Second entry"))],
-        coerce=int,
-        widget=forms.RadioSelect,
-    )
+    """One teller's reading of one paper ballot: when it was handed in, and each matter still
+    to be entered for its flat (`matters`; all of the vote's when the flat is not known yet)."""
 
-    def __init__(self, *args, vote, **kwargs):
-        super().__init__(*args, matters=vote.matters.order_by("position"), paper=True, **kwargs)
-        self.fields["unit"] = UnitField(label=_("Unit on the ballot"), max_length=80, vote=vote)
-        self.order_fields(["unit", "entry"])
+    def __init__(self, *args, vote, matters=None, **kwargs):
+        if matters is None:
+            matters = vote.matters.order_by("position")
+        super().__init__(*args, matters=matters, paper=True, **kwargs)
+        self.fields["unit"] = UnitField(
+            label=_("Unit on the ballot"), max_length=80, vote=vote, widget=forms.HiddenInput
+        )
+        self.fields["collected_at"] = forms.DateTimeField(
+            label=_("Handed in at"),
+            widget=DATETIME,
+            help_text=_(
+                "As in the collection log or on the envelope. Only ballots handed in before "
+                "voting closed are entered."
+            ),
+        )
+        self.order_fields(["unit", "collected_at"])
+
+
+class FindBallotForm(forms.Form):
+    ballot = forms.CharField(
+        label=_("Code on the ballot, or the unit"),
+        max_length=300,
+        help_text=_(
+            "Scan the QR code, or type the entry code printed under it (e.g. ABCD-EFGH) or "
+            "the unit as written on the ballot."
+        ),
+    )
 
 
 def validate_document(upload, wrong_type=None):

@@ -460,6 +460,9 @@ class PaperEntry(models.Model):
     teller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     choice = models.CharField(max_length=8, choices=BallotChoice)
     candidate_ids = models.JSONField(default=list, blank=True)
+    # When the ballot was handed in (collection log or envelope stamp): only ballots collected
+    # inside the voting window are entered (docs/rules.md, "Closing time").
+    collected_at = models.DateTimeField(_("collected at"), null=True, blank=True)
     mismatch = models.BooleanField(default=False)
     cleared_at = models.DateTimeField(null=True, blank=True)
     clear_reason = models.TextField(blank=True)

@@ -61,8 +61,11 @@ def test_two_tellers_enter_a_paper_ballot_and_it_is_counted(
         switch_user(page, live_server, teller)
         page.goto(f"{live_server.url}/votes/{vote.pk}/")
         page.get_by_role("link", name="录入纸质表决票").click()
-        page.get_by_label("表决票上的房屋").fill("1号楼-105")
-        page.get_by_label("第一次录入" if number == 1 else "第二次录入").check()
+        page.get_by_label("表决票上的录入码或房屋").fill("1号楼-105")
+        page.get_by_role("button", name="打开这张表决票").click()
+        expect(page.locator("[data-entry]")).to_contain_text(
+            "第一次录入" if number == 1 else "第二次录入"
+        )
         page.get_by_label("反对").check()
         page.get_by_role("button", name="保存本次录入").click()
         if number == 1:

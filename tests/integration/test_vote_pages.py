@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from deliberation.models import (
@@ -212,17 +213,21 @@ def test_only_tellers_reach_the_paper_entry_page(client, vote, teller, community
     assert client.get(reverse("vote_paper", args=[vote.pk])).status_code == 200
 
 
+def handed_in_now():
+    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+
 def test_a_teller_enters_the_first_reading_of_a_paper_ballot(client, vote, teller):
     client.force_login(teller)
     response = client.post(
         reverse("vote_paper", args=[vote.pk]),
-        {"unit": "1号楼-105", "entry": "1", field(vote): "no"},
+        {"unit": "1号楼-105", "collected_at": handed_in_now(), field(vote): "no"},
     )
     assert response.status_code == 302
     assert not Ballot.objects.exists()
     bad = client.post(
         reverse("vote_paper", args=[vote.pk]),
-        {"unit": "9号楼-999", "entry": "2", field(vote): "no"},
+        {"unit": "9号楼-999", "collected_at": handed_in_now(), field(vote): "no"},
     )
     assert bad.status_code == 400
 

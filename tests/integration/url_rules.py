@@ -419,7 +419,10 @@ def _vote_rules():
             methods=form,
         ),
         "vote_paper": Rule(
-            kwargs=vote_kwargs("open"), expect=members({"community_worker"}), methods=form
+            kwargs=vote_kwargs("open"),
+            expect=members({"community_worker"}),
+            methods=form,
+            query="?ballot=1号楼-101",  # the ballot's entry form, not only the search
         ),
         "vote_paper_clear": Rule(
             kwargs=lambda w: {
