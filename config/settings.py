@@ -150,9 +150,13 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_PHONE_VERIFICATION_ENABLED = env_bool("PHONE_VERIFICATION", not DEBUG)
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
+# Failed log-ins: 5 per account in 5 minutes (the key is the account, however it is named:
+# accounts.adapter.login_attempts_key), and 10 a minute and 50 an hour per client address, so
+# one client cannot spread guesses over many numbers. The address is the proxy's
+# X-Forwarded-For only from a trusted proxy (TRUSTED_PROXIES below).
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": "10/m/ip,50/h/ip,5/5m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "change_phone": "1/m/user",
