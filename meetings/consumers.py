@@ -4,6 +4,7 @@ The consumer keeps no room state: only this socket's seat (re-read on every comm
 whenever the chair moves) and its rate-limit bucket. Close codes: see docs/protocol.md.
 """
 
+import logging
 import time
 from collections import OrderedDict
 
@@ -25,6 +26,8 @@ from meetings.rendering import (
     snapshot,
     user_group,
 )
+
+logger = logging.getLogger(__name__)
 
 CLOSE_BAD_MESSAGE = 4400
 CLOSE_UNAUTHENTICATED = 4401
@@ -150,26 +153,36 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
+        """Answer every frame with one notice or a close, whatever its bytes."""
         if text_data is None or len(text_data) > MAX_MESSAGE_CHARS:
             return await self.close(code=CLOSE_BAD_MESSAGE)
         with translation.override(self.language):
-            if not self.bucket.take():
-                return await self._notice(_("One moment, please: too many taps."), error=True)
             try:
-                form = parse_command(text_data)
-            except BadMessage as exc:
-                return await self._notice(str(exc.args[0]), error=True)
-            if not form.is_valid():
-                errors = " ".join(str(e) for errs in form.errors.values() for e in errs)
-                return await self._notice(
-                    _("Please check: %(errors)s") % {"errors": errors}, error=True
-                )
-            try:
-                await _run(form, self.meeting_id, self.user)
-            except PermissionDenied:
-                return await self._notice(_("You may not do this in the room now."), error=True)
-            except ValidationError as exc:
-                return await self._notice(" ".join(exc.messages), error=True)
+                return await self._command(text_data)
+            except Exception:
+                # A fault of ours, not of the message: logged with its traceback for us to
+                # fix, and this socket stays open with a notice instead of dropping.
+                logger.exception("room %s: a command failed", self.meeting_id)
+                return await self._notice(_("That did not work. Please try again."), error=True)
+
+    async def _command(self, text_data):
+        if not self.bucket.take():
+            return await self._notice(_("One moment, please: too many taps."), error=True)
+        try:
+            form = parse_command(text_data)
+        except BadMessage as exc:
+            return await self._notice(str(exc.args[0]), error=True)
+        if not form.is_valid():
+            errors = " ".join(str(e) for errs in form.errors.values() for e in errs)
+            return await self._notice(
+                _("Please check: %(errors)s") % {"errors": errors}, error=True
+            )
+        try:
+            await _run(form, self.meeting_id, self.user)
+        except PermissionDenied:
+            return await self._notice(_("You may not do this in the room now."), error=True)
+        except ValidationError as exc:
+            return await self._notice(" ".join(exc.messages), error=True)
 
     async def _notice(self, text, *, error=False):
         await self.send(text_data=str(notice_html(text, error=error)))
