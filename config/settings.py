@@ -105,6 +105,9 @@ ASGI_THREADS = env_int("ASGI_THREADS", 8)
 # Seconds a live vote's "n votes so far" waits to go out with the casts that follow it
 # (meetings.rendering.broadcast_soon).
 ROOM_TALLY_WAIT_S = 0.3
+# Room commands per person, over all their sockets and workers: (seconds, commands) windows
+# (meetings.throttle).
+ROOM_COMMAND_LIMITS = [(1, 5), (10, 20)]
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:

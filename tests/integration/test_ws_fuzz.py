@@ -154,7 +154,6 @@ class InProcessRoom:
         self.consumer.meeting_id = meeting.pk
         self.consumer.user = user
         self.consumer.language = "zh-hans"
-        self.consumer.bucket = consumers.TokenBucket()
         self.out = []
         self.consumer.send = self._send
         self.consumer.close = self._close
@@ -192,7 +191,11 @@ def room_state(meeting):
 @pytest.fixture
 def always_room(monkeypatch):
     """Let every message through the rate limit, so the parser and the services are fuzzed."""
-    monkeypatch.setattr(consumers.TokenBucket, "take", lambda self: True)
+
+    async def allowed(user_id):
+        return True
+
+    monkeypatch.setattr(consumers, "_command_allowed", allowed)
 
 
 @pytest.fixture
