@@ -190,6 +190,9 @@ MEDIA_URL = "/media-not-served-directly/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# A whole request body: refused with 413 before it is read (config/asgi_http.py). Six photos
+# from a phone fit; nginx's client_max_body_size matches it (docs/operations.md).
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 32 * 1024 * 1024)
 REGISTER_MAX_BYTES = env_int("REGISTER_MAX_BYTES", 10 * 1024 * 1024)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
