@@ -2,6 +2,8 @@
 
 from django.core.checks import Error, Warning, register
 
+from config import proxy  # noqa: F401  (registers the trusted-proxy deploy check)
+
 
 @register()
 def check_document_fonts(app_configs=None, **kwargs):

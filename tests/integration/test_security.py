@@ -42,6 +42,7 @@ def production_env(tmp_path):
         ALLOWED_HOSTS="gongyi.example.cn",
         CSRF_TRUSTED_ORIGINS="https://gongyi.example.cn",
         SECURE_COOKIES="1",
+        TRUSTED_PROXIES="127.0.0.1",
         DATABASE_URL=f"sqlite:///{tmp_path}/prod.sqlite3",
         GONGYI_VAR_DIR=str(tmp_path / "var"),
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -68,6 +69,22 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
     result = manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_no_proxy_is_trusted(tmp_path):
+    """Behind nginx, an empty TRUSTED_PROXIES ignores its X-Forwarded-Proto: redirect loop."""
+    env = production_env(tmp_path)
+    del env["TRUSTED_PROXIES"]
+    result = subprocess.run(  # noqa: S603  (our own manage.py with fixed arguments)
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "gongyi.W001" in result.stdout + result.stderr
 
 
 PRODUCTION_DUMP = """
