@@ -227,13 +227,26 @@ for _proxy in TRUSTED_PROXIES:
         ) from None
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Websockets to this site's own hosts only. CSP Level 3 lets 'self' match ws(s): on the same
+# host, but older WebKit (iOS before 15.4) does not, so each allowed host is also named.
+_socket_hosts = [
+    h
+    for host in ALLOWED_HOSTS
+    if host != "*"
+    for h in (host.lstrip("."),) + (("*" + host,) if host.startswith(".") else ())
+]
+_OWN_SOCKETS = [
+    f"{scheme}://{host}{port}"
+    for host in _socket_hosts
+    for scheme, port in ([("ws", ":*"), ("wss", ":*")] if DEBUG else [("wss", "")])
+]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'", "ws:", "wss:"],
+        "connect-src": ["'self'", *_OWN_SOCKETS],
         "font-src": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
