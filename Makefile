@@ -100,7 +100,7 @@ serve-prod: install messages
 	trap 'kill $$pids 2>/dev/null' INT TERM EXIT; pids=""; \
 	for port in $(PROD_PORTS); do \
 	  ASGI_THREADS=$(PROD_ASGI_THREADS) $(BIN)/uvicorn --host 127.0.0.1 --port $$port \
-	    --loop uvloop --http httptools --ws websockets --no-access-log \
+	    --loop uvloop --http httptools --ws websockets --no-access-log --no-proxy-headers \
 	    --timeout-keep-alive 75 config.asgi:application & pids="$$pids $$!"; \
 	  echo "uvicorn worker on http://127.0.0.1:$$port/ (pid $$!)"; \
 	done; \

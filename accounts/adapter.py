@@ -38,6 +38,32 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_user_by_phone(self, phone):
         return User.objects.filter(phone=normalise_phone(phone)).order_by("pk").first()
 
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        """The failed-login counter's key: one per account, whichever way it is named.
+
+        allauth builds it from the e-mail or username only, which is blank for a login by
+        mobile number: every phone login shared one counter, and five wrong passwords for any
+        number locked everybody out. Here a login that names an account (by number or e-mail)
+        counts against that account, so the same person typed as 138 0000 0001, +86138…, or by
+        e-mail shares one lockout; a login naming nobody counts against its normalised text.
+        """
+        return login_attempts_key(credentials)
+
+
+def login_attempts_key(credentials):
+    phone = normalise_phone(credentials.get("phone") or "")
+    email = (credentials.get("email") or credentials.get("username") or "").strip().lower()
+    user = None
+    if phone:
+        user = User.objects.filter(phone=phone).order_by("pk").only("pk").first()
+    elif email:
+        user = User.objects.filter(email__iexact=email).order_by("pk").only("pk").first()
+    if user is not None:
+        return f"login:user:{user.pk}"
+    if phone:
+        return f"login:phone:{phone}"
+    return f"login:email:{email}"
+
 
 def sms_allowed(phone):
     """Take one SMS from the number's allowance: SMS_PER_MINUTE and SMS_PER_HOUR per number.

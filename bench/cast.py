@@ -152,6 +152,9 @@ UVICORN_OPTIONS = [
     "--timeout-keep-alive",
     "75",
     "--no-access-log",
+    # The app decides whom to believe about forwarded addresses (config/proxy.py); uvicorn's
+    # own rewriting would trust any connection from 127.0.0.1.
+    "--no-proxy-headers",
     "--log-level",
     "warning",
 ]

@@ -312,7 +312,7 @@ async def _main(spec):
                 }
                 return
             if c.answer == "refused":
-                await asyncio.sleep(1)  # e.g. too many taps: wait for the bucket
+                await asyncio.sleep(1)  # e.g. too many taps: wait for the allowance
         outcomes[c.index] = {"answer": None, "attempts": attempts, "ms": None, "before_kill": None}
 
     async def kill_when_half_sent():

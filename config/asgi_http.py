@@ -16,6 +16,10 @@ on a fixed pool of ASGI_THREADS threads per process. The threads live as long as
 so each keeps its own database connection handling and nothing is started per request;
 requests beyond the pool wait on the event loop, not as threads contending for the GIL.
 Websockets are untouched: Channels' consumers keep their own threads.
+
+A request body over REQUEST_MAX_BYTES is refused with 413 before it is read: at once when its
+Content-Length says so, else as soon as the bytes received pass the limit, so a worker never
+reads (or spools to disk) a 60 MB body to refuse it afterwards.
 """
 
 import asyncio
@@ -30,7 +34,7 @@ from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.urls import set_script_prefix
 
 
@@ -65,10 +69,16 @@ class SyncChainASGIHandler(ASGIHandler):
         A synchronous view cannot be stopped when its client goes away, so only a streaming
         response, sent piece by piece after the view returns, is watched for a disconnect; a
         complete response is sent as it is, without the two tasks that watch costs."""
+        limit = settings.REQUEST_MAX_BYTES
+        if _declared_length(scope) > limit:
+            # Refused on the headers: not one byte of the body is read.
+            return await self._refuse_too_large(scope, send)
         try:
-            body_file = await self.read_body(receive)
+            body_file = await self.read_body(receive, limit)
         except RequestAborted:
             return
+        except BodyTooLarge:
+            return await self._refuse_too_large(scope, send)
         set_script_prefix(get_script_prefix(scope))
         request, error_response = self.create_request(scope, body_file)
         if request is None:
@@ -103,10 +113,11 @@ class SyncChainASGIHandler(ASGIHandler):
         finally:
             await self._in_thread(response.close)
 
-    async def read_body(self, receive):
+    async def read_body(self, receive, max_bytes=None):
         """The request body, in memory while it is small, as nearly all are (Django's own
         starts a SpooledTemporaryFile for each request), and spooled like Django's past
-        FILE_UPLOAD_MAX_MEMORY_SIZE."""
+        FILE_UPLOAD_MAX_MEMORY_SIZE; BodyTooLarge as soon as it passes `max_bytes` (a body
+        sent without a length, or longer than it said)."""
         limit = settings.FILE_UPLOAD_MAX_MEMORY_SIZE
         body = io.BytesIO()
         while True:
@@ -116,6 +127,9 @@ class SyncChainASGIHandler(ASGIHandler):
                 raise RequestAborted()
             chunk = message.get("body")
             if chunk:
+                if max_bytes is not None and body.tell() + len(chunk) > max_bytes:
+                    body.close()
+                    raise BodyTooLarge()
                 if type(body) is io.BytesIO and body.tell() + len(chunk) > limit:
                     spooled = tempfile.SpooledTemporaryFile(max_size=limit, mode="w+b")
                     spooled.write(body.getbuffer())
@@ -126,6 +140,18 @@ class SyncChainASGIHandler(ASGIHandler):
                 break
         body.seek(0)
         return body
+
+    async def _refuse_too_large(self, scope, send):
+        """413 with a short page in the visitor's language (cookie or Accept-Language); the
+        server closes the connection rather than read the rest of the body."""
+        set_script_prefix(get_script_prefix(scope))
+        request, error_response = self.create_request(scope, io.BytesIO())
+        if request is None:
+            response = error_response
+        else:
+            response = await self._in_thread(_too_large_page, request)
+        response["Connection"] = "close"
+        await self.send_response(response, send)
 
     def _respond(self, request, scope):
         signals.request_started.send(sender=self.__class__, scope=scope)
@@ -138,6 +164,30 @@ class SyncChainASGIHandler(ASGIHandler):
             # request_finished hands this thread's connection back before the next request.
             response.close()
         return response
+
+
+class BodyTooLarge(Exception):
+    """The request body passed REQUEST_MAX_BYTES."""
+
+
+def _declared_length(scope):
+    for name, value in scope.get("headers") or ():
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0  # Django refuses it later; nothing large is read meanwhile
+    return 0
+
+
+def _too_large_page(request):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    limit = settings.REQUEST_MAX_BYTES
+    with translation.override(translation.get_language_from_request(request)):
+        html = render_to_string("413.html", {"limit_mb": limit // (1024 * 1024)})
+    return HttpResponse(html, status=413)
 
 
 def _on_pool_thread(loop, function, args):

@@ -6,6 +6,7 @@ SQLite and the in-memory channel layer by default; DATABASE_URL and REDIS_URL sw
 PostgreSQL and Redis. See docs/operations.md.
 """
 
+import ipaddress
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.proxy.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -105,6 +107,9 @@ ASGI_THREADS = env_int("ASGI_THREADS", 8)
 # Seconds a live vote's "n votes so far" waits to go out with the casts that follow it
 # (meetings.rendering.broadcast_soon).
 ROOM_TALLY_WAIT_S = 0.3
+# Room commands per person, over all their sockets and workers: (seconds, commands) windows
+# (meetings.throttle).
+ROOM_COMMAND_LIMITS = [(1, 5), (10, 20)]
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
@@ -150,9 +155,13 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_PHONE_VERIFICATION_ENABLED = env_bool("PHONE_VERIFICATION", not DEBUG)
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
+# Failed log-ins: 5 per account in 5 minutes (the key is the account, however it is named:
+# accounts.adapter.login_attempts_key), and 10 a minute and 50 an hour per client address, so
+# one client cannot spread guesses over many numbers. The address is the proxy's
+# X-Forwarded-For only from a trusted proxy (TRUSTED_PROXIES below).
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": "10/m/ip,50/h/ip,5/5m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "change_phone": "1/m/user",
@@ -183,6 +192,9 @@ MEDIA_URL = "/media-not-served-directly/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# A whole request body: refused with 413 before it is read (config/asgi_http.py). Six photos
+# from a phone fit; nginx's client_max_body_size matches it (docs/operations.md).
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 32 * 1024 * 1024)
 REGISTER_MAX_BYTES = env_int("REGISTER_MAX_BYTES", 10 * 1024 * 1024)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -202,15 +214,39 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Addresses or networks of the reverse proxies in front of the workers (nginx). Only from
+# them are X-Forwarded-For and X-Forwarded-Proto believed; from anyone else they are dropped
+# (config/proxy.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES must list addresses or networks, got {_proxy!r}"
+        ) from None
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Websockets to this site's own hosts only. CSP Level 3 lets 'self' match ws(s): on the same
+# host, but older WebKit (iOS before 15.4) does not, so each allowed host is also named.
+_socket_hosts = [
+    h
+    for host in ALLOWED_HOSTS
+    if host != "*"
+    for h in (host.lstrip("."),) + (("*" + host,) if host.startswith(".") else ())
+]
+_OWN_SOCKETS = [
+    f"{scheme}://{host}{port}"
+    for host in _socket_hosts
+    for scheme, port in ([("ws", ":*"), ("wss", ":*")] if DEBUG else [("wss", "")])
+]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'", "ws:", "wss:"],
+        "connect-src": ["'self'", *_OWN_SOCKETS],
         "font-src": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],

@@ -2,6 +2,8 @@
 
 from django.core.checks import Error, Warning, register
 
+from config import proxy  # noqa: F401  (registers the trusted-proxy deploy check)
+
 
 @register()
 def check_document_fonts(app_configs=None, **kwargs):
@@ -26,3 +28,20 @@ def check_document_fonts(app_configs=None, **kwargs):
             )
         )
     return messages
+
+
+@register()
+def check_pdf_parser(app_configs=None, **kwargs):
+    """Uploaded PDFs are opened with pypdf before they are stored (deliberation.uploads)."""
+    try:
+        import pypdf  # noqa: F401
+    except ImportError:
+        return [
+            Error(
+                "pypdf is not installed: uploaded PDFs (mandates, quotes, applications) cannot "
+                "be checked, so every one would be refused.",
+                hint="Install the pinned requirements (`make install`).",
+                id="documents.E002",
+            )
+        ]
+    return []

@@ -7,8 +7,9 @@ English (see COLUMNS); the template file (`register_template`) shows both.
 Rules this module enforces, so that an import can never half-happen:
 
 - The file is checked before it is parsed: size (settings.REGISTER_MAX_BYTES), that it is
-  really an xlsx (a zip holding ``[Content_Types].xml`` and a workbook), and that it does not
-  inflate to something huge.
+  really an xlsx (a zip holding ``[Content_Types].xml`` and a workbook), and, from the zip's
+  directory alone, that it does not inflate to something huge (total size, number of parts,
+  ratio per part). Parsing then runs within a budget of rows and seconds.
 - Every row is checked, and every problem is reported with its row number, column and reason.
   A file with any problem changes nothing.
 - Estates must already exist in the community. Buildings must exist too, unless the caller
@@ -68,8 +69,19 @@ BATCH = 1000
 UPDATE_BATCH = 200
 MAX_ROWS = 100_000
 MAX_SHOWN_ERRORS = 200
-# A 10 MB xlsx holding 20,000 rows inflates to about 15 MB; anything far beyond is a zip bomb.
-MAX_INFLATE_RATIO = 40
+# The archive is judged from its directory before anything is unpacked. A register of 10,000
+# rows is a 7 MB sheet (10x compressed), so 100,000 rows fit in 100 MB; workbooks hold a dozen
+# parts; XML compresses 5-30x, and a member inflating far beyond is a zip bomb (up to 1000x).
+MAX_INFLATED_BYTES = 100 * 1024 * 1024
+MAX_MEMBERS = 200
+MAX_MEMBER_RATIO = 100
+RATIO_CHECKED_FROM = 1024 * 1024  # small parts may compress better and cost nothing
+# Parsing budget: rows openpyxl hands over, blank ones included (a sheet can declare a million
+# empty rows in a few bytes), columns read per row, and seconds of parsing.
+MAX_SHEET_ROWS = MAX_ROWS + 10_000
+MAX_COLUMNS = 50
+PARSE_SECONDS = 60
+PARSE_CHECK_EVERY = 500
 UPLOAD_TTL_SECONDS = 6 * 3600
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 FORMULA_START = ("=", "+", "-", "@")
@@ -220,14 +232,24 @@ def check_xlsx_bytes(data, max_bytes=None):
         raise RegisterFileError(not_xlsx)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            inflated = sum(info.file_size for info in archive.infolist())
+            members = archive.infolist()  # the central directory only: nothing is inflated
     except (zipfile.BadZipFile, OSError, ValueError):
         raise RegisterFileError(not_xlsx) from None
+    names = {info.filename for info in members}
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise RegisterFileError(not_xlsx)
-    if inflated > max(max_bytes, 1) * MAX_INFLATE_RATIO:
-        raise RegisterFileError(_("The file unpacks to far more data than a register holds."))
+    # Reading never yields more than a member's recorded size (zipfile stops there and checks
+    # the CRC), so the recorded sizes bound what parsing can unpack.
+    too_much = _("The file unpacks to far more data than a register holds.")
+    if len(members) > MAX_MEMBERS:
+        raise RegisterFileError(too_much)
+    if sum(info.file_size for info in members) > MAX_INFLATED_BYTES:
+        raise RegisterFileError(too_much)
+    for info in members:
+        if info.file_size > RATIO_CHECKED_FROM and (
+            info.file_size > max(info.compress_size, 1) * MAX_MEMBER_RATIO
+        ):
+            raise RegisterFileError(too_much)
 
 
 def megabytes(size):
@@ -286,8 +308,29 @@ def read_register(data, max_bytes=None):
         workbook.close()
 
 
+_clock = time.monotonic
+
+
+def _budgeted(rows):
+    """The sheet's rows, refused past MAX_SHEET_ROWS rows or PARSE_SECONDS of parsing."""
+    started = _clock()
+    for count, values in enumerate(rows, start=1):
+        if count > MAX_SHEET_ROWS:
+            raise RegisterFileError(
+                _("The file has more than %(max)s rows; split it by estate.") % {"max": MAX_ROWS}
+            )
+        if count % PARSE_CHECK_EVERY == 0 and _clock() - started > PARSE_SECONDS:
+            raise RegisterFileError(
+                _(
+                    "The file took too long to read. Save it again in Excel or WPS with only "
+                    "the register on its first sheet, or split it by estate."
+                )
+            )
+        yield values
+
+
 def _read_sheet(sheet, sha):
-    rows_iter = sheet.iter_rows(values_only=True)
+    rows_iter = _budgeted(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS))
     header = None
     for header_cells in rows_iter:
         if not all(_blank(v) for v in header_cells):

@@ -1,4 +1,6 @@
-"""Image uploads, for any feature: validate, strip metadata, store privately, serve checked.
+"""Uploads, for any feature: validate, strip metadata, store privately, serve checked.
+
+Photos are re-encoded (validate_image); PDFs are opened with a PDF parser (validate_pdf).
 
     data, content_type = validate_image(upload)          # raises ValidationError
     path = store_private(data, folder="topics", suffix=".jpg")
@@ -65,6 +67,91 @@ def validate_image(upload):
             return out.getvalue(), "image/jpeg"
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise not_an_image from None
+
+
+PDF_MAGIC = b"%PDF-"
+MAX_PDF_PAGES = 500
+MAX_PDF_OBJECTS = 50_000
+# Names that make a PDF act rather than show: script, launching programs, files inside it,
+# forms that send data away. A document for owners to read needs none of them.
+ACTIVE_PDF_NAMES = {
+    "/JS",
+    "/JavaScript",
+    "/Launch",
+    "/EmbeddedFile",
+    "/EmbeddedFiles",
+    "/SubmitForm",
+    "/ImportData",
+    "/XFA",
+    "/RichMedia",
+}
+
+
+def validate_pdf(data):
+    """Return `data` if it is a PDF a parser can open, with pages, unencrypted and without
+    script or other active content; else raise ValidationError (code "not_pdf", or
+    "active_pdf" / "encrypted_pdf" with a message of its own).
+
+    The first bytes prove nothing (an HTML page can start with %PDF-): the document's cross-
+    reference table, catalogue and every page must parse, and every object reachable from the
+    catalogue is looked at (dictionaries only: no stream is decompressed).
+    """
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    not_pdf = ValidationError(
+        _(
+            "This file is not a readable PDF. Save or scan it again as a PDF, or upload a "
+            "photo of it."
+        ),
+        code="not_pdf",
+    )
+    if not data.startswith(PDF_MAGIC):
+        raise not_pdf
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise ValidationError(
+                _("This PDF is password-protected. Save it without a password and upload it."),
+                code="encrypted_pdf",
+            )
+        pages = len(reader.pages)
+        if not 0 < pages <= MAX_PDF_PAGES:
+            raise not_pdf
+        for page in reader.pages:
+            page.mediabox  # noqa: B018  (each page must parse)
+        seen, todo, visited = set(), [reader.trailer["/Root"]], 0
+        while todo:
+            item = todo.pop()
+            if isinstance(item, IndirectObject):
+                if (item.idnum, item.generation) in seen:
+                    continue
+                seen.add((item.idnum, item.generation))
+                item = item.get_object()
+            visited += 1
+            if visited > MAX_PDF_OBJECTS:
+                raise not_pdf
+            if isinstance(item, DictionaryObject):
+                for key, value in item.items():
+                    if key in ACTIVE_PDF_NAMES or (
+                        isinstance(value, NameObject) and value in ACTIVE_PDF_NAMES
+                    ):
+                        raise ValidationError(
+                            _(
+                                "This PDF contains script or other active content. Print it "
+                                "to a new PDF (or scan it) and upload that."
+                            ),
+                            code="active_pdf",
+                        )
+                    if key != "/Parent":
+                        todo.append(value)
+            elif isinstance(item, ArrayObject):
+                todo.extend(item)
+    except ValidationError:
+        raise
+    except Exception:  # noqa: BLE001 - pypdf raises many types for broken files
+        raise not_pdf from None
+    return data
 
 
 def suffix_for(content_type):

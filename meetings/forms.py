@@ -219,7 +219,8 @@ def command_form(data):
     """The bound form for a decoded message, or BadMessage for a wrong shape."""
     if not isinstance(data, dict):
         raise BadMessage(_("The message is not a command."))
-    form_class = COMMANDS.get(data.get("command"))
+    name = data.get("command")
+    form_class = COMMANDS.get(name) if isinstance(name, str) else None
     if form_class is None:
         raise BadMessage(_("Unknown command."))
     unexpected = set(data) - set(form_class.base_fields) - TRANSPORT_KEYS
@@ -235,7 +236,9 @@ def parse_command(text):
     """Decode one websocket text frame into a bound command form (or raise BadMessage)."""
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
+        # RecursionError: nesting deeper than the interpreter's limit ("[" * 4000 fits in
+        # one frame); a command is never nested more than two levels.
         raise BadMessage(_("The message is not a command.")) from exc
     return command_form(data)
 

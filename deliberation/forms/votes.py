@@ -267,32 +267,37 @@ class FindBallotForm(forms.Form):
 def validate_document(upload, wrong_type=None):
     """A signed mandate or another document: a PDF or a photo, within the size limit.
 
-    Returns (bytes, type); the type is sniffed from the content. `wrong_type` is the message
-    for a file that is neither (the default speaks of the signed mandate).
+    Returns (bytes, type); the type is sniffed from the content. A PDF must open in a PDF
+    parser (deliberation.uploads.validate_pdf), a photo is re-encoded; anything else is
+    refused. `wrong_type` is the message for a file that is neither (the default speaks of the
+    signed mandate).
     """
-    from deliberation.uploads import validate_image
+    from deliberation.uploads import validate_image, validate_pdf
 
     limit = settings.UPLOAD_MAX_BYTES
     too_large = ValidationError(
         _("The file is too large: the limit is %(mb)s MB.") % {"mb": limit // 2**20},
         code="too_large",
     )
+    wrong = ValidationError(
+        wrong_type or _("Upload the signed mandate as a PDF or a photo (JPEG or PNG)."),
+        code="not_document",
+    )
+    if upload.size is not None and upload.size > limit:
+        raise too_large
     head = upload.read(len(PDF_MAGIC))
     upload.seek(0)
     if head == PDF_MAGIC:
         data = upload.read(limit + 1)
         if len(data) > limit:
             raise too_large
-        return data, "application/pdf"
+        return validate_pdf(data), "application/pdf"
     try:
         return validate_image(upload)
     except ValidationError as error:
         if error.code == "too_large":
             raise too_large from None
-        raise ValidationError(
-            wrong_type or _("Upload the signed mandate as a PDF or a photo (JPEG or PNG)."),
-            code="not_document",
-        ) from None
+        raise wrong from None
 
 
 class AttachmentForm(forms.Form):

@@ -6,11 +6,12 @@ from playwright.sync_api import expect
 
 from deliberation.models import VoteMatter
 from tests.browser.conftest import log_in
+from tests.pdfs import make_pdf
 from tests.vote_factories import convene, move_to, publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-QUOTE = b"%PDF-1.4\n% repair quote for the outer walls\n%%EOF\n"
+QUOTE = make_pdf("repair quote for the outer walls")
 
 
 def switch_user(page, live_server, user):

@@ -189,3 +189,65 @@ def test_async_code_called_from_a_view_runs_on_the_servers_event_loop():
 
     same_loop, thread = asyncio.run(serve())
     assert same_loop and thread.startswith("gongyi-http")
+
+
+# --- Bodies over REQUEST_MAX_BYTES are refused before they are read --------------------------
+
+MB = 1024 * 1024
+
+
+def send_big_body(handler, *, declared, chunks, cookie=b""):
+    """POST `chunks` chunks of 1 MB to the handler; returns (status, page, chunks read)."""
+    headers = [(b"content-type", b"application/octet-stream")]
+    if declared is not None:
+        headers.append((b"content-length", str(declared).encode()))
+    if cookie:
+        headers.append((b"cookie", cookie))
+    read = []
+    sent = []
+
+    async def receive():
+        read.append(1)
+        more = len(read) < chunks
+        return {"type": "http.request", "body": b"x" * MB, "more_body": more}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(handler(http_scope("POST", "/topics/new/", headers=headers), receive, send))
+    page = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return sent[0]["status"], page.decode(), len(read)
+
+
+def test_a_body_declared_too_large_is_refused_without_reading_it(settings):
+    settings.REQUEST_MAX_BYTES = 10 * MB
+    status, page, read = send_big_body(SyncChainASGIHandler(), declared=60 * MB, chunks=60)
+    assert (status, read) == (413, 0)
+    assert "上传的内容太大" in page and "10 MB" in page
+
+
+def test_a_body_sent_without_a_length_is_refused_once_it_passes_the_limit(settings):
+    settings.REQUEST_MAX_BYTES = 10 * MB
+    status, page, read = send_big_body(SyncChainASGIHandler(), declared=None, chunks=60)
+    assert status == 413
+    assert read == 11  # the chunk that crossed the limit is the last one read
+
+
+def test_a_body_longer_than_it_said_is_refused_too(settings):
+    settings.REQUEST_MAX_BYTES = 10 * MB
+    status, _, read = send_big_body(SyncChainASGIHandler(), declared=MB, chunks=60)
+    assert (status, read) == (413, 11)
+
+
+def test_the_refusal_is_in_english_on_request(settings):
+    settings.REQUEST_MAX_BYTES = 10 * MB
+    _, page, _ = send_big_body(
+        SyncChainASGIHandler(), declared=60 * MB, chunks=60, cookie=b"django_language=en"
+    )
+    assert "The upload is too large" in page
+
+
+def test_a_body_within_the_limit_reaches_the_view(settings):
+    settings.REQUEST_MAX_BYTES = 10 * MB
+    status, _, read = send_big_body(SyncChainASGIHandler(), declared=3 * MB, chunks=3)
+    assert status != 413 and read == 3

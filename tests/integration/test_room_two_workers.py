@@ -14,6 +14,7 @@ from tests.meeting_factories import live_consultation, make_meeting
 from tests.room_client import session_cookie
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+THROTTLED = "请稍等：操作太快了。"
 
 pytestmark = [
     pytest.mark.skipif(not REDIS_URL, reason="needs REDIS_URL (CI sets it)"),
@@ -71,3 +72,42 @@ def test_an_outsider_is_refused_by_a_real_worker(two_workers, community, chair, 
         return refused.value.status_line
 
     assert " 403 " in asyncio.run(scenario()) + " "
+
+
+@pytest.fixture
+def two_workers_one_long_window(transactional_db):
+    """Two uvicorn workers sharing Redis, allowing 5 room commands per person in a window far
+    longer than the test."""
+    env = {
+        "REDIS_URL": REDIS_URL,
+        "CHANNEL_PREFIX": f"gongyi-test-{os.getpid()}",
+        "TEST_ROOM_COMMAND_LIMITS": json.dumps([[10**9, 5]]),
+    }
+    with asgi_process(connection.settings_dict, "uvicorn", **env) as first:
+        with asgi_process(connection.settings_dict, "uvicorn", **env) as second:
+            yield first, second
+
+
+def test_a_person_s_room_allowance_is_shared_by_both_workers(
+    two_workers_one_long_window, community, chair, community_worker, owner, resident
+):
+    """Reconnecting to the other worker gives no fresh allowance (the count is in Redis)."""
+    meeting = live_consultation(community, chair, community_worker, owner, resident)
+    cookie = f"sessionid={session_cookie(owner)}"
+    path = f"/ws/meetings/{meeting.pk}/"
+    first, second = (_ws(base) + path for base in two_workers_one_long_window)
+
+    async def answers(url, count):
+        socket = await WebSocket.connect(url, cookie=cookie)
+        await socket.recv_until('id="room-status"')
+        replies = []
+        for _ in range(count):
+            await socket.send("{}")
+            replies.append(await socket.recv_until('id="room-notice"'))
+        await socket.close()
+        return replies
+
+    on_first = asyncio.run(answers(first, 3))
+    on_second = asyncio.run(answers(second, 3))
+    throttled = [THROTTLED in reply for reply in on_first + on_second]
+    assert throttled == [False] * 5 + [True]

@@ -42,6 +42,7 @@ def production_env(tmp_path):
         ALLOWED_HOSTS="gongyi.example.cn",
         CSRF_TRUSTED_ORIGINS="https://gongyi.example.cn",
         SECURE_COOKIES="1",
+        TRUSTED_PROXIES="127.0.0.1",
         DATABASE_URL=f"sqlite:///{tmp_path}/prod.sqlite3",
         GONGYI_VAR_DIR=str(tmp_path / "var"),
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -70,6 +71,22 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
     assert "no issues" in result.stdout
 
 
+def test_check_deploy_warns_when_no_proxy_is_trusted(tmp_path):
+    """Behind nginx, an empty TRUSTED_PROXIES ignores its X-Forwarded-Proto: redirect loop."""
+    env = production_env(tmp_path)
+    del env["TRUSTED_PROXIES"]
+    result = subprocess.run(  # noqa: S603  (our own manage.py with fixed arguments)
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "gongyi.W001" in result.stdout + result.stderr
+
+
 PRODUCTION_DUMP = """
 import json
 from django.conf import settings as s
@@ -83,6 +100,7 @@ print(json.dumps({
     "ssl_redirect": s.SECURE_SSL_REDIRECT,
     "proxy_header": s.SECURE_PROXY_SSL_HEADER,
     "frame": s.X_FRAME_OPTIONS,
+    "connect_src": s.CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"],
 }))
 """
 
@@ -98,6 +116,7 @@ def test_production_cookies_are_secure_and_hsts_is_a_year(tmp_path):
     assert values["ssl_redirect"] is True
     assert values["proxy_header"] == ["HTTP_X_FORWARDED_PROTO", "https"]
     assert values["frame"] == "DENY"
+    assert values["connect_src"] == ["'self'", "wss://gongyi.example.cn"]
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
@@ -135,6 +154,17 @@ def test_pages_carry_a_strict_content_security_policy(client):
     assert directives["frame-ancestors"] == "'none'"
     assert directives["object-src"] == "'none'"
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+
+
+def test_websockets_may_connect_only_to_this_site(client, settings):
+    policy = client.get("/")["Content-Security-Policy"]
+    sources = next(p.split()[1:] for p in policy.split(";") if p.split()[0] == "connect-src")
+    for source in sources:
+        if source == "'self'":
+            continue
+        scheme, _, rest = source.partition("://")
+        host = rest.rsplit(":", 1)[0] if not rest.endswith("]") else rest
+        assert scheme in ("ws", "wss") and host in settings.ALLOWED_HOSTS, source
 
 
 def test_the_policy_follows_the_settings_and_each_response_s_own_policy(client, settings):

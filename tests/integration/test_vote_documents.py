@@ -15,11 +15,15 @@ from deliberation.models import AuditEntry, VoteMatter
 from deliberation.services import votes
 from deliberation.services.votes import VoteError
 from deliberation.uploads import store_private
+from tests.pdfs import make_pdf
 from tests.vote_factories import convene, move_to, publish
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n% repair quote: 12,000 yuan\n%%EOF\n"
+PDF = make_pdf("repair quote: 12,000 yuan")
+HTML_AS_PDF = (
+    b"%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body></html>\n%%EOF\n"
+)
 
 
 def pdf_upload(content=PDF, name="quote.pdf"):
@@ -77,13 +81,13 @@ def test_the_committee_attaches_a_document_to_a_draft_matter(settings, matter, c
 def test_a_new_document_replaces_the_old_one_and_its_file(
     settings, matter, committee_member, django_capture_on_commit_callbacks
 ):
-    attach(matter, committee_member, b"%PDF-1.4\n% first\n")
+    attach(matter, committee_member, make_pdf("first"))
     matter.refresh_from_db()
     first = stored(settings, matter)
     with django_capture_on_commit_callbacks(execute=True):
-        attach(matter, committee_member, b"%PDF-1.4\n% second\n")
+        attach(matter, committee_member, make_pdf("second"))
     matter.refresh_from_db()
-    assert stored(settings, matter).read_bytes() == b"%PDF-1.4\n% second\n"
+    assert stored(settings, matter).read_bytes() == make_pdf("second")
     assert not first.exists()
 
 
@@ -173,8 +177,12 @@ def test_a_photo_is_re_encoded_before_it_is_stored(client, settings, matter, com
         (lambda: pdf_upload(b"MZ\x90\x00 not a document", "quote.pdf"), "请以 PDF 或照片"),
         (lambda: pdf_upload(b"", "empty.pdf"), "所提交的是空文件"),
         (lambda: None, "这个字段是必填项"),
+        # The first bytes of a PDF prove nothing: a PDF parser must open it.
+        (lambda: pdf_upload(HTML_AS_PDF, "quote.pdf"), "这个文件不是可以打开的 PDF"),
+        (lambda: pdf_upload(make_pdf("报价", javascript="app.alert(1)")), "含有脚本"),
+        (lambda: pdf_upload(make_pdf("报价", password="1234")), "设有密码"),
     ],
-    ids=["not-a-document", "empty", "missing"],
+    ids=["not-a-document", "empty", "missing", "html-as-pdf", "pdf-with-script", "encrypted"],
 )
 def test_a_bad_upload_is_refused_with_a_message(
     client, settings, matter, committee_member, upload, message

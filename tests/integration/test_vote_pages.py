@@ -19,6 +19,7 @@ from deliberation.models import (
 )
 from deliberation.services import votes
 from tests.factories import add_member
+from tests.pdfs import make_pdf
 from tests.vote_factories import convene, move_to, open_vote, publish
 
 pytestmark = pytest.mark.django_db
@@ -266,7 +267,7 @@ def test_a_mandate_must_be_a_pdf_or_a_photo(client, vote, committee_member, resi
 
 def test_a_mandate_with_a_pdf_is_registered(client, vote, committee_member, resident):
     client.force_login(committee_member)
-    upload = io.BytesIO(b"%PDF-1.4\n% signed mandate\n")
+    upload = io.BytesIO(make_pdf("signed mandate"))
     upload.name = "mandate.pdf"
     response = client.post(
         reverse("vote_mandates", args=[vote.pk]),

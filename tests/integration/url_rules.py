@@ -240,6 +240,7 @@ def _vote_rules():
     from deliberation.services import votes as svc
     from deliberation.uploads import store_private
     from tests import vote_factories as vf
+    from tests.pdfs import make_pdf
 
     runners = STAFF | {"committee_member"}
 
@@ -319,7 +320,7 @@ def _vote_rules():
         }
 
     def pdf_upload(w):
-        return {"document": SimpleUploadedFile("quote.pdf", b"%PDF-1.4\n% quote\n")}
+        return {"document": SimpleUploadedFile("quote.pdf", make_pdf("quote"))}
 
     def plan(w):
         def build():

@@ -1,12 +1,15 @@
-"""The room protocol's pure parts: message parsing, the per-socket token bucket, the bench."""
+"""The room protocol's pure parts: message parsing, the per-person rate limit, the bench."""
 
+import datetime as dt
 import importlib
 import json
 
 import pytest
+import time_machine
+from django.core.cache import cache
 
-from meetings.consumers import TokenBucket
 from meetings.forms import COMMANDS, BadMessage, parse_command
+from meetings.throttle import command_allowed
 
 
 def test_each_command_parses_into_its_own_form():
@@ -52,13 +55,20 @@ def test_every_command_is_documented_in_the_protocol():
     assert all(f"| `{name}` |" in protocol for name in COMMANDS)
 
 
-def test_the_bucket_allows_a_burst_then_refills_with_time():
-    now = [0.0]
-    bucket = TokenBucket(size=3, rate=2.0, clock=lambda: now[0])
-    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
-    now[0] += 0.5
-    assert bucket.take() is True
-    assert bucket.take() is False
+def test_a_person_may_send_a_burst_then_two_commands_a_second(settings):
+    settings.ROOM_COMMAND_LIMITS = [(1, 5), (10, 20)]
+    cache.clear()
+    with time_machine.travel(dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC), tick=False) as clock:
+        assert [command_allowed(7) for _ in range(6)] == [True] * 5 + [False]
+        assert command_allowed(8)  # someone else has their own allowance
+        sent = 6
+        for _ in range(3):  # a second later the burst is back, within ten seconds' 20
+            clock.shift(dt.timedelta(seconds=1))
+            sent += 5
+            assert [command_allowed(7) for _ in range(5)] == [sent - 4 + n <= 20 for n in range(5)]
+        clock.shift(dt.timedelta(seconds=10))
+        assert command_allowed(7)
+    cache.clear()
 
 
 def test_the_room_benchmark_module_imports():
