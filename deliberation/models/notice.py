@@ -19,6 +19,7 @@ class NoticeKind(models.TextChoices):
     VOTE_RESULT = "vote_result", _("Vote result")
     CANDIDATES = "candidates", _("Candidate list")
     TASK = "task", _("Task and progress")
+    REOPEN = "reopen", _("Reopened for rework")
     CLOSURE = "closure", _("Closure and ratings")
     MINUTES = "minutes", _("Minutes")
     OTHER = "other", _("Other")

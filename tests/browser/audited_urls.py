@@ -52,6 +52,7 @@ AUDITED = {
     "task_new": ("community_worker",),
     "topic_rate": ("resident",),
     "visit_new": ("grid_worker",),
+    "topic_reopen": ("community_worker",),
     "partner_list": ("community_worker",),
     "dashboard": ("community_worker", "observer"),
     "street_dashboard": ("observer",),

@@ -162,6 +162,11 @@ def _execution_rules():
             expect=members(STAFF | {"grid_worker"}),
             methods=form,
         ),
+        "topic_reopen": Rule(
+            kwargs=lambda w: {"topic_id": fx.world_evaluating_topic(w).pk},
+            expect=members(STAFF | {"grid_worker"}),
+            methods=form,
+        ),
         "partner_list": Rule(kwargs=community_kwargs, expect=members(), methods=form),
         "dashboard": Rule(kwargs=community_kwargs, expect=kpi),
         "street_dashboard": Rule(
