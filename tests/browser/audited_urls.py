@@ -38,11 +38,11 @@ AUDITED = {
     "topic_withdraw": ("resident",),
     "comment_report": ("resident",),
     "comment_hide": ("community_worker",),
-    "notice_board": ("resident",),
+    "notice_board": ("resident", "anonymous"),
     "notice_detail": ("resident",),
     "notifications": ("resident",),
-    "document_verify": ("resident",),
-    "document_lookup": ("resident",),
+    "document_verify": ("resident", "anonymous"),
+    "document_lookup": ("resident", "anonymous"),
     # Register import
     "register_import": ("community_worker",),
     # Execution, evaluation and the dashboards
