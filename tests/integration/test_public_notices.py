@@ -224,3 +224,12 @@ def test_residents_may_not_answer(client, community, resident, decision):
     assert response.status_code == 403
     objection.refresh_from_db()
     assert objection.answered_at is None
+
+
+def test_an_objection_is_in_its_authors_data(client, community, decision):
+    (owner,) = owners(community, ["李明"])
+    client.force_login(owner)
+    client.post(decision.get_absolute_url(), {"action": "object", "text": "噪音太大，反对"})
+    assert "对公示提出的异议" in client.get(reverse("my_data")).content.decode()
+    download = client.get(reverse("my_data_download"), {"format": "json"})
+    assert "噪音太大，反对" in download.content.decode()
