@@ -27,7 +27,7 @@ from django.views.decorators.vary import vary_on_headers
 from deliberation import fragments
 from deliberation.access import community_ids_of, roles_of
 from deliberation.forms.notices import AnswerObjectionForm, ObjectionForm
-from deliberation.models import Community, Notice, Objection
+from deliberation.models import Community, Notice, Objection, Role
 from deliberation.notices import answer_objection, file_objection
 from deliberation.permissions import may
 
@@ -181,6 +181,7 @@ def notice_detail(request, community_id, notice_id):
             "member": member,
             "posted": notice.is_posted(now),
             "may_object": may(roles, "notice.object", notice.kind),
+            "owners_only": not may({Role.RESIDENT}, "notice.object", notice.kind),
             "objection_form": objection_form,
             "answer_form": answer_form,
             "answering": answer_form.data.get("objection") if answer_form.is_bound else None,

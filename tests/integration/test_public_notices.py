@@ -202,8 +202,10 @@ def test_only_owners_object_to_an_owners_assembly_result(
     result = publish_notice(
         community=community, kind=NoticeKind.VOTE_RESULT, title="表决结果公告", body="通过"
     )
+    assert "业主可在" in detail(client, result).content.decode()  # a visitor is told who may
     client.force_login(resident)
-    assert "提交异议" not in detail(client, result).content.decode()
+    html = detail(client, result).content.decode()
+    assert "提交异议" not in html and "只有业主可以对这份公示提出异议。" in html
     response = client.post(result.get_absolute_url(), {"action": "object", "text": "反对"})
     assert response.status_code == 403
     (owner,) = owners(community, ["李明"])
