@@ -120,6 +120,7 @@ def _cards(community, notices, section):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def notice_detail(request, community_id, notice_id):
+    """A notice; POST `action=object` files an objection, `action=answer` answers one."""
     community, member = board_for(request.user, community_id)
     notice = get_object_or_404(
         with_objection_counts(
@@ -132,63 +133,61 @@ def notice_detail(request, community_id, notice_id):
         return redirect_to_login(request.get_full_path())
     roles = roles_of(request.user, community)
     action = request.POST.get("action") if request.method == "POST" else None
+    if action not in (None, "object", "answer"):
+        return TemplateResponse(request, "deliberation/task_bad_request.html", {}, status=400)
+    if action and not may(roles, f"notice.{action}", notice.kind):
+        raise PermissionDenied
     objection_form = ObjectionForm(request.POST if action == "object" else None)
     answer_form = AnswerObjectionForm(request.POST if action == "answer" else None)
-    if action == "object":
-        if objection_form.is_valid() and _apply(
-            objection_form,
-            lambda: file_objection(
-                notice, by=request.user, text=objection_form.cleaned_data["text"]
-            ),
-        ):
-            messages.success(
-                request, _("Your objection was recorded. You will be told of the answer.")
-            )
-            return redirect(notice)
-    elif action == "answer":
-        if not may(roles, "notice.answer", notice.kind):
-            raise PermissionDenied
-        if answer_form.is_valid():
-            objection = get_object_or_404(
-                Objection, notice=notice, pk=answer_form.cleaned_data["objection"]
-            )
-            if _apply(
-                answer_form,
-                lambda: answer_objection(
-                    objection, by=request.user, text=answer_form.cleaned_data["answer"]
-                ),
-            ):
-                messages.success(request, _("The answer was recorded and its author told."))
-                return redirect(notice)
-    elif action is not None:
-        return TemplateResponse(request, "deliberation/task_bad_request.html", {}, status=400)
-    now = timezone.now()
-    can_answer = may(roles, "notice.answer", notice.kind)
-    objections = Objection.objects.filter(notice=notice).select_related("author", "answered_by")
-    if can_answer:
-        shown = list(objections)
-    elif request.user.is_authenticated:
-        shown = list(objections.filter(author=request.user))
-    else:
-        shown = []
+    if action == "object" and _object(request, notice, objection_form):
+        messages.success(request, _("Your objection was recorded. You will be told of the answer."))
+        return redirect(notice)
+    if action == "answer" and _answer(request, notice, answer_form):
+        messages.success(request, _("The answer was recorded and its author told."))
+        return redirect(notice)
     return TemplateResponse(
         request,
         "deliberation/notice_detail.html",
         {
             "community": community,
             "notice": notice,
-            "now": now,
+            "now": timezone.now(),
             "member": member,
-            "posted": notice.is_posted(now),
+            "posted": notice.is_posted(),
             "may_object": may(roles, "notice.object", notice.kind),
             "owners_only": not may({Role.RESIDENT}, "notice.object", notice.kind),
             "objection_form": objection_form,
             "answer_form": answer_form,
             "answering": answer_form.data.get("objection") if answer_form.is_bound else None,
-            "objections": shown,
-            "can_answer": can_answer,
+            "objections": _objections_shown(request.user, notice, roles),
+            "can_answer": may(roles, "notice.answer", notice.kind),
         },
     )
+
+
+def _object(request, notice, form):
+    text = form.cleaned_data["text"] if form.is_valid() else None
+    return text is not None and _apply(
+        form, lambda: file_objection(notice, by=request.user, text=text)
+    )
+
+
+def _answer(request, notice, form):
+    if not form.is_valid():
+        return False
+    objection = get_object_or_404(Objection, notice=notice, pk=form.cleaned_data["objection"])
+    text = form.cleaned_data["answer"]
+    return _apply(form, lambda: answer_objection(objection, by=request.user, text=text))
+
+
+def _objections_shown(user, notice, roles):
+    """Those who answer see every objection; an author sees their own; others the counts."""
+    objections = Objection.objects.filter(notice=notice).select_related("author", "answered_by")
+    if may(roles, "notice.answer", notice.kind):
+        return list(objections)
+    if user.is_authenticated:
+        return list(objections.filter(author=user))
+    return []
 
 
 def _apply(form, call):
