@@ -48,8 +48,11 @@ PUBLIC_NOTICE_KINDS = frozenset(
 
 class NoticeQuerySet(models.QuerySet):
     def readable(self, member):
-        """All of a community's notices for its members; the public kinds for anyone else."""
-        return self if member else self.filter(kind__in=PUBLIC_NOTICE_KINDS)
+        """All of a community's notices for its members; for anyone else the public kinds,
+        once published."""
+        if member:
+            return self
+        return self.filter(kind__in=PUBLIC_NOTICE_KINDS, published_at__lte=timezone.now())
 
     def current(self, now=None):
         now = now or timezone.now()

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from deliberation.documents.contexts import notice_context
 from deliberation.documents.storage import publish_document
@@ -235,3 +236,12 @@ def test_an_objection_is_in_its_authors_data(client, community, decision):
     assert "对公示提出的异议" in client.get(reverse("my_data")).content.decode()
     download = client.get(reverse("my_data_download"), {"format": "json"})
     assert "噪音太大，反对" in download.content.decode()
+
+
+def test_a_notice_dated_later_is_404_to_visitors(client, community):
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        later = publish_notice(
+            community=community, kind=NoticeKind.DECISION, title="预定公示", body="x"
+        )
+    assert detail(client, later).status_code == 404
+    assert "预定公示" not in board(client, community)
