@@ -32,6 +32,7 @@ SECTIONS = [
     ("ballots", _("Ballots cast for your units"), "deliberation.Ballot", ["holder__user"]),
     ("proxy_mandates", _("Proxy mandates held"), "deliberation.ProxyMandate", ["agent"]),
     ("ratings", _("Ratings"), "deliberation.Rating", ["user"]),
+    ("objections", _("Objections to notices"), "deliberation.Objection", ["author"]),
     ("notifications", _("Notifications"), "deliberation.Notification", ["user"]),
     ("attendance", _("Meeting attendance"), "meetings.Attendance", ["user"]),
     ("speaking_requests", _("Requests to speak"), "meetings.SpeakingRequest", ["user"]),

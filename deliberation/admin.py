@@ -10,6 +10,7 @@ from deliberation.models import (
     Holder,
     Membership,
     Notice,
+    Objection,
     Ownership,
     StreetOffice,
     Topic,
@@ -145,6 +146,18 @@ class NoticeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # notices are superseded, never edited
+
+
+@admin.register(Objection)
+class ObjectionAdmin(admin.ModelAdmin):
+    list_display = ["notice", "author", "created_at", "answered_at"]
+    list_filter = ["notice__community"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # filed and answered on the notice's page, with an audit entry
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(AuditEntry)

@@ -20,6 +20,7 @@ import json
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from deliberation import fragments
@@ -115,6 +116,9 @@ def record_audit(*, actor, verb, target, data=None, community=None, public=True)
     if target_type == TOPIC:
         # A topic's public history is what its page shows: the cached parts are now stale.
         fragments.bump("topic", target_id)
+    elif target_type == TASK and getattr(target, "topic_id", None):
+        # A task's events are part of its topic's history too.
+        fragments.bump("topic", target.topic_id)
     return entry
 
 
@@ -161,6 +165,7 @@ def _append_in_one_statement(values, content):
 
 _INSERT_ENTRY = PreparedInsert(AuditEntry)
 TOPIC = "deliberation.topic"
+TASK = "deliberation.task"
 _HEAD_SQL = {}
 _APPEND_SQL = {}
 _COLUMNS = (
@@ -300,9 +305,51 @@ def verify_chain(batch_size=2000):
     return checked, None, ""
 
 
-def history_of(target, public_only=True):
+def history_of(target, public_only=True, task_ids=()):
+    """The entries about `target`, oldest first; with `task_ids`, those tasks' entries too (a
+    topic's history includes the work on it). Each entry carries the hash of the entry before
+    it and the link of the entry after it in the whole chain, for `check_links`."""
     target_type, target_id = _target_key(target)
-    entries = AuditEntry.objects.filter(target_type=target_type, target_id=target_id)
+    about = Q(target_type=target_type, target_id=target_id)
+    if task_ids:
+        about |= Q(target_type=TASK, target_id__in=[str(pk) for pk in task_ids])
+    entries = AuditEntry.objects.filter(about)
     if public_only:
         entries = entries.filter(public=True)
-    return entries.select_related("actor").order_by("pk")
+    before = AuditEntry.objects.filter(pk__lt=OuterRef("pk")).order_by("-pk").values("hash")
+    after = AuditEntry.objects.filter(pk__gt=OuterRef("pk")).order_by("pk").values("prev_hash")
+    return (
+        entries.annotate(hash_before=Subquery(before[:1]), link_after=Subquery(after[:1]))
+        .select_related("actor")
+        .order_by("pk")
+    )
+
+
+def check_links(entries):
+    """Verify each entry of `history_of` that a page shows against the chain: its content
+    against its own hash, its link against the entry before it, and the entry after it (or the
+    head) against its hash. Sets `entry.intact`; returns the entries that fail."""
+    entries = list(entries)
+    head = None
+    if any(getattr(e, "link_after", None) is None for e in entries):
+        head = AuditHead.objects.filter(pk=1).values_list("last_hash", flat=True).first()
+    broken = []
+    for entry in entries:
+        expected_prev = entry.hash_before if entry.hash_before is not None else genesis_hash()
+        next_link = entry.link_after if entry.link_after is not None else head
+        digest = entry_hash(
+            prev_hash=entry.prev_hash,
+            created_at=entry.created_at,
+            actor_id=entry.actor_id,
+            community_id=entry.community_id,
+            verb=entry.verb,
+            target=(entry.target_type, entry.target_id),
+            data=entry.data,
+            public=entry.public,
+        )
+        entry.intact = (
+            digest == entry.hash and entry.prev_hash == expected_prev and next_link == entry.hash
+        )
+        if not entry.intact:
+            broken.append(entry)
+    return broken

@@ -4,12 +4,14 @@ import re
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from deliberation import fragments
 from deliberation.audit import record_audit
-from deliberation.models import Notice, Notification
+from deliberation.models import Notice, Notification, Objection
 
 PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
@@ -74,6 +76,99 @@ def supersede_notice(old, *, title, body, by=None, days=None):
         record_audit(actor=by, verb="notice.supersede", target=old, data={"by": notice.pk})
         fragments.bump("notices", old.community_id)
     return notice
+
+
+def file_objection(notice, *, by, text):
+    """异议: a resident or owner objects in writing while the notice is posted. Recorded,
+    audited, counted on the notice, and sent to those who answer."""
+    from deliberation.access import roles_of
+    from deliberation.permissions import may
+
+    text = (text or "").strip()
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().get(pk=notice.pk)
+        if not may(roles_of(by, notice.community_id), "notice.object", notice.kind):
+            raise PermissionDenied
+        if not notice.is_posted():
+            raise ValidationError(
+                _("The notice period has ended: objections are no longer accepted.")
+            )
+        if not text:
+            raise ValidationError(_("Write what you object to."))
+        objection = Objection.objects.create(
+            notice=notice, author=by, text=mask_text(text), created_at=timezone.now()
+        )
+        record_audit(
+            actor=by,
+            verb="notice.object",
+            target=objection,
+            community=notice.community_id,
+            data={"notice": notice.pk},
+        )
+        fragments.bump("notices", notice.community_id)
+        _tell_answerers(notice)
+    return objection
+
+
+def _tell_answerers(notice):
+    from accounts.models import User
+    from deliberation.permissions import ALLOWED
+
+    answerers = User.objects.filter(
+        memberships__community_id=notice.community_id,
+        memberships__role__in=ALLOWED["notice.answer"]["*"],
+    ).values_list("pk", flat=True)
+    text = _public(
+        lambda: (
+            _("An objection was filed against the notice “%(title)s”.") % {"title": notice.title}
+        )
+    )
+    notify(set(answerers), text, notice.get_absolute_url())
+
+
+def answer_objection(objection, *, by, text):
+    """The committee or a community worker answers an objection, once; the author is told."""
+    from deliberation.access import roles_of
+    from deliberation.permissions import may
+
+    text = (text or "").strip()
+    with transaction.atomic():
+        objection = (
+            Objection.objects.select_for_update().select_related("notice").get(pk=objection.pk)
+        )
+        notice = objection.notice
+        if not may(roles_of(by, notice.community_id), "notice.answer", notice.kind):
+            raise PermissionDenied
+        if objection.answered_at is not None:
+            raise ValidationError(_("This objection has already been answered."))
+        if not text:
+            raise ValidationError(_("Write the answer."))
+        objection.answer = mask_text(text)
+        objection.answered_by = by
+        objection.answered_at = timezone.now()
+        objection.save(update_fields=["answer", "answered_by", "answered_at"])
+        record_audit(
+            actor=by,
+            verb="notice.answer_objection",
+            target=objection,
+            community=notice.community_id,
+            data={"notice": notice.pk},
+        )
+        fragments.bump("notices", notice.community_id)
+        message = _public(
+            lambda: _("Your objection to “%(title)s” was answered.") % {"title": notice.title}
+        )
+        notify([objection.author_id], message, notice.get_absolute_url())
+    return objection
+
+
+def _public(make):
+    """Texts others read later are in the site's language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return make()
 
 
 # The bell's unread count is cached per user (notification_tags); whoever adds or reads

@@ -44,8 +44,18 @@ ALLOWED = {
     "topic.complete": {ANY: STAFF | {Role.COMMITTEE, Role.GRID_WORKER, Role.PARTNER_CONTACT}},
     "topic.close": {ANY: STAFF},
     "topic.reopen": {ANY: STAFF | {Role.GRID_WORKER}},
-    # The notice board (公示栏) and the audit history are public to every member
+    # The notice board (公示栏) and the audit history are public to every member; the public
+    # kinds of notice to anyone (deliberation.models.notice.PUBLIC_NOTICE_KINDS)
     "notice.view": {ANY: EVERY_MEMBER},
+    # 异议 during a notice period, by notice kind: an owners' assembly's notices are the
+    # owners' to contest, community matters also the residents'
+    "notice.object": {
+        ANY: frozenset({Role.RESIDENT, Role.OWNER}),
+        "vote_notice": frozenset({Role.OWNER}),
+        "vote_result": frozenset({Role.OWNER}),
+        "candidates": frozenset({Role.OWNER}),
+    },
+    "notice.answer": {ANY: STAFF | {Role.COMMITTEE}},
 }
 
 

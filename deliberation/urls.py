@@ -95,6 +95,7 @@ urlpatterns += [
     path("topics/<int:topic_id>/tasks/new/", execution_views.task_new, name="task_new"),
     path("topics/<int:topic_id>/rate/", execution_views.topic_rate, name="topic_rate"),
     path("topics/<int:topic_id>/visits/new/", execution_views.visit_new, name="visit_new"),
+    path("topics/<int:topic_id>/reopen/", execution_views.topic_reopen, name="topic_reopen"),
     path("c/<int:community_id>/partners/", execution_views.partner_list, name="partner_list"),
     path("c/<int:community_id>/dashboard/", dashboard_views.dashboard, name="dashboard"),
     path(

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from deliberation.models import (
     PartnerKind,
@@ -173,12 +173,65 @@ class RatingForm(forms.Form):
         choices=RatingLevel.choices,
         widget=forms.RadioSelect,
     )
+    tasks = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("If you are dissatisfied: which work is not right?"),
+        help_text=gettext_lazy(
+            "Tick the work that should be redone. Leave empty if it is all of it."
+        ),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     comment = forms.CharField(
         label=gettext_lazy("Comment"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args, tasks=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if len(tasks) > 1:
+            self.fields["tasks"].choices = [(t.pk, t.title) for t in tasks]
+        else:  # one task: a dissatisfied rating is about it
+            del self.fields["tasks"]
+
+
+class ReopenForm(forms.Form):
+    """The worker sends a result back: which of the round's tasks are redone."""
+
+    tasks = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Work to redo"),
+        help_text=gettext_lazy(
+            "Every task of this round is listed; the ones residents rated as not right are ticked."
+        ),
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": gettext_lazy("Choose at least one task to redo.")},
+    )
+    note = forms.CharField(
+        label=gettext_lazy("What must be done differently"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Posted on the notice board with the reopening."),
+    )
+
+    def __init__(self, *args, tasks=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tasks"].choices = [(t.pk, task_label(t)) for t in tasks]
+
+
+def task_label(task):
+    who = task.partner_unit.name if task.partner_unit_id else task.get_responsible_display()
+    label = f"{task.title} ({who})"
+    if task.complaints:
+        label += " · " + ngettext(
+            "named as not right in %(n)s dissatisfied rating",
+            "named as not right in %(n)s dissatisfied ratings",
+            task.complaints,
+        ) % {"n": task.complaints}
+    return label
 
 
 class VisitForm(forms.Form):

@@ -56,7 +56,13 @@ from deliberation.models.execution import (
     VisitChannel,
     VisitOutcome,
 )
-from deliberation.models.notice import Notice, NoticeKind, Notification
+from deliberation.models.notice import (
+    PUBLIC_NOTICE_KINDS,
+    Notice,
+    NoticeKind,
+    Notification,
+    Objection,
+)
 from deliberation.models.topic import Category, Channel, Phase, Scope, Topic
 
 __all__ = [
@@ -109,6 +115,8 @@ __all__ = [
     "Membership",
     "Notice",
     "NoticeKind",
+    "Objection",
+    "PUBLIC_NOTICE_KINDS",
     "Notification",
     "Ownership",
     "Phase",

@@ -301,6 +301,13 @@ class Rating(models.Model):
     )
     level = models.CharField(_("rating"), max_length=12, choices=RatingLevel)
     comment = models.TextField(_("comment"), max_length=1000, blank=True)
+    unsatisfactory_tasks = models.ManyToManyField(
+        Task,
+        blank=True,
+        related_name="unsatisfactory_ratings",
+        verbose_name=_("work that is not right"),
+        help_text=_("With a dissatisfied rating: the tasks of the round it is about."),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

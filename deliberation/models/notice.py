@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,12 +20,40 @@ class NoticeKind(models.TextChoices):
     VOTE_RESULT = "vote_result", _("Vote result")
     CANDIDATES = "candidates", _("Candidate list")
     TASK = "task", _("Task and progress")
+    REOPEN = "reopen", _("Reopened for rework")
     CLOSURE = "closure", _("Closure and ratings")
     MINUTES = "minutes", _("Minutes")
     OTHER = "other", _("Other")
 
 
+# What is posted for anyone to read, signed in or not: what DOMAIN §6 says 公示 covers
+# (acceptance and its refusal, meeting notices, decisions, tasks and progress, closure and
+# ratings, a reopening) and what an owners' assembly announces to every owner (its notice and
+# its result). Candidate lists (names and vetting), minutes (what each person said) and notices
+# of no declared kind stay within the community: outsiders get 404.
+PUBLIC_NOTICE_KINDS = frozenset(
+    {
+        NoticeKind.ACCEPTANCE,
+        NoticeKind.DECLINE,
+        NoticeKind.DECISION,
+        NoticeKind.MEETING,
+        NoticeKind.VOTE_NOTICE,
+        NoticeKind.VOTE_RESULT,
+        NoticeKind.TASK,
+        NoticeKind.CLOSURE,
+        NoticeKind.REOPEN,
+    }
+)
+
+
 class NoticeQuerySet(models.QuerySet):
+    def readable(self, member):
+        """All of a community's notices for its members; for anyone else the public kinds,
+        once published."""
+        if member:
+            return self
+        return self.filter(kind__in=PUBLIC_NOTICE_KINDS, published_at__lte=timezone.now())
+
     def current(self, now=None):
         now = now or timezone.now()
         return self.filter(published_at__lte=now, ends_at__gt=now, superseded_by__isnull=True)
@@ -83,6 +112,49 @@ class Notice(models.Model):
     @property
     def period_days(self):
         return (self.ends_at - self.published_at) // timedelta(days=1)
+
+    @property
+    def is_public(self):
+        return self.kind in PUBLIC_NOTICE_KINDS
+
+    def is_posted(self, now=None):
+        """True during the notice period (公示期), while no correction supersedes it."""
+        now = now or timezone.now()
+        superseded = hasattr(self, "superseded_by")  # the reverse one-to-one, when it exists
+        return self.published_at <= now < self.ends_at and not superseded
+
+
+class Objection(models.Model):
+    """异议: a written objection to a notice during its period, recorded and answered."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="objections")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="objections"
+    )
+    text = models.TextField(_("objection"), max_length=2000)
+    created_at = models.DateTimeField()
+    answer = models.TextField(_("answer"), max_length=2000, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(answered_at__isnull=True, answered_by__isnull=True, answer="")
+                    | (Q(answered_at__isnull=False, answered_by__isnull=False) & ~Q(answer=""))
+                ),
+                name="objection_answered_whole",
+            )
+        ]
+
+    def __str__(self):
+        return self.text[:40]
 
 
 class Notification(models.Model):

@@ -14,9 +14,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from deliberation.access import roles_of
 from deliberation.audit import record_audit
@@ -506,7 +507,9 @@ def rating_window_end(topic):
     return topic.phase_changed_at + timedelta(days=topic.community.evaluation_window_days)
 
 
-def rate_topic(topic, *, by, level, comment="", now=None):
+def rate_topic(topic, *, by, level, comment="", tasks=(), now=None):
+    """One rating of the current round's result; a dissatisfied rating may name the round's
+    tasks it is about (`tasks`), which a reopening then offers first."""
     now = now or timezone.now()
     with transaction.atomic():
         topic = Topic.objects.select_for_update().select_related("community").get(pk=topic.pk)
@@ -526,14 +529,26 @@ def rate_topic(topic, *, by, level, comment="", now=None):
         round_no = current_round(topic)
         if Rating.objects.filter(topic=topic, round=round_no, user=by).exists():
             raise ValidationError(_("You have already rated this result."))
+        task_ids = set()
+        if level == RatingLevel.DISSATISFIED:
+            task_ids = {getattr(t, "pk", t) for t in tasks}
+        named = list(Task.objects.filter(topic=topic, round=round_no, pk__in=task_ids))
+        if len(named) != len(task_ids):
+            raise ValidationError(_("Choose only tasks of the work being rated."))
         rating = Rating.objects.create(
             topic=topic, round=round_no, user=by, level=level, comment=comment.strip()
         )
+        rating.unsatisfactory_tasks.set(named)
         record_audit(
             actor=by,
             verb="topic.rate",
             target=topic,
-            data={"round": round_no, "level": level, "rating": rating.pk},
+            data={
+                "round": round_no,
+                "level": level,
+                "rating": rating.pk,
+                "tasks": sorted(t.pk for t in named),
+            },
         )
     return rating
 
@@ -541,8 +556,9 @@ def rate_topic(topic, *, by, level, comment="", now=None):
 def record_visit(
     topic, *, by, visited_on, channel, outcome, notes="", resident_rating="", today=None
 ):
-    """一事一回访. A failed visit reopens the topic at once; the resident's own rating is kept
-    as the proposer's rating when they have not rated in the app."""
+    """一事一回访. A failed visit is a ground for reopening (`reopen_topic`, where the worker
+    chooses the work to redo; the conclusion reopens it otherwise); the resident's own rating
+    is kept as the proposer's rating when they have not rated in the app."""
     today = today or timezone.localdate()
     with transaction.atomic():
         topic = Topic.objects.select_for_update().select_related("community").get(pk=topic.pk)
@@ -593,8 +609,6 @@ def record_visit(
                 "visit": visit.pk,
             },
         )
-        if outcome == VisitOutcome.FAILED:
-            _reopen(topic, by=by, reason=_public_text(lambda: _("The follow-up visit failed.")))
     return visit
 
 
@@ -617,7 +631,8 @@ def rating_summary(topic, round_no, ratings=None):
 
 
 def conclude_evaluation(topic, *, by, system=False, now=None):
-    """Close the topic, or reopen it when most ratings are dissatisfied. Needs a visit first.
+    """Close the topic, or reopen it when most ratings are dissatisfied or the visit failed
+    (redoing the tasks `reopen_choices` preselects). Needs a visit first.
 
     Returns the topic's new phase.
     """
@@ -633,9 +648,10 @@ def conclude_evaluation(topic, *, by, system=False, now=None):
         if not FollowUpVisit.objects.filter(topic=topic, round=round_no).exists():
             raise ValidationError(_("Record the follow-up visit first (一事一回访)."))
         summary = rating_summary(topic, round_no)
-        if summary["dissatisfied_majority"]:
-            reason = _public_text(lambda: _("Most ratings were dissatisfied."))
-            _reopen(topic, by=by, reason=reason)
+        grounds = reopen_grounds(topic, summary)
+        if grounds:
+            _tasks, preselected = reopen_choices(topic)
+            _reopen(topic, by=by, grounds=grounds, task_ids=preselected)
             return Phase.EXECUTING
         reason = _public_text(lambda: _("Evaluation concluded."))
         topic = transition_topic(topic, Phase.CLOSED, by=by, reason=reason, system=True)
@@ -682,39 +698,149 @@ def conclude_due_evaluations(today=None):
     return done
 
 
-def _reopen(topic, *, by, reason):
-    """Back to executing under 督办, with a new task in the next round copied from the last."""
-    previous = (
-        Task.objects.filter(topic=topic)
-        .order_by("-round", "-pk")
+# Why a round's result may be sent back (DOMAIN §6: dissatisfaction or a failed visit).
+REOPEN_GROUNDS = {
+    "dissatisfied": gettext_lazy("Most ratings were dissatisfied."),
+    "visit_failed": gettext_lazy("The follow-up visit failed."),
+}
+
+
+def reopen_grounds(topic, summary=None, *, round_no=None, visits=None):
+    """Codes of REOPEN_GROUNDS that hold for the topic's current round; empty when the rules
+    do not allow reopening (only a result being rated can be sent back). A page that has read
+    the round's rating summary and the topic's visits passes them."""
+    if topic.phase != Phase.EVALUATING:
+        return []
+    round_no = round_no or current_round(topic)
+    summary = summary or rating_summary(topic, round_no)
+    grounds = []
+    if summary["dissatisfied_majority"]:
+        grounds.append("dissatisfied")
+    if visits is None:
+        visits = FollowUpVisit.objects.filter(topic=topic, round=round_no)
+    if any(v.round == round_no and v.outcome == VisitOutcome.FAILED for v in visits):
+        grounds.append("visit_failed")
+    return grounds
+
+
+def reopen_choices(topic):
+    """Every task of the current round, each with `complaints` (dissatisfied ratings naming
+    it), and the ids to preselect: the tasks named, or all of them when no rating named any."""
+    round_no = current_round(topic)
+    complaints = Count(
+        "unsatisfactory_ratings",
+        filter=Q(unsatisfactory_ratings__level=RatingLevel.DISSATISFIED),
+    )
+    tasks = list(
+        Task.objects.filter(topic=topic, round=round_no)
+        .annotate(complaints=complaints)
+        .select_related("partner_unit", "assignee")
+        .order_by("due_date", "pk")
+    )
+    named = [t.pk for t in tasks if t.complaints]
+    return tasks, named or [t.pk for t in tasks]
+
+
+def reopen_topic(topic, *, by, tasks, note=""):
+    """The worker sends the result back: the chosen tasks of the round are redone in the next
+    round under 督办, and the reopening is posted on the notice board."""
+    task_ids = {getattr(t, "pk", t) for t in tasks}
+    with transaction.atomic():
+        topic = Topic.objects.select_for_update().select_related("community").get(pk=topic.pk)
+        if not may(roles_of(by, topic.community_id), "topic.reopen", topic.phase):
+            raise PermissionDenied
+        grounds = reopen_grounds(topic)
+        if not grounds:
+            raise ValidationError(
+                _(
+                    "Only a result being rated can be reopened, and only when most ratings "
+                    "are dissatisfied or the follow-up visit failed."
+                )
+            )
+        if not task_ids:
+            raise ValidationError(_("Choose at least one task to redo."))
+        round_no = current_round(topic)
+        if Task.objects.filter(topic=topic, round=round_no, pk__in=task_ids).count() != len(
+            task_ids
+        ):
+            raise ValidationError(_("Choose only tasks of the round being rated."))
+        return _reopen(topic, by=by, grounds=grounds, task_ids=task_ids, note=note.strip())
+
+
+def _reopen(topic, *, by, grounds, task_ids, note=""):
+    """Back to executing under 督办, each chosen task of the round redone in the next round;
+    a notice tells the community what will be redone."""
+    previous = list(
+        Task.objects.filter(topic=topic, pk__in=task_ids)
         .select_related("partner_unit")
-        .first()
+        .order_by("due_date", "pk")
     )
-    topic = transition_topic(topic, Phase.EXECUTING, by=by, reason=reason, system=True)
-    if previous is None:
-        return topic
+    reason = _public_text(lambda: " ".join(str(REOPEN_GROUNDS[g]) for g in grounds))
+    topic = transition_topic(
+        topic,
+        Phase.EXECUTING,
+        by=by,
+        reason=reason,
+        system=True,
+        data={"grounds": grounds, "tasks": sorted(t.pk for t in previous)},
+    )
     days = topic.community.task_days_major if topic.is_major else topic.community.task_days_ordinary
-    task = Task.objects.create(
-        topic=topic,
-        round=previous.round + 1,
-        title=_public_text(lambda: _("Rework: %(task)s") % {"task": previous.title})[:200],
-        description=reason,
-        responsible=previous.responsible,
-        assignee=previous.assignee,
-        partner_unit=previous.partner_unit,
-        route=previous.route,
-        due_date=timezone.localdate() + timedelta(days=days),
-        created_by=by or topic.proposer,
+    due = timezone.localdate() + timedelta(days=days)
+    description = f"{reason}\n{note}" if note else reason
+    created = []
+    for old in previous:
+        task = Task.objects.create(
+            topic=topic,
+            round=old.round + 1,
+            title=_public_text(lambda old=old: _("Rework: %(task)s") % {"task": old.title})[:200],
+            description=description,
+            responsible=old.responsible,
+            assignee=old.assignee,
+            partner_unit=old.partner_unit,
+            route=old.route,
+            due_date=due,
+            created_by=by or topic.proposer,
+        )
+        record_audit(
+            actor=by,
+            verb="task.add",
+            target=task,
+            community=topic.community_id,
+            data={
+                "topic": topic.pk,
+                "round": task.round,
+                "reopened": True,
+                "redoes": old.pk,
+                "reason": reason,
+            },
+        )
+        add_supervision_note(task, by=None, text=description, kind=SupervisionKind.REOPENED)
+        created.append(task)
+    title, body = _public_text(lambda: _reopen_notice(topic, reason, note, created, due))
+    publish_notice(
+        community=topic.community,
+        kind=NoticeKind.REOPEN,
+        title=title,
+        body=body,
+        by=by,
+        source=topic,
     )
-    record_audit(
-        actor=by,
-        verb="task.add",
-        target=task,
-        community=topic.community_id,
-        data={"topic": topic.pk, "round": task.round, "reopened": True, "reason": reason},
-    )
-    add_supervision_note(task, by=None, text=reason, kind=SupervisionKind.REOPENED)
     return topic
+
+
+def _reopen_notice(topic, reason, note, tasks, due):
+    title = _("Reopened for rework: %(title)s") % {"title": topic.title}
+    lines = [
+        _("The result of “%(title)s” is sent back for rework. %(reason)s")
+        % {"title": topic.title, "reason": reason}
+    ]
+    if note:
+        lines.append(_("What must be done differently: %(note)s") % {"note": note})
+    lines.append(_("To be redone by %(due)s:") % {"due": due.isoformat()})
+    for task in tasks:
+        who = task.partner_unit.name if task.partner_unit_id else task.get_responsible_display()
+        lines.append(_("- %(task)s (%(who)s)") % {"task": task.title, "who": who})
+    return title, "\n".join(lines)
 
 
 # --- co-building units ----------------------------------------------------------------------
@@ -794,6 +920,8 @@ def execution_context(topic, user, today=None):
         rating.masked_name = mask_name(rating.user.real_name) or "—"
     visits = list(FollowUpVisit.objects.filter(topic=topic).select_related("visited_by"))
     window_end = rating_window_end(topic) if evaluating else None
+    summary = rating_summary(topic, round_no, ratings)
+    grounds = reopen_grounds(topic, summary, round_no=round_no, visits=visits) if evaluating else []
     return {
         "topic": topic,
         "tasks": current,
@@ -801,7 +929,7 @@ def execution_context(topic, user, today=None):
         "round": round_no,
         "progress": topic_progress(current),
         "ratings": ratings,
-        "summary": rating_summary(topic, round_no, ratings),
+        "summary": summary,
         "visits": visits,
         "my_rating": my_rating,
         "window_end": window_end,
@@ -813,5 +941,7 @@ def execution_context(topic, user, today=None):
         and is_affected(user, topic),
         "can_visit": may(roles, "topic.visit", topic.phase),
         "can_conclude": may(roles, "topic.conclude", topic.phase),
+        "reopen_grounds": [REOPEN_GROUNDS[g] for g in grounds],
+        "can_reopen": bool(grounds) and may(roles, "topic.reopen", topic.phase),
         "has_visit": any(v.round == round_no for v in visits),
     }

@@ -140,8 +140,10 @@ def tell(user_ids, text, url=""):
         addresses = list(
             User.objects.filter(pk__in=user_ids).exclude(email="").values_list("email", flat=True)
         )
+        # A subject is one line: a note's line breaks would make the message unsendable.
+        subject = " ".join(text.split())[:120]
         messages = [
-            mail.EmailMessage(subject=text[:120], body=f"{text}\n\n{url}", to=[address])
+            mail.EmailMessage(subject=subject, body=f"{text}\n\n{url}", to=[address])
             for address in addresses
         ]
         if messages:

@@ -26,12 +26,16 @@ from deliberation.models import DocumentKind, Notice, StoredDocument, VoteState
 from deliberation.permissions import ALLOWED, may
 
 
-@login_required
 @require_safe
 def notice_pdf(request, community_id, notice_id):
-    community = community_for(request.user, community_id, "notice.view")
+    """A notice as PDF: for anyone when its kind is public, else for the community's members."""
+    from deliberation.views.notices import board_for
+
+    community, member = board_for(request.user, community_id)
     notice = get_object_or_404(
-        Notice.objects.filter(published_at__lte=timezone.now()), community=community, pk=notice_id
+        Notice.objects.readable(member).filter(published_at__lte=timezone.now()),
+        community=community,
+        pk=notice_id,
     )
     document = publish_document(
         kind=DocumentKind.NOTICE,
@@ -123,17 +127,29 @@ class VerifyForm(forms.Form):
             raise forms.ValidationError(
                 _("A verification code is 12 letters and digits in three groups of four.")
             )
-        self.document = StoredDocument.objects.filter(
-            verification_code=code, community_id__in=community_ids_of(self.user)
-        ).first()
+        self.document = verifiable(self.user, code)
         if self.document is None:
             raise forms.ValidationError(
-                _("No published document of your communities has this code. Check the letters.")
+                _("No published document has this code. Check the letters and digits.")
             )
         return code
 
 
-@login_required
+def verifiable(user, code):
+    """The stored document with this code if the user may check it, else None. Anyone may check
+    a vote result or a public notice; minutes, hearing records, ballots and notices kept within
+    the community only its members (drafts are never stored, so never found)."""
+    document = StoredDocument.objects.filter(verification_code=code).first()
+    if document is None or document.community_id in community_ids_of(user):
+        return document
+    if document.kind == DocumentKind.VOTE_RESULT:
+        return document
+    if document.kind == DocumentKind.NOTICE and document.source_type == "deliberation.notice":
+        public = Notice.objects.readable(False).filter(pk=document.source_id)
+        return document if public.exists() else None
+    return None
+
+
 @require_safe
 def document_lookup(request):
     """Type in the code from a printed page and see what it stands for."""
@@ -143,12 +159,12 @@ def document_lookup(request):
     return TemplateResponse(request, "documents/verify_lookup.html", {"form": form})
 
 
-@login_required
 @require_safe
 def document_verify(request, code):
     """What a printed verification code stands for: kind, title, date and fingerprint."""
-    document = StoredDocument.objects.filter(verification_code=code.strip().upper()).first()
-    if document is None or document.community_id not in community_ids_of(request.user):
+    document = verifiable(request.user, code.strip().upper())
+    if document is None:
         raise_not_found()
-    community_for(request.user, document.community_id, "document.verify")
+    if document.community_id in community_ids_of(request.user):
+        community_for(request.user, document.community_id, "document.verify")
     return TemplateResponse(request, "documents/verify.html", {"document": document})

@@ -32,6 +32,7 @@ from deliberation.forms.execution import (
     PartnerForm,
     ProgressForm,
     RatingForm,
+    ReopenForm,
     SupervisionForm,
     TaskForm,
     VisitForm,
@@ -47,6 +48,7 @@ from deliberation.models import (
     Task,
     TaskState,
     TaskStatus,
+    VisitOutcome,
 )
 from deliberation.permissions import STAFF, may
 from deliberation.services import execution as svc
@@ -291,6 +293,9 @@ def topic_tasks(request, topic_id):
     topic = topic_for(request.user, topic_id, "task.view")
     if request.method == "POST":
         topic = topic_for(request.user, topic_id, "topic.conclude")
+        if svc.reopen_grounds(topic):
+            # Sent back for rework: the worker chooses what is redone.
+            return redirect("topic_reopen", topic.pk)
         try:
             phase = svc.conclude_evaluation(topic, by=request.user)
         except ValidationError as error:
@@ -311,16 +316,20 @@ def topic_tasks(request, topic_id):
 @require_http_methods(["GET", "HEAD", "POST"])
 def topic_rate(request, topic_id):
     topic = topic_for(request.user, topic_id, "topic.rate")
-    form = RatingForm(request.POST or None)
+    context = svc.execution_context(topic, request.user)
+    form = RatingForm(request.POST or None, tasks=context["tasks"])
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         call = lambda: svc.rate_topic(  # noqa: E731
-            topic, by=request.user, level=data["level"], comment=data["comment"]
+            topic,
+            by=request.user,
+            level=data["level"],
+            comment=data["comment"],
+            tasks=data.get("tasks", ()),
         )
         if _apply(form, call):
             messages.success(request, _("Thank you: your rating was recorded."))
             return redirect("topic_tasks", topic.pk)
-    context = svc.execution_context(topic, request.user)
     context["form"] = form
     return TemplateResponse(request, "deliberation/rating_form.html", context)
 
@@ -334,10 +343,48 @@ def visit_new(request, topic_id):
         data = form.cleaned_data
         call = lambda: svc.record_visit(topic, by=request.user, **data)  # noqa: E731
         if _apply(form, call):
+            if data["outcome"] == VisitOutcome.FAILED and may(
+                roles_of(request.user, topic.community_id), "topic.reopen", topic.phase
+            ):
+                messages.success(
+                    request, _("The visit was recorded. It failed: choose the work to redo.")
+                )
+                return redirect("topic_reopen", topic.pk)
             messages.success(request, _("The visit was recorded."))
             return redirect("topic_tasks", topic.pk)
     return TemplateResponse(
         request, "deliberation/rating_visit_form.html", {"topic": topic, "form": form}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def topic_reopen(request, topic_id):
+    """Send a rated result back for rework: every task of the round listed, the ones rated
+    as not right ticked."""
+    topic = topic_for(request.user, topic_id, "topic.reopen")
+    tasks, preselected = svc.reopen_choices(topic)
+    form = ReopenForm(request.POST or None, tasks=tasks, initial={"tasks": preselected})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        call = lambda: svc.reopen_topic(  # noqa: E731
+            topic, by=request.user, tasks=data["tasks"], note=data["note"]
+        )
+        if _apply(form, call):
+            messages.success(
+                request, _("The topic is reopened: the work chosen is redone under supervision.")
+            )
+            return redirect("topic_tasks", topic.pk)
+    grounds = svc.reopen_grounds(topic)
+    return TemplateResponse(
+        request,
+        "deliberation/topic_reopen.html",
+        {
+            "topic": topic,
+            "form": form,
+            "grounds": [svc.REOPEN_GROUNDS[g] for g in grounds],
+            "tasks": tasks,
+        },
     )
 
 

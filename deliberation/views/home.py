@@ -21,7 +21,9 @@ def healthz(request):
 @require_GET
 def home(request):
     if not request.user.is_authenticated:
-        return render(request, "deliberation/welcome.html")
+        # 公示 is public: every community's notice board, and the document check.
+        boards = Community.objects.order_by("name").only("pk", "name")
+        return render(request, "deliberation/welcome.html", {"boards": boards})
     communities = Community.objects.filter(pk__in=community_ids_of(request.user)).order_by("name")
     cards = [
         {

@@ -30,7 +30,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from deliberation import fragments
 from deliberation.access import community_for, roles_of, topic_for
-from deliberation.audit import history_of
+from deliberation.audit import check_links, history_of
 from deliberation.forms.topics import (
     CommentForm,
     DecisionForm,
@@ -49,11 +49,13 @@ from deliberation.models import (
     CommentReaction,
     CoSign,
     Follow,
+    PartnerUnit,
     Phase,
     Poll,
     PollOption,
     PollVote,
     Reaction,
+    Task,
     Topic,
     TopicPhoto,
 )
@@ -100,10 +102,53 @@ VERBS = {
 }
 
 
-def describe(entry):
+# The work on a topic (办), as its history tells it; %(task)s is the task's title.
+TASK_VERBS = {
+    "task.add": gettext_lazy("Task added: “%(task)s”"),
+    "task.dispatch": gettext_lazy("“%(task)s” sent to %(unit)s"),
+    "task.claim": gettext_lazy("%(unit)s took on “%(task)s”"),
+    "task.decline": gettext_lazy("%(unit)s turned down “%(task)s”"),
+    "task.progress": gettext_lazy("Progress on “%(task)s”: %(percent)s%%"),
+    "task.supervise": gettext_lazy("Supervision note on “%(task)s”"),
+    "task.complete": gettext_lazy("“%(task)s” done"),
+}
+
+
+def history_with_tasks(topic):
+    """The topic's public history, its tasks' events included: (entries, {task id: title})."""
+    tasks = dict(Task.objects.filter(topic=topic).values_list("pk", "title"))
+    entries = history_of(topic, task_ids=tasks)
+    return entries, tasks
+
+
+def describe_all(entries, tasks):
+    """describe() each entry, and verify each against the audit chain (`entry.intact`)."""
+    entries = list(entries)
+    unit_ids = {
+        e.data.get("unit") for e in entries if e.verb in TASK_VERBS and isinstance(e.data, dict)
+    }
+    unit_ids = [pk for pk in unit_ids if isinstance(pk, int)]
+    units = {}
+    if unit_ids:
+        units = dict(PartnerUnit.objects.filter(pk__in=unit_ids).values_list("pk", "name"))
+    check_links(entries)
+    for entry in entries:
+        describe(entry, tasks, units)
+    return entries
+
+
+def describe(entry, tasks=None, units=None):
     """Set `who` (masked) and `what` (in words) on an audit entry for the public history."""
     entry.who = mask_name(entry.actor.display_name) if entry.actor else _("The platform")
-    if entry.verb == "topic.phase":
+    if entry.verb in TASK_VERBS and entry.target_type == "deliberation.task":
+        data = entry.data if isinstance(entry.data, dict) else {}
+        entry.what = TASK_VERBS[entry.verb] % {
+            "task": (tasks or {}).get(int(entry.target_id), "—"),
+            "unit": (units or {}).get(data.get("unit"), _("a co-building unit")),
+            "percent": data.get("percent", ""),
+        }
+        entry.reason = data.get("reason", "") if entry.verb == "task.decline" else ""
+    elif entry.verb == "topic.phase":
         data = entry.data or {}
         try:
             entry.what = _("Moved from “%(from)s” to “%(to)s”") % {
@@ -516,7 +561,7 @@ def _topic_parts(topic, fragment=None, has_polls=False):
             "community": topic.community,
             "photos": list(TopicPhoto.objects.filter(topic=topic).order_by("pk")),
             "merged_topics": list(topic.merged_topics.order_by("pk").only("pk", "title")),
-            "history": [describe(e) for e in history_of(topic).order_by("-pk")[:HISTORY_ON_PAGE]],
+            "history": _recent_history(topic),
             "workflow": WORKFLOW,
             # Recording a decision stamps decided_at: no query for topics never decided.
             "decision": getattr(topic, "decision", None) if topic.decided_at else None,
@@ -529,6 +574,11 @@ def _topic_parts(topic, fragment=None, has_polls=False):
         if fragment:
             fragment.store(parts)
     return parts
+
+
+def _recent_history(topic):
+    entries, tasks = history_with_tasks(topic)
+    return describe_all(entries.order_by("-pk")[:HISTORY_ON_PAGE], tasks)
 
 
 def _detail_topic(user, topic_id, action="topic.view"):
@@ -866,11 +916,18 @@ def topic_photo(request, topic_id, photo_id):
 @require_GET
 def topic_history(request, topic_id):
     topic = topic_for(request.user, topic_id, "topic.view")
-    page = Paginator(history_of(topic), 50).get_page(request.GET.get("page"))
-    for entry in page:
-        describe(entry)
+    entries, tasks = history_with_tasks(topic)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    shown = describe_all(page, tasks)
+    broken = sum(1 for entry in shown if not entry.intact)
     return TemplateResponse(
         request,
         "deliberation/topic_history.html",
-        {"topic": topic, "community": topic.community, "page": page},
+        {
+            "topic": topic,
+            "community": topic.community,
+            "page": page,
+            "entries": shown,
+            "broken": broken,
+        },
     )

@@ -38,11 +38,11 @@ AUDITED = {
     "topic_withdraw": ("resident",),
     "comment_report": ("resident",),
     "comment_hide": ("community_worker",),
-    "notice_board": ("resident",),
+    "notice_board": ("resident", "anonymous"),
     "notice_detail": ("resident",),
     "notifications": ("resident",),
-    "document_verify": ("resident",),
-    "document_lookup": ("resident",),
+    "document_verify": ("resident", "anonymous"),
+    "document_lookup": ("resident", "anonymous"),
     # Register import
     "register_import": ("community_worker",),
     # Execution, evaluation and the dashboards
@@ -52,6 +52,7 @@ AUDITED = {
     "task_new": ("community_worker",),
     "topic_rate": ("resident",),
     "visit_new": ("grid_worker",),
+    "topic_reopen": ("community_worker",),
     "partner_list": ("community_worker",),
     "dashboard": ("community_worker", "observer"),
     "street_dashboard": ("observer",),

@@ -90,9 +90,30 @@ def test_a_stored_pdf_that_was_altered_is_not_served(client, resident, notice):
     assert "指纹不符" in response.content.decode()
 
 
-def test_outsiders_and_strangers_get_404_for_a_notice_pdf(client, outsider, stranger, notice):
-    assert download(client, outsider, notice_url(notice)).status_code == 404
-    assert download(client, stranger, notice_url(notice)).status_code == 404
+@pytest.fixture
+def minutes_notice(community, community_worker):
+    """Minutes say what each person said: posted within the community only."""
+    return publish_notice(
+        community=community,
+        kind=NoticeKind.MINUTES,
+        title="议事会纪要",
+        body="张某发言",
+        by=community_worker,
+    )
+
+
+def test_outsiders_and_strangers_get_404_for_a_members_only_notice_pdf(
+    client, outsider, stranger, minutes_notice
+):
+    assert download(client, outsider, notice_url(minutes_notice)).status_code == 404
+    assert download(client, stranger, notice_url(minutes_notice)).status_code == 404
+
+
+def test_anyone_downloads_a_public_notice_pdf(client, outsider, notice):
+    assert download(client, outsider, notice_url(notice)).status_code == 200
+    client.logout()
+    response = client.get(notice_url(notice))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
 
 
 def test_a_notice_of_another_community_is_not_found(client, resident, other_community):
@@ -118,18 +139,24 @@ def test_a_pdf_download_refuses_other_methods(client, resident, notice):
     assert client.delete(notice_url(notice)).status_code == 405
 
 
-def test_anonymous_visitors_are_sent_to_log_in(client, notice):
-    response = client.get(notice_url(notice))
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+def test_anonymous_visitors_get_404_for_a_members_only_notice(client, minutes_notice):
+    assert client.get(notice_url(minutes_notice)).status_code == 404
 
 
-def test_the_verification_page_names_the_stored_pdf(client, resident, outsider, notice):
+def test_the_verification_page_names_the_stored_pdf(
+    client, resident, outsider, notice, minutes_notice
+):
     download(client, resident, notice_url(notice))
     stored = StoredDocument.objects.get()
     url = reverse("document_verify", args=[stored.verification_code])
     response = download(client, resident, url)
     assert response.status_code == 200
     assert stored.sha256 in response.content.decode()
+    assert download(client, outsider, url).status_code == 200  # a public notice
+    download(client, resident, notice_url(minutes_notice))
+    private = StoredDocument.objects.get(source_id=str(minutes_notice.pk))
+    url = reverse("document_verify", args=[private.verification_code])
+    assert download(client, resident, url).status_code == 200
     assert download(client, outsider, url).status_code == 404
     missing = reverse("document_verify", args=["XXXX-XXXX-XXXX"])
     assert download(client, resident, missing).status_code == 404
@@ -323,8 +350,10 @@ def test_a_member_looks_up_a_printed_code_and_sees_its_fingerprint(client, resid
     assert response["Location"] == reverse("document_verify", args=[stored.verification_code])
 
 
-def test_a_wrong_or_foreign_code_is_refused_with_a_message(client, resident, outsider, notice):
-    download(client, resident, notice_url(notice))
+def test_a_wrong_or_foreign_code_is_refused_with_a_message(
+    client, resident, outsider, minutes_notice
+):
+    download(client, resident, notice_url(minutes_notice))
     stored = StoredDocument.objects.get()
     response = download(client, resident, reverse("document_lookup") + "?code=12")
     assert "12 位字母和数字" in response.content.decode()

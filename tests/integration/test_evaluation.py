@@ -212,11 +212,17 @@ def test_the_whole_lifecycle_with_a_reopening(
     assert phases[-5:] == ["executing", "evaluating", "executing", "evaluating", "closed"]
 
 
-def test_a_failed_visit_reopens_at_once(evaluating, grid_worker):
+def test_a_failed_visit_is_a_ground_for_reopening(evaluating, grid_worker):
     visit(evaluating, grid_worker, outcome=VisitOutcome.FAILED, notes="灯又不亮了")
     evaluating.refresh_from_db()
+    assert evaluating.phase == Phase.EVALUATING  # the worker chooses the work to redo
+    assert svc.reopen_grounds(evaluating) == ["visit_failed"]
+    svc.reopen_topic(
+        evaluating, by=grid_worker, tasks=Task.objects.filter(topic=evaluating, round=1)
+    )
+    evaluating.refresh_from_db()
     assert evaluating.phase == Phase.EXECUTING
-    assert Task.objects.filter(topic=evaluating, round=2).exists()
+    assert Task.objects.filter(topic=evaluating, round=2).get().title == "重新办理：修灯"
 
 
 def test_evaluations_conclude_by_themselves_after_the_window(evaluating, grid_worker, clock):

@@ -48,7 +48,7 @@ GET_MATRIX = {
     "topic_new": ALL | {"partner": 403, "observer": 403},
     "topic_detail": ALL,
     "topic_history": ALL,
-    "notice_board": ALL,
+    "notice_board": ALL | {"outsider": 200},  # the board is public (公示)
     "topic_triage": STAFF_ONLY,
     "topic_decide": dict.fromkeys(PERSONAS, 403)
     | {"outsider": 404, "committee_member": 200, "chair": 200},

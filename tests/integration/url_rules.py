@@ -162,6 +162,11 @@ def _execution_rules():
             expect=members(STAFF | {"grid_worker"}),
             methods=form,
         ),
+        "topic_reopen": Rule(
+            kwargs=lambda w: {"topic_id": fx.world_evaluating_topic(w).pk},
+            expect=members(STAFF | {"grid_worker"}),
+            methods=form,
+        ),
         "partner_list": Rule(kwargs=community_kwargs, expect=members(), methods=form),
         "dashboard": Rule(kwargs=community_kwargs, expect=kpi),
         "street_dashboard": Rule(
@@ -569,15 +574,16 @@ def _document_rules():
         )
 
     return {
+        # A decision is a public notice: its PDF and its code are for anyone to check.
         "notice_pdf": Rule(
             kwargs=lambda w: {"community_id": w.community.pk, "notice_id": notice(w).pk},
-            expect=members(),
+            expect=public(),
             html=False,
         ),
         "document_verify": Rule(
-            kwargs=lambda w: {"code": stored(w).verification_code}, expect=members()
+            kwargs=lambda w: {"code": stored(w).verification_code}, expect=public()
         ),
-        "document_lookup": Rule(expect=signed_in()),
+        "document_lookup": Rule(expect=public()),
         "vote_result_pdf": Rule(
             kwargs=lambda w: {"vote_id": published_vote(w).pk}, expect=members(), html=False
         ),
@@ -743,10 +749,12 @@ def _topic_rules():
             expect=members(),
             html=False,
         ),
-        "notice_board": Rule(kwargs=community_kwargs, expect=members()),
+        # The board is public; a notice of a members-only kind ("other") is 404 to outsiders.
+        "notice_board": Rule(kwargs=community_kwargs, expect=public()),
         "notice_detail": Rule(
             kwargs=lambda w: {"community_id": w.community.pk, "notice_id": notice(w).pk},
-            expect=members(),
+            expect=members() | {"anonymous": 404},
+            methods=form,
         ),
         "notifications": Rule(expect=signed_in(), methods=form),
     }
