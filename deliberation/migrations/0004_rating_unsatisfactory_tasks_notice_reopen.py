@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deliberation', '0002_community_owner_nominators_needed'),
+        ('deliberation', '0003_paper_entry_collected_at'),
     ]
 
     operations = [

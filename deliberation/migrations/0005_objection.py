@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deliberation', '0003_rating_unsatisfactory_tasks_notice_reopen'),
+        ('deliberation', '0004_rating_unsatisfactory_tasks_notice_reopen'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
