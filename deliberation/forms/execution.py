@@ -241,6 +241,23 @@ class OfferingForm(forms.Form):
         self.fields["unit"].queryset = units
 
 
+class OrderForm(forms.Form):
+    """点单: what a resident tells the unit about the service they need."""
+
+    details = forms.CharField(
+        label=gettext_lazy("What do you need, and when?"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("For example: two people, any weekday morning next week."),
+        error_messages={"required": gettext_lazy("Please say what you need, and when.")},
+    )
+    location = forms.CharField(
+        label=gettext_lazy("Where (building and flat, or a place)"),
+        max_length=200,
+        required=False,
+    )
+
+
 class PeriodForm(forms.Form):
     """The dashboard's period: whole months, from and to (inclusive)."""
 

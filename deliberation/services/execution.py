@@ -22,7 +22,9 @@ from deliberation.access import roles_of
 from deliberation.audit import record_audit
 from deliberation.lifecycle import transition_topic
 from deliberation.models import (
+    Category,
     DispatchState,
+    Follow,
     FollowUpVisit,
     Holder,
     Membership,
@@ -38,6 +40,7 @@ from deliberation.models import (
     ReminderKind,
     Responsible,
     Role,
+    Route,
     Scope,
     SupervisionKind,
     SupervisionNote,
@@ -758,6 +761,116 @@ def add_offering(unit, *, by, title, description=""):
     return offering
 
 
+# --- 点单 → 下单 → 接单: a resident orders a unit's service ------------------------------------
+
+
+def order_service(offering, *, by, details, location=""):
+    """点单: a resident orders what a co-building unit offers.
+
+    The order is a topic that skips co-signs and waits for the community to dispatch it
+    (`dispatch_order`); the resident follows it and rates the result like any other topic.
+    The same order sent twice within minutes (a double tap) returns the first one.
+    """
+    from deliberation.services.topics import DOUBLE_SUBMIT_WINDOW, staff_of, tell
+
+    unit = offering.unit
+    community = unit.community
+    if not may(roles_of(by, community), "service.order"):
+        raise PermissionDenied
+    if not (offering.is_active and unit.is_active):
+        raise ValidationError(_("This service is no longer offered. Please choose another."))
+    details = details.strip()
+    if not details:
+        raise ValidationError(_("Please say what you need, and when and where."))
+    with transaction.atomic():
+        recent = Topic.objects.filter(
+            proposer=by,
+            service_offering=offering,
+            description=details,
+            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
+        ).first()
+        if recent is not None:
+            return recent
+        topic = Topic.objects.create(
+            community=community,
+            title=offering.title[:120],
+            description=details,
+            category=Category.OTHER,
+            scope=Scope.COMMUNITY,
+            location=location.strip(),
+            proposer=by,
+            service_offering=offering,
+            phase=Phase.SUBMITTED,
+        )
+        record_audit(
+            actor=by,
+            verb="topic.propose",
+            target=topic,
+            data={"channel": topic.channel, "offering": offering.pk, "unit": unit.pk},
+        )
+        Follow.objects.get_or_create(topic=topic, user=by)
+        topic = transition_topic(topic, Phase.TRIAGE, by=by, data={"offering": offering.pk})
+        tell(
+            staff_of(community),
+            _("A resident ordered “%(offer)s” from %(unit)s; it awaits dispatch.")
+            % {"offer": offering.title, "unit": unit.name},
+            topic.get_absolute_url(),
+        )
+    return topic
+
+
+def dispatch_order(topic, *, by, note="", expected_version=None):
+    """下单: the community accepts a service order and sends it to the unit as a task.
+
+    The topic goes straight to execution with one task, sent to the unit that offers the
+    service; the unit's contact then accepts it (接单, `answer_dispatch`).
+    """
+    with transaction.atomic():
+        topic = Topic.objects.select_for_update().select_related("community").get(pk=topic.pk)
+        roles = roles_of(by, topic.community_id)
+        if not may(roles, "topic.triage", topic.phase):
+            if not may(roles, "topic.triage", Phase.TRIAGE):
+                raise PermissionDenied
+            raise ValidationError(_("This topic is not waiting for acceptance."))
+        if expected_version is not None and topic.version != expected_version:
+            raise ValidationError(
+                _("Someone else changed this topic a moment ago. Please look at it again.")
+            )
+        offering = (
+            PartnerOffering.objects.select_related("unit")
+            .filter(pk=topic.service_offering_id)
+            .first()
+        )
+        if offering is None:
+            raise ValidationError(_("Only a resident's service order can be dispatched."))
+        if not (offering.is_active and offering.unit.is_active):
+            raise ValidationError(
+                _("%(unit)s no longer offers this service. Decline the order with a reason.")
+                % {"unit": offering.unit.name}
+            )
+        topic = transition_topic(
+            topic,
+            Phase.EXECUTING,
+            by=by,
+            reason=note,
+            data={"outcome": "order", "unit": offering.unit_id},
+        )
+        Topic.objects.filter(pk=topic.pk, accepted_at__isnull=True).update(
+            accepted_at=topic.execution_started_at
+        )
+        topic.refresh_from_db()
+        task = add_task(
+            topic,
+            by=by,
+            title=offering.title[:200],
+            description=topic.description,
+            responsible=Responsible.PARTNER_UNIT,
+            route=Route.TRANSFERRED,
+        )
+        dispatch_task(task, offering.unit, by=by, note=note)
+    return topic
+
+
 # --- what pages show ------------------------------------------------------------------------
 
 
@@ -777,7 +890,14 @@ def execution_context(topic, user, today=None):
         .with_status(today)
         .select_related("partner_unit", "assignee")
         .prefetch_related(
-            Prefetch("supervision_notes", queryset=SupervisionNote.objects.order_by("pk"))
+            Prefetch("supervision_notes", queryset=SupervisionNote.objects.order_by("pk")),
+            Prefetch(
+                "dispatches",
+                queryset=TaskDispatch.objects.filter(state=DispatchState.PENDING).select_related(
+                    "unit"
+                ),
+                to_attr="pending_dispatches",
+            ),
         )
         .order_by("-round", "due_date", "pk")
     )

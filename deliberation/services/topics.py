@@ -348,6 +348,7 @@ class Outcome:
     ASSEMBLY = "assembly"
     MERGE = "merge"
     DECLINE = "decline"
+    ORDER = "order"  # a resident's service order, dispatched to the unit (下单)
 
 
 def triage_topic(
@@ -358,6 +359,10 @@ def triage_topic(
     Declined and merged topics stay visible with their reason; a decline is posted on the
     notice board, and so is an acceptance (DOMAIN.md §6 公示).
     """
+    if outcome == Outcome.ORDER:
+        from deliberation.services.execution import dispatch_order
+
+        return dispatch_order(topic, by=by, note=reason, expected_version=expected_version)
     with transaction.atomic():
         topic = _lock(topic)
         _check_version(topic, expected_version)
