@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -85,7 +86,7 @@ class TaskForm(forms.Form):
         self.fields["assignee"].label_from_instance = lambda u: u.display_name
         self.default_due = default_due
         self.fields["due_date"].initial = default_due
-        self.fields["due_date"].help_text = _("Default: %(d)s.") % {"d": default_due.isoformat()}
+        self.fields["due_date"].help_text = _("Default: %(d)s.") % {"d": date_format(default_due)}
         if not may_set_due:
             del self.fields["due_date"]
             del self.fields["due_reason"]

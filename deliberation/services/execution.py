@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch, Q
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from deliberation.access import roles_of
@@ -204,7 +205,7 @@ def add_task(
             if not may(roles, "task.set_due"):
                 raise ValidationError(
                     _("Only the Party secretary may set a date other than the default (%(d)s).")
-                    % {"d": default.isoformat()}
+                    % {"d": date_format(default)}
                 )
             if due_date < today:
                 raise ValidationError(_("The due date is in the past. Choose today or later."))
@@ -243,7 +244,7 @@ def add_task(
         text = _public_text(
             lambda: (
                 _("New task for “%(title)s”: %(task)s, due %(due)s")
-                % {"title": topic.title, "task": task.title, "due": due_date.isoformat()}
+                % {"title": topic.title, "task": task.title, "due": date_format(due_date)}
             )
         )
         _tell(
@@ -477,7 +478,7 @@ def send_reminders(today=None):
                                 if kind == ReminderKind.DUE_SOON
                                 else _("Reminder: “%(task)s” is due today (%(due)s).")
                             )
-                            % {"task": task.title, "due": task.due_date.isoformat()}
+                            % {"task": task.title, "due": date_format(task.due_date)}
                         )
                     )
                     _tell(responsible_users(task), text, task.get_absolute_url())
@@ -489,7 +490,7 @@ def send_reminders(today=None):
         text = _public_text(
             lambda task=task: (
                 _("Overdue since %(due)s: please report what blocks it and when it will be done.")
-                % {"due": task.due_date.isoformat()}
+                % {"due": date_format(task.due_date)}
             )
         )
         try:

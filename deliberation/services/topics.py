@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -633,7 +634,7 @@ def record_decision(
                 text,
                 "",
                 _("Decided by: %(body)s") % {"body": DecidingBody(decided_by).label},
-                _("Date of the decision: %(date)s") % {"date": decided_on.isoformat()},
+                _("Date of the decision: %(date)s") % {"date": date_format(decided_on)},
                 _("Proposed by %(who)s.") % {"who": mask_name(topic.proposer.display_name)},
             ]
         )

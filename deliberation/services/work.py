@@ -110,9 +110,9 @@ def work_of(user, community, roles, today=None):
             )
         )
     if Role.COMMITTEE in roles and may(roles, "vote.convene"):
-        votes = AssemblyVote.objects.filter(
-            community=community, status__in=VOTES_TO_RUN
-        ).order_by("created_at", "pk")
+        votes = AssemblyVote.objects.filter(community=community, status__in=VOTES_TO_RUN).order_by(
+            "created_at", "pk"
+        )
         sections.append(
             _section(
                 "votes",
