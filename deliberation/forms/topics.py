@@ -20,7 +20,7 @@ from deliberation.models import (
     Stance,
     Topic,
 )
-from deliberation.services.topics import MAX_PHOTOS, Outcome
+from deliberation.services.topics import MAX_PHOTOS, MERGE_REFUSED, Outcome
 from deliberation.uploads import validate_image
 
 TITLE_MAX = 120
@@ -282,8 +282,8 @@ class TriageForm(VersionForm):
         self.fields["merge_into"].queryset = (
             Topic.objects.filter(community_id=topic.community_id)
             .exclude(pk=topic.pk)
-            .exclude(phase__in=[Phase.DRAFT, Phase.DECLINED, Phase.MERGED, Phase.WITHDRAWN])
-            .order_by("-created_at")
+            .exclude(phase__in=MERGE_REFUSED)
+            .order_by("-created_at", "-pk")
         )
         self.fields["merge_into"].label_from_instance = lambda t: f"#{t.pk} {t.title}"
 
@@ -373,7 +373,9 @@ class TopicFilterForm(forms.Form):
     phase = forms.ChoiceField(
         label=_("Stage"),
         required=False,
-        choices=[("", _("Any stage"))] + [c for c in Phase.choices if c[0] != Phase.DRAFT],
+        # Drafts are never listed, and a submitted topic moves on at once: neither can match.
+        choices=[("", _("Any stage"))]
+        + [c for c in Phase.choices if c[0] not in (Phase.DRAFT, Phase.SUBMITTED)],
     )
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=[("", _("Any category"))] + Category.choices

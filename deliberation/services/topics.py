@@ -344,6 +344,16 @@ def triage_due(topic):
     return topic.submitted_at + timedelta(days=topic.community.triage_deadline_days)
 
 
+# Topics that cannot take in others: not yet public, or no longer open.
+MERGE_REFUSED = (
+    Phase.DRAFT,
+    Phase.DECLINED,
+    Phase.MERGED,
+    Phase.WITHDRAWN,
+    Phase.CLOSED,
+)
+
+
 class Outcome:
     ACCEPT = "accept"
     ASSEMBLY = "assembly"
@@ -374,12 +384,7 @@ def triage_topic(
         if outcome == Outcome.MERGE:
             if merge_into is None or merge_into.pk == topic.pk:
                 raise ValidationError(_("Please choose another topic to merge into."))
-            if merge_into.community_id != topic.community_id or merge_into.phase in (
-                Phase.DRAFT,
-                Phase.DECLINED,
-                Phase.MERGED,
-                Phase.WITHDRAWN,
-            ):
+            if merge_into.community_id != topic.community_id or merge_into.phase in MERGE_REFUSED:
                 raise ValidationError(_("That topic cannot take in others."))
         extra = {}
         if is_major is not None:
