@@ -62,7 +62,14 @@ def _units(community, users):
         kind=PartnerKind.HOSPITAL,
         description="家庭医生签约服务。",
     )
-    svc.add_offering(clinic, by=worker, title="每月一次上门义诊")
+    visit = svc.add_offering(clinic, by=worker, title="每月一次上门义诊")
+    # 点单: a resident's order waits for the community to dispatch it (下单).
+    svc.order_service(
+        visit,
+        by=users["resident"],
+        details="老伴腿脚不便，想请医生下周上门量血压、看看用药。",
+        location="阳光小区1号楼",
+    )
     return school
 
 

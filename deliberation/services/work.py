@@ -35,7 +35,7 @@ def _section(kind, title, queryset, item, more_url, empty):
         "kind": kind,
         "title": title,
         "count": count,
-        "items": [item(row) for row in rows],
+        "rows": [item(row) for row in rows],
         "more_url": more_url,
         "empty": empty,
     }

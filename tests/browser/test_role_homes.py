@@ -119,8 +119,12 @@ def test_an_observer_sees_the_figures_and_reaches_the_dashboard(
     log_in(page, live_server.url, observer)
     page.goto(live_server.url + "/")
     figures = page.get_by_role("region", name="数据概览")
-    expect(figures.locator("div", has_text="待受理").locator("dd")).to_have_text(str(awaiting))
-    expect(figures.locator("div", has_text="逾期任务").locator("dd")).to_have_text(str(overdue))
+    expect(figures.get_by_role("listitem").filter(has_text="待受理")).to_have_text(
+        f"待受理：{awaiting}"
+    )
+    expect(figures.get_by_role("listitem").filter(has_text="逾期任务")).to_have_text(
+        f"逾期任务：{overdue}"
+    )
     figures.get_by_role("link", name="查看数据看板").click()
     expect(page).to_have_url(f"{live_server.url}/c/{community.pk}/dashboard/")
 
