@@ -179,6 +179,7 @@ LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 USE_I18N = True
+FORMAT_MODULE_PATH = ["config.formats"]  # one date format per language, read everywhere
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True
 

@@ -30,6 +30,7 @@ TRANSITIONS = {
     (Phase.TRIAGE, Phase.DISCUSSING): "topic.triage",
     (Phase.TRIAGE, Phase.DECLINED): "topic.triage",
     (Phase.TRIAGE, Phase.MERGED): "topic.triage",
+    (Phase.TRIAGE, Phase.EXECUTING): "topic.triage",  # a service order dispatched (下单)
     (Phase.COLLECTING, Phase.DECLINED): "topic.triage",
     (Phase.COLLECTING, Phase.MERGED): "topic.triage",
     (Phase.DISCUSSING, Phase.DECIDED): "topic.decide",

@@ -124,6 +124,8 @@ ALLOWED.update(
         "partner.view": {ANY: EVERY_MEMBER},
         "partner.register": {ANY: STAFF},
         "partner.offer": {ANY: STAFF | {Role.PARTNER_CONTACT}},
+        # 点单: residents order a unit's service; staff dispatch it through topic.triage.
+        "service.order": {ANY: frozenset({Role.RESIDENT, Role.OWNER})},
         "topic.rate": {"evaluating": frozenset({Role.RESIDENT, Role.OWNER})},
         "topic.visit": {"evaluating": STAFF | {Role.GRID_WORKER}},
         "topic.conclude": {"evaluating": STAFF},

@@ -78,6 +78,7 @@ urlpatterns = [
     # Simple mode: one action per screen
     path("simple/", simple_views.simple_home, name="simple_home"),
     path("simple/matters/", simple_views.simple_matters, name="simple_matters"),
+    path("simple/propose/", simple_views.simple_propose, name="simple_propose"),
     path("simple/vote/", simple_views.simple_votes, name="simple_votes"),
     path("simple/notices/", simple_views.simple_notices, name="simple_notices"),
 ]
@@ -97,6 +98,7 @@ urlpatterns += [
     path("topics/<int:topic_id>/visits/new/", execution_views.visit_new, name="visit_new"),
     path("topics/<int:topic_id>/reopen/", execution_views.topic_reopen, name="topic_reopen"),
     path("c/<int:community_id>/partners/", execution_views.partner_list, name="partner_list"),
+    path("offerings/<int:offering_id>/order/", execution_views.order_service, name="order_service"),
     path("c/<int:community_id>/dashboard/", dashboard_views.dashboard, name="dashboard"),
     path(
         "street/<int:street_office_id>/dashboard/",

@@ -17,6 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -205,13 +206,13 @@ def publish_meeting_notice(meeting, *, by, now=None):
                 )
                 % {
                     "days": days,
-                    "date": timezone.localdate(now + timedelta(days=days)).isoformat(),
+                    "date": date_format(timezone.localdate(now + timedelta(days=days))),
                 }
             )
         if not meeting.items.exists():
             raise RoomError(_("Add at least one agenda item before publishing the notice."))
         items = "\n".join(f"{i.position}. {i.title}" for i in meeting.items.all())
-        when = timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M")
+        when = date_format(timezone.localtime(meeting.starts_at), "DATETIME_FORMAT")
         body = _("%(kind)s on %(when)s at %(place)s.\nAgenda:\n%(items)s") % {
             "kind": meeting.get_kind_display(),
             "when": when,

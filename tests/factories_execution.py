@@ -89,3 +89,13 @@ def world_street_office(world):
         return office
 
     return world.once("exec_street", build)
+
+
+def world_offering(world):
+    from deliberation.models import PartnerOffering, PartnerUnit
+
+    def make():
+        unit = PartnerUnit.objects.create(community=world.community, name="社区卫生服务站")
+        return PartnerOffering.objects.create(unit=unit, title="上门量血压")
+
+    return world.once("exec_offering", make)

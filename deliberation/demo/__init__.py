@@ -10,4 +10,5 @@ SEEDERS = [
     "deliberation.demo.execution.seed",
     "deliberation.demo.votes.seed",
     "meetings.demo.seed",
+    "deliberation.demo.notifications.seed",  # last: marks the older notifications read
 ]

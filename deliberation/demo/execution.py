@@ -62,7 +62,14 @@ def _units(community, users):
         kind=PartnerKind.HOSPITAL,
         description="家庭医生签约服务。",
     )
-    svc.add_offering(clinic, by=worker, title="每月一次上门义诊")
+    visit = svc.add_offering(clinic, by=worker, title="每月一次上门义诊")
+    # 点单: a resident's order waits for the community to dispatch it (下单).
+    svc.order_service(
+        visit,
+        by=users["resident"],
+        details="老伴腿脚不便，想请医生下周上门量血压、看看用药。",
+        location="阳光小区1号楼",
+    )
     return school
 
 
@@ -84,12 +91,17 @@ def _executing_topic(community, users, school):
     worker, chair, partner = users["community_worker"], users["chair"], users["partner"]
     today = timezone.localdate()
     topic = _topic(
-        community, users, "3号楼电梯经常停运", is_major=True, category=Category.FACILITIES
+        community,
+        users,
+        "和谐家园2号楼顶层漏水",
+        description="连续下雨后2号楼顶层三户天花板渗水，墙皮脱落。",
+        is_major=True,
+        category=Category.FACILITIES,
     )
     overdue = svc.add_task(
         topic,
         by=worker,
-        title="联系物业检修电梯控制柜",
+        title="联系物业检修屋面防水层",
         responsible=Responsible.PROPERTY_MANAGER,
         route=Route.REFERRED,
     )
@@ -98,7 +110,7 @@ def _executing_topic(community, users, school):
     svc.add_task(
         topic,
         by=chair,
-        title="向街道申请电梯更新补贴",
+        title="向街道申请维修资金补贴",
         responsible=Responsible.COMMUNITY_WORKER,
         route=Route.REFERRED,
         due_date=today + timedelta(days=2),
@@ -107,7 +119,7 @@ def _executing_topic(community, users, school):
     helpers = svc.add_task(
         topic,
         by=worker,
-        title="停运期间为老人提供上下楼帮扶",
+        title="雨天帮顶层老人转移家具",
         responsible=Responsible.PARTNER_UNIT,
         route=Route.TRANSFERRED,
     )
@@ -159,8 +171,8 @@ def _history(community, users):
     tz = timezone.get_current_timezone()
     today = timezone.localdate()
     grids = list(community.grids.all()) or [None]
-    categories = list(Category.values)
     raters = [users["owner"], users["resident"], users["committee"]]
+    titles = _history_titles(rng, community)
     for n in range(60):
         accepted = today - timedelta(days=rng.randint(5, 360))
         submitted = accepted - timedelta(days=rng.randint(1, 4))
@@ -171,9 +183,9 @@ def _history(community, users):
         topic = Topic.objects.create(
             community=community,
             proposer=rng.choice(raters),
-            title=f"往期议题 {n + 1}",
-            description="往期议题",
-            category=rng.choice(categories),
+            title=titles[n][0],
+            description=titles[n][0],
+            category=titles[n][1],
             grid=rng.choice(grids),
             phase=phase,
         )
@@ -194,7 +206,7 @@ def _history(community, users):
         due = accepted + timedelta(days=15)
         Task.objects.create(
             topic=topic,
-            title=f"办理往期议题 {n + 1}",
+            title=f"办理：{titles[n][0]}",
             responsible=Responsible.COMMUNITY_WORKER,
             route=Route.IMMEDIATE,
             due_date=due,
@@ -208,3 +220,30 @@ def _history(community, users):
             for user in rng.sample(raters, rng.randint(1, 3)):
                 level = rng.choices(RatingLevel.values, weights=[6, 3, 1])[0]
                 Rating.objects.create(topic=topic, round=1, user=user, level=level)
+
+
+PLACES = ("1号楼", "2号楼", "3号楼", "4号楼", "5号楼", "6号楼", "7号楼", "东门", "北门", "小广场")
+MATTERS = {
+    Category.ENVIRONMENT: ("垃圾桶满溢", "绿化带杂草多", "下水道反味"),
+    Category.PROPERTY: ("保洁不及时", "物业费公示不清"),
+    Category.SAFETY: ("消防通道堆物", "监控探头损坏"),
+    Category.FACILITIES: ("楼道灯不亮", "单元门锁坏了", "外墙瓷砖脱落"),
+    Category.ELDERLY: ("楼梯缺扶手", "希望设老年助餐点"),
+    Category.PARKING: ("电动车乱停", "车位被长期占用"),
+    Category.NEIGHBOURS: ("夜间装修噪音", "宠物粪便无人清理"),
+    Category.OTHER: ("快递柜不够用",),
+}
+
+
+def _history_titles(rng, community):
+    """Sixty different past matters (place + matter), none a near-copy of a current topic."""
+    current = list(Topic.objects.filter(community=community).values_list("title", flat=True))
+    pairs = [(f"{p}{m}", c) for c, matters in MATTERS.items() for m in matters for p in PLACES]
+    rng.shuffle(pairs)
+    chosen = []
+    for title, category in pairs:
+        if any(title in other or other in title for other in current):
+            continue
+        chosen.append((title, category))
+        current.append(title)
+    return chosen[:60]

@@ -73,14 +73,20 @@ def seed(context):
         if community is None:
             community = _build_registry()
         users = _ensure_personas(community)
+        _ensure_neighbours(community)
     return {"community": community, "users": users, "password": DEMO_PASSWORD}
 
 
 def _build_registry():
     rng = random.Random(2026)  # noqa: S311  (repeatable demo data, not security)
     street, _ = StreetOffice.objects.get_or_create(name="和平街道")
+    # A pilot with a few dozen residents signed up: 5 co-signs, or 30 % of them if fewer.
     community = Community.objects.create(
-        name=COMMUNITY_NAME, street_office=street, address="和平路 88 号"
+        name=COMMUNITY_NAME,
+        street_office=street,
+        address="和平路 88 号",
+        cosign_threshold=5,
+        cosign_share_permille=300,
     )
     developer = Holder.objects.create(
         community=community, kind=HolderKind.DEVELOPER, name="和平置业有限公司"
@@ -153,3 +159,28 @@ def _ensure_personas(community):
         grid.worker = users["grid_worker"]
         grid.save(update_fields=["worker"])
     return users
+
+
+NEIGHBOURS = 12
+
+
+def _ensure_neighbours(community):
+    """Owners from the register who signed up (no demo login): they co-sign the matters."""
+    have = Membership.objects.filter(
+        community=community, role=Role.RESIDENT, user__email__endswith="@neighbour.demo.gongyi"
+    ).count()
+    holders = (
+        Holder.objects.filter(community=community, kind=HolderKind.PERSON, user=None)
+        .exclude(phone="")
+        .order_by("pk")[: max(0, NEIGHBOURS - have)]
+    )
+    for holder in holders:
+        user = User.objects.create_user(
+            email=f"{holder.phone}@neighbour.demo.gongyi",
+            phone=normalise_phone(holder.phone),
+            password=None,
+            real_name=holder.name,
+        )
+        holder.user = user
+        holder.save(update_fields=["user"])
+        Membership.objects.get_or_create(user=user, community=community, role=Role.RESIDENT)

@@ -81,7 +81,9 @@ def seed(context):
             category=Category.PARKING,
             scope=Scope.COMMUNITY,
         )
-        services.submit_topic(parking, by=resident)
+        parking = services.submit_topic(parking, by=resident)
+        for person in supporters[-2:]:  # two neighbours so far: the matter is on its way
+            parking = services.cosign_topic(parking, by=person)
 
         noise = services.propose_topic(
             community,

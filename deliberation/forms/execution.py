@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -85,7 +86,7 @@ class TaskForm(forms.Form):
         self.fields["assignee"].label_from_instance = lambda u: u.display_name
         self.default_due = default_due
         self.fields["due_date"].initial = default_due
-        self.fields["due_date"].help_text = _("Default: %(d)s.") % {"d": default_due.isoformat()}
+        self.fields["due_date"].help_text = _("Default: %(d)s.") % {"d": date_format(default_due)}
         if not may_set_due:
             del self.fields["due_date"]
             del self.fields["due_reason"]
@@ -292,6 +293,23 @@ class OfferingForm(forms.Form):
     def __init__(self, *args, units, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units
+
+
+class OrderForm(forms.Form):
+    """点单: what a resident tells the unit about the service they need."""
+
+    details = forms.CharField(
+        label=gettext_lazy("What do you need, and when?"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("For example: two people, any weekday morning next week."),
+        error_messages={"required": gettext_lazy("Please say what you need, and when.")},
+    )
+    location = forms.CharField(
+        label=gettext_lazy("Where (building and flat, or a place)"),
+        max_length=200,
+        required=False,
+    )
 
 
 class PeriodForm(forms.Form):

@@ -20,7 +20,7 @@ from deliberation.models import (
     Stance,
     Topic,
 )
-from deliberation.services.topics import MAX_PHOTOS, Outcome
+from deliberation.services.topics import MAX_PHOTOS, MERGE_REFUSED, Outcome
 from deliberation.uploads import validate_image
 
 TITLE_MAX = 120
@@ -207,6 +207,38 @@ class WithdrawForm(VersionForm):
     )
 
 
+class SimpleProposalForm(forms.Form):
+    """Simple mode: a matter in a title and a few sentences; nothing else to choose."""
+
+    community = forms.ModelChoiceField(
+        label=_("Community"), queryset=None, empty_label=None, widget=forms.RadioSelect
+    )
+    title = forms.CharField(
+        label=_("In a few words, what is the matter?"),
+        max_length=TITLE_MAX,
+        help_text=_("For example: the stairwell light on the 3rd floor is broken."),
+    )
+    description = forms.CharField(
+        label=_("Tell us more"),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Where it is, since when, and who it affects."),
+    )
+
+    def __init__(self, *args, communities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities
+        if len(communities) == 1:  # nothing to choose: the one community is filled in
+            self.fields["community"].initial = communities[0].pk
+            self.fields["community"].widget = forms.HiddenInput()
+
+    def clean_title(self):
+        return _clean_text(self.cleaned_data.get("title"))
+
+    def clean_description(self):
+        return _clean_text(self.cleaned_data.get("description"))
+
+
 class TriageForm(VersionForm):
     outcome = forms.ChoiceField(
         label=_("Outcome"),
@@ -234,11 +266,24 @@ class TriageForm(VersionForm):
 
     def __init__(self, *args, topic, **kwargs):
         super().__init__(*args, **kwargs)
+        if topic.service_offering_id:
+            # 点单: a resident's service order is dispatched to the unit, or declined.
+            unit = topic.service_offering.unit.name
+            self.fields["outcome"].choices = [
+                (Outcome.ORDER, _("Dispatch the order to %(unit)s (下单)") % {"unit": unit}),
+                (Outcome.DECLINE, _("Decline")),
+            ]
+            self.fields["outcome"].initial = Outcome.ORDER
+            self.fields["reason"].help_text = _(
+                "When dispatching: a note for the unit. When declining: the reason, published."
+            )
+            del self.fields["merge_into"], self.fields["is_major"]
+            return
         self.fields["merge_into"].queryset = (
             Topic.objects.filter(community_id=topic.community_id)
             .exclude(pk=topic.pk)
-            .exclude(phase__in=[Phase.DRAFT, Phase.DECLINED, Phase.MERGED, Phase.WITHDRAWN])
-            .order_by("-created_at")
+            .exclude(phase__in=MERGE_REFUSED)
+            .order_by("-created_at", "-pk")
         )
         self.fields["merge_into"].label_from_instance = lambda t: f"#{t.pk} {t.title}"
 
@@ -328,7 +373,9 @@ class TopicFilterForm(forms.Form):
     phase = forms.ChoiceField(
         label=_("Stage"),
         required=False,
-        choices=[("", _("Any stage"))] + [c for c in Phase.choices if c[0] != Phase.DRAFT],
+        # Drafts are never listed, and a submitted topic moves on at once: neither can match.
+        choices=[("", _("Any stage"))]
+        + [c for c in Phase.choices if c[0] not in (Phase.DRAFT, Phase.SUBMITTED)],
     )
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=[("", _("Any category"))] + Category.choices

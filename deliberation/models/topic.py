@@ -90,6 +90,15 @@ class Topic(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_topics"
     )
+    service_offering = models.ForeignKey(
+        "deliberation.PartnerOffering",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("service ordered"),
+        help_text=_("Set when a resident orders a co-building unit's service (点单)."),
+    )
     phase_reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     phase_changed_at = models.DateTimeField(auto_now_add=True)

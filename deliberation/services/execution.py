@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -23,7 +24,9 @@ from deliberation.access import roles_of
 from deliberation.audit import record_audit
 from deliberation.lifecycle import transition_topic
 from deliberation.models import (
+    Category,
     DispatchState,
+    Follow,
     FollowUpVisit,
     Holder,
     Membership,
@@ -39,6 +42,7 @@ from deliberation.models import (
     ReminderKind,
     Responsible,
     Role,
+    Route,
     Scope,
     SupervisionKind,
     SupervisionNote,
@@ -202,7 +206,7 @@ def add_task(
             if not may(roles, "task.set_due"):
                 raise ValidationError(
                     _("Only the Party secretary may set a date other than the default (%(d)s).")
-                    % {"d": default.isoformat()}
+                    % {"d": date_format(default)}
                 )
             if due_date < today:
                 raise ValidationError(_("The due date is in the past. Choose today or later."))
@@ -241,7 +245,7 @@ def add_task(
         text = _public_text(
             lambda: (
                 _("New task for “%(title)s”: %(task)s, due %(due)s")
-                % {"title": topic.title, "task": task.title, "due": due_date.isoformat()}
+                % {"title": topic.title, "task": task.title, "due": date_format(due_date)}
             )
         )
         _tell(
@@ -475,7 +479,7 @@ def send_reminders(today=None):
                                 if kind == ReminderKind.DUE_SOON
                                 else _("Reminder: “%(task)s” is due today (%(due)s).")
                             )
-                            % {"task": task.title, "due": task.due_date.isoformat()}
+                            % {"task": task.title, "due": date_format(task.due_date)}
                         )
                     )
                     _tell(responsible_users(task), text, task.get_absolute_url())
@@ -487,7 +491,7 @@ def send_reminders(today=None):
         text = _public_text(
             lambda task=task: (
                 _("Overdue since %(due)s: please report what blocks it and when it will be done.")
-                % {"due": task.due_date.isoformat()}
+                % {"due": date_format(task.due_date)}
             )
         )
         try:
@@ -884,6 +888,116 @@ def add_offering(unit, *, by, title, description=""):
     return offering
 
 
+# --- 点单 → 下单 → 接单: a resident orders a unit's service ------------------------------------
+
+
+def order_service(offering, *, by, details, location=""):
+    """点单: a resident orders what a co-building unit offers.
+
+    The order is a topic that skips co-signs and waits for the community to dispatch it
+    (`dispatch_order`); the resident follows it and rates the result like any other topic.
+    The same order sent twice within minutes (a double tap) returns the first one.
+    """
+    from deliberation.services.topics import DOUBLE_SUBMIT_WINDOW, staff_of, tell
+
+    unit = offering.unit
+    community = unit.community
+    if not may(roles_of(by, community), "service.order"):
+        raise PermissionDenied
+    if not (offering.is_active and unit.is_active):
+        raise ValidationError(_("This service is no longer offered. Please choose another."))
+    details = details.strip()
+    if not details:
+        raise ValidationError(_("Please say what you need, and when and where."))
+    with transaction.atomic():
+        recent = Topic.objects.filter(
+            proposer=by,
+            service_offering=offering,
+            description=details,
+            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
+        ).first()
+        if recent is not None:
+            return recent
+        topic = Topic.objects.create(
+            community=community,
+            title=offering.title[:120],
+            description=details,
+            category=Category.OTHER,
+            scope=Scope.COMMUNITY,
+            location=location.strip(),
+            proposer=by,
+            service_offering=offering,
+            phase=Phase.SUBMITTED,
+        )
+        record_audit(
+            actor=by,
+            verb="topic.propose",
+            target=topic,
+            data={"channel": topic.channel, "offering": offering.pk, "unit": unit.pk},
+        )
+        Follow.objects.get_or_create(topic=topic, user=by)
+        topic = transition_topic(topic, Phase.TRIAGE, by=by, data={"offering": offering.pk})
+        tell(
+            staff_of(community),
+            _("A resident ordered “%(offer)s” from %(unit)s; it awaits dispatch.")
+            % {"offer": offering.title, "unit": unit.name},
+            topic.get_absolute_url(),
+        )
+    return topic
+
+
+def dispatch_order(topic, *, by, note="", expected_version=None):
+    """下单: the community accepts a service order and sends it to the unit as a task.
+
+    The topic goes straight to execution with one task, sent to the unit that offers the
+    service; the unit's contact then accepts it (接单, `answer_dispatch`).
+    """
+    with transaction.atomic():
+        topic = Topic.objects.select_for_update().select_related("community").get(pk=topic.pk)
+        roles = roles_of(by, topic.community_id)
+        if not may(roles, "topic.triage", topic.phase):
+            if not may(roles, "topic.triage", Phase.TRIAGE):
+                raise PermissionDenied
+            raise ValidationError(_("This topic is not waiting for acceptance."))
+        if expected_version is not None and topic.version != expected_version:
+            raise ValidationError(
+                _("Someone else changed this topic a moment ago. Please look at it again.")
+            )
+        offering = (
+            PartnerOffering.objects.select_related("unit")
+            .filter(pk=topic.service_offering_id)
+            .first()
+        )
+        if offering is None:
+            raise ValidationError(_("Only a resident's service order can be dispatched."))
+        if not (offering.is_active and offering.unit.is_active):
+            raise ValidationError(
+                _("%(unit)s no longer offers this service. Decline the order with a reason.")
+                % {"unit": offering.unit.name}
+            )
+        topic = transition_topic(
+            topic,
+            Phase.EXECUTING,
+            by=by,
+            reason=note,
+            data={"outcome": "order", "unit": offering.unit_id},
+        )
+        Topic.objects.filter(pk=topic.pk, accepted_at__isnull=True).update(
+            accepted_at=topic.execution_started_at
+        )
+        topic.refresh_from_db()
+        task = add_task(
+            topic,
+            by=by,
+            title=offering.title[:200],
+            description=topic.description,
+            responsible=Responsible.PARTNER_UNIT,
+            route=Route.TRANSFERRED,
+        )
+        dispatch_task(task, offering.unit, by=by, note=note)
+    return topic
+
+
 # --- what pages show ------------------------------------------------------------------------
 
 
@@ -903,7 +1017,14 @@ def execution_context(topic, user, today=None):
         .with_status(today)
         .select_related("partner_unit", "assignee")
         .prefetch_related(
-            Prefetch("supervision_notes", queryset=SupervisionNote.objects.order_by("pk"))
+            Prefetch("supervision_notes", queryset=SupervisionNote.objects.order_by("pk")),
+            Prefetch(
+                "dispatches",
+                queryset=TaskDispatch.objects.filter(state=DispatchState.PENDING).select_related(
+                    "unit"
+                ),
+                to_attr="pending_dispatches",
+            ),
         )
         .order_by("-round", "due_date", "pk")
     )

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -345,11 +346,22 @@ def triage_due(topic):
     return topic.submitted_at + timedelta(days=topic.community.triage_deadline_days)
 
 
+# Topics that cannot take in others: not yet public, or no longer open.
+MERGE_REFUSED = (
+    Phase.DRAFT,
+    Phase.DECLINED,
+    Phase.MERGED,
+    Phase.WITHDRAWN,
+    Phase.CLOSED,
+)
+
+
 class Outcome:
     ACCEPT = "accept"
     ASSEMBLY = "assembly"
     MERGE = "merge"
     DECLINE = "decline"
+    ORDER = "order"  # a resident's service order, dispatched to the unit (下单)
 
 
 def triage_topic(
@@ -360,6 +372,10 @@ def triage_topic(
     Declined and merged topics stay visible with their reason; a decline is posted on the
     notice board, and so is an acceptance (DOMAIN.md §6 公示).
     """
+    if outcome == Outcome.ORDER:
+        from deliberation.services.execution import dispatch_order
+
+        return dispatch_order(topic, by=by, note=reason, expected_version=expected_version)
     with transaction.atomic():
         topic = _lock(topic)
         _check_version(topic, expected_version)
@@ -370,12 +386,7 @@ def triage_topic(
         if outcome == Outcome.MERGE:
             if merge_into is None or merge_into.pk == topic.pk:
                 raise ValidationError(_("Please choose another topic to merge into."))
-            if merge_into.community_id != topic.community_id or merge_into.phase in (
-                Phase.DRAFT,
-                Phase.DECLINED,
-                Phase.MERGED,
-                Phase.WITHDRAWN,
-            ):
+            if merge_into.community_id != topic.community_id or merge_into.phase in MERGE_REFUSED:
                 raise ValidationError(_("That topic cannot take in others."))
         extra = {}
         if is_major is not None:
@@ -630,7 +641,7 @@ def record_decision(
                 text,
                 "",
                 _("Decided by: %(body)s") % {"body": DecidingBody(decided_by).label},
-                _("Date of the decision: %(date)s") % {"date": decided_on.isoformat()},
+                _("Date of the decision: %(date)s") % {"date": date_format(decided_on)},
                 _("Proposed by %(who)s.") % {"who": mask_name(topic.proposer.display_name)},
             ]
         )

@@ -613,7 +613,7 @@ def publish_vote_notice(vote, *, by, now=None):
                     "The notice must be published at least %(days)s days before voting opens: "
                     "move the opening to %(date)s or later."
                 )
-                % {"days": days, "date": first_day + timedelta(days=days)},
+                % {"days": days, "date": date_format(first_day + timedelta(days=days))},
                 code="notice_period",
             )
         _check_window(community, vote.opens_at, vote.closes_at)

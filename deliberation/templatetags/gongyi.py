@@ -9,12 +9,11 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
-from django.utils import timezone, translation
+from django.utils import formats, timezone
 
 register = template.Library()
 
 HUNDREDTH = Decimal("0.01")
-EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _as_date(value):
@@ -29,22 +28,42 @@ def _as_date(value):
 
 @register.filter
 def cn_date(value):
-    """2026年11月26日 in Chinese, 26 Nov 2026 in English; empty for a missing date."""
+    """2026年11月26日 in Chinese, 26 Nov 2026 in English; empty for a missing date.
+
+    The pattern is the language's DATE_FORMAT (config/formats), the one used everywhere.
+    """
     day = _as_date(value)
     if day is None:
         return ""
-    if (translation.get_language() or "").startswith("zh"):
-        return f"{day.year}年{day.month}月{day.day}日"
-    return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"
+    return formats.date_format(day, "DATE_FORMAT")
 
 
 @register.filter
 def cn_datetime(value):
-    """The date as cn_date plus the local time, 2026年11月26日 14:05."""
+    """The date as cn_date plus the local time, 2026年11月26日 14:05 (DATETIME_FORMAT)."""
     if not isinstance(value, datetime.datetime):
         return cn_date(value)
     local = timezone.localtime(value) if timezone.is_aware(value) else value
-    return f"{cn_date(local)} {local:%H:%M}"
+    return formats.date_format(local, "DATETIME_FORMAT")
+
+
+@register.filter
+def cn_month(value):
+    """The month, 2026年11月 in Chinese, Nov 2026 in English (YEAR_MONTH_FORMAT)."""
+    day = _as_date(value)
+    if day is None:
+        return ""
+    return formats.date_format(day, "YEAR_MONTH_FORMAT")
+
+
+@register.filter
+def cn_time(value):
+    """The local time of day, 14:05 (TIME_FORMAT); empty for a missing time."""
+    if not isinstance(value, datetime.datetime | datetime.time):
+        return ""
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return formats.time_format(value, "TIME_FORMAT")
 
 
 @register.filter

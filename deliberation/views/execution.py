@@ -29,6 +29,7 @@ from deliberation.forms.execution import (
     CompleteForm,
     DispatchForm,
     OfferingForm,
+    OrderForm,
     PartnerForm,
     ProgressForm,
     RatingForm,
@@ -441,5 +442,39 @@ def partner_list(request, community_id):
             "units": units,
             "partner_form": partner_form if may(roles, "partner.register") else None,
             "offer_form": offer_form if may(roles, "partner.offer") and my_units.exists() else None,
+            "can_order": may(roles, "service.order"),
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def order_service(request, offering_id):
+    """点单: a resident orders one of a co-building unit's services."""
+    offering = get_object_or_404(
+        PartnerOffering.objects.select_related("unit__community"),
+        pk=offering_id,
+        is_active=True,
+        unit__is_active=True,
+    )
+    community = community_for(request.user, offering.unit.community_id, "service.order")
+    form = OrderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        done = []
+        if _apply(
+            form,
+            lambda: done.append(svc.order_service(offering, by=request.user, **form.cleaned_data)),
+        ):
+            messages.success(
+                request,
+                _("Your order was sent. The community will pass it to %(unit)s.")
+                % {"unit": offering.unit.name},
+            )
+            return redirect(done[0])
+    status = 400 if request.method == "POST" else 200
+    return TemplateResponse(
+        request,
+        "deliberation/order_form.html",
+        {"community": community, "offering": offering, "form": form},
+        status=status,
     )

@@ -9,6 +9,7 @@ from deliberation.access import community_for, community_ids_of, roles_of
 from deliberation.models import Community, Ownership, Role, Unit
 from deliberation.permissions import may
 from deliberation.registry import electorate_totals
+from deliberation.services.work import work_of
 
 
 @require_safe
@@ -29,6 +30,7 @@ def home(request):
         {
             "community": c,
             "roles": [Role(r) for r in sorted(roles_of(request.user, c), key=Role.values.index)],
+            "work": work_of(request.user, c, roles_of(request.user, c)),
         }
         for c in communities
     ]

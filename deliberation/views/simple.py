@@ -1,20 +1,27 @@
-"""Simple mode (/simple/): the three things most people come for, one action per screen.
+"""Simple mode (/simple/): the things most people come for, one action per screen.
 
-我的事项 (my matters), 去投票 (vote), 看公示 (read notices). Big buttons, few words, every
+我要提议 (raise a matter), 我的事项 (my matters), 去投票 (vote), 看公示 (read notices). Big
+buttons, few words, every
 screen works without JavaScript. Each screen only lists what the person may already open;
 the pages it links to do their own permission checks.
 """
 
 from django.apps import apps
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
 
-from deliberation.access import community_ids_of
-from deliberation.models import Notice, Ownership, Topic
+from deliberation.access import community_ids_of, roles_of
+from deliberation.forms.topics import SimpleProposalForm
+from deliberation.models import Category, Community, Notice, Ownership, Scope, Topic
+from deliberation.permissions import may
+from deliberation.services import topics as topic_services
 
 LIST_LIMIT = 20  # a screen an elderly person can read; older items stay on the full pages
 
@@ -49,6 +56,45 @@ def simple_matters(request):
     )
     items = [{"topic": t, "url": link_of(t)} for t in topics]
     return render(request, "deliberation/simple_matters.html", {"items": items})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def simple_propose(request):
+    """Raise a matter in one screen: it is submitted for co-signs at once."""
+    user = request.user
+    communities = [
+        c
+        for c in Community.objects.filter(pk__in=community_ids_of(user)).order_by("name")
+        if may(roles_of(user, c), "topic.propose")
+    ]
+    if not communities:
+        messages.error(request, _("You are not registered in a community where you can do this."))
+        return redirect("simple_home")
+    queryset = Community.objects.filter(pk__in=[c.pk for c in communities]).order_by("name")
+    form = SimpleProposalForm(request.POST or None, communities=queryset)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            topic = topic_services.propose_topic(
+                data["community"],
+                by=user,
+                title=data["title"],
+                description=data["description"],
+                category=Category.OTHER,
+                scope=Scope.COMMUNITY,
+            )
+            topic_services.submit_topic(topic, by=user)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request, _("Thank you. Your matter is sent; neighbours can co-sign it.")
+            )
+            return redirect("simple_matters")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "deliberation/simple_propose.html", {"form": form}, status=status)
 
 
 @login_required

@@ -721,10 +721,13 @@ def topic_triage(request, topic_id):
                 outcome=data["outcome"],
                 reason=data["reason"],
                 merge_into=data.get("merge_into"),
-                is_major=data["is_major"],
+                is_major=data.get("is_major"),
                 expected_version=data["version"],
             )
-            messages.success(request, _("The outcome is recorded and published."))
+            if data["outcome"] == services.Outcome.ORDER:
+                messages.success(request, _("The order was sent to the unit."))
+            else:
+                messages.success(request, _("The outcome is recorded and published."))
             return redirect(topic)
         except ValidationError as error:
             form.add_error(None, error)

@@ -25,6 +25,7 @@ AUDITED = {
     # Simple mode
     "simple_home": ("resident",),
     "simple_matters": ("resident",),
+    "simple_propose": ("resident",),
     "simple_votes": ("owner",),
     "simple_notices": ("resident",),
     # Topics 提 → 议 → 定, the notice board and notifications
@@ -53,7 +54,8 @@ AUDITED = {
     "topic_rate": ("resident",),
     "visit_new": ("grid_worker",),
     "topic_reopen": ("community_worker",),
-    "partner_list": ("community_worker",),
+    "partner_list": ("community_worker", "resident"),
+    "order_service": ("resident",),
     "dashboard": ("community_worker", "observer"),
     "street_dashboard": ("observer",),
     # Meetings and the live room

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from deliberation.models import Phase, RatingLevel, Responsible, Route
 from deliberation.services import execution as svc
-from tests.browser.conftest import log_in
+from tests.browser.conftest import PHONE, log_in
 from tests.factories_execution import make_topic
 
 
@@ -50,3 +50,24 @@ def test_the_dashboard_shows_charts_and_figures(
     with page.expect_download() as download:
         page.get_by_role("link", name="下载数据（xlsx）").click()
     assert download.value.suggested_filename.endswith(".xlsx")
+
+
+PHONE_WIDTH = PHONE["width"]
+
+
+def test_the_tables_scroll_in_their_own_labelled_box_on_a_phone(
+    page, live_server, community, resident, community_worker
+):
+    make_topic(community, resident, title="停车", phase=Phase.EXECUTING)
+    log_in(page, live_server.url, community_worker)
+    page.goto(f"{live_server.url}/c/{community.pk}/dashboard/")
+    for name in ("按月", "按类别", "按网格"):
+        table = page.get_by_role("region", name=f"{name}表格，可左右滑动")
+        expect(table.get_by_role("table")).to_be_visible()
+        table.focus()  # a keyboard or switch user can reach it and scroll it
+        expect(table).to_be_focused()
+        box = table.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH
+    # Only the tables scroll sideways; the page itself does not.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE_WIDTH

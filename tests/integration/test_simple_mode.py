@@ -34,11 +34,11 @@ def open_vote(community, by, **extra):
     )
 
 
-def test_the_simple_home_offers_three_big_choices(client, resident):
+def test_the_simple_home_offers_four_big_choices(client, resident):
     client.force_login(resident)
     response = client.get(reverse("simple_home"))
-    assert response.text.count('class="button simple-choice"') == 3
-    for label in ("我的事项", "去投票", "看公示"):
+    assert response.text.count('class="button simple-choice"') == 4
+    for label in ("我要提议", "我的事项", "去投票", "看公示"):
         assert label in response.text
 
 

@@ -1,6 +1,7 @@
 """The topic pages as a person uses them: forms, bad input, htmx partials, photos, query counts."""
 
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -274,3 +275,18 @@ def test_workers_see_when_acceptance_is_overdue(client, community, resident, com
     client.force_login(resident)
     html = client.get(reverse("topic_list", args=[community.pk])).content.decode()
     assert "受理已超期" not in html
+
+
+def test_the_stage_filter_offers_no_stage_a_listed_topic_can_never_be_in(
+    client, community, resident
+):
+    # Submitting goes straight to collecting co-signs, and drafts are never listed.
+    topic = collecting(community, resident, title="电梯维修")
+    assert topic.phase == Phase.COLLECTING
+    client.force_login(resident)
+    page = client.get(reverse("topic_list", args=[community.pk])).text
+    select = page[page.index('name="phase"') :]
+    select = select[: select.index("</select>")]
+    offered = set(re.findall(r'<option value="([a-z_]*)"', select))
+    assert "submitted" not in offered and "draft" not in offered
+    assert {"", "collecting", "triage", "discussing", "closed"} <= offered

@@ -1,10 +1,16 @@
 """The smaller steps of a topic through its pages: edit, withdraw, merge, follow, react, report."""
 
+import re
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from deliberation.models import CommentReaction, CommentReport, Follow, Notification, Phase, Topic
 from deliberation.services import topics as services
+from tests.factories_execution import make_topic
 from tests.topic_factories import collecting, discussing, draft, in_triage
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +153,31 @@ def test_a_reply_notifies_the_author_of_the_comment(
         services.add_comment(topic, by=resident, body="回复", stance="neutral", parent=first)
     note = Notification.objects.get(user=owner)
     assert "#comment-" in note.url and topic.title in note.text
+
+
+def test_the_merge_list_offers_open_topics_newest_first(
+    client, community, resident, owner, community_worker
+):
+    start = timezone.now() - timedelta(days=30)
+    with time_machine.travel(start):
+        oldest_open = discussing(community, owner, community_worker, title="电梯维修")
+    with time_machine.travel(start + timedelta(days=1)):
+        closed = make_topic(community, owner, title="去年的路灯", phase=Phase.CLOSED)
+    with time_machine.travel(start + timedelta(days=2)):
+        newer_open = collecting(community, owner, title="电梯噪音")
+    with time_machine.travel(start + timedelta(days=3)):
+        draft(community, owner, title="还没提交")
+    topic = in_triage(community, resident, title="电梯又坏了")
+    client.force_login(community_worker)
+    page = client.get(reverse("topic_triage", args=[topic.pk])).text
+    select = page[page.index('name="merge_into"') : page.index("</select>")]
+    offered = [int(pk) for pk in re.findall(r'<option value="(\d+)"', select)]
+    assert offered == [newer_open.pk, oldest_open.pk]
+    # A closed topic cannot take the matter in, whatever the form sends.
+    response = client.post(
+        reverse("topic_triage", args=[topic.pk]),
+        {"version": topic.version, "outcome": "merge", "merge_into": closed.pk, "reason": "同一事"},
+    )
+    assert response.status_code == 400
+    topic.refresh_from_db()
+    assert topic.phase == Phase.TRIAGE

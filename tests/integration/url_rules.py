@@ -107,6 +107,15 @@ RULES = {
     "simple_matters": Rule(expect=signed_in()),
     "simple_votes": Rule(expect=signed_in()),
     "simple_notices": Rule(expect=signed_in()),
+    # Raising a matter needs a community where the person may propose; others are sent back.
+    "simple_propose": Rule(
+        expect={"anonymous": LOGIN}
+        | {
+            p: OK if p in RESIDENTS | STAFF | {"grid_worker", "outsider"} else 302
+            for p in SIGNED_IN
+        },
+        methods=("get", "head", "post"),
+    ),
 }
 
 # Names (or "namespace:" prefixes, or name prefixes ending in "*") not in the matrix, and why.
@@ -168,6 +177,11 @@ def _execution_rules():
             methods=form,
         ),
         "partner_list": Rule(kwargs=community_kwargs, expect=members(), methods=form),
+        "order_service": Rule(
+            kwargs=lambda w: {"offering_id": fx.world_offering(w).pk},
+            expect=members(RESIDENTS),
+            methods=form,
+        ),
         "dashboard": Rule(kwargs=community_kwargs, expect=kpi),
         "street_dashboard": Rule(
             kwargs=lambda w: {"street_office_id": fx.world_street_office(w).pk}, expect=street
