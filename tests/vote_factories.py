@@ -12,11 +12,13 @@ from deliberation.models import AssemblyVote, Candidate, MatterKind
 from deliberation.services import votes
 
 
-def convene(community, by, *, title="维修资金使用表决", allow_change=False, matters=None):
+def convene(
+    community, by, *, title="维修资金使用表决", allow_change=False, matters=None, estate=None
+):
     now = timezone.now()
     opens = now + timedelta(days=community.assembly_notice_days + 1)
     vote = votes.convene_vote(
-        estate=community.estates.order_by("pk").first(),
+        estate=estate or community.estates.order_by("pk").first(),
         title=title,
         opens_at=opens,
         closes_at=opens + timedelta(days=7),

@@ -35,7 +35,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from deliberation import rules
-from deliberation.access import remember_roles, roles_of, roles_query
+from deliberation.access import remember_roles, roles_in_estate, roles_of, roles_query
 from deliberation.audit import chain_ctes, record_audit
 from deliberation.audit import entry_values as audit_entry_values
 from deliberation.models import (
@@ -173,8 +173,8 @@ def remember_teller(user, vote, appointed):
 
 
 def vote_roles(user, vote):
-    """Community roles plus the per-vote teller appointment."""
-    roles = set(roles_of(user, vote.community_id))
+    """Community roles (a committee's only in its own estate) plus the teller appointment."""
+    roles = set(roles_in_estate(user, vote.community_id, vote.estate_id))
     if is_teller(user, vote):
         roles.add(TELLER)
     return frozenset(roles)
@@ -272,7 +272,7 @@ def convene_vote(
     previous_round=None,
 ):
     community = estate.community
-    if not may(roles_of(by, community), "vote.convene"):
+    if not may(roles_in_estate(by, community, estate), "vote.convene"):
         raise PermissionDenied
     _check_window(community, opens_at, closes_at)
     with transaction.atomic():
@@ -455,7 +455,7 @@ def register_candidate(
                 _("A nomination by owners needs at least %(n)s owners.") % {"n": needed},
                 code="nominators",
             )
-        roles = roles_of(by, vote.community_id)
+        roles = vote_roles(by, vote)
         if nominated_by == Candidate.Nomination.SELF:
             holder = (
                 Holder.objects.filter(user=by, community=vote.community, ownerships__isnull=False)
@@ -2005,7 +2005,7 @@ def vote_result_for_topic(topic):
 
 
 def _require_plan(by, plan):
-    if not may(roles_of(by, plan.community_id), "selection.plan"):
+    if not may(roles_in_estate(by, plan.community_id, plan.estate_id), "selection.plan"):
         raise PermissionDenied
 
 
@@ -2013,7 +2013,7 @@ def create_selection_plan(
     *, estate, title, scope, service_standard, price_min, price_max, method, by
 ):
     community = estate.community
-    if not may(roles_of(by, community), "selection.plan"):
+    if not may(roles_in_estate(by, community, estate), "selection.plan"):
         raise PermissionDenied
     if price_max < price_min:
         raise VoteError(_("The highest price must not be below the lowest."), code="price")

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, prefetch_related_objects
+from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -16,7 +16,13 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from deliberation.access import community_for, community_ids_of, raise_not_found, roles_of
+from deliberation.access import (
+    community_for,
+    community_ids_of,
+    estates_where,
+    raise_not_found,
+    roles_of,
+)
 from deliberation.forms.votes import (
     AmendForm,
     AttachmentForm,
@@ -82,12 +88,14 @@ def _can(request, vote, *actions):
 @require_http_methods(["GET", "POST"])
 def vote_list(request, community_id):
     community = community_for(request.user, community_id)
-    roles = roles_of(request.user, community)
-    can_convene = may(roles, "vote.convene")
+    estates = estates_where(request.user, community, "vote.convene")
+    can_convene = bool(estates)
     form = None
     if can_convene:
         initial = {"topic": request.GET.get("topic")} if request.GET.get("topic") else None
-        form = ConveneForm(request.POST or None, community=community, initial=initial)
+        form = ConveneForm(
+            request.POST or None, community=community, estates=estates, initial=initial
+        )
     if request.method == "POST":
         if not can_convene:
             raise PermissionDenied
@@ -106,8 +114,7 @@ def vote_list(request, community_id):
         .annotate(matter_count=Count("matters", distinct=True))
         .order_by("-opens_at", "-pk")
     )
-    if not can_convene:
-        rows = rows.exclude(status="draft")
+    rows = rows.exclude(~Q(estate__in=estates), status="draft")  # drafts: those who run them
     page = Paginator(rows, 20).get_page(request.GET.get("page"))
     status = 400 if form is not None and form.errors else 200
     return TemplateResponse(
