@@ -37,8 +37,8 @@ def convene(
     return vote
 
 
-def publish(vote, by):
-    votes.publish_vote_notice(vote, by=by)
+def publish(vote, by, accept_short=False):
+    votes.publish_vote_notice(vote, by=by, accept_short=accept_short)
     vote.refresh_from_db()
     return vote
 

@@ -585,8 +585,78 @@ def _refresh_heads(vote, heads=None):
     )
 
 
-def publish_vote_notice(vote, *, by, now=None):
-    """Publish the assembly notice and freeze the electorate; only what it lists can be voted."""
+class NoticeCheck(namedtuple("NoticeCheck", "matter qualified awaiting")):
+    @property
+    def short(self):
+        """Fewer qualified candidates than seats."""
+        return len(self.qualified) < self.matter.seats
+
+
+def notice_checks(vote):
+    """Per election or selection matter: its qualified candidates and those awaiting vetting.
+
+    The manage page shows them before the notice; publish_vote_notice refuses while any
+    candidate awaits vetting (the notice would silently leave them off the ballot) and asks for
+    an explicit confirmation when fewer candidates qualified than there are seats.
+    """
+    checks = []
+    matters = vote.matters.filter(kind__in=[MatterKind.ELECTION, MatterKind.SELECTION])
+    for matter in matters.order_by("position").prefetch_related("candidates"):
+        candidates = sorted(matter.candidates.all(), key=lambda c: c.pk)
+        checks.append(
+            NoticeCheck(
+                matter,
+                [c for c in candidates if c.vetting_result == Candidate.Vetting.APPROVED],
+                [c for c in candidates if c.vetting_result == Candidate.Vetting.PENDING],
+            )
+        )
+    return checks
+
+
+def _check_candidates(vote, accept_short):
+    """Refuse a notice that would drop candidates awaiting vetting or leave seats unconfirmed."""
+    checks = notice_checks(vote)
+    awaiting = [c for check in checks for c in check.awaiting]
+    if awaiting:
+        raise VoteError(
+            _(
+                "Candidates are still awaiting the eligibility review: %(names)s. Record a "
+                "decision for each before publishing the notice, or they would not be on the "
+                "ballot."
+            )
+            % {"names": "、".join(c.name for c in awaiting)},
+            code="awaiting_vetting",
+        )
+    for check in checks:
+        if not check.qualified:
+            raise VoteError(
+                _("“%(title)s” has no qualified candidate yet.") % {"title": check.matter.title}
+            )
+    short = [c for c in checks if c.short]
+    if short and not accept_short:
+        raise VoteError(
+            " ".join(
+                _(
+                    "“%(title)s” has %(n)s qualified candidates for %(seats)s seats: seats left "
+                    "empty go to a by-election. Confirm that the notice goes out with fewer "
+                    "candidates than seats."
+                )
+                % {"title": c.matter.title, "n": len(c.qualified), "seats": c.matter.seats}
+                for c in short
+            ),
+            code="short_ballot",
+        )
+    return [
+        {"matter": c.matter.pk, "qualified": len(c.qualified), "seats": c.matter.seats}
+        for c in short
+    ]
+
+
+def publish_vote_notice(vote, *, by, now=None, accept_short=False):
+    """Publish the assembly notice and freeze the electorate; only what it lists can be voted.
+
+    `accept_short`: the person confirmed publishing an election with fewer qualified candidates
+    than seats (recorded in the audit entry)."""
     now = now or timezone.now()
     with transaction.atomic():
         vote = _lock(vote)
@@ -597,14 +667,7 @@ def publish_vote_notice(vote, *, by, now=None):
         matters = list(vote.matters.order_by("position"))
         if not matters:
             raise VoteError(_("Add at least one matter before publishing the notice."))
-        for matter in matters:
-            if (
-                matter.is_election
-                and not matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED).exists()
-            ):
-                raise VoteError(
-                    _("“%(title)s” has no qualified candidate yet.") % {"title": matter.title}
-                )
+        short = _check_candidates(vote, accept_short)
         days = community.assembly_notice_days
         first_day = timezone.localdate(now)
         if (timezone.localdate(vote.opens_at) - first_day).days < days:
@@ -649,7 +712,12 @@ def publish_vote_notice(vote, *, by, now=None):
             verb="vote.publish_notice",
             target=vote,
             community=community,
-            data={"notice": notice.pk, "units": units, "matters": [m.pk for m in matters]},
+            data={
+                "notice": notice.pk,
+                "units": units,
+                "matters": [m.pk for m in matters],
+                **({"fewer_candidates_than_seats": short} if short else {}),
+            },
         )
         notify(
             _electorate_users(vote),

@@ -238,6 +238,7 @@ def _manage_page(request, vote, status=200, **forms):
             matter.attachment_form = failed
         else:
             matter.attachment_form = AttachmentForm(auto_id=f"id_m{matter.pk}_%s")
+    checks = svc.notice_checks(vote) if vote.status == "draft" else []
     context = {
         "vote": vote,
         "state": vote.state,
@@ -246,6 +247,8 @@ def _manage_page(request, vote, status=200, **forms):
         "matter_form": forms.get("matter_form") or MatterForm(),
         "teller_form": forms.get("teller_form") or TellerForm(),
         "cancel_form": forms.get("cancel_form") or ReasonForm(),
+        "checks": checks,
+        "any_short": any(check.short for check in checks),
         "can": _can(
             request, vote, "vote.edit", "vote.publish_notice", "vote.appoint_teller", "vote.cancel"
         ),
@@ -346,7 +349,9 @@ def vote_appoint_teller(request, vote_id):
 def vote_publish_notice(request, vote_id):
     vote = vote_for(request.user, vote_id, "vote.publish_notice")
     try:
-        svc.publish_vote_notice(vote, by=request.user)
+        svc.publish_vote_notice(
+            vote, by=request.user, accept_short=request.POST.get("accept_short") == "1"
+        )
     except VoteError as error:
         return _refuse_to(request, error, "vote_manage", vote.pk)
     messages.success(request, _("The notice is published and the electorate frozen."))
@@ -411,6 +416,10 @@ def vote_candidates(request, vote_id, matter_id):
     candidates = matter.candidates.order_by("pk")
     if not can_enter:
         candidates = candidates.filter(vetting_result="approved")
+    candidates = list(candidates)
+    for candidate in candidates:
+        # One vetting form per candidate, with ids of its own (labels point at their own field).
+        candidate.vet_form = VetForm(auto_id=f"id_c{candidate.pk}_%s")
     return TemplateResponse(
         request,
         "deliberation/vote_candidates.html",
@@ -421,7 +430,6 @@ def vote_candidates(request, vote_id, matter_id):
             "form": form,
             "can_enter": can_enter,
             "can_self": can_self,
-            "vet_form": VetForm(),
         },
         status=status,
     )
