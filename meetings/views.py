@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -254,6 +255,7 @@ MINUTES_ACTIONS = {
     # action: (permission, form class or None)
     "send": ("meeting.send_for_corrections", None),
     "correct": ("meeting.correct", CorrectionForm),
+    "confirm": ("meeting.correct", None),
     "resolve": ("meeting.write_minutes", ResolveCorrectionForm),
     "finalise": ("meeting.finalise_minutes", None),
     "sign": ("meeting.sign", None),
@@ -266,6 +268,7 @@ def _minutes_call(action, meeting, user, data):
     return {
         "send": lambda: services.send_for_corrections(meeting, by=user),
         "correct": lambda: services.submit_correction(meeting, by=user, text=data["text"]),
+        "confirm": lambda: services.confirm_draft(meeting, by=user),
         "resolve": lambda: services.resolve_correction(
             meeting,
             by=user,
@@ -315,6 +318,11 @@ def meeting_minutes(request, meeting_id):
         "correction_form": form if isinstance(form, CorrectionForm) else CorrectionForm(),
         "may": {a: may_in(request.user, meeting, p) for a, (p, _f) in MINUTES_ACTIONS.items()},
         "published": meeting.status == Status.PUBLISHED,
+        "corrections_open": meeting.status == Status.CORRECTIONS
+        and not (meeting.corrections_until and timezone.now() >= meeting.corrections_until),
+        "confirmations": (
+            services.draft_confirmations(meeting) if meeting.status == Status.CORRECTIONS else []
+        ),
     }
     return TemplateResponse(request, "meetings/minutes.html", context, status=400 if form else 200)
 
