@@ -38,8 +38,26 @@ def _id(label=None, required=True):
 
 
 class OpenMeetingForm(CommandForm):
+    # Before the noticed date: the chair's confirmation and reason (the service checks them).
+    early_reason = forms.CharField(
+        max_length=500, required=False, label=_("Reason for opening before the noticed date")
+    )
+    confirm_early = forms.BooleanField(
+        required=False, label=_("I confirm opening before the noticed date")
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("early_reason", "").strip() and not data.get("confirm_early"):
+            raise forms.ValidationError(
+                _("Tick the confirmation to open the meeting before the noticed date.")
+            )
+        return data
+
     def run(self, services, meeting, user):
-        return services.open_meeting(meeting, by=user)
+        data = self.cleaned_data
+        reason = data.get("early_reason", "") if data.get("confirm_early") else ""
+        return services.open_meeting(meeting, by=user, early_reason=reason)
 
 
 class CloseMeetingForm(CommandForm):

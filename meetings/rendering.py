@@ -35,7 +35,7 @@ from meetings.models import (
     Meeting,
     SpeakerStatus,
 )
-from meetings.services import ALL_SECTIONS, queue_of
+from meetings.services import ALL_SECTIONS, opens_early, queue_of
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 log = logging.getLogger(__name__)
@@ -132,6 +132,7 @@ def room_state(meeting):
         ]
     return {
         "meeting": meeting,
+        "opens_early": meeting.status == "noticed" and opens_early(meeting),
         "items": items,
         "current": current,
         "following": following,
