@@ -67,6 +67,7 @@ from deliberation.models import (
     VoteStatus,
     VoteTeller,
 )
+from deliberation.natural import natural_key
 from deliberation.notices import notify, publish_notice
 from deliberation.permissions import ALLOWED, TELLER, may
 from deliberation.prepared import Prepared, PreparedInsert, on_server, together, typed
@@ -533,6 +534,7 @@ def _freeze_electorate(vote, now):
                 vote=vote,
                 unit_id=pk,
                 unit_label="-".join(p for p in (bname, stairwell, number) if p),
+                sort_key=natural_key(bname, stairwell, number),
                 building_id=building_id,
                 building_name=bname,
                 area=area,
@@ -1904,9 +1906,7 @@ def non_voters(vote, user):
     """Units whose holder has not voted on any matter; a grid worker sees only their grid."""
     voted = Ballot.objects.filter(vote=vote, head=OuterRef("head"))
     entries = (
-        ElectorateEntry.objects.filter(vote=vote)
-        .exclude(Exists(voted))
-        .order_by("building_name", "unit_label")
+        ElectorateEntry.objects.filter(vote=vote).exclude(Exists(voted)).order_by("sort_key", "pk")
     )
     roles = vote_roles(user, vote)
     if not (roles & {Role.COMMITTEE, Role.COMMUNITY_WORKER, Role.PARTY_SECRETARY}):
@@ -2012,7 +2012,7 @@ def ballot_sheets(vote):
     sheets = {}
     for row in (
         ElectorateEntry.objects.filter(vote=vote)
-        .order_by("head", "unit_label")
+        .order_by("sort_key", "pk")  # sheets in flat order, 101 before 1001
         .values("head", "holder_name", "unit_label", "area")
     ):
         sheet = sheets.setdefault(
@@ -2047,7 +2047,12 @@ def building_breakdown(vote):
             .annotate(units=Count("pk"), area=Sum("area"))
             .order_by("building_name", "choice")
         )
-        rows.append((matter, list(per)))
+        rows.append(
+            (
+                matter,
+                sorted(per, key=lambda r: (natural_key(r["building_name"]), r["choice"] or "")),
+            )
+        )
     return rows
 
 

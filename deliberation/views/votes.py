@@ -488,7 +488,7 @@ def vote_electorate(request, vote_id):
     see_register = bool(roles & (ALLOWED["vote.convene"]["*"] | {"vote:teller"}))
     page = None
     if see_register:
-        entries = ElectorateEntry.objects.filter(vote=vote).order_by("building_name", "unit_label")
+        entries = ElectorateEntry.objects.filter(vote=vote).order_by("sort_key", "pk")
         page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return TemplateResponse(
         request,
