@@ -1790,17 +1790,42 @@ def _seat_new_committee(vote, by):
     return granted
 
 
+def by_election_plan(matter):
+    """(seats to fill, candidates who stood and were not elected) after a published result:
+    what a by-election on `matter` starts with."""
+    result = getattr(matter, "result", None)
+    figures = result.figures if result is not None else {}
+    seats = figures.get("vacancies", 0) + figures.get("undecided_seats", 0)
+    if matter.kind == MatterKind.SELECTION and not figures.get("elected"):
+        seats = 1
+    done = set(figures.get("elected", [])) | set(figures.get("alternates", []))
+    standing = [
+        c
+        for c in matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED).order_by("pk")
+        if c.name not in done
+    ]
+    return seats, standing
+
+
 def start_by_election(vote, matter, *, by, opens_at, closes_at, title=None):
-    """Open a draft by-election (or revote of a tie) for the seats the result left open."""
+    """Open a draft by-election (or revote of a tie) for the seats the result left open.
+
+    It starts with those seats and every qualified candidate who stood and was not elected.
+    Tied candidates keep their vetting (the revote of a tie); the others stand again only once
+    the vetting confirms they still qualify and stand, so each is carried over awaiting it
+    (the notice waits for that decision, see publish_vote_notice)."""
     vote = AssemblyVote.objects.select_related("community", "estate").get(pk=vote.pk)
     result = VoteResult.objects.filter(matter=matter, matter__vote=vote).first()
     if vote.status != VoteStatus.PUBLISHED or result is None or not matter.is_election:
         raise VoteError(_("A by-election follows a published election result."))
     _require(by, vote, "vote.by_election", vote.state)
+    if matter.kind == MatterKind.SELECTION and vote.selection_plans.exists():
+        raise VoteError(
+            _("The next round of a company selection is drafted from its selection plan."),
+            code="plan",
+        )
     figures = result.figures
-    seats = figures.get("vacancies", 0) + figures.get("undecided_seats", 0)
-    if matter.kind == MatterKind.SELECTION and not figures.get("elected"):
-        seats = 1
+    seats, standing = by_election_plan(matter)
     if seats < 1:
         raise VoteError(_("Every seat was filled; no by-election is needed."), code="full")
     tied = {name for group in figures.get("ties", []) for name in group}
@@ -1825,7 +1850,8 @@ def start_by_election(vote, matter, *, by, opens_at, closes_at, title=None):
             position=1,
         )
         # A by-election fills any number of seats; the odd 5-11 rule is for a whole term.
-        for candidate in matter.candidates.filter(name__in=tied):
+        for candidate in standing:
+            confirmed = candidate.name in tied
             Candidate.objects.create(
                 matter=new_matter,
                 name=candidate.name,
@@ -1834,10 +1860,12 @@ def start_by_election(vote, matter, *, by, opens_at, closes_at, title=None):
                 nominators=candidate.nominators,
                 party_member=candidate.party_member,
                 profile=candidate.profile,
-                vetting_result=candidate.vetting_result,
-                vetting_reasons=candidate.vetting_reasons,
-                party_opinion=candidate.party_opinion,
-                vetted_by=candidate.vetted_by,
+                vetting_result=(
+                    candidate.vetting_result if confirmed else Candidate.Vetting.PENDING
+                ),
+                vetting_reasons=candidate.vetting_reasons if confirmed else "",
+                party_opinion=candidate.party_opinion if confirmed else "",
+                vetted_by=candidate.vetted_by if confirmed else None,
                 application=None,
                 registered_by=by,
             )
@@ -1846,7 +1874,12 @@ def start_by_election(vote, matter, *, by, opens_at, closes_at, title=None):
             verb="vote.by_election",
             target=vote,
             community=vote.community,
-            data={"new_vote": new_vote.pk, "seats": seats, "tied": sorted(tied)},
+            data={
+                "new_vote": new_vote.pk,
+                "seats": seats,
+                "tied": sorted(tied),
+                "carried_over": [c.name for c in standing],
+            },
         )
     return new_vote
 
@@ -2209,6 +2242,23 @@ def add_company_application(
     return application
 
 
+def selection_round(plan):
+    """Where the plan's assembly vote stands: ("none", None) before any vote, ("voting", vote)
+    while a round is prepared, open or counted, ("chosen", name) once a published result hired
+    a company, ("no_majority", vote) when the published round chose none, so the next round,
+    a run-off or a new shortlist, is due (DOMAIN.md §5.4)."""
+    vote = plan.vote
+    if vote is None:
+        return "none", None
+    if vote.status != VoteStatus.PUBLISHED:
+        return "voting", vote
+    result = VoteResult.objects.filter(matter__vote=vote).first()
+    elected = result.figures.get("elected", []) if result is not None else []
+    if result is not None and result.passed and elected:
+        return "chosen", elected[0]
+    return "no_majority", vote
+
+
 def shortlist_application(application, *, shortlisted, reason, by):
     reason = (reason or "").strip()
     if not reason:
@@ -2216,8 +2266,18 @@ def shortlist_application(application, *, shortlisted, reason, by):
     with transaction.atomic():
         plan = PropertySelectionPlan.objects.select_for_update().get(pk=application.plan_id)
         _require_plan(by, plan)
-        if plan.status not in (PlanStatus.PUBLISHED, PlanStatus.SHORTLISTED):
-            raise VoteError(_("The shortlist is drawn after the plan is published."))
+        between_rounds = (
+            plan.status == PlanStatus.VOTING and selection_round(plan)[0] == "no_majority"
+        )
+        if plan.status not in (PlanStatus.PUBLISHED, PlanStatus.SHORTLISTED) and not (
+            between_rounds
+        ):
+            raise VoteError(
+                _(
+                    "The shortlist is drawn after the plan is published, and redrawn only "
+                    "after a round in which no company reached the majority."
+                )
+            )
         application.shortlisted = shortlisted
         application.shortlist_reason = reason
         application.save(update_fields=["shortlisted", "shortlist_reason"])

@@ -91,13 +91,19 @@ def _detail(request, plan, can_plan, status=200, **forms):
     applications = plan.applications.order_by("pk")
     if not can_plan:
         applications = applications.filter(shortlisted__isnull=False)
+    applications = list(applications)
+    for application in applications:
+        # One shortlist form per company, with ids of its own (labels find their own field).
+        application.shortlist_form = ShortlistForm(auto_id=f"id_a{application.pk}_%s")
+    stage, about = svc.selection_round(plan)
     context = {
         "plan": plan,
+        "stage": stage,
+        "about": about,
         "applications": applications,
         "can_plan": can_plan,
         "approve_form": forms.get("approve_form") or ApproveForm(),
         "application_form": forms.get("application_form") or ApplicationForm(),
-        "shortlist_form": ShortlistForm(),
         "window_form": forms.get("window_form") or WindowForm(),
     }
     return TemplateResponse(request, "deliberation/selection_detail.html", context, status=status)

@@ -703,9 +703,24 @@ def vote_result(request, vote_id):
         ),
         "window_form": WindowForm(),
         "publish_by": vote.closes_at + timedelta(days=vote.community.result_notice_days),
-        "elections": vote.matters.filter(kind__in=[MatterKind.ELECTION, MatterKind.SELECTION]),
+        "elections": _next_rounds(vote) if state == VoteState.PUBLISHED else [],
     }
     return TemplateResponse(request, "deliberation/vote_result.html", context)
+
+
+def _next_rounds(vote):
+    """The election and selection matters with what their next round starts with: the seats
+    left open and the candidates who stood and were not elected; a company selection run from
+    a plan goes on from the plan's page."""
+    plan = vote.selection_plans.first()
+    matters = vote.matters.filter(kind__in=[MatterKind.ELECTION, MatterKind.SELECTION])
+    rounds = []
+    for matter in matters.select_related("result").order_by("position"):
+        matter.seats_open, matter.standing = svc.by_election_plan(matter)
+        matter.plan = plan if matter.kind == MatterKind.SELECTION else None
+        if matter.seats_open:
+            rounds.append(matter)
+    return rounds
 
 
 def _result_action(request, vote_id, action, service, done):
