@@ -321,6 +321,14 @@ def _local(value):
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
+def period_end_text(value):
+    """A period's end as people say it: a deadline at midnight is 24:00 of the day before."""
+    local = timezone.localtime(value)
+    if local.time() == time.min:
+        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
+    return _local(value)
+
+
 def check_in(meeting, *, by, participant_id=None, method=None):
     """Check `by` in, or (for officers) the participant named by `participant_id`."""
     with transaction.atomic():
@@ -934,7 +942,10 @@ def finalise_minutes(meeting, *, by, now=None):
                         "minutes can be finalised only once every participant has confirmed "
                         "the draft; still waiting for: %(names)s."
                     )
-                    % {"time": _local(meeting.corrections_until), "names": "、".join(waiting)}
+                    % {
+                        "time": period_end_text(meeting.corrections_until),
+                        "names": "、".join(waiting),
+                    }
                 )
         meeting.status = Status.SIGNED
         meeting.minutes_digest = digest

@@ -318,6 +318,9 @@ def meeting_minutes(request, meeting_id):
         "correction_form": form if isinstance(form, CorrectionForm) else CorrectionForm(),
         "may": {a: may_in(request.user, meeting, p) for a, (p, _f) in MINUTES_ACTIONS.items()},
         "published": meeting.status == Status.PUBLISHED,
+        "corrections_until": (
+            services.period_end_text(meeting.corrections_until) if meeting.corrections_until else ""
+        ),
         "corrections_open": meeting.status == Status.CORRECTIONS
         and not (meeting.corrections_until and timezone.now() >= meeting.corrections_until),
         "confirmations": (

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from deliberation.models import AuditEntry
@@ -44,7 +45,9 @@ def test_the_draft_is_finalised_early_only_when_every_participant_confirmed_it(
 ):
     as_user(page, live_server, community_worker, meeting)
     press(page, "将草稿发给参会人征求更正")
-    expect(page.get_by_text("更正截止")).to_be_visible()
+    # Five days from tomorrow, ending at 24:00 of the fifth (Civil Code arts. 201, 203).
+    fifth = timezone.localdate() + timedelta(days=5)
+    expect(page.get_by_text("更正截止")).to_contain_text(f"更正截止 {fifth:%Y-%m-%d} 24:00")
     press(page, "定稿并进入签字")
     refused = page.locator(".message.error")
     expect(refused).to_contain_text("须每位参会人都确认草稿后才能定稿")
