@@ -283,13 +283,18 @@ class MeetingForm(forms.ModelForm):
             "speaking_time_s",
         ]
 
-    def __init__(self, *args, community, **kwargs):
+    def __init__(self, *args, community, estates=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.community = community
         people = User.objects.filter(memberships__community=community).distinct()
         self.fields["chair"].queryset = people
         self.fields["secretary"].queryset = people
         self.fields["estate"].queryset = community.estates.all()
+        if estates is not None:
+            # Offer only the estates the person may convene in; another is refused (403).
+            self.fields["estate"].widget.choices = [("", "---------")] + [
+                (e.pk, str(e)) for e in estates
+            ]
         self.fields["speaking_time_s"].initial = community.speaking_time_limit_s
         self.fields["speaking_time_s"].min_value = 30
 

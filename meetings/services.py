@@ -129,10 +129,16 @@ def _seat(user, meeting):
 
 
 def create_meeting(*, community, by, **fields):
-    """Create a draft meeting; the creator must be staff or a committee member there."""
-    from deliberation.access import require
+    """Create a draft meeting; the creator must be staff or a committee member there. A
+    meeting of one estate (an owners' session, an estate committee's meeting) is convened by
+    that estate's committee only, or by staff."""
+    from deliberation.access import require, roles_in_estate
+    from deliberation.permissions import may
 
     require(by, community, "meeting.create")
+    estate = fields.get("estate")
+    if estate is not None and not may(roles_in_estate(by, community, estate), "meeting.create"):
+        raise PermissionDenied
     with transaction.atomic():
         fields.setdefault("speaking_time_s", community.speaking_time_limit_s)
         meeting = Meeting.objects.create(community=community, created_by=by, **fields)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from deliberation.access import community_for, community_ids_of, roles_of
+from deliberation.access import community_for, community_ids_of, estates_where, roles_of
 from deliberation.models import Community
 from deliberation.permissions import may
 from meetings import services
@@ -70,7 +70,8 @@ def meeting_list(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def meeting_create(request, community_id):
     community = community_for(request.user, community_id, "meeting.create")
-    form = MeetingForm(request.POST or None, community=community)
+    estates = estates_where(request.user, community, "meeting.create")
+    form = MeetingForm(request.POST or None, community=community, estates=estates)
     if form.is_valid():
         meeting = services.create_meeting(community=community, by=request.user, **form.cleaned_data)
         messages.success(request, _("Meeting created. Add the agenda and invite participants."))

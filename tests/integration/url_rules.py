@@ -935,6 +935,24 @@ def _other_estate_rules():
                 methods=post,
             ),
         ),
+        "convene an owners' session in another estate": (
+            "meeting_create",
+            Rule(
+                kwargs=community_kwargs,
+                method="post",
+                data=lambda w: {
+                    "kind": "owners_session",
+                    "title": "和谐家园业主大会会议",
+                    "estate": other(w).pk,
+                    "chair": w.chair.pk,
+                    "place": "和谐家园会所",
+                    "starts_at": "2027-03-01T09:00",
+                    "speaking_time_s": 180,
+                },
+                expect=staff_only,
+                methods=post,
+            ),
+        ),
         "draft a selection plan in another estate": (
             "selection_list",
             Rule(
