@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, prefetch_related_objects
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -849,11 +849,17 @@ def vote_export(request, vote_id):
 def vote_ballots(request, vote_id):
     """Individual choices, for the vote's tellers only (owners see their own on the vote page)."""
     vote = vote_for(request.user, vote_id, "vote.see_choices")
+    # Each ballot with its head's first flat, in natural order (101 before 1001).
+    flats = ElectorateEntry.objects.filter(vote=vote, head=OuterRef("head")).order_by("sort_key")
     ballots = (
         Ballot.objects.filter(vote=vote)
         .select_related("matter", "holder", "cast_by")
         .prefetch_related("selections__candidate")
-        .order_by("matter__position", "head")
+        .annotate(
+            flat=Subquery(flats.values("unit_label")[:1]),
+            flat_key=Subquery(flats.values("sort_key")[:1]),
+        )
+        .order_by("matter__position", "flat_key", "pk")
     )
     page = Paginator(ballots, 50).get_page(request.GET.get("page"))
     return TemplateResponse(request, "deliberation/vote_ballots.html", {"vote": vote, "page": page})

@@ -77,3 +77,17 @@ def test_the_electorate_and_the_non_voters_list_flats_in_natural_order(
     assert labels_in(html, flats) == flats
     html = client.get(reverse("vote_turnout", args=[vote.pk])).content.decode()
     assert labels_in(html, flats) == flats
+
+
+def test_the_tellers_list_of_ballots_follows_the_flats(client, community, committee_member, flats):
+    from deliberation.services import votes
+
+    vote = open_vote(community, committee_member)
+    votes.appoint_teller(vote, committee_member, by=committee_member)
+    matter = vote.matters.get()
+    # Cast in reverse flat order, so the order of casting cannot give the answer.
+    for holder in Holder.objects.filter(community=community).order_by("-pk"):
+        votes.cast_ballot(matter, holder, "yes", by=committee_member, channel="meeting")
+    client.force_login(committee_member)
+    html = client.get(reverse("vote_ballots", args=[vote.pk])).content.decode()
+    assert labels_in(html, flats) == flats
