@@ -96,3 +96,29 @@ def test_opening_on_the_noticed_day_needs_no_reason(client, community, chair):
     hearing.refresh_from_db()
     assert hearing.status == Status.LIVE and hearing.early_opening_reason == ""
     assert AuditEntry.objects.get(verb="meeting.open_meeting").data == {}
+
+
+def test_a_hearing_record_waits_for_the_correction_period_too(
+    client, community, chair, community_worker, owner
+):
+    hearing = make_meeting(
+        community,
+        chair,
+        secretary=community_worker,
+        participants=[owner],
+        kind=Kind.HEARING,
+        status=Status.CLOSED,
+    )
+    MinutesEntry.objects.create(
+        meeting=hearing, text="陈述人意见：反对收费", author=community_worker
+    )
+    minutes(client, community_worker, hearing, action="send")
+    hearing.refresh_from_db()
+    response = minutes(client, chair, hearing, action="finalise")
+    assert "尚未确认：李明" in str(list(get_messages(response.wsgi_request))[-1])
+    hearing.refresh_from_db()
+    assert hearing.status == Status.CORRECTIONS
+    with time_machine.travel(hearing.corrections_until, tick=False):
+        minutes(client, chair, hearing, action="finalise")
+    hearing.refresh_from_db()
+    assert hearing.status == Status.SIGNED
