@@ -686,24 +686,25 @@ def vote_result(request, vote_id):
         return _refuse_to(
             request, VoteError(_("The result is not published yet.")), "vote_detail", vote.pk
         )
+    can = _can(
+        request,
+        vote,
+        "vote.tally",
+        "vote.confirm",
+        "vote.publish_result",
+        "vote.export",
+        "vote.by_election",
+    )
     context = {
         "vote": vote,
         "state": state,
         "result": svc.result_context(vote),
         "confirmations": vote.confirmations.select_related("teller"),
         "needed": svc.confirmations_needed(vote),
-        "can": _can(
-            request,
-            vote,
-            "vote.tally",
-            "vote.confirm",
-            "vote.publish_result",
-            "vote.export",
-            "vote.by_election",
-        ),
+        "can": can,
         "window_form": WindowForm(),
         "publish_by": vote.closes_at + timedelta(days=vote.community.result_notice_days),
-        "elections": _next_rounds(vote) if state == VoteState.PUBLISHED else [],
+        "elections": _next_rounds(vote) if can["by_election"] else [],
     }
     return TemplateResponse(request, "deliberation/vote_result.html", context)
 
