@@ -79,6 +79,45 @@ def roles_of(user, community):
     return cache[key]
 
 
+def committee_estate_ids(user, community):
+    """Ids of the estates whose owners' committee the user sits on in this community."""
+    if not user.is_authenticated:
+        return frozenset()
+    community_id = getattr(community, "pk", community)
+    cache = _cache(user)
+    key = ("committee_estates", community_id)
+    if key not in cache:
+        cache[key] = frozenset(
+            Membership.objects.filter(
+                user=user, community=community_id, role=Role.COMMITTEE, estate__isnull=False
+            ).values_list("estate_id", flat=True)
+        )
+    return cache[key]
+
+
+def roles_in_estate(user, community, estate):
+    """The user's roles for an act in one estate: a committee acts for its own estate only.
+
+    An owners' committee is the executive of one estate's assembly, so the committee role counts
+    only where the user's committee membership names that estate; staff roles count everywhere.
+    """
+    roles = roles_of(user, community)
+    if Role.COMMITTEE in roles:
+        estate_id = getattr(estate, "pk", estate)
+        if estate_id not in committee_estate_ids(user, community):
+            roles = roles - {Role.COMMITTEE}
+    return roles
+
+
+def estates_where(user, community, action):
+    """The community's estates in which the user may do `action` (by name)."""
+    from deliberation.models import Estate
+
+    community_id = getattr(community, "pk", community)
+    estates = Estate.objects.filter(community=community_id).order_by("name")
+    return [e for e in estates if may(roles_in_estate(user, community_id, e.pk), action)]
+
+
 def forget_roles(user):
     """Drop the per-request role cache after memberships change."""
     if hasattr(user, "_gongyi_roles"):

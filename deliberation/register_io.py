@@ -60,6 +60,7 @@ from deliberation.models import (
     Unit,
     UnitKind,
 )
+from deliberation.models.community import unit_sort_key
 from deliberation.registry import identity_digest, mask_identity
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -1102,6 +1103,7 @@ def _apply_plan(plan):
                     building_id=building_ids[u.building_key],
                     stairwell=u.key[2],
                     number=u.key[3],
+                    sort_key=unit_sort_key(u.building_key[1], u.key[2], u.key[3]),
                     **u.fields,
                 )
                 for u in new_units
@@ -1250,9 +1252,7 @@ def export_register(community, *, language="zh-hans"):
         Ownership.objects.filter(unit__building__estate__community=community)
         .order_by(
             "unit__building__estate__name",
-            "unit__building__name",
-            "unit__stairwell",
-            "unit__number",
+            "unit__sort_key",
             "-is_designated_voter",
             "holder_id",
         )

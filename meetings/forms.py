@@ -38,8 +38,26 @@ def _id(label=None, required=True):
 
 
 class OpenMeetingForm(CommandForm):
+    # Before the noticed date: the chair's confirmation and reason (the service checks them).
+    early_reason = forms.CharField(
+        max_length=500, required=False, label=_("Reason for opening before the noticed date")
+    )
+    confirm_early = forms.BooleanField(
+        required=False, label=_("I confirm opening before the noticed date")
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("early_reason", "").strip() and not data.get("confirm_early"):
+            raise forms.ValidationError(
+                _("Tick the confirmation to open the meeting before the noticed date.")
+            )
+        return data
+
     def run(self, services, meeting, user):
-        return services.open_meeting(meeting, by=user)
+        data = self.cleaned_data
+        reason = data.get("early_reason", "") if data.get("confirm_early") else ""
+        return services.open_meeting(meeting, by=user, early_reason=reason)
 
 
 class CloseMeetingForm(CommandForm):
@@ -268,13 +286,18 @@ class MeetingForm(forms.ModelForm):
             "speaking_time_s",
         ]
 
-    def __init__(self, *args, community, **kwargs):
+    def __init__(self, *args, community, estates=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.community = community
         people = User.objects.filter(memberships__community=community).distinct()
         self.fields["chair"].queryset = people
         self.fields["secretary"].queryset = people
         self.fields["estate"].queryset = community.estates.all()
+        if estates is not None:
+            # Offer only the estates the person may convene in; another is refused (403).
+            self.fields["estate"].widget.choices = [("", "---------")] + [
+                (e.pk, str(e)) for e in estates
+            ]
         self.fields["speaking_time_s"].initial = community.speaking_time_limit_s
         self.fields["speaking_time_s"].min_value = 30
 

@@ -112,6 +112,8 @@ class Meeting(models.Model):
     stage_ends_at = models.DateTimeField(null=True, blank=True)
     speaking_time_s = models.PositiveIntegerField(_("speaking time (seconds)"), default=180)
     opened_at = models.DateTimeField(null=True, blank=True)
+    # Opening before the noticed date needs the chair's reason (also in the audit log).
+    early_opening_reason = models.TextField(_("reason for opening early"), blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     corrections_until = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -203,6 +205,10 @@ class Participant(models.Model):
     checked_in_at = models.DateTimeField(null=True, blank=True)
     checkin_method = models.CharField(max_length=10, choices=CheckinMethod, blank=True)
     invited_at = models.DateTimeField(auto_now_add=True)
+    # The participant read the draft minutes and has nothing (more) to correct: the text they
+    # confirmed, by its digest (meetings.services.minutes_digest), and when.
+    draft_confirmed_digest = models.CharField(max_length=64, blank=True)
+    draft_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("participant")

@@ -35,7 +35,7 @@ from meetings.models import (
     Meeting,
     SpeakerStatus,
 )
-from meetings.services import ALL_SECTIONS, live_vote_summary, queue_of
+from meetings.services import ALL_SECTIONS, live_vote_summary, opens_early, queue_of
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 log = logging.getLogger(__name__)
@@ -134,6 +134,7 @@ def room_state(meeting):
         ]
     return {
         "meeting": meeting,
+        "opens_early": meeting.status == "noticed" and opens_early(meeting),
         "items": items,
         "current": current,
         "following": following,

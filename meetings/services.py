@@ -9,7 +9,7 @@ a replayed or out-of-order command finds its target already moved on and changes
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -133,10 +133,16 @@ def _seat(user, meeting):
 
 
 def create_meeting(*, community, by, **fields):
-    """Create a draft meeting; the creator must be staff or a committee member there."""
-    from deliberation.access import require
+    """Create a draft meeting; the creator must be staff or a committee member there. A
+    meeting of one estate (an owners' session, an estate committee's meeting) is convened by
+    that estate's committee only, or by staff."""
+    from deliberation.access import require, roles_in_estate
+    from deliberation.permissions import may
 
     require(by, community, "meeting.create")
+    estate = fields.get("estate")
+    if estate is not None and not may(roles_in_estate(by, community, estate), "meeting.create"):
+        raise PermissionDenied
     with transaction.atomic():
         fields.setdefault("speaking_time_s", community.speaking_time_limit_s)
         meeting = Meeting.objects.create(community=community, created_by=by, **fields)
@@ -272,16 +278,65 @@ def move_chair(meeting, *, by, to):
 # ---------------------------------------------------------------- the live room
 
 
-def open_meeting(meeting, *, by):
+def opens_early(meeting, now=None):
+    """True before the day the notice named: opening then needs the chair's reason."""
+    return timezone.localdate(now or timezone.now()) < timezone.localdate(meeting.starts_at)
+
+
+def open_meeting(meeting, *, by, early_reason="", now=None):
+    """Open the meeting. Before the noticed date the chair must confirm it with a reason:
+    those who read the notice expect it on that day, so the record and the audit log say why
+    it sat earlier."""
+    now = now or timezone.now()
+    early_reason = (early_reason or "").strip()
     with transaction.atomic():
         meeting = _lock(meeting.pk)
         _require(by, meeting, "meeting.open")
+        early = opens_early(meeting, now)
+        if early and not early_reason:
+            raise RoomError(
+                _(
+                    "This meeting was noticed for %(date)s. To open it before that day, confirm "
+                    "and give the reason; it is recorded in the minutes and the audit log."
+                )
+                % {"date": _local(meeting.starts_at)}
+            )
         meeting.status = Status.LIVE
-        meeting.opened_at = timezone.now()
-        meeting.save(update_fields=["status", "opened_at"])
+        meeting.opened_at = now
+        meeting.early_opening_reason = early_reason if early else ""
+        meeting.save(update_fields=["status", "opened_at", "early_opening_reason"])
         _auto_minutes(meeting, _("The chair opened the meeting."), EntryKind.AGENDA, author=by)
-        _commit(meeting, by, "open_meeting")
+        data = {}
+        if early:
+            _auto_minutes(
+                meeting,
+                _(
+                    "The meeting sat on %(opened)s, before the noticed date %(noticed)s. "
+                    "Reason given by the chair: %(reason)s"
+                )
+                % {
+                    "opened": _local(now),
+                    "noticed": _local(meeting.starts_at),
+                    "reason": early_reason,
+                },
+                EntryKind.AGENDA,
+                author=by,
+            )
+            data = {"early": True, "noticed_for": meeting.starts_at, "reason": early_reason}
+        _commit(meeting, by, "open_meeting", data)
     return meeting
+
+
+def _local(value):
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def period_end_text(value):
+    """A period's end as people say it: a deadline at midnight is 24:00 of the day before."""
+    local = timezone.localtime(value)
+    if local.time() == time.min:
+        return f"{date_format(local - timedelta(days=1), 'DATE_FORMAT')} 24:00"
+    return date_format(local, "DATETIME_FORMAT")
 
 
 def check_in(meeting, *, by, participant_id=None, method=None):
@@ -825,13 +880,22 @@ def minutes_digest(meeting):
     return h.hexdigest()
 
 
+def correction_deadline(start, days):
+    """The end of a correction period of `days` days from `start`: the first day is not
+    counted and the period ends at 24:00 of its last day (Civil Code arts. 201, 203)."""
+    last_day = timezone.localdate(start) + timedelta(days=days)
+    return timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
+
+
 def send_for_corrections(meeting, *, by, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         meeting = _lock(meeting.pk)
         _require(by, meeting, "meeting.send_for_corrections")
         meeting.status = Status.CORRECTIONS
-        meeting.corrections_until = now + timedelta(days=meeting.community.correction_window_days)
+        meeting.corrections_until = correction_deadline(
+            now, meeting.community.correction_window_days
+        )
         meeting.save(update_fields=["status", "corrections_until"])
         _commit(meeting, by, "send_for_corrections", {"until": meeting.corrections_until})
         users = [p.user for p in meeting.participants.exclude(user=None).select_related("user")]
@@ -849,7 +913,7 @@ def submit_correction(meeting, *, by, text, entry_id=None, now=None):
     with transaction.atomic():
         meeting = _lock(meeting.pk)
         _require(by, meeting, "meeting.correct")
-        if meeting.corrections_until and now > meeting.corrections_until:
+        if meeting.corrections_until and now >= meeting.corrections_until:
             raise RoomError(_("The time for corrections has ended."))
         participant = _seat(by, meeting)
         entry = meeting.minutes.filter(pk=entry_id).first() if entry_id else None
@@ -888,17 +952,96 @@ def resolve_correction(meeting, *, by, correction_id, accept, response=""):
     return correction
 
 
-def finalise_minutes(meeting, *, by):
-    """Fix the text for signing: no more corrections or entries from here on."""
+def confirm_draft(meeting, *, by, now=None):
+    """A participant has read the draft minutes and has nothing (more) to correct.
+
+    The confirmation is of the text as it stands (its digest): a correction accepted later
+    changes the text, and the confirmation no longer counts until it is given again.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        meeting = _lock(meeting.pk)
+        _require(by, meeting, "meeting.correct")
+        if meeting.corrections_until and now >= meeting.corrections_until:
+            raise RoomError(_("The time for corrections has ended."))
+        participant = _seat(by, meeting)
+        if meeting.corrections.filter(
+            participant=participant, status=CorrectionStatus.OPEN
+        ).exists():
+            raise RoomError(
+                _(
+                    "Your correction still awaits the secretary's answer: confirm the draft "
+                    "once it is answered."
+                )
+            )
+        participant.draft_confirmed_digest = minutes_digest(meeting)
+        participant.draft_confirmed_at = now
+        participant.save(update_fields=["draft_confirmed_digest", "draft_confirmed_at"])
+        _commit(
+            meeting,
+            by,
+            "confirm_draft",
+            {"participant": participant.pk, "digest": participant.draft_confirmed_digest},
+            (),
+        )
+    return participant
+
+
+def draft_confirmations(meeting, digest=None):
+    """Each participant with whether they confirmed the current draft (`confirmed`), an
+    earlier text of it (`earlier`), or not at all."""
+    digest = digest or minutes_digest(meeting)
+    rows = []
+    for participant in meeting.participants.order_by("pk"):
+        if participant.draft_confirmed_digest == digest:
+            state = "confirmed"
+        elif participant.draft_confirmed_digest:
+            state = "earlier"
+        else:
+            state = ""
+        rows.append({"participant": participant, "state": state})
+    return rows
+
+
+def finalise_minutes(meeting, *, by, now=None):
+    """Fix the text for signing: no more corrections or entries from here on.
+
+    Participants have the whole correction period (send_for_corrections): before it ends the
+    text can be fixed only once every participant has confirmed the draft as it stands.
+    """
+    now = now or timezone.now()
     with transaction.atomic():
         meeting = _lock(meeting.pk)
         _require(by, meeting, "meeting.finalise_minutes")
         if meeting.corrections.filter(status=CorrectionStatus.OPEN).exists():
             raise RoomError(_("Answer every correction before finalising the minutes."))
+        digest = minutes_digest(meeting)
+        early = bool(meeting.corrections_until and now < meeting.corrections_until)
+        if early:
+            waiting = [
+                row["participant"].name
+                for row in draft_confirmations(meeting, digest)
+                if row["state"] != "confirmed"
+            ]
+            if waiting:
+                raise RoomError(
+                    _(
+                        "Participants may send corrections until %(time)s. Before then the "
+                        "minutes can be finalised only once every participant has confirmed "
+                        "the draft; still waiting for: %(names)s."
+                    )
+                    % {
+                        "time": period_end_text(meeting.corrections_until),
+                        "names": "、".join(waiting),
+                    }
+                )
         meeting.status = Status.SIGNED
-        meeting.minutes_digest = minutes_digest(meeting)
+        meeting.minutes_digest = digest
         meeting.save(update_fields=["status", "minutes_digest"])
-        _commit(meeting, by, "finalise_minutes", {"digest": meeting.minutes_digest}, ())
+        data = {"digest": digest}
+        if early:
+            data["before_deadline"] = "every participant confirmed the draft"
+        _commit(meeting, by, "finalise_minutes", data, ())
     return meeting
 
 
@@ -1049,7 +1192,9 @@ def minutes_context(meeting):
         "online": meeting.online,
         "starts_at": meeting.starts_at,
         "opened_at": meeting.opened_at,
+        "early_opening_reason": meeting.early_opening_reason,
         "closed_at": meeting.closed_at,
+        "corrections_until": meeting.corrections_until,
         "status": meeting.status,
         "status_label": str(meeting.get_status_display()),
         "chair": meeting.chair.display_name,
@@ -1105,8 +1250,9 @@ def minutes_context(meeting):
                 "text": c.text,
                 "status": str(c.get_status_display()),
                 "response": c.response,
+                "at": c.created_at,
             }
-            for c in meeting.corrections.select_related("participant")
+            for c in meeting.corrections.select_related("participant").order_by("pk")
         ],
         "officer_signatures": {
             cap: {"method": str(s.get_method_display()), "at": s.signed_at}

@@ -8,12 +8,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from deliberation.access import community_for, community_ids_of, roles_of
+from deliberation.access import community_for, community_ids_of, estates_where, roles_of
 from deliberation.documents.contexts import meeting_quorum
 from deliberation.models import Community
 from deliberation.permissions import may
@@ -70,7 +71,8 @@ def meeting_list(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def meeting_create(request, community_id):
     community = community_for(request.user, community_id, "meeting.create")
-    form = MeetingForm(request.POST or None, community=community)
+    estates = estates_where(request.user, community, "meeting.create")
+    form = MeetingForm(request.POST or None, community=community, estates=estates)
     if form.is_valid():
         meeting = services.create_meeting(community=community, by=request.user, **form.cleaned_data)
         messages.success(request, _("Meeting created. Add the agenda and invite participants."))
@@ -255,6 +257,7 @@ MINUTES_ACTIONS = {
     # action: (permission, form class or None)
     "send": ("meeting.send_for_corrections", None),
     "correct": ("meeting.correct", CorrectionForm),
+    "confirm": ("meeting.correct", None),
     "resolve": ("meeting.write_minutes", ResolveCorrectionForm),
     "finalise": ("meeting.finalise_minutes", None),
     "sign": ("meeting.sign", None),
@@ -267,6 +270,7 @@ def _minutes_call(action, meeting, user, data):
     return {
         "send": lambda: services.send_for_corrections(meeting, by=user),
         "correct": lambda: services.submit_correction(meeting, by=user, text=data["text"]),
+        "confirm": lambda: services.confirm_draft(meeting, by=user),
         "resolve": lambda: services.resolve_correction(
             meeting,
             by=user,
@@ -318,6 +322,14 @@ def meeting_minutes(request, meeting_id):
         "correction_form": form if isinstance(form, CorrectionForm) else CorrectionForm(),
         "may": {a: may_in(request.user, meeting, p) for a, (p, _f) in MINUTES_ACTIONS.items()},
         "published": meeting.status == Status.PUBLISHED,
+        "corrections_until": (
+            services.period_end_text(meeting.corrections_until) if meeting.corrections_until else ""
+        ),
+        "corrections_open": meeting.status == Status.CORRECTIONS
+        and not (meeting.corrections_until and timezone.now() >= meeting.corrections_until),
+        "confirmations": (
+            services.draft_confirmations(meeting) if meeting.status == Status.CORRECTIONS else []
+        ),
     }
     return TemplateResponse(request, "meetings/minutes.html", context, status=400 if form else 200)
 

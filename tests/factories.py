@@ -43,6 +43,17 @@ def make_community(name="测试社区", units=6, area="80.00", **settings):
     return community
 
 
+def add_estate(community, name="和谐家园", units=4, area="90.00"):
+    """A second estate of the community, with one building of `units` flats and their holders."""
+    estate = Estate.objects.create(community=community, name=name)
+    building = Building.objects.create(estate=estate, name="8号楼")
+    for i in range(1, units + 1):
+        unit = Unit.objects.create(building=building, number=f"{200 + i}", area=Decimal(area))
+        holder = Holder.objects.create(community=community, name=f"{name}业主{i}")
+        Ownership.objects.create(unit=unit, holder=holder)
+    return estate
+
+
 def add_member(community, role, user=None, estate=None, name=None):
     user = user or make_user(name=name or role)
     if role == Role.OWNER:

@@ -12,11 +12,13 @@ from deliberation.models import AssemblyVote, Candidate, MatterKind
 from deliberation.services import votes
 
 
-def convene(community, by, *, title="维修资金使用表决", allow_change=False, matters=None):
+def convene(
+    community, by, *, title="维修资金使用表决", allow_change=False, matters=None, estate=None
+):
     now = timezone.now()
     opens = now + timedelta(days=community.assembly_notice_days + 1)
     vote = votes.convene_vote(
-        estate=community.estates.order_by("pk").first(),
+        estate=estate or community.estates.order_by("pk").first(),
         title=title,
         opens_at=opens,
         closes_at=opens + timedelta(days=7),
@@ -35,8 +37,8 @@ def convene(community, by, *, title="维修资金使用表决", allow_change=Fal
     return vote
 
 
-def publish(vote, by):
-    votes.publish_vote_notice(vote, by=by)
+def publish(vote, by, accept_short=False):
+    votes.publish_vote_notice(vote, by=by, accept_short=accept_short)
     vote.refresh_from_db()
     return vote
 

@@ -40,6 +40,14 @@ class WindowForm(forms.Form):
         return data
 
 
+def offer_estates(field, community, estates):
+    """Offer only `estates` (those the person may act for) but accept any of the community's:
+    a request naming another estate reaches the service, which refuses it (403)."""
+    field.queryset = community.estates.order_by("name")
+    if estates is not None:
+        field.widget.choices = [(e.pk, str(e)) for e in estates]
+
+
 class ConveneForm(WindowForm):
     estate = forms.ModelChoiceField(label=_("Estate"), queryset=None, empty_label=None)
     title = forms.CharField(label=_("Title"), max_length=150)
@@ -56,11 +64,11 @@ class ConveneForm(WindowForm):
 
     field_order = ["estate", "title", "description", "convened_by", "opens_at", "closes_at"]
 
-    def __init__(self, *args, community, **kwargs):
+    def __init__(self, *args, community, estates=None, **kwargs):
         from deliberation.models import Topic
 
         super().__init__(*args, **kwargs)
-        self.fields["estate"].queryset = community.estates.order_by("name")
+        offer_estates(self.fields["estate"], community, estates)
         self.fields["topic"].queryset = Topic.objects.filter(
             community=community, needs_owner_vote=True
         ).order_by("-created_at")
@@ -422,9 +430,9 @@ class PlanForm(forms.Form):
     )
     method = forms.ChoiceField(label=_("Method"), choices=SelectionMethod.choices)
 
-    def __init__(self, *args, community, **kwargs):
+    def __init__(self, *args, community, estates=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["estate"].queryset = community.estates.order_by("name")
+        offer_estates(self.fields["estate"], community, estates)
 
     def clean(self):
         data = super().clean()

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from deliberation.natural import natural_key
+
 
 class StreetOffice(models.Model):
     """街道办事处: oversees communities and watches their figures."""
@@ -132,6 +134,14 @@ class Building(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # The units' sort keys start with the building's name.
+        units = list(self.units.all())
+        for unit in units:
+            unit.sort_key = unit_sort_key(self.name, unit.stairwell, unit.number)
+        Unit.objects.bulk_update(units, ["sort_key"], batch_size=500)
+
 
 class AreaBasis(models.TextChoices):
     REGISTERED = "registered", _("Property register")
@@ -162,11 +172,13 @@ class Unit(models.Model):
         _("area basis"), max_length=12, choices=AreaBasis, default=AreaBasis.REGISTERED
     )
     kind = models.CharField(_("kind"), max_length=10, choices=UnitKind, default=UnitKind.FLAT)
+    # natural_key(building name, stairwell, number): lists sort 2号楼 before 10号楼, 101 before 1001
+    sort_key = models.CharField(max_length=200, blank=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = _("unit")
         verbose_name_plural = _("units")
-        ordering = ["building_id", "stairwell", "number"]
+        ordering = ["building_id", "sort_key"]
         constraints = [
             models.UniqueConstraint(
                 fields=["building", "stairwell", "number"], name="unit_number_unique"
@@ -177,6 +189,16 @@ class Unit(models.Model):
     def __str__(self):
         parts = [self.building.name if self.building_id else "", self.stairwell, self.number]
         return "-".join(p for p in parts if p)
+
+    def save(self, *args, **kwargs):
+        self.sort_key = unit_sort_key(self.building.name, self.stairwell, self.number)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "sort_key"}
+        super().save(*args, **kwargs)
+
+
+def unit_sort_key(building_name, stairwell, number):
+    return natural_key(building_name, stairwell, number)
 
 
 class HolderKind(models.TextChoices):

@@ -207,11 +207,13 @@ class ElectorateEntry(models.Model):
     )
     holder_name = models.CharField(max_length=100, blank=True)
     frozen_at = models.DateTimeField()
+    # deliberation.natural.natural_key(unit_label): 2号楼-101 before 10号楼-101, 101 before 1001
+    sort_key = models.CharField(max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("electorate entry")
         verbose_name_plural = _("electorate entries")
-        ordering = ["vote_id", "building_name", "unit_label"]
+        ordering = ["vote_id", "sort_key"]
         constraints = [
             models.UniqueConstraint(fields=["vote", "unit_id"], name="electorate_unit_unique"),
             models.CheckConstraint(condition=Q(area__gt=0), name="electorate_area_positive"),

@@ -35,7 +35,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from deliberation import rules
-from deliberation.access import remember_roles, roles_of, roles_query
+from deliberation.access import remember_roles, roles_in_estate, roles_of, roles_query
 from deliberation.audit import chain_ctes, record_audit
 from deliberation.audit import entry_values as audit_entry_values
 from deliberation.models import (
@@ -67,6 +67,7 @@ from deliberation.models import (
     VoteStatus,
     VoteTeller,
 )
+from deliberation.natural import natural_key
 from deliberation.notices import notify, publish_notice
 from deliberation.permissions import ALLOWED, TELLER, may
 from deliberation.prepared import Prepared, PreparedInsert, on_server, together, typed
@@ -173,8 +174,8 @@ def remember_teller(user, vote, appointed):
 
 
 def vote_roles(user, vote):
-    """Community roles plus the per-vote teller appointment."""
-    roles = set(roles_of(user, vote.community_id))
+    """Community roles (a committee's only in its own estate) plus the teller appointment."""
+    roles = set(roles_in_estate(user, vote.community_id, vote.estate_id))
     if is_teller(user, vote):
         roles.add(TELLER)
     return frozenset(roles)
@@ -272,7 +273,7 @@ def convene_vote(
     previous_round=None,
 ):
     community = estate.community
-    if not may(roles_of(by, community), "vote.convene"):
+    if not may(roles_in_estate(by, community, estate), "vote.convene"):
         raise PermissionDenied
     _check_window(community, opens_at, closes_at)
     with transaction.atomic():
@@ -455,7 +456,7 @@ def register_candidate(
                 _("A nomination by owners needs at least %(n)s owners.") % {"n": needed},
                 code="nominators",
             )
-        roles = roles_of(by, vote.community_id)
+        roles = vote_roles(by, vote)
         if nominated_by == Candidate.Nomination.SELF:
             holder = (
                 Holder.objects.filter(user=by, community=vote.community, ownerships__isnull=False)
@@ -533,6 +534,7 @@ def _freeze_electorate(vote, now):
                 vote=vote,
                 unit_id=pk,
                 unit_label="-".join(p for p in (bname, stairwell, number) if p),
+                sort_key=natural_key(bname, stairwell, number),
                 building_id=building_id,
                 building_name=bname,
                 area=area,
@@ -585,8 +587,78 @@ def _refresh_heads(vote, heads=None):
     )
 
 
-def publish_vote_notice(vote, *, by, now=None):
-    """Publish the assembly notice and freeze the electorate; only what it lists can be voted."""
+class NoticeCheck(namedtuple("NoticeCheck", "matter qualified awaiting")):
+    @property
+    def short(self):
+        """Fewer qualified candidates than seats."""
+        return len(self.qualified) < self.matter.seats
+
+
+def notice_checks(vote):
+    """Per election or selection matter: its qualified candidates and those awaiting vetting.
+
+    The manage page shows them before the notice; publish_vote_notice refuses while any
+    candidate awaits vetting (the notice would silently leave them off the ballot) and asks for
+    an explicit confirmation when fewer candidates qualified than there are seats.
+    """
+    checks = []
+    matters = vote.matters.filter(kind__in=[MatterKind.ELECTION, MatterKind.SELECTION])
+    for matter in matters.order_by("position").prefetch_related("candidates"):
+        candidates = sorted(matter.candidates.all(), key=lambda c: c.pk)
+        checks.append(
+            NoticeCheck(
+                matter,
+                [c for c in candidates if c.vetting_result == Candidate.Vetting.APPROVED],
+                [c for c in candidates if c.vetting_result == Candidate.Vetting.PENDING],
+            )
+        )
+    return checks
+
+
+def _check_candidates(vote, accept_short):
+    """Refuse a notice that would drop candidates awaiting vetting or leave seats unconfirmed."""
+    checks = notice_checks(vote)
+    awaiting = [c for check in checks for c in check.awaiting]
+    if awaiting:
+        raise VoteError(
+            _(
+                "Candidates are still awaiting the eligibility review: %(names)s. Record a "
+                "decision for each before publishing the notice, or they would not be on the "
+                "ballot."
+            )
+            % {"names": "、".join(c.name for c in awaiting)},
+            code="awaiting_vetting",
+        )
+    for check in checks:
+        if not check.qualified:
+            raise VoteError(
+                _("“%(title)s” has no qualified candidate yet.") % {"title": check.matter.title}
+            )
+    short = [c for c in checks if c.short]
+    if short and not accept_short:
+        raise VoteError(
+            " ".join(
+                _(
+                    "“%(title)s” has %(n)s qualified candidates for %(seats)s seats: seats left "
+                    "empty go to a by-election. Confirm that the notice goes out with fewer "
+                    "candidates than seats."
+                )
+                % {"title": c.matter.title, "n": len(c.qualified), "seats": c.matter.seats}
+                for c in short
+            ),
+            code="short_ballot",
+        )
+    return [
+        {"matter": c.matter.pk, "qualified": len(c.qualified), "seats": c.matter.seats}
+        for c in short
+    ]
+
+
+def publish_vote_notice(vote, *, by, now=None, accept_short=False):
+    """Publish the assembly notice and freeze the electorate; only what it lists can be voted.
+
+    `accept_short`: the person confirmed publishing an election with fewer qualified candidates
+    than seats (recorded in the audit entry)."""
     now = now or timezone.now()
     with transaction.atomic():
         vote = _lock(vote)
@@ -597,14 +669,7 @@ def publish_vote_notice(vote, *, by, now=None):
         matters = list(vote.matters.order_by("position"))
         if not matters:
             raise VoteError(_("Add at least one matter before publishing the notice."))
-        for matter in matters:
-            if (
-                matter.is_election
-                and not matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED).exists()
-            ):
-                raise VoteError(
-                    _("“%(title)s” has no qualified candidate yet.") % {"title": matter.title}
-                )
+        short = _check_candidates(vote, accept_short)
         days = community.assembly_notice_days
         first_day = timezone.localdate(now)
         if (timezone.localdate(vote.opens_at) - first_day).days < days:
@@ -649,7 +714,12 @@ def publish_vote_notice(vote, *, by, now=None):
             verb="vote.publish_notice",
             target=vote,
             community=community,
-            data={"notice": notice.pk, "units": units, "matters": [m.pk for m in matters]},
+            data={
+                "notice": notice.pk,
+                "units": units,
+                "matters": [m.pk for m in matters],
+                **({"fewer_candidates_than_seats": short} if short else {}),
+            },
         )
         notify(
             _electorate_users(vote),
@@ -1946,17 +2016,42 @@ def _seat_new_committee(vote, by):
     return granted
 
 
+def by_election_plan(matter):
+    """(seats to fill, candidates who stood and were not elected) after a published result:
+    what a by-election on `matter` starts with."""
+    result = getattr(matter, "result", None)
+    figures = result.figures if result is not None else {}
+    seats = figures.get("vacancies", 0) + figures.get("undecided_seats", 0)
+    if matter.kind == MatterKind.SELECTION and not figures.get("elected"):
+        seats = 1
+    done = set(figures.get("elected", [])) | set(figures.get("alternates", []))
+    standing = [
+        c
+        for c in matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED).order_by("pk")
+        if c.name not in done
+    ]
+    return seats, standing
+
+
 def start_by_election(vote, matter, *, by, opens_at, closes_at, title=None):
-    """Open a draft by-election (or revote of a tie) for the seats the result left open."""
+    """Open a draft by-election (or revote of a tie) for the seats the result left open.
+
+    It starts with those seats and every qualified candidate who stood and was not elected.
+    Tied candidates keep their vetting (the revote of a tie); the others stand again only once
+    the vetting confirms they still qualify and stand, so each is carried over awaiting it
+    (the notice waits for that decision, see publish_vote_notice)."""
     vote = AssemblyVote.objects.select_related("community", "estate").get(pk=vote.pk)
     result = VoteResult.objects.filter(matter=matter, matter__vote=vote).first()
     if vote.status != VoteStatus.PUBLISHED or result is None or not matter.is_election:
         raise VoteError(_("A by-election follows a published election result."))
     _require(by, vote, "vote.by_election", vote.state)
+    if matter.kind == MatterKind.SELECTION and vote.selection_plans.exists():
+        raise VoteError(
+            _("The next round of a company selection is drafted from its selection plan."),
+            code="plan",
+        )
     figures = result.figures
-    seats = figures.get("vacancies", 0) + figures.get("undecided_seats", 0)
-    if matter.kind == MatterKind.SELECTION and not figures.get("elected"):
-        seats = 1
+    seats, standing = by_election_plan(matter)
     if seats < 1:
         raise VoteError(_("Every seat was filled; no by-election is needed."), code="full")
     tied = {name for group in figures.get("ties", []) for name in group}
@@ -1981,7 +2076,8 @@ def start_by_election(vote, matter, *, by, opens_at, closes_at, title=None):
             position=1,
         )
         # A by-election fills any number of seats; the odd 5-11 rule is for a whole term.
-        for candidate in matter.candidates.filter(name__in=tied):
+        for candidate in standing:
+            confirmed = candidate.name in tied
             Candidate.objects.create(
                 matter=new_matter,
                 name=candidate.name,
@@ -1990,10 +2086,12 @@ def start_by_election(vote, matter, *, by, opens_at, closes_at, title=None):
                 nominators=candidate.nominators,
                 party_member=candidate.party_member,
                 profile=candidate.profile,
-                vetting_result=candidate.vetting_result,
-                vetting_reasons=candidate.vetting_reasons,
-                party_opinion=candidate.party_opinion,
-                vetted_by=candidate.vetted_by,
+                vetting_result=(
+                    candidate.vetting_result if confirmed else Candidate.Vetting.PENDING
+                ),
+                vetting_reasons=candidate.vetting_reasons if confirmed else "",
+                party_opinion=candidate.party_opinion if confirmed else "",
+                vetted_by=candidate.vetted_by if confirmed else None,
                 application=None,
                 registered_by=by,
             )
@@ -2002,7 +2100,12 @@ def start_by_election(vote, matter, *, by, opens_at, closes_at, title=None):
             verb="vote.by_election",
             target=vote,
             community=vote.community,
-            data={"new_vote": new_vote.pk, "seats": seats, "tied": sorted(tied)},
+            data={
+                "new_vote": new_vote.pk,
+                "seats": seats,
+                "tied": sorted(tied),
+                "carried_over": [c.name for c in standing],
+            },
         )
     return new_vote
 
@@ -2062,9 +2165,7 @@ def non_voters(vote, user):
     """Units whose holder has not voted on any matter; a grid worker sees only their grid."""
     voted = Ballot.objects.filter(vote=vote, head=OuterRef("head"))
     entries = (
-        ElectorateEntry.objects.filter(vote=vote)
-        .exclude(Exists(voted))
-        .order_by("building_name", "unit_label")
+        ElectorateEntry.objects.filter(vote=vote).exclude(Exists(voted)).order_by("sort_key", "pk")
     )
     roles = vote_roles(user, vote)
     if not (roles & {Role.COMMITTEE, Role.COMMUNITY_WORKER, Role.PARTY_SECRETARY}):
@@ -2235,7 +2336,7 @@ def ballot_sheets(vote):
     sheets = {}
     for row in (
         ElectorateEntry.objects.filter(vote=vote)
-        .order_by("head", "unit_label")
+        .order_by("sort_key", "pk")  # sheets in flat order, 101 before 1001
         .values("head", "holder_name", "unit_label", "area")
     ):
         sheet = sheets.setdefault(
@@ -2270,7 +2371,12 @@ def building_breakdown(vote):
             .annotate(units=Count("pk"), area=Sum("area"))
             .order_by("building_name", "choice")
         )
-        rows.append((matter, list(per)))
+        rows.append(
+            (
+                matter,
+                sorted(per, key=lambda r: (natural_key(r["building_name"]), r["choice"] or "")),
+            )
+        )
     return rows
 
 
@@ -2296,7 +2402,7 @@ def vote_result_for_topic(topic):
 
 
 def _require_plan(by, plan):
-    if not may(roles_of(by, plan.community_id), "selection.plan"):
+    if not may(roles_in_estate(by, plan.community_id, plan.estate_id), "selection.plan"):
         raise PermissionDenied
 
 
@@ -2304,7 +2410,7 @@ def create_selection_plan(
     *, estate, title, scope, service_standard, price_min, price_max, method, by
 ):
     community = estate.community
-    if not may(roles_of(by, community), "selection.plan"):
+    if not may(roles_in_estate(by, community, estate), "selection.plan"):
         raise PermissionDenied
     if price_max < price_min:
         raise VoteError(_("The highest price must not be below the lowest."), code="price")
@@ -2427,6 +2533,23 @@ def add_company_application(
     return application
 
 
+def selection_round(plan):
+    """Where the plan's assembly vote stands: ("none", None) before any vote, ("voting", vote)
+    while a round is prepared, open or counted, ("chosen", name) once a published result hired
+    a company, ("no_majority", vote) when the published round chose none, so the next round,
+    a run-off or a new shortlist, is due (DOMAIN.md §5.4)."""
+    vote = plan.vote
+    if vote is None:
+        return "none", None
+    if vote.status != VoteStatus.PUBLISHED:
+        return "voting", vote
+    result = VoteResult.objects.filter(matter__vote=vote).first()
+    elected = result.figures.get("elected", []) if result is not None else []
+    if result is not None and result.passed and elected:
+        return "chosen", elected[0]
+    return "no_majority", vote
+
+
 def shortlist_application(application, *, shortlisted, reason, by):
     reason = (reason or "").strip()
     if not reason:
@@ -2434,8 +2557,18 @@ def shortlist_application(application, *, shortlisted, reason, by):
     with transaction.atomic():
         plan = PropertySelectionPlan.objects.select_for_update().get(pk=application.plan_id)
         _require_plan(by, plan)
-        if plan.status not in (PlanStatus.PUBLISHED, PlanStatus.SHORTLISTED):
-            raise VoteError(_("The shortlist is drawn after the plan is published."))
+        between_rounds = (
+            plan.status == PlanStatus.VOTING and selection_round(plan)[0] == "no_majority"
+        )
+        if plan.status not in (PlanStatus.PUBLISHED, PlanStatus.SHORTLISTED) and not (
+            between_rounds
+        ):
+            raise VoteError(
+                _(
+                    "The shortlist is drawn after the plan is published, and redrawn only "
+                    "after a round in which no company reached the majority."
+                )
+            )
         application.shortlisted = shortlisted
         application.shortlist_reason = reason
         application.save(update_fields=["shortlisted", "shortlist_reason"])

@@ -43,7 +43,7 @@ def my_units(request):
     ownerships = (
         Ownership.objects.filter(holder__user=request.user)
         .select_related("unit__building__estate__community", "holder")
-        .order_by("unit__building__estate__name", "unit__building__name", "unit__number")
+        .order_by("unit__building__estate__name", "unit__sort_key")
     )
     total = ownerships.aggregate(area=Sum("unit__area"))["area"]
     return render(
@@ -91,7 +91,7 @@ def registry(request, community_id):
         Unit.objects.filter(building__estate__community=community)
         .select_related("building__estate")
         .prefetch_related(owners)
-        .order_by("building__estate__name", "building__name", "stairwell", "number")
+        .order_by("building__estate__name", "sort_key", "pk")
     )
     estate_id = request.GET.get("estate")
     if estate_id and estate_id.isdigit():

@@ -4,13 +4,20 @@ then an owners' assembly vote with one seat."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from deliberation.access import community_for, community_ids_of, raise_not_found, roles_of
+from deliberation.access import (
+    community_for,
+    community_ids_of,
+    estates_where,
+    raise_not_found,
+    roles_in_estate,
+)
 from deliberation.forms.votes import (
     ApplicationForm,
     ApproveForm,
@@ -31,7 +38,7 @@ def plan_for(user, plan_id, action=None):
     )
     if plan.community_id not in community_ids_of(user):
         raise_not_found()
-    if action and not may(roles_of(user, plan.community_id), action):
+    if action and not may(roles_in_estate(user, plan.community_id, plan.estate_id), action):
         raise PermissionDenied
     return plan
 
@@ -40,8 +47,11 @@ def plan_for(user, plan_id, action=None):
 @require_http_methods(["GET", "POST"])
 def plan_list(request, community_id):
     community = community_for(request.user, community_id, "selection.view")
-    can_plan = may(roles_of(request.user, community), "selection.plan")
-    form = PlanForm(request.POST or None, community=community) if can_plan else None
+    estates = estates_where(request.user, community, "selection.plan")
+    can_plan = bool(estates)
+    form = (
+        PlanForm(request.POST or None, community=community, estates=estates) if can_plan else None
+    )
     status = 200
     if request.method == "POST":
         if not can_plan:
@@ -56,8 +66,7 @@ def plan_list(request, community_id):
                 return redirect("selection_detail", plan.pk)
         status = 400
     plans = PropertySelectionPlan.objects.filter(community=community).select_related("estate")
-    if not can_plan:
-        plans = plans.exclude(status="draft")
+    plans = plans.exclude(~Q(estate__in=estates), status="draft")  # drafts: their planners
     return TemplateResponse(
         request,
         "deliberation/selection_list.html",
@@ -70,7 +79,9 @@ def plan_list(request, community_id):
 @require_http_methods(["GET"])
 def plan_detail(request, plan_id):
     plan = plan_for(request.user, plan_id, "selection.view")
-    can_plan = may(roles_of(request.user, plan.community_id), "selection.plan")
+    can_plan = may(
+        roles_in_estate(request.user, plan.community_id, plan.estate_id), "selection.plan"
+    )
     if plan.status == "draft" and not can_plan:
         raise Http404
     return _detail(request, plan, can_plan)
@@ -80,13 +91,19 @@ def _detail(request, plan, can_plan, status=200, **forms):
     applications = plan.applications.order_by("pk")
     if not can_plan:
         applications = applications.filter(shortlisted__isnull=False)
+    applications = list(applications)
+    for application in applications:
+        # One shortlist form per company, with ids of its own (labels find their own field).
+        application.shortlist_form = ShortlistForm(auto_id=f"id_a{application.pk}_%s")
+    stage, about = svc.selection_round(plan)
     context = {
         "plan": plan,
+        "stage": stage,
+        "about": about,
         "applications": applications,
         "can_plan": can_plan,
         "approve_form": forms.get("approve_form") or ApproveForm(),
         "application_form": forms.get("application_form") or ApplicationForm(),
-        "shortlist_form": ShortlistForm(),
         "window_form": forms.get("window_form") or WindowForm(),
     }
     return TemplateResponse(request, "deliberation/selection_detail.html", context, status=status)

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, prefetch_related_objects
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -17,7 +17,13 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from deliberation.access import community_for, community_ids_of, raise_not_found, roles_of
+from deliberation.access import (
+    community_for,
+    community_ids_of,
+    estates_where,
+    raise_not_found,
+    roles_of,
+)
 from deliberation.forms.votes import (
     AmendForm,
     AttachmentForm,
@@ -84,12 +90,14 @@ def _can(request, vote, *actions):
 @require_http_methods(["GET", "POST"])
 def vote_list(request, community_id):
     community = community_for(request.user, community_id)
-    roles = roles_of(request.user, community)
-    can_convene = may(roles, "vote.convene")
+    estates = estates_where(request.user, community, "vote.convene")
+    can_convene = bool(estates)
     form = None
     if can_convene:
         initial = {"topic": request.GET.get("topic")} if request.GET.get("topic") else None
-        form = ConveneForm(request.POST or None, community=community, initial=initial)
+        form = ConveneForm(
+            request.POST or None, community=community, estates=estates, initial=initial
+        )
     if request.method == "POST":
         if not can_convene:
             raise PermissionDenied
@@ -108,8 +116,7 @@ def vote_list(request, community_id):
         .annotate(matter_count=Count("matters", distinct=True))
         .order_by("-opens_at", "-pk")
     )
-    if not can_convene:
-        rows = rows.exclude(status="draft")
+    rows = rows.exclude(~Q(estate__in=estates), status="draft")  # drafts: those who run them
     page = Paginator(rows, 20).get_page(request.GET.get("page"))
     status = 400 if form is not None and form.errors else 200
     return TemplateResponse(
@@ -233,6 +240,7 @@ def _manage_page(request, vote, status=200, **forms):
             matter.attachment_form = failed
         else:
             matter.attachment_form = AttachmentForm(auto_id=f"id_m{matter.pk}_%s")
+    checks = svc.notice_checks(vote) if vote.status == "draft" else []
     context = {
         "vote": vote,
         "state": vote.state,
@@ -241,6 +249,8 @@ def _manage_page(request, vote, status=200, **forms):
         "matter_form": forms.get("matter_form") or MatterForm(),
         "teller_form": forms.get("teller_form") or TellerForm(),
         "cancel_form": forms.get("cancel_form") or ReasonForm(),
+        "checks": checks,
+        "any_short": any(check.short for check in checks),
         "can": _can(
             request, vote, "vote.edit", "vote.publish_notice", "vote.appoint_teller", "vote.cancel"
         ),
@@ -341,7 +351,9 @@ def vote_appoint_teller(request, vote_id):
 def vote_publish_notice(request, vote_id):
     vote = vote_for(request.user, vote_id, "vote.publish_notice")
     try:
-        svc.publish_vote_notice(vote, by=request.user)
+        svc.publish_vote_notice(
+            vote, by=request.user, accept_short=request.POST.get("accept_short") == "1"
+        )
     except VoteError as error:
         return _refuse_to(request, error, "vote_manage", vote.pk)
     messages.success(request, _("The notice is published and the electorate frozen."))
@@ -406,6 +418,10 @@ def vote_candidates(request, vote_id, matter_id):
     candidates = matter.candidates.order_by("pk")
     if not can_enter:
         candidates = candidates.filter(vetting_result="approved")
+    candidates = list(candidates)
+    for candidate in candidates:
+        # One vetting form per candidate, with ids of its own (labels point at their own field).
+        candidate.vet_form = VetForm(auto_id=f"id_c{candidate.pk}_%s")
     return TemplateResponse(
         request,
         "deliberation/vote_candidates.html",
@@ -416,7 +432,6 @@ def vote_candidates(request, vote_id, matter_id):
             "form": form,
             "can_enter": can_enter,
             "can_self": can_self,
-            "vet_form": VetForm(),
         },
         status=status,
     )
@@ -475,7 +490,7 @@ def vote_electorate(request, vote_id):
     see_register = bool(roles & (ALLOWED["vote.convene"]["*"] | {"vote:teller"}))
     page = None
     if see_register:
-        entries = ElectorateEntry.objects.filter(vote=vote).order_by("building_name", "unit_label")
+        entries = ElectorateEntry.objects.filter(vote=vote).order_by("sort_key", "pk")
         page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return TemplateResponse(
         request,
@@ -704,28 +719,44 @@ def vote_result(request, vote_id):
         return _refuse_to(
             request, VoteError(_("The result is not published yet.")), "vote_detail", vote.pk
         )
+    can = _can(
+        request,
+        vote,
+        "vote.tally",
+        "vote.confirm",
+        "vote.publish_result",
+        "vote.export",
+        "vote.by_election",
+    )
     context = {
         "vote": vote,
         "state": state,
         "result": svc.result_context(vote),
         "confirmations": vote.confirmations.select_related("teller"),
         "needed": svc.confirmations_needed(vote),
-        "can": _can(
-            request,
-            vote,
-            "vote.tally",
-            "vote.confirm",
-            "vote.publish_result",
-            "vote.export",
-            "vote.by_election",
-        ),
+        "can": can,
         "window_form": WindowForm(),
         # The count would be refused: the button gives way to the ballots to finish first.
         "paper_unfinished": svc.paper_worklist(vote) if state == VoteState.CLOSED else [],
         "publish_by": vote.closes_at + timedelta(days=vote.community.result_notice_days),
-        "elections": vote.matters.filter(kind__in=[MatterKind.ELECTION, MatterKind.SELECTION]),
+        "elections": _next_rounds(vote) if can["by_election"] else [],
     }
     return TemplateResponse(request, "deliberation/vote_result.html", context)
+
+
+def _next_rounds(vote):
+    """The election and selection matters with what their next round starts with: the seats
+    left open and the candidates who stood and were not elected; a company selection run from
+    a plan goes on from the plan's page."""
+    plan = vote.selection_plans.first()
+    matters = vote.matters.filter(kind__in=[MatterKind.ELECTION, MatterKind.SELECTION])
+    rounds = []
+    for matter in matters.select_related("result").order_by("position"):
+        matter.seats_open, matter.standing = svc.by_election_plan(matter)
+        matter.plan = plan if matter.kind == MatterKind.SELECTION else None
+        if matter.seats_open:
+            rounds.append(matter)
+    return rounds
 
 
 def _result_action(request, vote_id, action, service, done):
@@ -854,11 +885,17 @@ def vote_export(request, vote_id):
 def vote_ballots(request, vote_id):
     """Individual choices, for the vote's tellers only (owners see their own on the vote page)."""
     vote = vote_for(request.user, vote_id, "vote.see_choices")
+    # Each ballot with its head's first flat, in natural order (101 before 1001).
+    flats = ElectorateEntry.objects.filter(vote=vote, head=OuterRef("head")).order_by("sort_key")
     ballots = (
         Ballot.objects.filter(vote=vote)
         .select_related("matter", "holder", "cast_by")
         .prefetch_related("selections__candidate")
-        .order_by("matter__position", "head")
+        .annotate(
+            flat=Subquery(flats.values("unit_label")[:1]),
+            flat_key=Subquery(flats.values("sort_key")[:1]),
+        )
+        .order_by("matter__position", "flat_key", "pk")
     )
     page = Paginator(ballots, 50).get_page(request.GET.get("page"))
     return TemplateResponse(request, "deliberation/vote_ballots.html", {"vote": vote, "page": page})

@@ -1,8 +1,9 @@
 """Meeting services: notice periods, seats and roles, the queue, hearings, quorum, minutes."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -252,7 +253,11 @@ def test_the_minutes_go_through_corrections_signatures_and_publication(
     services.close_meeting(live_meeting, by=chair)
     services.send_for_corrections(live_meeting, by=community_worker)
     live_meeting.refresh_from_db()
-    assert live_meeting.corrections_until.date() == (timezone.now() + timedelta(days=5)).date()
+    # Five days, the first not counted, ending at 24:00 of the fifth (Civil Code arts. 201, 203)
+    fifth = timezone.localdate() + timedelta(days=5)
+    assert timezone.localtime(live_meeting.corrections_until) == timezone.make_aware(
+        datetime.combine(fifth + timedelta(days=1), time.min)
+    )
     correction = services.submit_correction(live_meeting, by=owner, text="我说的是3号楼")
     with pytest.raises(ValidationError):
         services.finalise_minutes(live_meeting, by=community_worker)
@@ -261,7 +266,8 @@ def test_the_minutes_go_through_corrections_signatures_and_publication(
     )
     correction.refresh_from_db()
     assert correction.status == CorrectionStatus.ACCEPTED
-    services.finalise_minutes(live_meeting, by=community_worker)
+    with time_machine.travel(live_meeting.corrections_until, tick=True):
+        services.finalise_minutes(live_meeting, by=community_worker)
     with pytest.raises(PermissionDenied):
         services.add_minutes_entry(live_meeting, by=community_worker, text="迟到的补充")
     services.sign_minutes(live_meeting, by=owner)

@@ -8,7 +8,13 @@ import pytest
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
-from tests.integration.url_rules import LOGIN, PERSONAS, RULES, exemption_for
+from tests.integration.url_rules import (
+    LOGIN,
+    OTHER_ESTATE_RULES,
+    PERSONAS,
+    RULES,
+    exemption_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +134,17 @@ def test_an_unsupported_method_gets_405(name, world):
         if persona == "anonymous" and response.status_code == 302:
             continue  # sent to log in first; the method is checked after
         assert response.status_code == 405, f"{method.upper()} {url} as {persona}"
+
+
+@pytest.mark.parametrize("label", sorted(OTHER_ESTATE_RULES))
+def test_a_committee_member_acts_only_for_their_own_estate(label, world):
+    name, rule = OTHER_ESTATE_RULES[label]
+    url = url_of(name, rule, world)
+    wrong = []
+    for persona in PERSONAS:
+        expected = rule.expect[persona]
+        data = rule.data(world) if rule.data else None
+        response = fetch(client_for(world, persona), rule.method, url, data)
+        if not matches(response, expected):
+            wrong.append(f"{persona}: expected {expected}, got {response.status_code}")
+    assert not wrong, f"{label}: {rule.method.upper()} {url}\n" + "\n".join(wrong)

@@ -207,3 +207,41 @@ def test_a_tie_for_the_last_seat_goes_to_a_revote_with_the_tied_candidates(
     new = revote.matters.get()
     assert new.seats == 2
     assert sorted(new.candidates.values_list("name", flat=True)) == ["丁", "丙", "乙"]
+
+
+def test_a_forged_by_election_on_a_plan_s_selection_vote_is_refused(
+    client, community, committee_member
+):
+    plan = plan_for(community, committee_member)
+    votes.approve_selection_plan(plan, basis="业主大会决定", by=committee_member)
+    votes.publish_selection_plan(plan, by=committee_member)
+    for name in ("安居物业", "乐业物业"):
+        app = apply(plan, committee_member, name, "2.00")
+        votes.shortlist_application(app, shortlisted=True, reason="入围", by=committee_member)
+    vote = votes.start_selection_vote(plan, by=committee_member, **window())
+    with pytest.raises(VoteError, match="入围名单"):
+        # While a round is under way the shortlist stays as published.
+        votes.shortlist_application(app, shortlisted=False, reason="改", by=committee_member)
+    teller = tellers(community, vote, committee_member)
+    publish(vote, committee_member)
+    move_to(vote, "open")
+    matter = vote.matters.get()
+    ids = list(matter.candidates.order_by("pk").values_list("pk", flat=True))
+    for n, holder in enumerate(Holder.objects.filter(community=community).order_by("pk")):
+        votes.cast_ballot(
+            matter, holder, "list", candidates=[ids[n % 2]], by=teller, channel="paper"
+        )
+    move_to(vote, "closed")
+    votes.tally_vote(vote, by=teller)
+    votes.confirm_result(vote, by=teller)
+    votes.publish_result(vote, by=committee_member)
+    client.force_login(committee_member)
+    response = client.post(
+        reverse("vote_by_election", args=[vote.pk, matter.pk]),
+        {"opens_at": "2027-02-01T09:00", "closes_at": "2027-02-10T09:00"},
+        follow=True,
+    )
+    assert "须从选聘方案页面发起" in response.content.decode()
+    assert not AssemblyVote.objects.filter(previous_round=vote).exists()
+    plan.refresh_from_db()
+    assert plan.round == 1

@@ -805,3 +805,201 @@ WS_RULES = {
     "close_vote": ROOM_CHAIR,
     "add_minutes": ROOM_SECRETARY,
 }
+
+
+def _other_estate_rules():
+    """A committee acts for its own estate only (an owners' committee is the executive of one
+    estate's assembly). The community has a second estate, 和谐家园, on whose committee nobody
+    sits: the committee member of the first estate gets 403 there on every step that runs a
+    vote or a selection, forged POSTs naming it included, while the community's staff may."""
+    from deliberation.models import Candidate, MatterKind, PlanStatus
+    from deliberation.services import votes as svc
+    from tests import vote_factories as vf
+    from tests.factories import add_estate
+
+    def other(w):
+        return w.once("estate:other", lambda: add_estate(w.community))
+
+    def draft(w):
+        return w.once(
+            "other:draft",
+            lambda: vf.convene(
+                w.community,
+                w.chair,
+                estate=other(w),
+                matters=[("elect_committee", MatterKind.ELECTION, 3, ["甲", "乙", "丙"])],
+            ),
+        )
+
+    def counted(w, state):
+        def build():
+            vote = vf.publish(vf.convene(w.community, w.chair, estate=other(w)), w.chair)
+            svc.appoint_teller(vote, w.community_worker, by=w.chair)
+            vf.move_to(vote, "closed")
+            if state in ("counted", "published"):
+                svc.tally_vote(vote, by=w.chair)
+            if state == "published":
+                svc.confirm_result(vote, by=w.community_worker)
+                svc.publish_result(vote, by=w.chair)
+            return vote
+
+        return w.once(f"other:{state}", build)
+
+    def plan(w):
+        def build():
+            plan = svc.create_selection_plan(
+                estate=other(w),
+                title="和谐家园选聘方案",
+                scope="全部共有部分",
+                service_standard="二级",
+                price_min=1,
+                price_max=3,
+                method="shortlist",
+                by=w.chair,
+            )
+            plan.status = PlanStatus.APPROVED
+            plan.save()
+            return plan
+
+        return w.once("other:plan", build)
+
+    def convene_data(w):
+        return {
+            "estate": other(w).pk,
+            "title": "和谐家园表决",
+            "convened_by": "committee",
+            "opens_at": "2027-03-01T09:00",
+            "closes_at": "2027-03-10T09:00",
+        }
+
+    def plan_data(w):
+        return {
+            "estate": other(w).pk,
+            "title": "选聘",
+            "scope": "全部",
+            "service_standard": "二级",
+            "price_min": "1",
+            "price_max": "3",
+            "method": "shortlist",
+        }
+
+    def vote_kwargs(build):
+        return lambda w: {"vote_id": build(w).pk}
+
+    staff_only = members(STAFF, ok=302)
+    post = ("post",)
+    rows = {
+        "convene in another estate": (
+            "vote_list",
+            Rule(
+                kwargs=community_kwargs,
+                method="post",
+                data=convene_data,
+                expect=staff_only,
+                methods=post,
+            ),
+        ),
+        "manage another estate's draft": (
+            "vote_manage",
+            Rule(kwargs=vote_kwargs(draft), expect=members(STAFF)),
+        ),
+        "appoint a teller in another estate": (
+            "vote_tellers",
+            Rule(
+                kwargs=vote_kwargs(draft),
+                method="post",
+                data=lambda w: {"user": w.owner.phone},
+                expect=staff_only,
+                methods=post,
+            ),
+        ),
+        "vet a candidate in another estate": (
+            "vote_vet",
+            Rule(
+                kwargs=lambda w: {
+                    "vote_id": draft(w).pk,
+                    "candidate_id": Candidate.objects.filter(matter__vote=draft(w)).first().pk,
+                },
+                method="post",
+                data=lambda w: {"result": "approved"},
+                expect=staff_only,
+                methods=post,
+            ),
+        ),
+        "publish another estate's notice": (
+            "vote_notice",
+            Rule(kwargs=vote_kwargs(draft), method="post", expect=staff_only, methods=post),
+        ),
+        "count another estate's vote": (
+            "vote_tally",
+            Rule(
+                kwargs=vote_kwargs(lambda w: counted(w, "closed")),
+                method="post",
+                expect=staff_only,
+                methods=post,
+            ),
+        ),
+        "publish another estate's result": (
+            "vote_publish",
+            Rule(
+                kwargs=vote_kwargs(lambda w: counted(w, "counted")),
+                method="post",
+                expect=staff_only,
+                methods=post,
+            ),
+        ),
+        "start a by-election in another estate": (
+            "vote_by_election",
+            Rule(
+                kwargs=lambda w: {
+                    "vote_id": counted(w, "published").pk,
+                    "matter_id": counted(w, "published").matters.get().pk,
+                },
+                method="post",
+                data=lambda w: {"opens_at": "2027-03-01T09:00", "closes_at": "2027-03-10T09:00"},
+                expect=staff_only,
+                methods=post,
+            ),
+        ),
+        "convene an owners' session in another estate": (
+            "meeting_create",
+            Rule(
+                kwargs=community_kwargs,
+                method="post",
+                data=lambda w: {
+                    "kind": "owners_session",
+                    "title": "和谐家园业主大会会议",
+                    "estate": other(w).pk,
+                    "chair": w.chair.pk,
+                    "place": "和谐家园会所",
+                    "starts_at": "2027-03-01T09:00",
+                    "speaking_time_s": 180,
+                },
+                expect=staff_only,
+                methods=post,
+            ),
+        ),
+        "draft a selection plan in another estate": (
+            "selection_list",
+            Rule(
+                kwargs=community_kwargs,
+                method="post",
+                data=plan_data,
+                expect=staff_only,
+                methods=post,
+            ),
+        ),
+        "run another estate's selection": (
+            "selection_step",
+            Rule(
+                kwargs=lambda w: {"plan_id": plan(w).pk, "step": "publish"},
+                method="post",
+                expect=staff_only,
+                methods=post,
+            ),
+        ),
+    }
+    return rows
+
+
+OTHER_ESTATE_RULES = _other_estate_rules()
