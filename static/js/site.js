@@ -1,9 +1,11 @@
 // Small behaviours that plain HTML cannot express. No inline script anywhere (CSP).
 (function () {
   "use strict";
-  // Move focus to an error summary when a form comes back with errors.
+  // Move focus to an error summary when a form comes back with errors, or else to what the
+  // action produced (data-focus-after, e.g. a ballot's receipt), not to the page's body.
   function focusErrors(root) {
-    var summary = (root || document).querySelector("[data-error-summary]");
+    var scope = root || document;
+    var summary = scope.querySelector("[data-error-summary]") || scope.querySelector("[data-focus-after]");
     if (summary) { summary.focus(); }
   }
   document.addEventListener("DOMContentLoaded", function () { focusErrors(document); });
