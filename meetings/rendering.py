@@ -22,6 +22,7 @@ from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from deliberation import rules
 from deliberation.registry import electorate_holdings, head_key
@@ -31,8 +32,10 @@ from meetings.models import (
     HearingStage,
     ItemStatus,
     LiveChoice,
+    LiveVoteResponse,
     LiveVoteStatus,
     Meeting,
+    Participant,
     SpeakerStatus,
 )
 from meetings.services import ALL_SECTIONS, queue_of
@@ -172,6 +175,24 @@ def notice_html(text, *, error=False):
     )
 
 
+def me_html(meeting_id, user_id):
+    """One person's own state in the room, never shared: whether they are checked in and which
+    open votes they have answered. The room script shows each control's done state from it
+    (static/js/room.js); the shared sections carry both states."""
+    seat = Participant.objects.filter(meeting_id=meeting_id, user_id=user_id).first()
+    if seat is None:
+        return mark_safe('<div id="room-me" hidden></div>')  # noqa: S308  (constant text)
+    voted = LiveVoteResponse.objects.filter(
+        participant=seat, vote__status=LiveVoteStatus.OPEN
+    ).values_list("vote_id", flat=True)
+    return format_html(
+        '<div id="room-me" hidden data-participant="{}" data-present="{}" data-voted="{}"></div>',
+        seat.pk,
+        "1" if seat.checked_in_at else "",
+        " ".join(str(pk) for pk in voted),
+    )
+
+
 def _load(meeting_id):
     return Meeting.objects.select_related("community", "estate", "chair", "secretary").get(
         pk=meeting_id
@@ -262,8 +283,9 @@ async def _send_waiting(meeting_id, sections):
 
 def send_notice(meeting_id, user_id, text):
     """A message for one person's sockets in the room."""
+    html = str(notice_html(text)) + str(me_html(meeting_id, user_id))
     async_to_sync(get_channel_layer().group_send)(
-        user_group(meeting_id, user_id), {"type": "room.html", "html": str(notice_html(text))}
+        user_group(meeting_id, user_id), {"type": "room.html", "html": html}
     )
 
 
