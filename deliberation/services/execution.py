@@ -506,6 +506,17 @@ def rating_window_end(topic):
     return topic.phase_changed_at + timedelta(days=topic.community.evaluation_window_days)
 
 
+def _rate_refusal(topic, user, evaluating, window_end):
+    """Why `user` cannot rate the topic now, in the words rate_topic would refuse with."""
+    if not evaluating:
+        return _("This topic is not open for ratings.")
+    if timezone.now() > window_end:
+        return _("The time to rate this result has ended.")
+    if not is_affected(user, topic):
+        return _("Only the proposer, co-signers and residents affected by this topic may rate it.")
+    return ""
+
+
 def rate_topic(topic, *, by, level, comment="", now=None):
     now = now or timezone.now()
     with transaction.atomic():
@@ -794,6 +805,7 @@ def execution_context(topic, user, today=None):
         rating.masked_name = mask_name(rating.user.real_name) or "—"
     visits = list(FollowUpVisit.objects.filter(topic=topic).select_related("visited_by"))
     window_end = rating_window_end(topic) if evaluating else None
+    rate_refusal = _rate_refusal(topic, user, evaluating, window_end)
     return {
         "topic": topic,
         "tasks": current,
@@ -806,11 +818,10 @@ def execution_context(topic, user, today=None):
         "my_rating": my_rating,
         "window_end": window_end,
         "can_add_task": may(roles, "task.add", topic.phase),
-        "can_rate": evaluating
+        "can_rate": not rate_refusal
         and my_rating is None
-        and may(roles, "topic.rate", topic.phase)
-        and timezone.now() <= window_end
-        and is_affected(user, topic),
+        and may(roles, "topic.rate", topic.phase),
+        "rate_refusal": rate_refusal,
         "can_visit": may(roles, "topic.visit", topic.phase),
         "can_conclude": may(roles, "topic.conclude", topic.phase),
         "has_visit": any(v.round == round_no for v in visits),
