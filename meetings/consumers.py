@@ -199,3 +199,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if audience != self.audience:
             await self._join(audience)
             await self._send_snapshot()
+        elif audience != DISPLAY:  # same view, but perhaps another seat (chair, secretary)
+            html = await database_sync_to_async(me_html)(self.meeting_id, self.user.pk)
+            await self.send(text_data=str(html))

@@ -22,7 +22,6 @@ from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from deliberation import rules
 from deliberation.registry import electorate_holdings, head_key
@@ -176,19 +175,29 @@ def notice_html(text, *, error=False):
 
 
 def me_html(meeting_id, user_id):
-    """One person's own state in the room, never shared: whether they are checked in and which
-    open votes they have answered. The room script shows each control's done state from it
-    (static/js/room.js); the shared sections carry both states."""
+    """One person's own state in the room, never shared: their officer seats (the console
+    shows the chair's controls to the chair and the secretary's to the secretary), whether
+    they are checked in and which open votes they have answered. The room script shows each
+    control's state from it (static/js/room.js); the shared sections carry every state."""
+    officers = Meeting.objects.filter(pk=meeting_id).values_list("chair_id", "secretary_id")
+    chair_id, secretary_id = officers.first() or (None, None)
+    seats = " ".join(
+        name
+        for name, holder in (("chair", chair_id), ("secretary", secretary_id))
+        if holder == user_id
+    )
     seat = Participant.objects.filter(meeting_id=meeting_id, user_id=user_id).first()
-    if seat is None:
-        return mark_safe('<div id="room-me" hidden></div>')  # noqa: S308  (constant text)
-    voted = LiveVoteResponse.objects.filter(
-        participant=seat, vote__status=LiveVoteStatus.OPEN
-    ).values_list("vote_id", flat=True)
+    voted = []
+    if seat is not None:
+        voted = LiveVoteResponse.objects.filter(
+            participant=seat, vote__status=LiveVoteStatus.OPEN
+        ).values_list("vote_id", flat=True)
     return format_html(
-        '<div id="room-me" hidden data-participant="{}" data-present="{}" data-voted="{}"></div>',
-        seat.pk,
-        "1" if seat.checked_in_at else "",
+        '<div id="room-me" hidden data-seats="{}" data-participant="{}" data-present="{}"'
+        ' data-voted="{}"></div>',
+        seats,
+        seat.pk if seat else "",
+        "1" if seat and seat.checked_in_at else "",
         " ".join(str(pk) for pk in voted),
     )
 

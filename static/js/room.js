@@ -37,7 +37,9 @@
     var voted = ((me && me.getAttribute("data-voted")) || "").split(" ");
     var handUp = !!(id && document.querySelector('#room-queue [data-participant="' + id + '"]'));
     var speaking = !!(id && document.querySelector('#room-queue [data-speaker="' + id + '"]'));
+    var seats = ((me && me.getAttribute("data-seats")) || "").split(" ");
     var states = {
+      "chair": seats.indexOf("chair") >= 0, "secretary": seats.indexOf("secretary") >= 0,
       "absent": !present, "present": present,
       "hand-down": !handUp && !speaking, "hand-up": handUp, "speaking": speaking
     };

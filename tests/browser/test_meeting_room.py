@@ -153,3 +153,30 @@ def test_each_of_my_buttons_shows_its_done_state_and_keeps_it_after_a_reload(
     expect(phone.locator("#room-attendance")).to_contain_text("您已签到。")
     expect(phone.locator("#room-vote").get_by_role("button", name="同意")).to_be_hidden()
     expect(phone.get_by_role("button", name="举手发言")).to_be_visible()
+
+
+def test_the_chair_and_the_secretary_each_see_their_own_controls(
+    asgi_server,  # noqa: F811
+    open_page,
+    meeting,
+    chair,
+    community_worker,
+):
+    console = open_page(asgi_server, chair, _room(meeting))
+    desk = open_page(asgi_server, community_worker, _room(meeting))
+    expect(console.locator(".room-views")).to_contain_text("主持人控制台")
+    expect(desk.locator(".room-views")).to_contain_text("记录人控制台")
+
+    expect(console.get_by_role("button", name="下一项")).to_be_visible()
+    expect(console.get_by_role("button", name="写入纪要")).to_be_hidden()
+    expect(desk.get_by_role("button", name="写入纪要")).to_be_visible()
+    expect(desk.get_by_role("button", name="下一项")).to_be_hidden()
+
+    console.get_by_role("button", name="下一项").click()  # every section is sent again
+    expect(console.get_by_role("button", name="发起表决")).to_be_visible()
+    expect(desk.locator("#room-status")).to_contain_text("电梯维修方案")
+    expect(desk.get_by_role("button", name="发起表决")).to_be_hidden()
+    expect(console.get_by_role("button", name="写入纪要")).to_be_hidden()
+    desk.get_by_label("补充记录（记录人）").fill("李明建议先修2号楼。")
+    desk.get_by_role("button", name="写入纪要").click()
+    expect(console.locator("#room-minutes")).to_contain_text("李明建议先修2号楼。")
