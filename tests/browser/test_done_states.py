@@ -73,3 +73,20 @@ def test_the_rating_page_after_the_window_closed(page, live_server, community, r
         expect(page.get_by_role("main")).to_contain_text("评价期限已过。")
         expect(page.get_by_role("button", name="提交评价")).to_have_count(0)
     assert not Rating.objects.exists()
+
+
+def test_simple_mode_says_a_vote_is_done_once_cast(
+    page, live_server, community, committee_member, owner
+):
+    vote = open_vote(community, committee_member)
+    log_in(page, live_server.url, owner)
+    page.goto(f"{live_server.url}/simple/vote/")
+    page.get_by_role("link", name="去填写表决票").click()
+    page.get_by_label("同意").check()
+    page.get_by_role("button", name="投票").click()
+    expect(page.locator("[data-receipt]")).to_be_visible()
+    page.goto(f"{live_server.url}/simple/vote/")
+    card = page.locator(".card", has_text=vote.title)
+    expect(card).to_contain_text("您已投票。")
+    expect(card.get_by_role("link", name="去填写表决票")).to_have_count(0)
+    expect(card.get_by_role("link", name="查看我的表决票")).to_be_visible()
