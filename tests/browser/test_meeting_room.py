@@ -180,3 +180,24 @@ def test_the_chair_and_the_secretary_each_see_their_own_controls(
     desk.get_by_label("补充记录（记录人）").fill("李明建议先修2号楼。")
     desk.get_by_role("button", name="写入纪要").click()
     expect(console.locator("#room-minutes")).to_contain_text("李明建议先修2号楼。")
+
+
+def test_a_room_command_that_cannot_be_done_says_why_on_the_phone(
+    asgi_server,  # noqa: F811
+    open_page,
+    community,
+    chair,
+    community_worker,
+    owner,
+):
+    meeting = make_meeting(
+        community, chair, secretary=community_worker, participants=[owner], checked_in=False
+    )
+    console = open_page(asgi_server, chair, _room(meeting))
+    phone = open_page(asgi_server, owner, _room(meeting))
+    console.get_by_role("button", name="下一项").click()
+    phone.get_by_role("button", name="举手发言").click()
+    expect(phone.locator("#room-notice.bad")).to_have_text("请先签到再申请发言。")
+    console.get_by_label("表决事项").fill("   ")  # passes the browser's own check
+    console.get_by_role("button", name="发起表决").click()
+    expect(console.locator("#room-notice.bad")).to_contain_text("请检查：")
