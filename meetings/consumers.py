@@ -23,6 +23,7 @@ from meetings.rendering import (
     LANGUAGES,
     control_group,
     group_name,
+    me_html,
     notice_html,
     snapshot,
     user_group,
@@ -73,6 +74,14 @@ SNAPSHOTS_KEPT = 64
 
 
 @database_sync_to_async
+def _snapshot_for(meeting_id, audience, language, user_id):
+    """The shared snapshot, then this person's own state (never to the projector)."""
+    html = _snapshot(meeting_id, audience, language)
+    if audience != DISPLAY:
+        html += str(me_html(meeting_id, user_id))
+    return html
+
+
 def _snapshot(meeting_id, audience, language):
     """The whole room for a socket that has just joined its groups.
 
@@ -118,7 +127,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return await self.close(code=audience)  # refused before accept
         await self._join(audience)
         await self.accept()
-        await self.send(text_data=await _snapshot(self.meeting_id, audience, self.language))
+        await self._send_snapshot()
+
+    async def _send_snapshot(self):
+        html = await _snapshot_for(self.meeting_id, self.audience, self.language, self.user.pk)
+        await self.send(text_data=html)
 
     async def _join(self, audience):
         self.audience = audience
@@ -184,4 +197,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return await self.close(code=audience)
         if audience != self.audience:
             await self._join(audience)
-            await self.send(text_data=await _snapshot(self.meeting_id, audience, self.language))
+            await self._send_snapshot()
+        elif audience != DISPLAY:  # same view, but perhaps another seat (chair, secretary)
+            html = await database_sync_to_async(me_html)(self.meeting_id, self.user.pk)
+            await self.send(text_data=str(html))

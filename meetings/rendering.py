@@ -31,8 +31,10 @@ from meetings.models import (
     HearingStage,
     ItemStatus,
     LiveChoice,
+    LiveVoteResponse,
     LiveVoteStatus,
     Meeting,
+    Participant,
     SpeakerStatus,
 )
 from meetings.services import ALL_SECTIONS, live_vote_summary, opens_early, queue_of
@@ -175,6 +177,34 @@ def notice_html(text, *, error=False):
     )
 
 
+def me_html(meeting_id, user_id):
+    """One person's own state in the room, never shared: their officer seats (the console
+    shows the chair's controls to the chair and the secretary's to the secretary), whether
+    they are checked in and which open votes they have answered. The room script shows each
+    control's state from it (static/js/room.js); the shared sections carry every state."""
+    officers = Meeting.objects.filter(pk=meeting_id).values_list("chair_id", "secretary_id")
+    chair_id, secretary_id = officers.first() or (None, None)
+    seats = " ".join(
+        name
+        for name, holder in (("chair", chair_id), ("secretary", secretary_id))
+        if holder == user_id
+    )
+    seat = Participant.objects.filter(meeting_id=meeting_id, user_id=user_id).first()
+    voted = []
+    if seat is not None:
+        voted = LiveVoteResponse.objects.filter(
+            participant=seat, vote__status=LiveVoteStatus.OPEN
+        ).values_list("vote_id", flat=True)
+    return format_html(
+        '<div id="room-me" hidden data-seats="{}" data-participant="{}" data-present="{}"'
+        ' data-voted="{}"></div>',
+        seats,
+        seat.pk if seat else "",
+        "1" if seat and seat.checked_in_at else "",
+        " ".join(str(pk) for pk in voted),
+    )
+
+
 def _load(meeting_id):
     return Meeting.objects.select_related("community", "estate", "chair", "secretary").get(
         pk=meeting_id
@@ -265,8 +295,9 @@ async def _send_waiting(meeting_id, sections):
 
 def send_notice(meeting_id, user_id, text):
     """A message for one person's sockets in the room."""
+    html = str(notice_html(text)) + str(me_html(meeting_id, user_id))
     async_to_sync(get_channel_layer().group_send)(
-        user_group(meeting_id, user_id), {"type": "room.html", "html": str(notice_html(text))}
+        user_group(meeting_id, user_id), {"type": "room.html", "html": html}
     )
 
 

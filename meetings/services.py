@@ -364,6 +364,7 @@ def check_in(meeting, *, by, participant_id=None, method=None):
             "check_in",
             {"participant": participant.pk, "method": method},
             (ATTENDANCE, STATUS),
+            notice=(participant.user_id, _("You are checked in.")),
         )
     return participant
 

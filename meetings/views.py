@@ -42,7 +42,7 @@ from meetings.forms import (
     command_form,
 )
 from meetings.models import Meeting, Status
-from meetings.rendering import room_state
+from meetings.rendering import me_html, room_state
 
 
 @login_required
@@ -219,6 +219,7 @@ def meeting_room(request, meeting_id):
         "language": get_language(),
         "minutes_form": MinutesEntryForm(),
         "seat": participant_of(request.user, meeting),
+        "room_me": me_html(meeting.pk, request.user.pk) if audience != DISPLAY else "",
     }
     return TemplateResponse(request, "meetings/room.html", context)
 

@@ -511,6 +511,17 @@ def rating_window_end(topic):
     return topic.phase_changed_at + timedelta(days=topic.community.evaluation_window_days)
 
 
+def _rate_refusal(topic, user, evaluating, window_end):
+    """Why `user` cannot rate the topic now, in the words rate_topic would refuse with."""
+    if not evaluating:
+        return _("This topic is not open for ratings.")
+    if timezone.now() > window_end:
+        return _("The time to rate this result has ended.")
+    if not is_affected(user, topic):
+        return _("Only the proposer, co-signers and residents affected by this topic may rate it.")
+    return ""
+
+
 def rate_topic(topic, *, by, level, comment="", tasks=(), now=None):
     """One rating of the current round's result; a dissatisfied rating may name the round's
     tasks it is about (`tasks`), which a reopening then offers first."""
@@ -1043,6 +1054,7 @@ def execution_context(topic, user, today=None):
     window_end = rating_window_end(topic) if evaluating else None
     summary = rating_summary(topic, round_no, ratings)
     grounds = reopen_grounds(topic, summary, round_no=round_no, visits=visits) if evaluating else []
+    rate_refusal = _rate_refusal(topic, user, evaluating, window_end)
     return {
         "topic": topic,
         "tasks": current,
@@ -1055,11 +1067,10 @@ def execution_context(topic, user, today=None):
         "my_rating": my_rating,
         "window_end": window_end,
         "can_add_task": may(roles, "task.add", topic.phase),
-        "can_rate": evaluating
+        "can_rate": not rate_refusal
         and my_rating is None
-        and may(roles, "topic.rate", topic.phase)
-        and timezone.now() <= window_end
-        and is_affected(user, topic),
+        and may(roles, "topic.rate", topic.phase),
+        "rate_refusal": rate_refusal,
         "can_visit": may(roles, "topic.visit", topic.phase),
         "can_conclude": may(roles, "topic.conclude", topic.phase),
         "reopen_grounds": [REOPEN_GROUNDS[g] for g in grounds],

@@ -107,13 +107,19 @@ def simple_votes(request):
         estates = Ownership.objects.filter(holder__user=request.user).values(
             "unit__building__estate_id"
         )
-        votes = (
+        votes = list(
             vote_model.objects.visible_to(request.user)
             .filter(estate_id__in=estates, status="noticed", opens_at__lte=now, closes_at__gt=now)
             .select_related("estate")
             .order_by("closes_at", "pk")[:LIST_LIMIT]
         )
-        items = [{"vote": v, "url": link_of(v)} for v in votes]
+        ballot_model = apps.get_model("deliberation", "Ballot")
+        voted = set(
+            ballot_model.objects.filter(
+                vote__in=[v.pk for v in votes], holder__user=request.user
+            ).values_list("vote_id", flat=True)
+        )
+        items = [{"vote": v, "url": link_of(v), "voted": v.pk in voted} for v in votes]
     return render(request, "deliberation/simple_votes.html", {"items": items})
 
 

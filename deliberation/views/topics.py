@@ -517,6 +517,10 @@ def detail_context(request, topic, *, comment_form=None, poll_form=None):
         "comments": comments,
         "comment_list": comment_list,
         "comment_form_html": fragments.form_html(comment_form or CommentForm()),
+        # A comment refused because the topic moved on: its form is gone, its reason is not.
+        "refused_comment": comment_form
+        if comment_form is not None and comment_form.errors and not can["comment"]
+        else None,
         "poll_form": poll_form or PollForm(),
         "polls": polls,
         "topic_parts": _topic_parts(topic, parts_fragment, has_polls=bool(polls)),
@@ -642,7 +646,7 @@ def topic_detail(request, topic_id):
                 except ValidationError as error:
                     form.add_error(None, error)
         if form.errors:
-            status = 400 if not request.htmx else 200
+            status = 400
     partial = "comments" if request.htmx else None
     form = form if request.method == "POST" else None
     return _render_detail(request, topic, partial, status=status, comment_form=form)

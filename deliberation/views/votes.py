@@ -43,6 +43,7 @@ from deliberation.forms.votes import (
 from deliberation.models import (
     AssemblyVote,
     Ballot,
+    BallotChoice,
     Candidate,
     ElectorateEntry,
     MatterKind,
@@ -207,13 +208,49 @@ def vote_detail(request, vote_id):
         ),
         "agent_mandates": []
         if request.htmx  # the ballot fragment does not show them
-        else ProxyMandate.objects.filter(
-            vote=vote, agent=request.user, revoked_at__isnull=True
-        ).select_related("holder"),
+        else _mandates_held(vote, request.user),
         "is_owner": Role.OWNER in roles_of(request.user, vote.community_id),
     }
     name = "deliberation/vote_detail.html" + ("#ballot" if request.htmx else "")
     return TemplateResponse(request, name, context, status=status)
+
+
+def _mandates_held(vote, agent):
+    """The agent's mandates, each with the owner's instructions (`instructed`), the ballots
+    cast through it (`cast`), and whether the owner's head was voted some other way."""
+    mandates = list(
+        ProxyMandate.objects.filter(vote=vote, agent=agent, revoked_at__isnull=True)
+        .select_related("holder")
+        .prefetch_related("matters")
+    )
+    if not mandates:
+        return []
+    cast = {}
+    ballots = (
+        Ballot.objects.filter(vote=vote, head__in=[m.head for m in mandates])
+        .select_related("matter")
+        .prefetch_related("selections__candidate")
+        .order_by("matter__position")
+    )
+    for ballot in ballots:
+        cast.setdefault(ballot.head, []).append(ballot)
+    names = dict(Candidate.objects.filter(matter__vote=vote).values_list("pk", "name"))
+    for mandate in mandates:
+        mandate.instructed = [
+            (matter, _instruction(mandate.instructions.get(str(matter.pk)), names))
+            for matter in sorted(mandate.matters.all(), key=lambda m: m.position)
+        ]
+        mine = cast.get(mandate.head, [])
+        mandate.cast = [b for b in mine if b.mandate_id == mandate.pk]
+        mandate.cast_otherwise = bool(mine) and not mandate.cast
+    return mandates
+
+
+def _instruction(value, candidate_names):
+    if isinstance(value, list):
+        marked = [candidate_names.get(int(pk), "?") for pk in value]
+        return "、".join(marked) if marked else _("no candidate marked")
+    return BallotChoice(value).label if value in BallotChoice.values else ""
 
 
 def _no_holder_error():

@@ -50,5 +50,13 @@
       problems.push(`field ${el.name} has only a placeholder, no label`);
     }
   }
+  for (const el of document.querySelectorAll("[aria-labelledby]")) {
+    const ids = el.getAttribute("aria-labelledby").split(/\s+/).filter(Boolean);
+    const missing = ids.filter(id => !document.getElementById(id));
+    if (!ids.length || missing.length) {
+      problems.push(`<${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}> is labelled by`
+        + ` a missing element: ${missing.join(" ") || "(none)"}`);
+    }
+  }
   return problems;
 }

@@ -1,9 +1,12 @@
 """The accessibility audit: axe-core plus our own checks on every page people use.
 
 Each page in tests/browser/audited_urls.py is opened as each persona listed there, in Debian's
-chromium, at 360 px and 1280 px, in normal and large text. A test fails on any serious or
-critical axe violation, on sideways scrolling at phone width, on touch targets under 44 px,
-on a missing skip link, landmark or <h1>, and on headings that skip a level.
+chromium, at 360 px and 1280 px, in normal and large text; as its main persona also at 200 %
+zoom of a phone (195 px wide) with every disclosure (<details>) opened, and in English. Pages
+after an action (a ballot cast or refused, a comment posted) and the error pages are audited
+too. A test fails on any serious or critical axe violation, on sideways scrolling at phone
+width, on touch targets under 44 px, on a missing skip link, landmark or <h1>, on headings
+that skip a level, and on a name that points at a missing element.
 """
 
 from pathlib import Path
@@ -12,16 +15,20 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from accounts.context_processors import TEXT_SIZE_COOKIE
 from tests.browser.audited_urls import AUDITED, PATHS, exemption_for
 from tests.integration.test_url_permissions import World, named_urls
 from tests.integration.url_rules import PERSONAS, RULES
+from tests.topic_factories import collecting, discussing
+from tests.vote_factories import open_vote
 
 AXE_PATH = Path(settings.BASE_DIR) / "static" / "vendor" / "axe-core" / "axe-4.14.1.min.js"
 AXE_URL = "/static/vendor/axe-core/axe-4.14.1.min.js"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
+ZOOMED = {"width": 195, "height": 422}  # a 390 px phone at 200 % zoom (WCAG 1.4.10 reflow)
 BLOCKING = ("serious", "critical")
 
 RUN_AXE = """async () => {
@@ -108,6 +115,41 @@ def audit_page(page, base_url, url, user, persona, *, full):
             page.set_viewport_size(width)
             label = f"{url} as {persona} at {width['width']}px{' large text' if large else ''}"
             problems += audit(page, label, width is PHONE)
+    if full:
+        problems += audit_zoomed_and_english(page, base_url, url, user, persona)
+    return problems
+
+
+def open_disclosures(page):
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+
+
+def set_language(page, base_url, user, language):
+    if user is not None:  # the default language is stored as "no choice"
+        type(user).objects.filter(pk=user.pk).update(
+            language="" if language == "zh-hans" else language
+        )
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base_url}]
+    )
+
+
+def audit_zoomed_and_english(page, base_url, url, user, persona):
+    """The page at 200 % zoom with its disclosures open, then the same page in English."""
+    set_large_text(page, base_url, user, False)
+    page.set_viewport_size(ZOOMED)
+    page.goto(base_url + url)
+    open_disclosures(page)
+    problems = audit(page, f"{url} as {persona} at 200% zoom, disclosures open", True)
+    set_language(page, base_url, user, "en")
+    try:
+        page.set_viewport_size(PHONE)
+        page.goto(base_url + url)
+        assert page.locator("html").get_attribute("lang") == "en"
+        open_disclosures(page)
+        problems += audit(page, f"{url} as {persona} in English", True)
+    finally:
+        set_language(page, base_url, user, "zh-hans")
     return problems
 
 
@@ -126,12 +168,72 @@ def test_the_page_has_no_serious_accessibility_problem(name, page, live_server, 
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_page_after_casting_a_ballot_or_failing_to(
+    page, live_server, community, committee_member, owner, language
+):
+    vote = open_vote(community, committee_member)
+    sign_in(page, live_server.url, owner)
+    set_language(page, live_server.url, owner, language)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/votes/{vote.pk}/")
+    page.locator("#ballot button[type=submit]").click()
+    expect(page.locator("#ballot [data-error-summary]")).to_be_focused()
+    problems = audit(page, f"a ballot with nothing marked ({language})", True)
+    page.locator("#ballot input[type=radio][value=yes]").check()
+    page.locator("#ballot button[type=submit]").click()
+    receipt = page.locator("#ballot .receipt")
+    expect(receipt).to_be_focused()  # not the page's body: the person hears the receipt
+    problems += audit(page, f"the page after casting a ballot ({language})", True)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_topic_page_after_a_comment_and_a_co_sign(
+    page, live_server, community, resident, owner, community_worker
+):
+    collecting_topic = collecting(community, owner)
+    discussed = discussing(community, owner, community_worker, title="小区路灯不亮")
+    sign_in(page, live_server.url, resident)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/topics/{collecting_topic.pk}/")
+    page.locator("#cosign button").click()
+    expect(page.locator("#cosign .badge.ok")).to_be_visible()
+    problems = audit(page, "the topic page after co-signing", True)
+    page.goto(f"{live_server.url}/topics/{discussed.pk}/")
+    page.locator("#comment-form textarea").fill("晚上太黑，老人出门不方便。")
+    page.locator("#comment-form button").click()
+    expect(page.locator("#comments")).to_contain_text("晚上太黑")
+    problems += audit(page, "the topic page after commenting", True)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_error_pages(page, live_server, community, resident, owner, language, settings):
+    settings.DEBUG = False
+    topic = collecting(community, owner)
+    sign_in(page, live_server.url, resident)
+    set_language(page, live_server.url, resident, language)
+    problems = []
+    for url, status in (("/no-such-page/", 404), (f"/topics/{topic.pk}/triage/", 403)):
+        page.set_viewport_size(PHONE)
+        response = page.goto(live_server.url + url)
+        assert response.status == status
+        problems += audit(page, f"the {status} page ({language})", True)
+        page.set_viewport_size(ZOOMED)
+        problems += audit(page, f"the {status} page at 200% zoom ({language})", True)
+    assert not problems, "\n".join(problems)
+
+
 def test_our_checks_catch_a_page_that_breaks_every_rule(page):
     page.set_viewport_size(PHONE)
     page.set_content(
         "<html><body><button>go</button><a class='skip-link' href='#m'>skip</a>"
         "<h1>a</h1><h1>b</h1><h4>deep</h4><div style='width:900px'>wide</div>"
-        "<nav><a href='/'>x</a></nav><input name='q' placeholder='search'></body></html>"
+        "<nav><a href='/'>x</a></nav><input name='q' placeholder='search'>"
+        "<section aria-labelledby='gone'></section></body></html>"
     )
     found = "\n".join(page.evaluate(OWN_CHECKS, True))
     for expected in (
@@ -143,5 +245,6 @@ def test_our_checks_catch_a_page_that_breaks_every_rule(page):
         "skip link",
         "touch target",
         "only a placeholder",
+        "labelled by a missing element: gone",
     ):
         assert expected in found

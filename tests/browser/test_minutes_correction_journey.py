@@ -47,7 +47,9 @@ def test_the_draft_is_finalised_early_only_when_every_participant_confirmed_it(
     press(page, "将草稿发给参会人征求更正")
     # Five days from tomorrow, ending at 24:00 of the fifth (Civil Code arts. 201, 203).
     fifth = timezone.localdate() + timedelta(days=5)
-    expect(page.get_by_text("更正截止")).to_contain_text(f"更正截止 {fifth.year}年{fifth.month}月{fifth.day}日 24:00")
+    expect(page.get_by_text("更正截止")).to_contain_text(
+        f"更正截止 {fifth.year}年{fifth.month}月{fifth.day}日 24:00"
+    )
     press(page, "定稿并进入签字")
     refused = page.locator(".message.error")
     expect(refused).to_contain_text("须每位参会人都确认草稿后才能定稿")

@@ -359,6 +359,11 @@ async def test_a_watcher_of_a_public_meeting_sees_the_display_but_cannot_act(
     await socket.disconnect()
 
 
+@database_sync_to_async
+def _seat_pk(meeting, user):
+    return meeting.participants.get(user=user).pk
+
+
 async def test_reconnecting_sockets_share_one_render_per_version(
     live_meeting, chair, owner, resident, monkeypatch
 ):
@@ -379,7 +384,10 @@ async def test_reconnecting_sockets_share_one_render_per_version(
     for user in (owner, resident, owner, resident):
         socket, connected, _ = await room_socket(live_meeting, user)
         assert connected
-        frames.append(await socket.receive_from())
+        frame = await socket.receive_from()
+        shared, personal = frame.split('<div id="room-me"')  # each person's own state last
+        assert f'data-participant="{await _seat_pk(live_meeting, user)}"' in personal
+        frames.append(shared)
         await socket.disconnect()
     assert len(renders) == 1 and len(set(frames)) == 1  # two participants: one audience
 
