@@ -11,16 +11,17 @@ freeze `timezone.now`. Due-soon and overdue are derived from dates, never stored
 from collections import Counter
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from deliberation.access import roles_of
 from deliberation.audit import record_audit
 from deliberation.lifecycle import transition_topic
+from deliberation.messages import Message, reason_data, text_of
 from deliberation.models import (
     DispatchState,
     FollowUpVisit,
@@ -55,12 +56,6 @@ MAX_PHOTOS = 4
 
 
 # --- who is who -----------------------------------------------------------------------------
-
-
-def _public_text(make):
-    """Texts that others read later (notices, notifications) are in the site's language."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return make()
 
 
 def _tell(users, text, url=""):
@@ -237,11 +232,11 @@ def add_task(
         )
         if topic.phase == Phase.DECIDED:
             transition_topic(topic, Phase.EXECUTING, by=by, data={"task": task.pk})
-        text = _public_text(
-            lambda: (
-                _("New task for “%(title)s”: %(task)s, due %(due)s")
-                % {"title": topic.title, "task": task.title, "due": due_date.isoformat()}
-            )
+        text = Message(
+            gettext_noop("New task for “%(title)s”: %(task)s, due %(due)s"),
+            title=topic.title,
+            task=task.title,
+            due=due_date,
         )
         _tell(
             {u.pk for u in responsible_users(task)} | followers(topic),
@@ -285,11 +280,10 @@ def dispatch_task(task, unit, *, by, note=""):
             community=task.topic.community_id,
             data={"unit": unit.pk, "dispatch": dispatch.pk},
         )
-        text = _public_text(
-            lambda: (
-                _("%(unit)s is asked to take on a task: %(task)s")
-                % {"unit": unit.name, "task": task.title}
-            )
+        text = Message(
+            gettext_noop("%(unit)s is asked to take on a task: %(task)s"),
+            unit=unit.name,
+            task=task.title,
         )
         _tell(unit.contacts.all(), text, task.get_absolute_url())
     return dispatch
@@ -327,15 +321,12 @@ def answer_dispatch(task, *, by, accept, reason=""):
             community=task.topic.community_id,
             data={"unit": dispatch.unit_id, "reason": dispatch.reason},
         )
-        text = _public_text(
-            lambda: (
-                (
-                    _("%(unit)s accepted the task: %(task)s")
-                    if accept
-                    else _("%(unit)s declined the task: %(task)s")
-                )
-                % {"unit": dispatch.unit.name, "task": task.title}
-            )
+        text = Message(
+            gettext_noop("%(unit)s accepted the task: %(task)s")
+            if accept
+            else gettext_noop("%(unit)s declined the task: %(task)s"),
+            unit=dispatch.unit.name,
+            task=task.title,
         )
         _tell([dispatch.sent_by], text, task.get_absolute_url())
     return dispatch
@@ -396,11 +387,11 @@ def report_progress(task, *, by, text, percent, photos=(), today=None, _completi
         )
         if _completion and not topic.tasks.filter(round=task.round, state=TaskState.OPEN).exists():
             transition_topic(topic, Phase.EVALUATING, by=by, system=True, data={"task": task.pk})
-        message = _public_text(
-            lambda: (
-                _("Progress on “%(title)s”: %(task)s — %(percent)s%%")
-                % {"title": topic.title, "task": task.title, "percent": percent}
-            )
+        message = Message(
+            gettext_noop("Progress on “%(title)s”: %(task)s — %(percent)s%%"),
+            title=topic.title,
+            task=task.title,
+            percent=percent,
         )
         _tell(followers(topic) - {by.pk}, message, task.get_absolute_url())
     return update
@@ -421,7 +412,13 @@ def add_supervision_note(task, *, by, text, kind=SupervisionKind.MANUAL):
         task = _locked_task(task)
         if by is not None and not may(roles_of(by, task.topic.community_id), "task.supervise"):
             raise PermissionDenied
-        note = SupervisionNote.objects.create(task=task, kind=kind, text=text, author=by)
+        note = SupervisionNote.objects.create(
+            task=task,
+            kind=kind,
+            text=text_of(text),
+            message=text.as_data() if isinstance(text, Message) else {},
+            author=by,
+        )
         record_audit(
             actor=by,
             verb="task.supervise",
@@ -429,10 +426,8 @@ def add_supervision_note(task, *, by, text, kind=SupervisionKind.MANUAL):
             community=task.topic.community_id,
             data={"kind": kind, "note": note.pk},
         )
-        message = _public_text(
-            lambda: (
-                _("Supervision (督办) on “%(task)s”: %(text)s") % {"task": task.title, "text": text}
-            )
+        message = Message(
+            gettext_noop("Supervision (督办) on “%(task)s”: %(text)s"), task=task.title, text=text
         )
         _tell(
             set(responsible_users(task)) | set(supervisors(task.topic.community_id)),
@@ -467,15 +462,12 @@ def send_reminders(today=None):
             try:
                 with transaction.atomic():
                     Reminder.objects.create(task=task, kind=kind)
-                    text = _public_text(
-                        lambda task=task, kind=kind: (
-                            (
-                                _("Reminder: “%(task)s” is due on %(due)s.")
-                                if kind == ReminderKind.DUE_SOON
-                                else _("Reminder: “%(task)s” is due today (%(due)s).")
-                            )
-                            % {"task": task.title, "due": task.due_date.isoformat()}
-                        )
+                    text = Message(
+                        gettext_noop("Reminder: “%(task)s” is due on %(due)s.")
+                        if kind == ReminderKind.DUE_SOON
+                        else gettext_noop("Reminder: “%(task)s” is due today (%(due)s)."),
+                        task=task.title,
+                        due=task.due_date,
                     )
                     _tell(responsible_users(task), text, task.get_absolute_url())
             except IntegrityError:
@@ -483,11 +475,11 @@ def send_reminders(today=None):
             sent[kind] += 1
     overdue = open_tasks.overdue(today).exclude(supervision_notes__kind=SupervisionKind.OVERDUE)
     for task in overdue.select_related("topic"):
-        text = _public_text(
-            lambda task=task: (
-                _("Overdue since %(due)s: please report what blocks it and when it will be done.")
-                % {"due": task.due_date.isoformat()}
-            )
+        text = Message(
+            gettext_noop(
+                "Overdue since %(due)s: please report what blocks it and when it will be done."
+            ),
+            due=task.due_date,
         )
         try:
             add_supervision_note(task, by=None, text=text, kind=SupervisionKind.OVERDUE)
@@ -594,7 +586,7 @@ def record_visit(
             },
         )
         if outcome == VisitOutcome.FAILED:
-            _reopen(topic, by=by, reason=_public_text(lambda: _("The follow-up visit failed.")))
+            _reopen(topic, by=by, reason=Message(gettext_noop("The follow-up visit failed.")))
     return visit
 
 
@@ -634,12 +626,19 @@ def conclude_evaluation(topic, *, by, system=False, now=None):
             raise ValidationError(_("Record the follow-up visit first (一事一回访)."))
         summary = rating_summary(topic, round_no)
         if summary["dissatisfied_majority"]:
-            reason = _public_text(lambda: _("Most ratings were dissatisfied."))
+            reason = Message(gettext_noop("Most ratings were dissatisfied."))
             _reopen(topic, by=by, reason=reason)
             return Phase.EXECUTING
-        reason = _public_text(lambda: _("Evaluation concluded."))
-        topic = transition_topic(topic, Phase.CLOSED, by=by, reason=reason, system=True)
-        title, body = _public_text(lambda: _closure_notice(topic, round_no, summary))
+        reason = Message(gettext_noop("Evaluation concluded."))
+        topic = transition_topic(
+            topic,
+            Phase.CLOSED,
+            by=by,
+            reason=text_of(reason),
+            system=True,
+            data=reason_data(reason),
+        )
+        title, body = _closure_notice(topic, round_no, summary)
         publish_notice(
             community=topic.community,
             kind=NoticeKind.CLOSURE,
@@ -652,19 +651,27 @@ def conclude_evaluation(topic, *, by, system=False, now=None):
 
 
 def _closure_notice(topic, round_no, summary):
-    title = _("Result: %(title)s") % {"title": topic.title}
+    title = Message(gettext_noop("Result: %(title)s"), title=topic.title)
     lines = [
-        _("The topic “%(title)s” is closed after %(rounds)s round(s) of work.")
-        % {"title": topic.title, "rounds": round_no}
+        Message(
+            gettext_noop("The topic “%(title)s” is closed after %(rounds)s round(s) of work."),
+            title=topic.title,
+            rounds=round_no,
+        )
     ]
     for task in topic.tasks.filter(round=round_no).select_related("partner_unit"):
-        who = task.partner_unit.name if task.partner_unit_id else task.get_responsible_display()
-        lines.append(_("Done: %(task)s (%(who)s)") % {"task": task.title, "who": who})
+        who = (
+            task.partner_unit.name if task.partner_unit_id else Responsible(task.responsible).label
+        )
+        lines.append(Message(gettext_noop("Done: %(task)s (%(who)s)"), task=task.title, who=who))
     lines.append(
-        _("Ratings: %(satisfied)s of %(total)s satisfied or basically satisfied.")
-        % {"satisfied": summary["satisfied"], "total": summary["total"]}
+        Message(
+            gettext_noop("Ratings: %(satisfied)s of %(total)s satisfied or basically satisfied."),
+            satisfied=summary["satisfied"],
+            total=summary["total"],
+        )
     )
-    return title, "\n".join(lines)
+    return title, lines
 
 
 def conclude_due_evaluations(today=None):
@@ -690,15 +697,23 @@ def _reopen(topic, *, by, reason):
         .select_related("partner_unit")
         .first()
     )
-    topic = transition_topic(topic, Phase.EXECUTING, by=by, reason=reason, system=True)
+    topic = transition_topic(
+        topic,
+        Phase.EXECUTING,
+        by=by,
+        reason=text_of(reason),
+        system=True,
+        data=reason_data(reason),
+    )
     if previous is None:
         return topic
     days = topic.community.task_days_major if topic.is_major else topic.community.task_days_ordinary
     task = Task.objects.create(
         topic=topic,
         round=previous.round + 1,
-        title=_public_text(lambda: _("Rework: %(task)s") % {"task": previous.title})[:200],
-        description=reason,
+        # The round's number says it is being redone; the title stays as people wrote it.
+        title=previous.title,
+        description="",
         responsible=previous.responsible,
         assignee=previous.assignee,
         partner_unit=previous.partner_unit,
@@ -711,7 +726,13 @@ def _reopen(topic, *, by, reason):
         verb="task.add",
         target=task,
         community=topic.community_id,
-        data={"topic": topic.pk, "round": task.round, "reopened": True, "reason": reason},
+        data={
+            "topic": topic.pk,
+            "round": task.round,
+            "reopened": True,
+            "reason": text_of(reason),
+            **reason_data(reason),
+        },
     )
     add_supervision_note(task, by=None, text=reason, kind=SupervisionKind.REOPENED)
     return topic

@@ -19,12 +19,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from deliberation import fragments
 from deliberation.access import community_ids_of, may_ever, roles_of
 from deliberation.audit import record_audit
 from deliberation.lifecycle import TransitionRefused, transition_topic
+from deliberation.messages import Message, text_of
 from deliberation.models import (
     Channel,
     Comment,
@@ -140,8 +141,9 @@ def tell(user_ids, text, url=""):
         addresses = list(
             User.objects.filter(pk__in=user_ids).exclude(email="").values_list("email", flat=True)
         )
+        plain = text_of(text)
         messages = [
-            mail.EmailMessage(subject=text[:120], body=f"{text}\n\n{url}", to=[address])
+            mail.EmailMessage(subject=plain[:120], body=f"{plain}\n\n{url}", to=[address])
             for address in addresses
         ]
         if messages:
@@ -329,8 +331,10 @@ def cosign_topic(topic, *, by):
             )
             tell(
                 staff_of(topic.community),
-                _("“%(title)s” has enough co-signs and awaits acceptance.")
-                % {"title": topic.title},
+                Message(
+                    gettext_noop("“%(title)s” has enough co-signs and awaits acceptance."),
+                    title=topic.title,
+                ),
                 topic.get_absolute_url(),
             )
     return topic
@@ -401,22 +405,35 @@ def triage_topic(
             publish_notice(
                 community=community,
                 kind=NoticeKind.DECLINE,
-                title=_("Not accepted: %(title)s") % {"title": topic.title},
-                body=_("Proposed by %(who)s.\nReason: %(reason)s") % {"who": who, "reason": reason},
+                title=Message(gettext_noop("Not accepted: %(title)s"), title=topic.title),
+                body=[
+                    Message(
+                        gettext_noop("Proposed by %(who)s.\nReason: %(reason)s"),
+                        who=who,
+                        reason=reason,
+                    )
+                ],
                 by=by,
                 days=community.decision_notice_days,
                 source=topic,
             )
         elif outcome in (Outcome.ACCEPT, Outcome.ASSEMBLY):
-            body = _("Proposed by %(who)s. The topic is now open for discussion.") % {"who": who}
+            body = [
+                Message(
+                    gettext_noop("Proposed by %(who)s. The topic is now open for discussion."),
+                    who=who,
+                )
+            ]
             if outcome == Outcome.ASSEMBLY:
-                body += "\n" + _("It will be decided by an owners' assembly vote.")
+                body.append(
+                    Message(gettext_noop("It will be decided by an owners' assembly vote."))
+                )
             if reason:
-                body += "\n" + reason
+                body.append(reason)
             publish_notice(
                 community=community,
                 kind=NoticeKind.ACCEPTANCE,
-                title=_("Accepted: %(title)s") % {"title": topic.title},
+                title=Message(gettext_noop("Accepted: %(title)s"), title=topic.title),
                 body=body,
                 by=by,
                 days=community.decision_notice_days,
@@ -468,8 +485,11 @@ def add_comment(topic, *, by, body, stance, parent=None):
         if parent is not None and parent.author_id != by.pk:
             tell(
                 [parent.author_id],
-                _("%(who)s replied to your comment on “%(title)s”")
-                % {"who": by.display_name, "title": topic.title},
+                Message(
+                    gettext_noop("%(who)s replied to your comment on “%(title)s”"),
+                    who=by.display_name,
+                    title=topic.title,
+                ),
                 topic.get_absolute_url() + f"#comment-{comment.pk}",
             )
     return comment
@@ -504,7 +524,7 @@ def report_comment(comment, *, by, reason):
         _audit(topic, by, "comment.report", {"comment": comment.pk}, public=False)
         tell(
             staff_of(topic.community),
-            _("A comment on “%(title)s” was reported.") % {"title": topic.title},
+            Message(gettext_noop("A comment on “%(title)s” was reported."), title=topic.title),
             topic.get_absolute_url() + f"#comment-{comment.pk}",
         )
     return report
@@ -528,7 +548,7 @@ def hide_comment(comment, *, by, reason):
         fragments.bump("comments", topic.pk)
     tell(
         [comment.author_id],
-        _("A moderator hid your comment: %(reason)s") % {"reason": reason},
+        Message(gettext_noop("A moderator hid your comment: %(reason)s"), reason=reason),
         topic.get_absolute_url(),
     )
     return comment
@@ -623,19 +643,19 @@ def record_decision(
         topic = transition_topic(
             topic, Phase.DECIDED, by=by, reason=text, data={"decided_by": decided_by}
         )
-        body = "\n".join(
-            [
-                text,
-                "",
-                _("Decided by: %(body)s") % {"body": DecidingBody(decided_by).label},
-                _("Date of the decision: %(date)s") % {"date": decided_on.isoformat()},
-                _("Proposed by %(who)s.") % {"who": mask_name(topic.proposer.display_name)},
-            ]
-        )
+        body = [
+            text,
+            "",
+            Message(gettext_noop("Decided by: %(body)s"), body=DecidingBody(decided_by).label),
+            Message(gettext_noop("Date of the decision: %(date)s"), date=decided_on),
+            Message(
+                gettext_noop("Proposed by %(who)s."), who=mask_name(topic.proposer.display_name)
+            ),
+        ]
         notice = publish_notice(
             community=topic.community,
             kind=NoticeKind.DECISION,
-            title=_("Decision: %(title)s") % {"title": topic.title},
+            title=Message(gettext_noop("Decision: %(title)s"), title=topic.title),
             body=body,
             by=by,
             days=topic.community.decision_notice_days,
