@@ -2,6 +2,7 @@
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.account.forms import VerifyPhoneForm as AllauthVerifyPhoneForm
 from django.utils.translation import gettext_lazy as _
 
 # The login box takes a mobile number or an email address. On a phone the number pad is what
@@ -66,3 +67,17 @@ class SignupForm(AllauthSignupForm):
             if name in self.fields:
                 self.fields[name].widget.attrs.update(password_reveal_attrs())
                 self.fields[name].widget.attrs.pop("placeholder", None)
+
+
+class VerifyPhoneForm(AllauthVerifyPhoneForm):
+    """The SMS code: six digits, typed on the number pad (or filled in by the phone)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        code = self.fields["code"]
+        code.label = _("Code from the SMS")
+        code.widget.attrs.pop("placeholder", None)
+        code.widget.attrs.update(
+            {"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "6"}
+        )

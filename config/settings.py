@@ -144,7 +144,11 @@ LOGOUT_REDIRECT_URL = "home"
 
 # django-allauth: log in by mobile number or email plus password; SMS through accounts.sms.
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm", "signup": "accounts.forms.SignupForm"}
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.LoginForm",
+    "signup": "accounts.forms.SignupForm",
+    "verify_phone": "accounts.forms.VerifyPhoneForm",
+}
 ACCOUNT_LOGIN_METHODS = {"phone", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -154,6 +158,8 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 # accounts.sms.LogSender writes the code to the log.
 ACCOUNT_PHONE_VERIFICATION_ENABLED = env_bool("PHONE_VERIFICATION", True)
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
+# Six digits: what people expect from an SMS code, and typed on the number pad.
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",

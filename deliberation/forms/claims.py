@@ -8,19 +8,32 @@ from deliberation.models import Building, Unit
 
 
 def _building_choices():
-    """Buildings grouped by community and estate, for the person to find their own."""
+    """Buildings grouped by community, each named with its estate (two estates may both
+    have a 1号楼), for the person to find their own."""
     groups = {}
     buildings = Building.objects.select_related("estate__community").order_by(
         "estate__community__name", "estate__name", "name"
     )
     for b in buildings:
-        label = f"{b.estate.community.name} · {b.estate.name}"
-        groups.setdefault(label, []).append((b.pk, b.name))
+        groups.setdefault(b.estate.community.name, []).append((b.pk, f"{b.estate.name} {b.name}"))
     return [("", "—")] + list(groups.items())
+
+
+def _stairwell_spellings(value):
+    """People write 2, 2单元 or 二单元 for the register's 2单元."""
+    value = value.replace(" ", "")
+    bare = value.removesuffix("单元")
+    return {value, bare, bare + "单元"}
 
 
 class FlatClaimForm(forms.Form):
     building = forms.TypedChoiceField(label=gettext_lazy("Building"), coerce=int)
+    stairwell = forms.CharField(
+        label=gettext_lazy("Stairwell (optional)"),
+        max_length=20,
+        required=False,
+        help_text=gettext_lazy("Needed where several stairwells have the same flat number."),
+    )
     number = forms.CharField(
         label=gettext_lazy("Flat number"),
         max_length=30,
@@ -55,11 +68,21 @@ class FlatClaimForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         building, number = cleaned.get("building"), (cleaned.get("number") or "").strip()
+        stairwell = (cleaned.get("stairwell") or "").strip()
         if building and number:
             units = Unit.objects.filter(building_id=building, number__iexact=number)
-            self.unit = units.select_related("building__estate").first()
-            if self.unit is None:
+            if stairwell:
+                units = units.filter(stairwell__in=_stairwell_spellings(stairwell))
+            units = list(units.select_related("building__estate")[:2])
+            if not units:
                 self.add_error("number", _("This building has no flat with that number."))
+            elif len(units) > 1:
+                self.add_error(
+                    "stairwell",
+                    _("Several stairwells have this flat number: say which stairwell."),
+                )
+            else:
+                self.unit = units[0]
         return cleaned
 
     def require_last4(self):

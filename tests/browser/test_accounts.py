@@ -130,7 +130,7 @@ def test_a_new_owner_verifies_the_number_and_links_the_flat_the_register_names(
 
     page.get_by_role("link", name="我的房屋").click()
     page.get_by_role("link", name="关联我名下的房屋").click()
-    page.get_by_label("楼栋").select_option(label="1号楼")
+    page.get_by_label("楼栋").select_option(label="测试社区小区 1号楼")
     page.get_by_label("房号").fill("104")
     page.get_by_label("业主姓名").fill("张桂兰")
     page.get_by_label("身份证号码后四位").fill("4312")

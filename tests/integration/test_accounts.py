@@ -174,3 +174,16 @@ def test_logging_out_needs_a_post_and_ends_the_session(client, li_ming):
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
     assert logged_in_user(client) is None
+
+
+def test_the_sms_code_is_six_digits_typed_on_the_number_pad(client):
+    response = client.post(
+        "/accounts/signup/",
+        {"phone": "13900000013", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    [(_phone, text)] = LogSender.outbox
+    assert re.fullmatch(r"\d{6}", sms_code_in(text))
+    page = client.get(response["Location"]).text
+    assert "短信验证码" in page
+    assert 'inputmode="numeric"' in page
+    assert 'autocomplete="one-time-code"' in page

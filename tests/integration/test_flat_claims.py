@@ -182,3 +182,39 @@ def test_a_resident_cannot_answer_requests(client, community, resident, newcomer
     response = client.post(answer, {"action": "confirm", "holder": holder_of(flat).pk})
     assert response.status_code == 403
     assert holder_of(flat).user is None
+
+
+def test_the_same_number_in_two_stairwells_asks_which(client, flat, newcomer):
+    from decimal import Decimal
+
+    other = Unit.objects.create(
+        building=flat.building, stairwell="2单元", number="101", area=Decimal("90.00")
+    )
+    holder = Holder.objects.create(
+        community=flat.building.estate.community,
+        name="周建国",
+        id_digest=identity_digest("110101196001019876"),
+        id_masked=mask_identity("110101196001019876"),
+    )
+    other.ownerships.create(holder=holder)
+    client.force_login(newcomer)
+
+    response = claim(client, flat, name="周建国", last4="9876")
+    assert response.status_code == 400
+    assert "多个单元都有这个房号" in response.text
+
+    response = client.post(
+        reverse("flat_claim"),
+        {
+            "building": flat.building_id,
+            "stairwell": "2",
+            "number": "101",
+            "name": "周建国",
+            "id_last4": "9876",
+            "action": "check",
+        },
+    )
+    assert response.status_code == 302
+    holder.refresh_from_db()
+    assert holder.user == newcomer
+    assert holder_of(flat).user is None
