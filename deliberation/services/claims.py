@@ -11,12 +11,24 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from deliberation.access import require
 from deliberation.audit import record_audit
-from deliberation.models import ClaimStatus, FlatClaim, Holder, HolderKind, Ownership
+from deliberation.messages import Message
+from deliberation.models import (
+    ClaimStatus,
+    FlatClaim,
+    Holder,
+    HolderKind,
+    Membership,
+    Ownership,
+    Role,
+)
+from deliberation.notices import notify
 
 CLAIM_TRIES_PER_DAY = 5
 DAY = 24 * 3600
@@ -143,6 +155,18 @@ def request_flat_check(user, unit, *, name):
                 data={"unit": unit.pk},
                 public=False,
             )
+            workers = Membership.objects.filter(
+                community_id=claim.community_id, role=Role.COMMUNITY_WORKER
+            ).values_list("user_id", flat=True)
+            notify(
+                workers,
+                Message(
+                    gettext_noop("%(name)s asks to be linked to flat %(unit)s."),
+                    name=claim.name,
+                    unit=str(unit),
+                ),
+                reverse("flat_claims", args=[claim.community_id]),
+            )
     return claim
 
 
@@ -165,6 +189,13 @@ def confirm_claim(claim_id, holder_id, *, by):
         claim.decided_at = timezone.now()
         claim.save(update_fields=["status", "holder", "decided_by", "decided_at"])
         _link(holder, claim.user, by=by, claim=claim, verb="registry.claim_confirm")
+        notify(
+            [claim.user_id],
+            Message(
+                gettext_noop("Flat %(unit)s is now linked to your account."), unit=str(claim.unit)
+            ),
+            reverse("my_units"),
+        )
     return claim
 
 
@@ -185,5 +216,14 @@ def decline_claim(claim_id, *, by, reason):
             target=claim,
             data={"unit": claim.unit_id},
             public=False,
+        )
+        notify(
+            [claim.user_id],
+            Message(
+                gettext_noop("Your request for flat %(unit)s was not confirmed: %(reason)s"),
+                unit=str(claim.unit),
+                reason=claim.reason,
+            ),
+            reverse("my_units"),
         )
     return claim

@@ -127,18 +127,22 @@ def test_an_account_with_an_unverified_number_cannot_claim(client, flat, setting
     assert holder_of(flat).user is None
 
 
-def test_a_worker_confirms_a_flat_the_register_cannot_check(client, community, newcomer, owner):
+def test_a_worker_confirms_a_flat_the_register_cannot_check(
+    client, community, newcomer, owner, django_capture_on_commit_callbacks
+):
     # Flat 102's holder was imported without an identity number.
     unit = Unit.objects.get(building__estate__community=community, number="102")
+    worker = add_member(community, "community_worker", name="社工小李")
     client.force_login(newcomer)
     assert claim(client, unit, name="业主2", last4="1234").status_code == 400
-    response = claim(client, unit, name="业主2", last4="", action="ask")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = claim(client, unit, name="业主2", last4="", action="ask")
     assert response.status_code == 302
     assert "等待社区工作人员" in client.get(reverse("my_units")).text
     assert holder_of(unit).user is None
 
-    worker = add_member(community, "community_worker", name="社工小李")
     client.force_login(worker)
+    assert "业主2 申请关联房屋 1号楼-102" in client.get(reverse("notifications")).text
     page = client.get(reverse("flat_claims", args=[community.pk])).text
     assert "业主2" in page and "102" in page
     request = FlatClaim.objects.get(status="pending")
@@ -149,11 +153,14 @@ def test_a_worker_confirms_a_flat_the_register_cannot_check(client, community, n
     assert "请选择" in refused.text
     assert holder_of(unit).user is None
 
-    done = client.post(answer, {"action": "confirm", "holder": holder_of(unit).pk})
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(answer, {"action": "confirm", "holder": holder_of(unit).pk})
     assert done.status_code == 302
     assert holder_of(unit).user == newcomer
     assert AuditEntry.objects.filter(verb="registry.claim_confirm", actor=worker).exists()
     assert "没有待处理的申请" in client.get(reverse("flat_claims", args=[community.pk])).text
+    client.force_login(newcomer)
+    assert "房屋 1号楼-102 已关联到您的账号" in client.get(reverse("notifications")).text
 
 
 def test_a_declined_request_tells_the_person_why(client, community, newcomer):
