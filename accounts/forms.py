@@ -1,6 +1,9 @@
 """allauth's forms, shaped for people signing in on a phone."""
 
+from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKeyForm
+from allauth.account.forms import SetPasswordForm as AllauthSetPasswordForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.account.forms import VerifyPhoneForm as AllauthVerifyPhoneForm
 from django.utils.translation import gettext_lazy as _
@@ -57,16 +60,32 @@ class LoginForm(AllauthLoginForm):
         password.widget.attrs.pop("placeholder", None)
 
 
-class SignupForm(AllauthSignupForm):
-    """allauth's sign-up, with the show-password button on both password boxes."""
+class RevealPasswordsMixin:
+    """The show-password button on every password box of the form; labels without a colon."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        for name in ("password1", "password2"):
+        for name in ("oldpassword", "password1", "password2"):
             if name in self.fields:
                 self.fields[name].widget.attrs.update(password_reveal_attrs())
                 self.fields[name].widget.attrs.pop("placeholder", None)
+
+
+class SignupForm(RevealPasswordsMixin, AllauthSignupForm):
+    """allauth's sign-up, with the show-password button on both password boxes."""
+
+
+class ChangePasswordForm(RevealPasswordsMixin, AllauthChangePasswordForm):
+    pass
+
+
+class SetPasswordForm(RevealPasswordsMixin, AllauthSetPasswordForm):
+    pass
+
+
+class ResetPasswordKeyForm(RevealPasswordsMixin, AllauthResetPasswordKeyForm):
+    pass
 
 
 class VerifyPhoneForm(AllauthVerifyPhoneForm):

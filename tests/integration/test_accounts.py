@@ -187,3 +187,12 @@ def test_the_sms_code_is_six_digits_typed_on_the_number_pad(client):
     assert "短信验证码" in page
     assert 'inputmode="numeric"' in page
     assert 'autocomplete="one-time-code"' in page
+
+
+def test_every_password_box_offers_the_show_password_button(client, li_ming):
+    for url in ("/accounts/login/", "/accounts/signup/"):
+        assert "data-password-reveal" in client.get(url).text, url
+    client.force_login(li_ming)
+    page = client.get("/accounts/password/change/").text
+    assert page.count("data-password-reveal") == 3
+    assert "js/password.js" in page
