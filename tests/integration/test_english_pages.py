@@ -25,6 +25,7 @@ from django.urls import Resolver404, resolve
 
 from accounts.models import User
 from deliberation.demo.registry import PERSONAS
+from deliberation.models import AuditEntry
 from deliberation.notices import mask_name, mask_text
 
 pytestmark = pytest.mark.django_db
@@ -119,17 +120,21 @@ def terms_named_in_english_msgids():
 TERMS = terms_named_in_english_msgids()
 
 
-def non_content_chinese(html, content):
+def visible_text(html):
     parser = VisibleText()
     parser.feed(html)
-    text = "\n".join(" ".join(p.split()) for p in parser.parts)
+    return "\n".join(" ".join(p.split()) for p in parser.parts), parser.links
+
+
+def non_content_chinese(html, content):
+    text, links = visible_text(html)
     for value in content:
         if value in text:
             text = text.replace(value, " ")
         flat = " ".join(value.split())
         if flat != value and flat in text:
             text = text.replace(flat, " ")
-    return [t for t in CJK.findall(text) if t not in TERMS], parser.links
+    return [t for t in CJK.findall(text) if t not in TERMS], links
 
 
 def walk(client, start="/"):
@@ -183,12 +188,19 @@ def test_every_page_reads_in_english(persona, demo):
         phone = next(p[1] for p in PERSONAS if p[0] == persona)
         client.force_login(User.objects.get(phone="+86" + phone))
     content = content_strings()
+    # The audit log's event codes (topic.rate, task.claim…) are for machines, never for readers.
+    codes = set(AuditEntry.objects.values_list("verb", flat=True).distinct())
     problems, pages = [], 0
     for url, response in walk(client):
         pages += 1
-        chinese, _links = non_content_chinese(response.content.decode(), content)
+        html = response.content.decode()
+        chinese, _links = non_content_chinese(html, content)
         if chinese:
             problems.append(f"{url}: {' | '.join(sorted(set(chinese))[:8])}")
+        text, _links = visible_text(html)
+        raw = sorted(c for c in codes if re.search(rf"(?<![\w.]){re.escape(c)}(?![\w.])", text))
+        if raw:
+            problems.append(f"{url}: raw codes {', '.join(raw)}")
     assert pages >= (3 if persona == "anonymous" else 10), f"only {pages} pages reached"
     assert not problems, f"Chinese that is not anyone's content, as {persona}:\n" + "\n".join(
         problems
