@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        from accounts import middleware  # noqa: F401  (connects the login-language receiver)
         from accounts.sessions import forget_loaded_user
 
         # A user read with a session serves that request only, wherever threads are reused.

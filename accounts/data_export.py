@@ -25,6 +25,7 @@ SECTIONS = [
     ("memberships", _("Roles in communities"), "deliberation.Membership", ["user"]),
     ("holdings", _("Holder records in the owners' register"), "deliberation.Holder", ["user"]),
     ("ownerships", _("Units owned"), "deliberation.Ownership", ["holder__user"]),
+    ("flat_claims", _("Requests to link a flat"), "deliberation.FlatClaim", ["user"]),
     ("topics", _("Topics proposed"), "deliberation.Topic", ["proposer"]),
     ("cosigns", _("Co-signatures"), "deliberation.CoSign", ["user"]),
     ("follows", _("Topics followed"), "deliberation.Follow", ["user"]),

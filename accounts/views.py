@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.context_processors import TEXT_SIZE_COOKIE
+from accounts.context_processors import SESSION_TEXT_SIZE, TEXT_SIZE_COOKIE
+from accounts.middleware import SESSION_LANGUAGE
 from accounts.models import TextSize
 
 
@@ -27,54 +28,67 @@ def _safe_next(request):
     return "/"
 
 
+def remember_on_device(request, response, *, language="", size=""):
+    """Keep the choice for this browser: the session, and a cookie for the next visits."""
+    cookie = {
+        "max_age": settings.LANGUAGE_COOKIE_AGE,
+        "samesite": "Lax",
+        "secure": settings.LANGUAGE_COOKIE_SECURE,
+    }
+    if language:
+        translation.activate(language)
+        request.session[SESSION_LANGUAGE] = language
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, **cookie)
+    if size:
+        request.session[SESSION_TEXT_SIZE] = size
+        response.set_cookie(TEXT_SIZE_COOKIE, size, **cookie)
+
+
 @require_POST
 def set_preferences(request):
-    """Remembers language and text size: on the account when signed in, and on the device."""
+    """Switches language and text size for this browser only.
+
+    Several people may share one login; the choice saved for the account is made on the
+    profile page.
+    """
     form = PreferencesForm(request.POST)
     response = redirect(_safe_next(request))
     if not form.is_valid():
         messages.error(request, _("That choice is not available."))
         return response
-    language = form.cleaned_data["language"]
-    size = form.cleaned_data["text_size"]
-    user = request.user
-    if language:
-        translation.activate(language)
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            language,
-            max_age=settings.LANGUAGE_COOKIE_AGE,
-            samesite="Lax",
-            secure=settings.LANGUAGE_COOKIE_SECURE,
-        )
-        if user.is_authenticated:
-            user.language = language
-            user.save(update_fields=["language"])
-    if size:
-        response.set_cookie(
-            TEXT_SIZE_COOKIE,
-            size,
-            max_age=settings.LANGUAGE_COOKIE_AGE,
-            samesite="Lax",
-            secure=settings.LANGUAGE_COOKIE_SECURE,
-        )
-        if user.is_authenticated:
-            user.text_size = size
-            user.save(update_fields=["text_size"])
+    remember_on_device(
+        request,
+        response,
+        language=form.cleaned_data["language"],
+        size=form.cleaned_data["text_size"],
+    )
     return response
 
 
 class ProfileForm(forms.Form):
     real_name = forms.CharField(label=gettext_lazy("Real name"), max_length=60, required=False)
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language"),
+        choices=[("", gettext_lazy("As the browser asks"))] + list(settings.LANGUAGES),
+        required=False,
+        help_text=gettext_lazy("Used each time you log in on a new device."),
+    )
+    text_size = forms.ChoiceField(label=gettext_lazy("Text size"), choices=TextSize)
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile(request):
-    form = ProfileForm(request.POST or None, initial={"real_name": request.user.real_name})
+    user = request.user
+    initial = {"real_name": user.real_name, "language": user.language, "text_size": user.text_size}
+    form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        request.user.real_name = form.cleaned_data["real_name"].strip()
-        request.user.save(update_fields=["real_name"])
+        user.real_name = form.cleaned_data["real_name"].strip()
+        user.language = form.cleaned_data["language"]
+        user.text_size = form.cleaned_data["text_size"]
+        user.save(update_fields=["real_name", "language", "text_size"])
+        response = redirect("profile")
+        remember_on_device(request, response, language=user.language, size=user.text_size)
         messages.success(request, _("Your profile was saved."))
-        return redirect("profile")
+        return response
     return render(request, "account/profile.html", {"form": form})

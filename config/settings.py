@@ -150,12 +150,25 @@ LOGOUT_REDIRECT_URL = "home"
 
 # django-allauth: log in by mobile number or email plus password; SMS through accounts.sms.
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.LoginForm",
+    "signup": "accounts.forms.SignupForm",
+    "verify_phone": "accounts.forms.VerifyPhoneForm",
+    "change_password": "accounts.forms.ChangePasswordForm",
+    "set_password": "accounts.forms.SetPasswordForm",
+    "reset_password_from_key": "accounts.forms.ResetPasswordKeyForm",
+}
 ACCOUNT_LOGIN_METHODS = {"phone", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
-ACCOUNT_PHONE_VERIFICATION_ENABLED = env_bool("PHONE_VERIFICATION", not DEBUG)
+# A new account proves its mobile number with a code by SMS before it can log in (and a
+# number never verified is asked for a code at its next login). On in development too, where
+# accounts.sms.LogSender writes the code to the log.
+ACCOUNT_PHONE_VERIFICATION_ENABLED = env_bool("PHONE_VERIFICATION", True)
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
+# Six digits: what people expect from an SMS code, and typed on the number pad.
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 # Failed log-ins: 5 per account in 5 minutes (the key is the account, however it is named:
 # accounts.adapter.login_attempts_key), and 10 a minute and 50 an hour per client address, so
 # one client cannot spread guesses over many numbers. The address is the proxy's

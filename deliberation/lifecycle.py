@@ -10,10 +10,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from deliberation import fragments
 from deliberation.access import roles_of
 from deliberation.audit import record_audit
+from deliberation.messages import Message
 from deliberation.models import Phase, Topic
 from deliberation.permissions import may
 
@@ -115,8 +117,9 @@ def _notify_followers(topic, previous):
     """Tell the topic's followers (in the app, and by email where they gave an address)."""
     from deliberation.services.topics import followers_of, tell
 
-    text = _("“%(title)s” is now: %(phase)s") % {
-        "title": topic.title,
-        "phase": Phase(topic.phase).label,
-    }
+    text = Message(
+        gettext_noop("“%(title)s” is now: %(phase)s"),
+        title=topic.title,
+        phase=Phase(topic.phase).label,
+    )
     tell(followers_of(topic), text, topic.get_absolute_url())

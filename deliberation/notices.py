@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from deliberation import fragments
 from deliberation.audit import record_audit
+from deliberation.messages import Message, line_data, text_of
 from deliberation.models import Notice, Notification, Objection
 
 PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -33,9 +34,42 @@ def mask_text(text):
     return ID_RE.sub(r"\1**********\2", text)
 
 
+def _masked_data(data):
+    """A stored message with mobile and identity numbers hidden in its words."""
+    if isinstance(data, str):
+        return mask_text(data)
+    if isinstance(data, list):
+        return [_masked_data(v) for v in data]
+    if isinstance(data, dict):
+        return {k: (v if k in ("m", "msgid") else _masked_data(v)) for k, v in data.items()}
+    return data
+
+
+def _generated(title, body):
+    """The message data of a notice whose title or lines the platform wrote."""
+    lines = body if isinstance(body, (list, tuple)) else None
+    if not isinstance(title, Message) and not any(isinstance(x, Message) for x in lines or ()):
+        return {}
+    data = {}
+    if isinstance(title, Message):
+        data["title"] = title.as_data()
+    if lines is not None:
+        data["body"] = [line_data(line) for line in lines]
+    return _masked_data(data)
+
+
 def publish_notice(*, community, kind, title, body, by=None, days=None, source=None, url=""):
-    """Post a notice for `days` (the community's publicity period by default)."""
+    """Post a notice for `days` (the community's publicity period by default).
+
+    `title` is a str or a deliberation.messages.Message; `body` a str, or a list of lines
+    (each a Message, or words kept as written), so each reader gets the platform's words in
+    their own language. The stored title and body are in the site's language.
+    """
     days = community.publicity_period_days if days is None else days
+    message = _generated(title, body)
+    if isinstance(body, (list, tuple)):
+        body = "\n".join(text_of(line) for line in body)
+    title = text_of(title)
     now = timezone.now()
     source_type, source_id = ("", "")
     if source is not None:
@@ -47,6 +81,7 @@ def publish_notice(*, community, kind, title, body, by=None, days=None, source=N
             kind=kind,
             title=mask_text(title),
             body=mask_text(body),
+            message=message,
             source_type=source_type,
             source_id=source_id,
             source_url=url,
@@ -186,12 +221,21 @@ def forget_unread(user_ids):
 
 
 def notify(users, text, url=""):
-    """In-app notification for each user (deduplicated), created after the change commits."""
+    """In-app notification for each user (deduplicated), created after the change commits.
+
+    `text` is a deliberation.messages.Message, shown in each reader's language, or a str
+    shown as it is.
+    """
     user_ids = {getattr(u, "pk", u) for u in users if u is not None}
+    message = text.as_data() if isinstance(text, Message) else {}
+    plain = text_of(text)[:300]
 
     def create():
         Notification.objects.bulk_create(
-            [Notification(user_id=uid, text=text[:300], url=url) for uid in sorted(user_ids)]
+            [
+                Notification(user_id=uid, text=plain, message=message, url=url)
+                for uid in sorted(user_ids)
+            ]
         )
         forget_unread(user_ids)
 

@@ -23,6 +23,8 @@ ALLOWED = {
     "registry.view": {ANY: STAFF | {Role.STREET_OBSERVER}},
     "registry.import": {ANY: frozenset({Role.COMMUNITY_WORKER})},
     "registry.export": {ANY: STAFF},
+    # Confirming that an account belongs to an owner in the register (业主认证)
+    "registry.claim_review": {ANY: frozenset({Role.COMMUNITY_WORKER})},
     # Topics: the lifecycle moves (deliberation/lifecycle.py TRANSITIONS name these actions)
     "topic.view": {ANY: EVERY_MEMBER},
     "topic.propose": {ANY: PROPOSERS},

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from deliberation.views import claims as claim_views
 from deliberation.views import dashboard as dashboard_views
 from deliberation.views import execution as execution_views
 from deliberation.views import home
@@ -13,6 +14,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", home.healthz, name="healthz"),
     path("my/units/", home.my_units, name="my_units"),
+    path("my/units/claim/", claim_views.flat_claim, name="flat_claim"),
     path("c/<int:community_id>/", home.community_detail, name="community_detail"),
     path("c/<int:community_id>/registry/", home.registry, name="registry"),
     path(
@@ -29,6 +31,12 @@ urlpatterns = [
         "c/<int:community_id>/registry/export.xlsx",
         register_views.register_export,
         name="register_export",
+    ),
+    path("c/<int:community_id>/registry/claims/", claim_views.flat_claims, name="flat_claims"),
+    path(
+        "c/<int:community_id>/registry/claims/<int:claim_id>/",
+        claim_views.flat_claim_answer,
+        name="flat_claim_answer",
     ),
     # Topics 提 → 议 → 定, the notice board and notifications
     path("c/<int:community_id>/topics/", topic_views.topic_list, name="topic_list"),

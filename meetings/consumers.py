@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.middleware import SESSION_LANGUAGE
 from meetings import services
 from meetings.access import DISPLAY, audience_of, is_insider
 from meetings.forms import MAX_MESSAGE_CHARS, BadMessage, parse_command
@@ -38,11 +39,15 @@ CLOSE_FORBIDDEN = 4403
 
 
 def _language(scope):
-    user = scope.get("user")
-    language = getattr(user, "language", "") if user is not None else ""
+    """As for pages (accounts.middleware): this session's choice, this device's, the profile's."""
+    session = scope.get("session")
+    language = session.get(SESSION_LANGUAGE, "") if session is not None else ""
     if not language:
         cookies = scope.get("cookies") or {}
         language = cookies.get("django_language", "")
+    if not language:
+        user = scope.get("user")
+        language = getattr(user, "language", "") if user is not None else ""
     language = (language or "").lower()
     return language if language in LANGUAGES else LANGUAGES[0]
 

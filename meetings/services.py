@@ -18,11 +18,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 
 from deliberation import rules
 from deliberation.audit import record_audit
+from deliberation.messages import Message
 from deliberation.models import NoticeKind
 from deliberation.notices import notify, publish_notice
 from meetings.access import may_in, participant_of
@@ -34,6 +35,7 @@ from meetings.models import (
     EntryKind,
     HearingStage,
     ItemStatus,
+    Kind,
     LiveChoice,
     LiveVote,
     LiveVoteKind,
@@ -191,7 +193,7 @@ def invite_participant(meeting, *, by, role, user=None, name="", organisation=""
         if user is not None and meeting.status == Status.NOTICED:
             notify(
                 [user],
-                _("You are invited to %(title)s.") % {"title": meeting.title},
+                Message(gettext_noop("You are invited to %(title)s."), title=meeting.title),
                 meeting.get_absolute_url(),
             )
     return participant
@@ -218,13 +220,15 @@ def publish_meeting_notice(meeting, *, by, now=None):
         if not meeting.items.exists():
             raise RoomError(_("Add at least one agenda item before publishing the notice."))
         items = "\n".join(f"{i.position}. {i.title}" for i in meeting.items.all())
-        when = date_format(timezone.localtime(meeting.starts_at), "DATETIME_FORMAT")
-        body = _("%(kind)s on %(when)s at %(place)s.\nAgenda:\n%(items)s") % {
-            "kind": meeting.get_kind_display(),
-            "when": when,
-            "place": meeting.place or _("online"),
-            "items": items,
-        }
+        body = [
+            Message(
+                gettext_noop("%(kind)s on %(when)s at %(place)s.\nAgenda:\n%(items)s"),
+                kind=Kind(meeting.kind).label,
+                when=meeting.starts_at,
+                place=meeting.place or gettext_lazy("online"),
+                items=items,
+            )
+        ]
         days_posted = max(days, (meeting.starts_at - now).days + 1)
         notice = publish_notice(
             community=meeting.community,
@@ -242,7 +246,7 @@ def publish_meeting_notice(meeting, *, by, now=None):
         users = [p.user for p in meeting.participants.exclude(user=None).select_related("user")]
         notify(
             users + [meeting.secretary],
-            _("You are invited to %(title)s.") % {"title": meeting.title},
+            Message(gettext_noop("You are invited to %(title)s."), title=meeting.title),
             meeting.get_absolute_url(),
         )
     return notice
@@ -902,8 +906,14 @@ def send_for_corrections(meeting, *, by, now=None):
         users = [p.user for p in meeting.participants.exclude(user=None).select_related("user")]
         notify(
             users,
-            _("The draft minutes of %(title)s are ready: send corrections within %(days)s days.")
-            % {"title": meeting.title, "days": meeting.community.correction_window_days},
+            Message(
+                gettext_noop(
+                    "The draft minutes of %(title)s are ready: send corrections within "
+                    "%(days)s days."
+                ),
+                title=meeting.title,
+                days=meeting.community.correction_window_days,
+            ),
             meeting.get_absolute_url(),
         )
     return meeting
@@ -1135,7 +1145,7 @@ def publish_minutes(meeting, *, by):
         publish_notice(
             community=meeting.community,
             kind=NoticeKind.MINUTES,
-            title=_("Minutes: %(title)s") % {"title": meeting.title},
+            title=Message(gettext_noop("Minutes: %(title)s"), title=meeting.title),
             body="\n".join(meeting.minutes.order_by("pk").values_list("text", flat=True)),
             by=by,
             source=meeting,

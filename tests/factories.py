@@ -24,6 +24,7 @@ _numbers = itertools.count(1)
 def make_user(name="测试用户", phone=None, **extra):
     n = next(_numbers)
     phone = phone or f"+861770000{n:04d}"
+    extra.setdefault("phone_verified", True)
     return User.objects.create_user(
         email=f"user{n}@example.com", phone=phone, password=PASSWORD, real_name=name, **extra
     )

@@ -7,6 +7,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from deliberation.messages import lazy_format
 from deliberation.models import (
     PartnerKind,
     PartnerUnit,
@@ -32,7 +33,8 @@ class PhotosField(forms.FileField):
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", gettext_lazy("Photos"))
         kwargs.setdefault(
-            "help_text", gettext_lazy("Up to %(n)s photos (JPEG, PNG or WebP).") % {"n": MAX_PHOTOS}
+            "help_text",
+            lazy_format(gettext_lazy("Up to %(n)s photos (JPEG, PNG or WebP)."), n=MAX_PHOTOS),
         )
         super().__init__(**kwargs)
 

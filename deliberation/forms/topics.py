@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from deliberation.messages import lazy_format
 from deliberation.models import (
     Building,
     Category,
@@ -93,8 +94,10 @@ class TopicForm(forms.Form):
     location = forms.CharField(label=_("Where exactly (optional)"), max_length=200, required=False)
     photos = PhotosField(
         label=_("Photos (optional)"),
-        help_text=_("Up to %(n)s photos. Location data in the photos is removed.")
-        % {"n": MAX_PHOTOS},
+        # Interpolated when shown, so it is in the reader's language (not the start-up one's).
+        help_text=lazy_format(
+            _("Up to %(n)s photos. Location data in the photos is removed."), n=MAX_PHOTOS
+        ),
     )
 
     def __init__(self, *args, community, **kwargs):

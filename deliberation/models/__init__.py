@@ -1,6 +1,7 @@
 """Models, one module per concept. Import from here: `from deliberation.models import Topic`."""
 
 from deliberation.models.audit import AuditEntry, AuditHead
+from deliberation.models.claim import ClaimStatus, FlatClaim
 from deliberation.models.community import (
     AreaBasis,
     Building,
@@ -183,3 +184,4 @@ __all__ += [
 from deliberation.models.document import DocumentKind, StoredDocument  # noqa: E402
 
 __all__ += ["DocumentKind", "StoredDocument"]
+__all__ += ["ClaimStatus", "FlatClaim"]

@@ -405,6 +405,9 @@ class SupervisionNote(models.Model):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="supervision_notes")
     kind = models.CharField(_("kind"), max_length=10, choices=SupervisionKind)
     text = models.TextField(_("note"), max_length=1000)
+    # An automatic note's msgid and parameters (deliberation.messages), rendered in the
+    # reader's language; empty for a person's own note, and for rows written before.
+    message = models.JSONField(default=dict, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
     )
@@ -424,3 +427,10 @@ class SupervisionNote(models.Model):
 
     def __str__(self):
         return self.text[:40]
+
+    @property
+    def display(self):
+        """An automatic note in the reader's language; a person's note as written."""
+        from deliberation.messages import render
+
+        return render(self.message) or self.text

@@ -72,8 +72,13 @@ class Notice(models.Model):
         "deliberation.Community", on_delete=models.PROTECT, related_name="notices"
     )
     kind = models.CharField(_("kind"), max_length=20, choices=NoticeKind)
+    # The notice as published, in the site's language: the record people may inspect.
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"))
+    # What the platform wrote, as msgids and parameters (deliberation.messages) so each reader
+    # gets it in their language: {"title": message, "body": [message or {"text": line}]}.
+    # Empty for notices written by hand and for rows written before.
+    message = models.JSONField(default=dict, blank=True)
     source_type = models.CharField(max_length=40, blank=True)
     source_id = models.CharField(max_length=40, blank=True)
     source_url = models.CharField(max_length=200, blank=True)
@@ -108,6 +113,19 @@ class Notice(models.Model):
 
     def get_absolute_url(self):
         return reverse("notice_detail", args=[self.community_id, self.pk])
+
+    @property
+    def display_title(self):
+        from deliberation.messages import render
+
+        return render(self.message.get("title")) or self.title
+
+    @property
+    def display_body(self):
+        from deliberation.messages import render_lines
+
+        lines = self.message.get("body")
+        return self.body if lines is None else render_lines(lines)
 
     @property
     def period_days(self):
@@ -161,7 +179,10 @@ class Notification(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    text = models.CharField(max_length=300)
+    text = models.CharField(max_length=300)  # in the site's language, as first written
+    # The msgid and parameters (deliberation.messages), rendered in each reader's language;
+    # empty for rows written before, which show `text` as it is.
+    message = models.JSONField(default=dict, blank=True)
     url = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -172,3 +193,10 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.text
+
+    @property
+    def display(self):
+        """The notification in the reader's (active) language."""
+        from deliberation.messages import render
+
+        return render(self.message) or self.text

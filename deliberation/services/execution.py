@@ -11,18 +11,18 @@ freeze `timezone.now`. Due-soon and overdue are derived from dates, never stored
 from collections import Counter
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Prefetch, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from deliberation.access import roles_of
 from deliberation.audit import record_audit
 from deliberation.lifecycle import transition_topic
+from deliberation.messages import Message, reason_data, text_of
 from deliberation.models import (
     Category,
     DispatchState,
@@ -60,12 +60,6 @@ MAX_PHOTOS = 4
 
 
 # --- who is who -----------------------------------------------------------------------------
-
-
-def _public_text(make):
-    """Texts that others read later (notices, notifications) are in the site's language."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return make()
 
 
 def _tell(users, text, url=""):
@@ -242,11 +236,11 @@ def add_task(
         )
         if topic.phase == Phase.DECIDED:
             transition_topic(topic, Phase.EXECUTING, by=by, data={"task": task.pk})
-        text = _public_text(
-            lambda: (
-                _("New task for “%(title)s”: %(task)s, due %(due)s")
-                % {"title": topic.title, "task": task.title, "due": date_format(due_date)}
-            )
+        text = Message(
+            gettext_noop("New task for “%(title)s”: %(task)s, due %(due)s"),
+            title=topic.title,
+            task=task.title,
+            due=due_date,
         )
         _tell(
             {u.pk for u in responsible_users(task)} | followers(topic),
@@ -290,11 +284,10 @@ def dispatch_task(task, unit, *, by, note=""):
             community=task.topic.community_id,
             data={"unit": unit.pk, "dispatch": dispatch.pk},
         )
-        text = _public_text(
-            lambda: (
-                _("%(unit)s is asked to take on a task: %(task)s")
-                % {"unit": unit.name, "task": task.title}
-            )
+        text = Message(
+            gettext_noop("%(unit)s is asked to take on a task: %(task)s"),
+            unit=unit.name,
+            task=task.title,
         )
         _tell(unit.contacts.all(), text, task.get_absolute_url())
     return dispatch
@@ -332,15 +325,12 @@ def answer_dispatch(task, *, by, accept, reason=""):
             community=task.topic.community_id,
             data={"unit": dispatch.unit_id, "reason": dispatch.reason},
         )
-        text = _public_text(
-            lambda: (
-                (
-                    _("%(unit)s accepted the task: %(task)s")
-                    if accept
-                    else _("%(unit)s declined the task: %(task)s")
-                )
-                % {"unit": dispatch.unit.name, "task": task.title}
-            )
+        text = Message(
+            gettext_noop("%(unit)s accepted the task: %(task)s")
+            if accept
+            else gettext_noop("%(unit)s declined the task: %(task)s"),
+            unit=dispatch.unit.name,
+            task=task.title,
         )
         _tell([dispatch.sent_by], text, task.get_absolute_url())
     return dispatch
@@ -401,11 +391,11 @@ def report_progress(task, *, by, text, percent, photos=(), today=None, _completi
         )
         if _completion and not topic.tasks.filter(round=task.round, state=TaskState.OPEN).exists():
             transition_topic(topic, Phase.EVALUATING, by=by, system=True, data={"task": task.pk})
-        message = _public_text(
-            lambda: (
-                _("Progress on “%(title)s”: %(task)s — %(percent)s%%")
-                % {"title": topic.title, "task": task.title, "percent": percent}
-            )
+        message = Message(
+            gettext_noop("Progress on “%(title)s”: %(task)s — %(percent)s%%"),
+            title=topic.title,
+            task=task.title,
+            percent=percent,
         )
         _tell(followers(topic) - {by.pk}, message, task.get_absolute_url())
     return update
@@ -426,7 +416,13 @@ def add_supervision_note(task, *, by, text, kind=SupervisionKind.MANUAL):
         task = _locked_task(task)
         if by is not None and not may(roles_of(by, task.topic.community_id), "task.supervise"):
             raise PermissionDenied
-        note = SupervisionNote.objects.create(task=task, kind=kind, text=text, author=by)
+        note = SupervisionNote.objects.create(
+            task=task,
+            kind=kind,
+            text=text_of(text),
+            message=text.as_data() if isinstance(text, Message) else {},
+            author=by,
+        )
         record_audit(
             actor=by,
             verb="task.supervise",
@@ -434,10 +430,8 @@ def add_supervision_note(task, *, by, text, kind=SupervisionKind.MANUAL):
             community=task.topic.community_id,
             data={"kind": kind, "note": note.pk},
         )
-        message = _public_text(
-            lambda: (
-                _("Supervision (督办) on “%(task)s”: %(text)s") % {"task": task.title, "text": text}
-            )
+        message = Message(
+            gettext_noop("Supervision (督办) on “%(task)s”: %(text)s"), task=task.title, text=text
         )
         _tell(
             set(responsible_users(task)) | set(supervisors(task.topic.community_id)),
@@ -472,15 +466,12 @@ def send_reminders(today=None):
             try:
                 with transaction.atomic():
                     Reminder.objects.create(task=task, kind=kind)
-                    text = _public_text(
-                        lambda task=task, kind=kind: (
-                            (
-                                _("Reminder: “%(task)s” is due on %(due)s.")
-                                if kind == ReminderKind.DUE_SOON
-                                else _("Reminder: “%(task)s” is due today (%(due)s).")
-                            )
-                            % {"task": task.title, "due": date_format(task.due_date)}
-                        )
+                    text = Message(
+                        gettext_noop("Reminder: “%(task)s” is due on %(due)s.")
+                        if kind == ReminderKind.DUE_SOON
+                        else gettext_noop("Reminder: “%(task)s” is due today (%(due)s)."),
+                        task=task.title,
+                        due=task.due_date,
                     )
                     _tell(responsible_users(task), text, task.get_absolute_url())
             except IntegrityError:
@@ -488,11 +479,11 @@ def send_reminders(today=None):
             sent[kind] += 1
     overdue = open_tasks.overdue(today).exclude(supervision_notes__kind=SupervisionKind.OVERDUE)
     for task in overdue.select_related("topic"):
-        text = _public_text(
-            lambda task=task: (
-                _("Overdue since %(due)s: please report what blocks it and when it will be done.")
-                % {"due": date_format(task.due_date)}
-            )
+        text = Message(
+            gettext_noop(
+                "Overdue since %(due)s: please report what blocks it and when it will be done."
+            ),
+            due=task.due_date,
         )
         try:
             add_supervision_note(task, by=None, text=text, kind=SupervisionKind.OVERDUE)
@@ -668,9 +659,16 @@ def conclude_evaluation(topic, *, by, system=False, now=None):
             _tasks, preselected = reopen_choices(topic)
             _reopen(topic, by=by, grounds=grounds, task_ids=preselected)
             return Phase.EXECUTING
-        reason = _public_text(lambda: _("Evaluation concluded."))
-        topic = transition_topic(topic, Phase.CLOSED, by=by, reason=reason, system=True)
-        title, body = _public_text(lambda: _closure_notice(topic, round_no, summary))
+        reason = Message(gettext_noop("Evaluation concluded."))
+        topic = transition_topic(
+            topic,
+            Phase.CLOSED,
+            by=by,
+            reason=text_of(reason),
+            system=True,
+            data=reason_data(reason),
+        )
+        title, body = _closure_notice(topic, round_no, summary)
         publish_notice(
             community=topic.community,
             kind=NoticeKind.CLOSURE,
@@ -683,19 +681,27 @@ def conclude_evaluation(topic, *, by, system=False, now=None):
 
 
 def _closure_notice(topic, round_no, summary):
-    title = _("Result: %(title)s") % {"title": topic.title}
+    title = Message(gettext_noop("Result: %(title)s"), title=topic.title)
     lines = [
-        _("The topic “%(title)s” is closed after %(rounds)s round(s) of work.")
-        % {"title": topic.title, "rounds": round_no}
+        Message(
+            gettext_noop("The topic “%(title)s” is closed after %(rounds)s round(s) of work."),
+            title=topic.title,
+            rounds=round_no,
+        )
     ]
     for task in topic.tasks.filter(round=round_no).select_related("partner_unit"):
-        who = task.partner_unit.name if task.partner_unit_id else task.get_responsible_display()
-        lines.append(_("Done: %(task)s (%(who)s)") % {"task": task.title, "who": who})
+        who = (
+            task.partner_unit.name if task.partner_unit_id else Responsible(task.responsible).label
+        )
+        lines.append(Message(gettext_noop("Done: %(task)s (%(who)s)"), task=task.title, who=who))
     lines.append(
-        _("Ratings: %(satisfied)s of %(total)s satisfied or basically satisfied.")
-        % {"satisfied": summary["satisfied"], "total": summary["total"]}
+        Message(
+            gettext_noop("Ratings: %(satisfied)s of %(total)s satisfied or basically satisfied."),
+            satisfied=summary["satisfied"],
+            total=summary["total"],
+        )
     )
-    return title, "\n".join(lines)
+    return title, lines
 
 
 def conclude_due_evaluations(today=None):
@@ -714,10 +720,11 @@ def conclude_due_evaluations(today=None):
 
 
 # Why a round's result may be sent back (DOMAIN §6: dissatisfaction or a failed visit).
-REOPEN_GROUNDS = {
-    "dissatisfied": gettext_lazy("Most ratings were dissatisfied."),
-    "visit_failed": gettext_lazy("The follow-up visit failed."),
+REOPEN_GROUND_MSGIDS = {
+    "dissatisfied": gettext_noop("Most ratings were dissatisfied."),
+    "visit_failed": gettext_noop("The follow-up visit failed."),
 }
+REOPEN_GROUNDS = {code: gettext_lazy(msgid) for code, msgid in REOPEN_GROUND_MSGIDS.items()}
 
 
 def reopen_grounds(topic, summary=None, *, round_no=None, visits=None):
@@ -790,25 +797,25 @@ def _reopen(topic, *, by, grounds, task_ids, note=""):
         .select_related("partner_unit")
         .order_by("due_date", "pk")
     )
-    reason = _public_text(lambda: " ".join(str(REOPEN_GROUNDS[g]) for g in grounds))
+    reason = _grounds_message(grounds)
     topic = transition_topic(
         topic,
         Phase.EXECUTING,
         by=by,
-        reason=reason,
+        reason=text_of(reason),
         system=True,
-        data={"grounds": grounds, "tasks": sorted(t.pk for t in previous)},
+        data={"grounds": grounds, "tasks": sorted(t.pk for t in previous), **reason_data(reason)},
     )
     days = topic.community.task_days_major if topic.is_major else topic.community.task_days_ordinary
     due = timezone.localdate() + timedelta(days=days)
-    description = f"{reason}\n{note}" if note else reason
     created = []
     for old in previous:
         task = Task.objects.create(
             topic=topic,
             round=old.round + 1,
-            title=_public_text(lambda old=old: _("Rework: %(task)s") % {"task": old.title})[:200],
-            description=description,
+            # The round's number says it is being redone; the title stays as people wrote it.
+            title=old.title,
+            description=note,
             responsible=old.responsible,
             assignee=old.assignee,
             partner_unit=old.partner_unit,
@@ -826,12 +833,15 @@ def _reopen(topic, *, by, grounds, task_ids, note=""):
                 "round": task.round,
                 "reopened": True,
                 "redoes": old.pk,
-                "reason": reason,
+                "reason": text_of(reason),
+                **reason_data(reason),
             },
         )
-        add_supervision_note(task, by=None, text=description, kind=SupervisionKind.REOPENED)
+        add_supervision_note(task, by=None, text=reason, kind=SupervisionKind.REOPENED)
+        if note:
+            add_supervision_note(task, by=None, text=note, kind=SupervisionKind.REOPENED)
         created.append(task)
-    title, body = _public_text(lambda: _reopen_notice(topic, reason, note, created, due))
+    title, body = _reopen_notice(topic, reason, note, created, due)
     publish_notice(
         community=topic.community,
         kind=NoticeKind.REOPEN,
@@ -843,19 +853,32 @@ def _reopen(topic, *, by, grounds, task_ids, note=""):
     return topic
 
 
+def _grounds_message(grounds):
+    """The grounds for reopening as one stored message (one ground, or both in order)."""
+    parts = [Message(REOPEN_GROUND_MSGIDS[g]) for g in grounds]
+    if len(parts) == 1:
+        return parts[0]
+    return Message(gettext_noop("%(first)s %(second)s"), first=parts[0], second=parts[1])
+
+
 def _reopen_notice(topic, reason, note, tasks, due):
-    title = _("Reopened for rework: %(title)s") % {"title": topic.title}
+    title = Message(gettext_noop("Reopened for rework: %(title)s"), title=topic.title)
     lines = [
-        _("The result of “%(title)s” is sent back for rework. %(reason)s")
-        % {"title": topic.title, "reason": reason}
+        Message(
+            gettext_noop("The result of “%(title)s” is sent back for rework. %(reason)s"),
+            title=topic.title,
+            reason=reason,
+        )
     ]
     if note:
-        lines.append(_("What must be done differently: %(note)s") % {"note": note})
-    lines.append(_("To be redone by %(due)s:") % {"due": due.isoformat()})
+        lines.append(Message(gettext_noop("What must be done differently: %(note)s"), note=note))
+    lines.append(Message(gettext_noop("To be redone by %(due)s:"), due=due))
     for task in tasks:
-        who = task.partner_unit.name if task.partner_unit_id else task.get_responsible_display()
-        lines.append(_("- %(task)s (%(who)s)") % {"task": task.title, "who": who})
-    return title, "\n".join(lines)
+        who = (
+            task.partner_unit.name if task.partner_unit_id else Responsible(task.responsible).label
+        )
+        lines.append(Message(gettext_noop("- %(task)s (%(who)s)"), task=task.title, who=who))
+    return title, lines
 
 
 # --- co-building units ----------------------------------------------------------------------

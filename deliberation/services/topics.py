@@ -18,14 +18,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from deliberation import fragments
 from deliberation.access import community_ids_of, may_ever, roles_of
 from deliberation.audit import record_audit
 from deliberation.lifecycle import TransitionRefused, transition_topic
+from deliberation.messages import Message, text_of
 from deliberation.models import (
     Channel,
     Comment,
@@ -141,10 +141,11 @@ def tell(user_ids, text, url=""):
         addresses = list(
             User.objects.filter(pk__in=user_ids).exclude(email="").values_list("email", flat=True)
         )
+        plain = text_of(text)
         # A subject is one line: a note's line breaks would make the message unsendable.
-        subject = " ".join(text.split())[:120]
+        subject = " ".join(plain.split())[:120]
         messages = [
-            mail.EmailMessage(subject=subject, body=f"{text}\n\n{url}", to=[address])
+            mail.EmailMessage(subject=subject, body=f"{plain}\n\n{url}", to=[address])
             for address in addresses
         ]
         if messages:
@@ -332,8 +333,10 @@ def cosign_topic(topic, *, by):
             )
             tell(
                 staff_of(topic.community),
-                _("“%(title)s” has enough co-signs and awaits acceptance.")
-                % {"title": topic.title},
+                Message(
+                    gettext_noop("“%(title)s” has enough co-signs and awaits acceptance."),
+                    title=topic.title,
+                ),
                 topic.get_absolute_url(),
             )
     return topic
@@ -414,22 +417,35 @@ def triage_topic(
             publish_notice(
                 community=community,
                 kind=NoticeKind.DECLINE,
-                title=_("Not accepted: %(title)s") % {"title": topic.title},
-                body=_("Proposed by %(who)s.\nReason: %(reason)s") % {"who": who, "reason": reason},
+                title=Message(gettext_noop("Not accepted: %(title)s"), title=topic.title),
+                body=[
+                    Message(
+                        gettext_noop("Proposed by %(who)s.\nReason: %(reason)s"),
+                        who=who,
+                        reason=reason,
+                    )
+                ],
                 by=by,
                 days=community.decision_notice_days,
                 source=topic,
             )
         elif outcome in (Outcome.ACCEPT, Outcome.ASSEMBLY):
-            body = _("Proposed by %(who)s. The topic is now open for discussion.") % {"who": who}
+            body = [
+                Message(
+                    gettext_noop("Proposed by %(who)s. The topic is now open for discussion."),
+                    who=who,
+                )
+            ]
             if outcome == Outcome.ASSEMBLY:
-                body += "\n" + _("It will be decided by an owners' assembly vote.")
+                body.append(
+                    Message(gettext_noop("It will be decided by an owners' assembly vote."))
+                )
             if reason:
-                body += "\n" + reason
+                body.append(reason)
             publish_notice(
                 community=community,
                 kind=NoticeKind.ACCEPTANCE,
-                title=_("Accepted: %(title)s") % {"title": topic.title},
+                title=Message(gettext_noop("Accepted: %(title)s"), title=topic.title),
                 body=body,
                 by=by,
                 days=community.decision_notice_days,
@@ -481,8 +497,11 @@ def add_comment(topic, *, by, body, stance, parent=None):
         if parent is not None and parent.author_id != by.pk:
             tell(
                 [parent.author_id],
-                _("%(who)s replied to your comment on “%(title)s”")
-                % {"who": by.display_name, "title": topic.title},
+                Message(
+                    gettext_noop("%(who)s replied to your comment on “%(title)s”"),
+                    who=by.display_name,
+                    title=topic.title,
+                ),
                 topic.get_absolute_url() + f"#comment-{comment.pk}",
             )
     return comment
@@ -517,7 +536,7 @@ def report_comment(comment, *, by, reason):
         _audit(topic, by, "comment.report", {"comment": comment.pk}, public=False)
         tell(
             staff_of(topic.community),
-            _("A comment on “%(title)s” was reported.") % {"title": topic.title},
+            Message(gettext_noop("A comment on “%(title)s” was reported."), title=topic.title),
             topic.get_absolute_url() + f"#comment-{comment.pk}",
         )
     return report
@@ -541,7 +560,7 @@ def hide_comment(comment, *, by, reason):
         fragments.bump("comments", topic.pk)
     tell(
         [comment.author_id],
-        _("A moderator hid your comment: %(reason)s") % {"reason": reason},
+        Message(gettext_noop("A moderator hid your comment: %(reason)s"), reason=reason),
         topic.get_absolute_url(),
     )
     return comment
@@ -636,19 +655,19 @@ def record_decision(
         topic = transition_topic(
             topic, Phase.DECIDED, by=by, reason=text, data={"decided_by": decided_by}
         )
-        body = "\n".join(
-            [
-                text,
-                "",
-                _("Decided by: %(body)s") % {"body": DecidingBody(decided_by).label},
-                _("Date of the decision: %(date)s") % {"date": date_format(decided_on)},
-                _("Proposed by %(who)s.") % {"who": mask_name(topic.proposer.display_name)},
-            ]
-        )
+        body = [
+            text,
+            "",
+            Message(gettext_noop("Decided by: %(body)s"), body=DecidingBody(decided_by).label),
+            Message(gettext_noop("Date of the decision: %(date)s"), date=decided_on),
+            Message(
+                gettext_noop("Proposed by %(who)s."), who=mask_name(topic.proposer.display_name)
+            ),
+        ]
         notice = publish_notice(
             community=topic.community,
             kind=NoticeKind.DECISION,
-            title=_("Decision: %(title)s") % {"title": topic.title},
+            title=Message(gettext_noop("Decision: %(title)s"), title=topic.title),
             body=body,
             by=by,
             days=topic.community.decision_notice_days,

@@ -31,13 +31,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 
 from deliberation import rules
 from deliberation.access import remember_roles, roles_in_estate, roles_of, roles_query
 from deliberation.audit import chain_ctes, record_audit
 from deliberation.audit import entry_values as audit_entry_values
+from deliberation.messages import Bilingual, Message
 from deliberation.models import (
     AssemblyVote,
     AuditHead,
@@ -684,23 +685,41 @@ def publish_vote_notice(vote, *, by, now=None, accept_short=False):
         _check_window(community, vote.opens_at, vote.closes_at)
         units = _freeze_electorate(vote, now)
         lines = [
-            _("Voting from %(opens)s to %(closes)s, online, on paper or by written proxy.")
-            % {"opens": _when(vote.opens_at), "closes": _when(vote.closes_at)},
+            Message(
+                gettext_noop(
+                    "Voting from %(opens)s to %(closes)s, online, on paper or by written proxy."
+                ),
+                opens=vote.opens_at,
+                closes=vote.closes_at,
+            ),
             "",
         ]
         for matter in matters:
-            lines.append(f"{matter.position}. {matter.title} ({matter.rule.label_zh})")
+            lines.append(
+                Message(
+                    gettext_noop("%(position)s. %(title)s (%(rule)s)"),
+                    position=matter.position,
+                    title=matter.title,
+                    rule=Bilingual(matter.rule.label_zh, matter.rule.label_en),
+                )
+            )
             if matter.text:
                 lines.append(matter.text)
             if matter.attachment:
-                lines.append(_("A document is attached to this matter: open it on the vote page."))
+                lines.append(
+                    Message(
+                        gettext_noop(
+                            "A document is attached to this matter: open it on the vote page."
+                        )
+                    )
+                )
             for candidate in matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED):
                 lines.append(f"  · {candidate.name}")
         notice = publish_notice(
             community=community,
             kind=NoticeKind.VOTE_NOTICE,
-            title=_("Owners' assembly notice: %(title)s") % {"title": vote.title},
-            body="\n".join(lines),
+            title=Message(gettext_noop("Owners' assembly notice: %(title)s"), title=vote.title),
+            body=lines,
             by=by,
             days=max((vote.closes_at - now).days + 1, 1),
             source=vote,
@@ -723,7 +742,7 @@ def publish_vote_notice(vote, *, by, now=None, accept_short=False):
         )
         notify(
             _electorate_users(vote),
-            _("Owners' assembly vote announced: %(title)s") % {"title": vote.title},
+            Message(gettext_noop("Owners' assembly vote announced: %(title)s"), title=vote.title),
             vote.get_absolute_url(),
         )
     return vote
@@ -1699,7 +1718,7 @@ def register_mandate(vote, *, holder, agent, instructions, document, document_ty
         )
     notify(
         [agent],
-        _("You hold a written mandate in “%(title)s”.") % {"title": vote.title},
+        Message(gettext_noop("You hold a written mandate in “%(title)s”."), title=vote.title),
         vote.get_absolute_url(),
     )
     return mandate
@@ -1953,6 +1972,14 @@ def confirm_result(vote, *, by):
     return vote
 
 
+# What a published result says of each matter, by `passed` (None: not counted).
+VERDICTS = {
+    None: gettext_lazy("Not yet counted"),
+    True: gettext_lazy("Passed"),
+    False: gettext_lazy("Not passed"),
+}
+
+
 def publish_result(vote, *, by):
     """Post the confirmed result on the notice board; elected members get the committee role."""
     with transaction.atomic():
@@ -1968,14 +1995,25 @@ def publish_result(vote, *, by):
         context = result_context(vote)
         lines = []
         for item in context["matters"]:
-            lines.append(f"{item['position']}. {item['title']}: {item['verdict']}")
-            lines += [f"  {r}" for r in item["reason_lines"]]
+            lines.append(
+                Message(
+                    gettext_noop("%(position)s. %(title)s: %(verdict)s"),
+                    position=item["position"],
+                    title=item["title"],
+                    verdict=VERDICTS[item["passed"]],
+                )
+            )
+            lines += [
+                Message("  %(reason)s", reason=Bilingual(r["zh"], r["en"])) for r in item["reasons"]
+            ]
         late = now > vote.closes_at + timedelta(days=vote.community.result_notice_days)
         notice = publish_notice(
             community=vote.community,
             kind=NoticeKind.VOTE_RESULT,
-            title=_("Result of the owners' assembly vote: %(title)s") % {"title": vote.title},
-            body="\n".join(lines),
+            title=Message(
+                gettext_noop("Result of the owners' assembly vote: %(title)s"), title=vote.title
+            ),
+            body=lines,
             by=by,
             source=vote,
         )
@@ -1993,7 +2031,7 @@ def publish_result(vote, *, by):
         )
         notify(
             _electorate_users(vote),
-            _("The result of “%(title)s” is published.") % {"title": vote.title},
+            Message(gettext_noop("The result of “%(title)s” is published."), title=vote.title),
             vote.get_absolute_url(),
         )
     return vote
@@ -2189,8 +2227,11 @@ def remind_non_voters(vote, *, by):
         )
         notify(
             users,
-            _("You have not voted yet in “%(title)s”. Voting closes on %(time)s.")
-            % {"title": vote.title, "time": _when(vote.closes_at)},
+            Message(
+                gettext_noop("You have not voted yet in “%(title)s”. Voting closes on %(time)s."),
+                title=vote.title,
+                time=vote.closes_at,
+            ),
             vote.get_absolute_url(),
         )
     return len(users)
@@ -2482,15 +2523,16 @@ def publish_selection_plan(plan, *, by):
     publish_notice(
         community=plan.community,
         kind=NoticeKind.OTHER,
-        title=_("Property company selection plan: %(title)s") % {"title": plan.title},
-        body="\n".join(
-            [
-                plan.scope,
-                plan.service_standard,
-                _("Price range: %(low)s–%(high)s yuan per m² per month")
-                % {"low": plan.price_min, "high": plan.price_max},
-            ]
-        ),
+        title=Message(gettext_noop("Property company selection plan: %(title)s"), title=plan.title),
+        body=[
+            plan.scope,
+            plan.service_standard,
+            Message(
+                gettext_noop("Price range: %(low)s–%(high)s yuan per m² per month"),
+                low=str(plan.price_min),
+                high=str(plan.price_max),
+            ),
+        ],
         by=by,
         source=plan,
     )

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_safe
 
 from deliberation.access import community_for, community_ids_of, roles_of
-from deliberation.models import Community, Ownership, Role, Unit
+from deliberation.models import ClaimStatus, Community, FlatClaim, Ownership, Role, Unit
 from deliberation.permissions import may
 from deliberation.registry import electorate_totals
 from deliberation.services.work import work_of
@@ -46,8 +46,16 @@ def my_units(request):
         .order_by("unit__building__estate__name", "unit__sort_key")
     )
     total = ownerships.aggregate(area=Sum("unit__area"))["area"]
+    claims = (
+        FlatClaim.objects.filter(user=request.user)
+        .exclude(status=ClaimStatus.MATCHED)
+        .select_related("unit__building__estate")
+        .order_by("-created_at", "-pk")[:10]
+    )
     return render(
-        request, "deliberation/my_units.html", {"ownerships": ownerships, "total_area": total}
+        request,
+        "deliberation/my_units.html",
+        {"ownerships": ownerships, "total_area": total, "claims": claims},
     )
 
 

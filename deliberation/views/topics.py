@@ -44,6 +44,7 @@ from deliberation.forms.topics import (
     TriageForm,
     WithdrawForm,
 )
+from deliberation.messages import render as render_message
 from deliberation.models import (
     Comment,
     CommentReaction,
@@ -99,7 +100,13 @@ VERBS = {
     "poll.create": gettext_lazy("A poll was opened"),
     "decision.record": gettext_lazy("Decision recorded"),
     "notice.publish": gettext_lazy("Posted on the notice board"),
+    "topic.rate": gettext_lazy("Rated the result"),
+    "topic.visit": gettext_lazy("Follow-up visit recorded"),
+    "topic.follow": gettext_lazy("Followed"),
+    "comment.report": gettext_lazy("A comment was reported"),
 }
+# An event without a label of its own is still said in words, never as its code.
+OTHER_EVENT = gettext_lazy("Recorded")
 
 
 # The work on a topic (办), as its history tells it; %(task)s is the task's title.
@@ -156,10 +163,10 @@ def describe(entry, tasks=None, units=None):
                 "to": Phase(data.get("to")).label,
             }
         except ValueError:
-            entry.what = entry.verb
-        entry.reason = data.get("reason", "")
+            entry.what = OTHER_EVENT
+        entry.reason = render_message(data.get("reason_message")) or data.get("reason", "")
     else:
-        entry.what = VERBS.get(entry.verb, entry.verb)
+        entry.what = VERBS.get(entry.verb, OTHER_EVENT)
         entry.reason = (entry.data or {}).get("reason", "") if entry.verb == "comment.hide" else ""
     return entry
 

@@ -13,6 +13,8 @@ AUDITED = {
     # Foundation and accounts
     "home": ("resident", "anonymous", "community_worker"),
     "my_units": ("owner",),
+    "flat_claim": ("resident",),
+    "flat_claims": ("community_worker",),
     "community_detail": ("resident", "community_worker"),
     "registry": ("community_worker",),
     "profile": ("resident",),

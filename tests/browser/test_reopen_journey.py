@@ -52,15 +52,15 @@ def test_a_worker_reopens_the_repair_residents_complained_about(
     page.get_by_role("button", name="退回并重办所选工作").click()
 
     expect(page.locator(".messages")).to_contain_text("已退回重办")
-    expect(page.get_by_role("link", name="重新办理：修补楼顶防水层")).to_be_visible()
+    expect(page.get_by_role("link", name="修补楼顶防水层")).to_be_visible()
     expect(page.get_by_role("link", name="退回重办")).to_have_count(0)
     topic.refresh_from_db()
     assert topic.phase == Phase.EXECUTING
     assert [t.title for t in Task.objects.filter(topic=topic, round=2)] == [
-        "重新办理：修补楼顶防水层"
+        "修补楼顶防水层"
     ]
     # The reopening is posted for everyone to read.
     page.goto(f"{live_server.url}/c/{community.pk}/notices/")
     page.get_by_role("link", name="退回重办：楼顶漏水").click()
-    expect(page.locator(".notice-body")).to_contain_text("重新办理：修补楼顶防水层")
+    expect(page.locator(".notice-body")).to_contain_text("修补楼顶防水层")
     expect(page.locator(".notice-body")).to_contain_text("请更换整块防水卷材")

@@ -63,9 +63,9 @@ def test_take_screenshots_of_the_main_pages(folder, page, live_server, request):
         user = world.user(persona)
         for language in LANGUAGES:
             for size in SIZES:
-                sign_in(page, live_server.url, user)
                 if user is not None:
                     type(user).objects.filter(pk=user.pk).update(language=language, text_size=size)
+                sign_in(page, live_server.url, user)
                 page.context.add_cookies(
                     [
                         {"name": "django_language", "value": language, "url": live_server.url},

@@ -65,3 +65,11 @@ def test_a_resident_reads_a_notice_without_javascript(plain_page, live_server, r
     plain_page.get_by_role("link", name="看公示").click()
     plain_page.get_by_role("link", name="周五停水通知").click()
     expect(plain_page.get_by_text("周五上午九点到十二点停水。")).to_be_visible()
+
+
+def test_the_login_form_works_without_javascript_and_shows_no_dead_button(
+    plain_page, live_server, resident
+):
+    plain_page.goto(live_server.url + "/accounts/login/")
+    expect(plain_page.get_by_role("button", name="显示密码")).to_have_count(0)
+    log_in_plainly(plain_page, live_server.url, resident)

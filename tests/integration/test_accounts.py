@@ -1,9 +1,12 @@
 """Signing up and logging in through django-allauth: by mobile number or email, in Chinese."""
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.cache import cache
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.sms import LogSender
@@ -80,7 +83,31 @@ def test_signup_stores_the_mobile_number_as_plus_86(client):
     user = User.objects.get(phone="+8613900000009")
     assert user.email == ""
     assert user.check_password(NEW_PASSWORD)
-    assert logged_in_user(client) == user
+
+
+def sms_code_in(text):
+    return re.search(r"是\s*(\S+?)。?$", text).group(1)
+
+
+def test_a_new_account_cannot_act_until_the_sms_code_is_entered(client):
+    response = client.post(
+        "/accounts/signup/",
+        {"phone": "13900000012", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert response["Location"] == "/accounts/phone/verify/"
+    assert logged_in_user(client) is None
+    assert client.get("/my/units/").status_code == 302  # sent to log in
+
+    # Leaving and logging in with the password later asks for a (new) code again.
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        other = type(client)()
+        again = other.post("/accounts/login/", {"login": "13900000012", "password": NEW_PASSWORD})
+        assert again["Location"] == "/accounts/phone/verify/"
+        assert logged_in_user(other) is None
+        [_first, second] = [text for to, text in LogSender.outbox]
+        other.post(again["Location"], {"code": sms_code_in(second)})
+    assert logged_in_user(other) == User.objects.get(phone="+8613900000012")
+    assert User.objects.get(phone="+8613900000012").phone_verified
 
 
 def test_signup_refuses_a_number_that_is_not_a_mobile_number(client):
@@ -104,8 +131,7 @@ def test_signup_with_a_registered_number_makes_no_account_and_reveals_nothing(cl
     assert logged_in_user(client) is None
 
 
-def test_signup_with_verification_on_sends_a_code_through_the_log_sender(client, settings):
-    settings.ACCOUNT_PHONE_VERIFICATION_ENABLED = True
+def test_signup_sends_a_code_through_the_log_sender(client, settings):
     settings.SMS_SENDER = "accounts.sms.LogSender"
     response = client.post(
         "/accounts/signup/",
@@ -131,7 +157,7 @@ def test_signup_with_verification_on_sends_a_code_through_the_log_sender(client,
     assert user.phone_verified
 
 
-def test_without_verification_no_code_is_sent(client, settings):
+def test_with_verification_switched_off_no_code_is_sent(client, settings):
     settings.ACCOUNT_PHONE_VERIFICATION_ENABLED = False
     client.post(
         "/accounts/signup/",
@@ -148,3 +174,25 @@ def test_logging_out_needs_a_post_and_ends_the_session(client, li_ming):
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
     assert logged_in_user(client) is None
+
+
+def test_the_sms_code_is_six_digits_typed_on_the_number_pad(client):
+    response = client.post(
+        "/accounts/signup/",
+        {"phone": "13900000013", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    [(_phone, text)] = LogSender.outbox
+    assert re.fullmatch(r"\d{6}", sms_code_in(text))
+    page = client.get(response["Location"]).text
+    assert "短信验证码" in page
+    assert 'inputmode="numeric"' in page
+    assert 'autocomplete="one-time-code"' in page
+
+
+def test_every_password_box_offers_the_show_password_button(client, li_ming):
+    for url in ("/accounts/login/", "/accounts/signup/"):
+        assert "data-password-reveal" in client.get(url).text, url
+    client.force_login(li_ming)
+    page = client.get("/accounts/password/change/").text
+    assert page.count("data-password-reveal") == 3
+    assert "js/password.js" in page

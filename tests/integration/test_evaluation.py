@@ -222,7 +222,7 @@ def test_a_failed_visit_is_a_ground_for_reopening(evaluating, grid_worker):
     )
     evaluating.refresh_from_db()
     assert evaluating.phase == Phase.EXECUTING
-    assert Task.objects.filter(topic=evaluating, round=2).get().title == "重新办理：修灯"
+    assert Task.objects.filter(topic=evaluating, round=2).get().title == "修灯"
 
 
 def test_evaluations_conclude_by_themselves_after_the_window(evaluating, grid_worker, clock):

@@ -94,10 +94,10 @@ def test_reopening_redoes_the_repair_and_posts_a_notice(client, rated, community
     topic.refresh_from_db()
     assert topic.phase == Phase.EXECUTING
     redone = list(Task.objects.filter(topic=topic, round=2).values_list("title", flat=True))
-    assert redone == ["重新办理：修补楼顶防水层"]
+    assert redone == ["修补楼顶防水层"]
     notice = Notice.objects.get(community=topic.community, kind=NoticeKind.REOPEN)
     assert notice.title == "退回重办：楼顶漏水"
-    assert "重新办理：修补楼顶防水层" in notice.body
+    assert "修补楼顶防水层" in notice.body
     assert "请更换整块防水卷材" in notice.body
     assert "清理楼道积水" not in notice.body
     board = client.get(reverse("notice_board", args=[topic.community_id])).content.decode()
@@ -217,7 +217,7 @@ def test_the_automatic_conclusion_redoes_the_tasks_complained_about(rated):
     topic.refresh_from_db()
     assert topic.phase == Phase.EXECUTING
     redone = list(Task.objects.filter(topic=topic, round=2).values_list("title", flat=True))
-    assert redone == ["重新办理：修补楼顶防水层"]
+    assert redone == ["修补楼顶防水层"]
     assert Notice.objects.filter(kind=NoticeKind.REOPEN, community=topic.community).count() == 1
 
 

@@ -73,11 +73,33 @@ def community_kwargs(world):
     return {"community_id": world.community.pk}
 
 
+def pending_claim(world):
+    from deliberation.models import FlatClaim, Unit
+
+    def make():
+        unit = Unit.objects.filter(building__estate__community=world.community).first()
+        return FlatClaim.objects.create(
+            community=world.community, user=world.stranger, unit=unit, name="x", status="pending"
+        )
+
+    return world.once("flat_claim", make)
+
+
 RULES = {
     # Foundation
     "home": Rule(expect=public()),
     "healthz": Rule(expect=public(), html=False),
     "my_units": Rule(expect=signed_in()),
+    "flat_claim": Rule(expect=signed_in(), methods=("get", "head", "post")),
+    "flat_claims": Rule(kwargs=community_kwargs, expect=members({"community_worker"})),
+    "flat_claim_answer": Rule(
+        kwargs=lambda w: {"community_id": w.community.pk, "claim_id": pending_claim(w).pk},
+        method="post",
+        methods=("post",),
+        data=lambda w: {"action": "decline", "reason": "请带房产证来社区"},
+        expect=members({"community_worker"}, ok=302),
+        html=False,
+    ),
     "community_detail": Rule(kwargs=community_kwargs, expect=members()),
     "registry": Rule(
         kwargs=community_kwargs, expect=members(STAFF | {"observer"}), query="?estate=1"
