@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from deliberation import fragments
 from deliberation.audit import record_audit
@@ -153,10 +154,8 @@ def _tell_answerers(notice):
         memberships__community_id=notice.community_id,
         memberships__role__in=ALLOWED["notice.answer"]["*"],
     ).values_list("pk", flat=True)
-    text = _public(
-        lambda: (
-            _("An objection was filed against the notice “%(title)s”.") % {"title": notice.title}
-        )
+    text = Message(
+        gettext_noop("An objection was filed against the notice “%(title)s”."), title=notice.title
     )
     notify(set(answerers), text, notice.get_absolute_url())
 
@@ -190,20 +189,11 @@ def answer_objection(objection, *, by, text):
             data={"notice": notice.pk},
         )
         fragments.bump("notices", notice.community_id)
-        message = _public(
-            lambda: _("Your objection to “%(title)s” was answered.") % {"title": notice.title}
+        message = Message(
+            gettext_noop("Your objection to “%(title)s” was answered."), title=notice.title
         )
         notify([objection.author_id], message, notice.get_absolute_url())
     return objection
-
-
-def _public(make):
-    """Texts others read later are in the site's language."""
-    from django.conf import settings
-    from django.utils import translation
-
-    with translation.override(settings.LANGUAGE_CODE):
-        return make()
 
 
 # The bell's unread count is cached per user (notification_tags); whoever adds or reads

@@ -808,6 +808,13 @@ def _reopen(topic, *, by, grounds, task_ids, note=""):
     )
     days = topic.community.task_days_major if topic.is_major else topic.community.task_days_ordinary
     due = timezone.localdate() + timedelta(days=days)
+    instruction = reason
+    if note:
+        instruction = Message(
+            gettext_noop("%(reason)s What must be done differently: %(note)s"),
+            reason=reason,
+            note=note,
+        )
     created = []
     for old in previous:
         task = Task.objects.create(
@@ -837,9 +844,7 @@ def _reopen(topic, *, by, grounds, task_ids, note=""):
                 **reason_data(reason),
             },
         )
-        add_supervision_note(task, by=None, text=reason, kind=SupervisionKind.REOPENED)
-        if note:
-            add_supervision_note(task, by=None, text=note, kind=SupervisionKind.REOPENED)
+        add_supervision_note(task, by=None, text=instruction, kind=SupervisionKind.REOPENED)
         created.append(task)
     title, body = _reopen_notice(topic, reason, note, created, due)
     publish_notice(
@@ -973,8 +978,11 @@ def order_service(offering, *, by, details, location=""):
         topic = transition_topic(topic, Phase.TRIAGE, by=by, data={"offering": offering.pk})
         tell(
             staff_of(community),
-            _("A resident ordered “%(offer)s” from %(unit)s; it awaits dispatch.")
-            % {"offer": offering.title, "unit": unit.name},
+            Message(
+                gettext_noop("A resident ordered “%(offer)s” from %(unit)s; it awaits dispatch."),
+                offer=offering.title,
+                unit=unit.name,
+            ),
             topic.get_absolute_url(),
         )
     return topic

@@ -56,9 +56,7 @@ def test_a_worker_reopens_the_repair_residents_complained_about(
     expect(page.get_by_role("link", name="退回重办")).to_have_count(0)
     topic.refresh_from_db()
     assert topic.phase == Phase.EXECUTING
-    assert [t.title for t in Task.objects.filter(topic=topic, round=2)] == [
-        "修补楼顶防水层"
-    ]
+    assert [t.title for t in Task.objects.filter(topic=topic, round=2)] == ["修补楼顶防水层"]
     # The reopening is posted for everyone to read.
     page.goto(f"{live_server.url}/c/{community.pk}/notices/")
     page.get_by_role("link", name="退回重办：楼顶漏水").click()

@@ -32,7 +32,7 @@ def reader(user, language):
 def reopened(
     community, resident, community_worker, grid_worker, django_capture_on_commit_callbacks
 ):
-    """楼道灯不亮: fixed, then reopened by a failed follow-up visit, all written in Chinese."""
+    """楼道灯不亮: fixed, then reopened after a failed follow-up visit, all written in Chinese."""
     with django_capture_on_commit_callbacks(execute=True):
         topic = make_topic(community, resident)
         task = svc.add_task(
@@ -51,6 +51,7 @@ def reopened(
             outcome=VisitOutcome.FAILED,
             notes="灯又不亮了",
         )
+        svc.reopen_topic(topic, by=grid_worker, tasks=[task])
     topic.refresh_from_db()
     assert topic.phase == Phase.EXECUTING
     return topic
