@@ -29,6 +29,7 @@ from deliberation.models import (
     VoteStatus,
 )
 from tests.factories import add_member, make_community, make_user
+from tests.pdfs import make_pdf
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FLATS = 200
@@ -123,7 +124,7 @@ def test_an_evening_of_200_flats_publishes_what_a_recount_gives(client, estate_o
         # Proxies: the committee registers each written mandate, the agent casts it.
         for holder, agent in zip(proxied, agents, strict=True):
             client.force_login(chair)
-            document = io.BytesIO(b"%PDF-1.4\n% signed mandate\n")
+            document = io.BytesIO(make_pdf("signed mandate"))
             document.name = "mandate.pdf"
             choices = pick([(1, 1, 0), (3, 1, 0)])
             unit = Unit.objects.filter(ownerships__holder=holder).first()
