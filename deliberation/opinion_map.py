@@ -34,6 +34,7 @@ __all__ = [
     "OpinionMap",
     "OpinionMapError",
     "StatementScore",
+    "as_dict",
     "compute",
     "consensus",
     "divisive",
@@ -464,3 +465,41 @@ def read_polis_export(directory):
             )
         )
     return votes, statements, removed, texts
+
+
+def as_dict(result, texts=None):
+    """The map as plain JSON-ready data; `texts` maps statement ids to their text.
+
+    Participant ids become strings (JSON object keys), as in Polis's exports.
+    """
+    texts = texts or {}
+
+    def scored(score):
+        return {
+            "statement": score.statement,
+            "text": texts.get(score.statement, ""),
+            "direction": score.direction,
+            "score": round(score.score, 6),
+            "agree": score.agree,
+            "disagree": score.disagree,
+            "seen": score.seen,
+            "share": round(score.share, 6),
+        }
+
+    return {
+        "participants": {str(p): g for p, g in result.participants.items()},
+        "groups": [
+            {
+                "group": g.number,
+                "size": g.size,
+                "center": [round(c, 6) for c in g.center],
+                "representative": [scored(s) for s in g.representative],
+            }
+            for g in result.groups
+        ],
+        "consensus": [scored(s) for s in result.consensus],
+        "divisive": [scored(s) for s in result.divisive],
+        "statements": len(result.statements),
+        "grouped": result.grouped_count,
+        "silhouette": None if result.silhouette is None else round(result.silhouette, 6),
+    }
