@@ -175,3 +175,6 @@ __all__ += [
 from deliberation.models.document import DocumentKind, StoredDocument  # noqa: E402
 
 __all__ += ["DocumentKind", "StoredDocument"]
+from deliberation.models.opinion import Moderation, Statement, StatementVote  # noqa: E402
+
+__all__ += ["Moderation", "Statement", "StatementVote"]
