@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from deliberation import opinion_map
 from deliberation.access import may_ever, roles_of
 from deliberation.audit import record_audit
-from deliberation.models import Moderation, Phase, Statement, StatementVote, Topic
+from deliberation.models import Moderation, Statement, StatementVote, Topic
 from deliberation.models.opinion import STATEMENT_MAX_LENGTH
 from deliberation.permissions import may
 
@@ -231,33 +231,30 @@ def shown_map(topic, data=None):
 
 
 def _svg_layout(groups, width=320, height=200):
-    """Circles for the shown groups at their centres, area by size; coordinates in the box."""
+    """Circles for the shown groups at their centres, area by size, in a `width` × `height` box.
+
+    Both axes keep one scale, so distances mean the same across and down; the picture is
+    centred in the box.
+    """
     if not groups:
         return []
+    biggest = max(g["size"] for g in groups)
+    radii = [12 + 30 * (g["size"] / biggest) ** 0.5 for g in groups]
+    margin = max(radii) + 4
     xs = [g["center"][0] for g in groups]
     ys = [g["center"][1] for g in groups]
-    span_x = (max(xs) - min(xs)) or 1.0
-    span_y = (max(ys) - min(ys)) or 1.0
-    biggest = max(g["size"] for g in groups)
-    margin = 50
-    circles = []
-    for group in groups:
-        x = margin + (group["center"][0] - min(xs)) / span_x * (width - 2 * margin)
-        y = margin + (group["center"][1] - min(ys)) / span_y * (height - 2 * margin)
-        if len(groups) == 1:
-            x, y = width / 2, height / 2
-        radius = 12 + 30 * (group["size"] / biggest) ** 0.5
-        circles.append(
-            {
-                "letter": group["letter"],
-                "size": group["size"],
-                "x": round(x),
-                "y": round(y),
-                "r": round(radius),
-            }  # fmt: skip
-        )
-    return circles
-
-
-def discussion_open(topic):
-    return topic.phase == Phase.DISCUSSING
+    span_x, span_y = max(xs) - min(xs), max(ys) - min(ys)
+    scales = [(width - 2 * margin) / span_x if span_x else None]
+    scales.append((height - 2 * margin) / span_y if span_y else None)
+    scale = min([s for s in scales if s is not None], default=0)
+    mid_x, mid_y = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    return [
+        {
+            "letter": group["letter"],
+            "size": group["size"],
+            "x": round(width / 2 + (group["center"][0] - mid_x) * scale),
+            "y": round(height / 2 + (group["center"][1] - mid_y) * scale),
+            "r": round(radius),
+        }
+        for group, radius in zip(groups, radii, strict=True)
+    ]

@@ -101,7 +101,7 @@ def test_statements_answers_and_the_map_on_a_phone(
     expect(page.get_by_role("heading", name="B 组 · 6 人")).to_be_visible()
     consensus = page.locator("section", has=page.get_by_role("heading", name="各群体的共识"))
     for text in SHARED:
-        expect(consensus.get_by_text(f"同意: {text}")).to_be_visible()
+        expect(consensus.get_by_text(f"同意：{text}")).to_be_visible()
     group_a = page.locator(".card", has=page.get_by_role("heading", name="A 组 · 7 人"))
     expect(group_a.get_by_text("这个群体的特点：")).to_be_visible()
     expect(group_a.get_by_role("listitem").first).to_contain_text(

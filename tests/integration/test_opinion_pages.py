@@ -210,11 +210,11 @@ def test_the_map_shows_groups_their_statements_and_the_consensus(
     assert "13 人参与表态，其中 13 人表态足够多" in page
     assert "A 组 · 7 人" in page and "B 组 · 6 人" in page
     section_a = page.split("A 组 · 7 人")[1].split("B 组")[0]
-    assert any(f"同意: {t}" in section_a for t in CAMP_A) or any(
-        f"不同意: {t}" in section_a for t in CAMP_B
+    assert any(f"同意：{t}" in section_a for t in CAMP_A) or any(
+        f"不同意：{t}" in section_a for t in CAMP_B
     )
     consensus = page.split("各群体的共识")[1].split("分歧最大的意见")[0]
-    assert all(f"同意: {t}" in consensus for t in SHARED)
+    assert all(f"同意：{t}" in consensus for t in SHARED)
     divisive = page.split("分歧最大的意见")[1]
     assert not any(t in divisive for t in SHARED)
     for person in camps[0] + camps[1]:  # nobody's name, nobody's position
