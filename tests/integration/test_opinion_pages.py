@@ -243,3 +243,15 @@ def test_the_map_follows_new_answers(client, topic, resident, community_worker):
     page = text_of(client.get(url))
     assert "表态还不够" not in page
     assert "A 组 · 6 人" in page
+
+
+def test_the_map_reads_in_english_on_request(client, topic, resident, community_worker):
+    build_camps(topic, community_worker, resident, [7, 6])
+    client.force_login(resident)
+    client.cookies["django_language"] = "en"
+    page = text_of(client.get(reverse("opinion_map", args=[topic.pk])))
+
+    assert "Group A · 7 people" in page and "Group B · 6 people" in page
+    assert "What all groups agree on (共识)" in page
+    assert all(f"Agree: {t}" in page for t in SHARED)
+    assert "13 people answered; 13 answered enough to be placed in a group." in page
