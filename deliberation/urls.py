@@ -46,6 +46,11 @@ urlpatterns = [
     path("topics/<int:topic_id>/opinions/", opinion_views.opinions, name="opinions"),
     path("topics/<int:topic_id>/opinions/map/", opinion_views.opinion_map, name="opinion_map"),
     path(
+        "topics/<int:topic_id>/opinions/map.xlsx",
+        opinion_views.opinion_map_xlsx,
+        name="opinion_map_xlsx",
+    ),
+    path(
         "topics/<int:topic_id>/opinions/write/",
         opinion_views.statement_write,
         name="statement_write",

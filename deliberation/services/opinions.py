@@ -5,6 +5,8 @@ audited one by one: the audit log would then hold each resident's position on ea
 which the map exists never to show; an answer changes nothing but the map.
 """
 
+import io
+
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -258,3 +260,57 @@ def _svg_layout(groups, width=320, height=200):
         }
         for group, radius in zip(groups, radii, strict=True)
     ]
+
+
+def map_xlsx(topic, *, language="zh-hans"):
+    """The map as people see it (shown_map), as an .xlsx: groups, what sets each apart, the
+    consensus and the divisions. Statement texts are written as text, never as formulas."""
+    from openpyxl import Workbook
+
+    # The register's export already knows how to keep a typed "=…" from running in Excel/WPS.
+    from deliberation.register_io import _safe_cell
+
+    en = language == "en"
+    shown = shown_map(topic)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="Opinion map" if en else "意见地图")
+
+    def row(*values):
+        sheet.append([_safe_cell(sheet, v) for v in values])
+
+    def direction(item):
+        if item["direction"] == "agree":
+            return "Agree" if en else "同意"
+        return "Disagree" if en else "不同意"
+
+    row("Topic" if en else "议题", topic.title)
+    row("Computed" if en else "生成时间", timezone.localtime().strftime("%Y-%m-%d %H:%M"))
+    row("People who answered" if en else "参与表态人数", shown["participants"])
+    row("Placed in a group" if en else "归入群体人数", shown["grouped"])
+    row()
+    row("Group" if en else "群体", "People" if en else "人数")
+    for group in shown["groups"]:
+        row(group["letter"], group["size"])
+    if shown["folded"]:
+        row("Groups under 5 people" if en else "不足 5 人的群体", shown["folded"])
+    row()
+    row(
+        "Group" if en else "群体",
+        "Answer" if en else "表态",
+        "Statement" if en else "意见",
+        "Share of the group" if en else "占本组比例",
+    )
+    for group in shown["groups"]:
+        for item in group["representative"]:
+            row(group["letter"], direction(item), item["text"], round(item["share"], 3))
+    row()
+    row("Consensus (共识)" if en else "各群体的共识", "Answer" if en else "表态")
+    for item in shown["consensus"]:
+        row(item["text"], direction(item))
+    row()
+    row("Where the groups differ most" if en else "分歧最大的意见")
+    for item in shown["divisive"]:
+        row(item["text"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -3,9 +3,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,6 +16,8 @@ from deliberation.forms.opinions import HideStatementForm, StatementForm
 from deliberation.models import Moderation, Statement, StatementVote
 from deliberation.permissions import may
 from deliberation.services import opinions as services
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 ANSWERS = {
     "agree": StatementVote.AGREE,
@@ -146,3 +150,15 @@ def opinion_map(request, topic_id):
     topic = topic_for(request.user, topic_id, "opinion.view")
     context = {"topic": topic, "community": topic.community, "map": services.shown_map(topic)}
     return TemplateResponse(request, "deliberation/opinion_map.html", context)
+
+
+@login_required
+@require_GET
+def opinion_map_xlsx(request, topic_id):
+    topic = topic_for(request.user, topic_id, "opinion.view")
+    data = services.map_xlsx(topic, language=get_language() or "zh-hans")
+    response = HttpResponse(data, content_type=XLSX)
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="opinion-map-{topic.pk}-{stamp}.xlsx"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,6 +1,7 @@
 """The opinion map through its pages: statements, moderation, answers and the map, as people
 see them (zh-Hans, the default language)."""
 
+import io
 import re
 
 import pytest
@@ -255,3 +256,29 @@ def test_the_map_reads_in_english_on_request(client, topic, resident, community_
     assert "What all groups agree on (共识)" in page
     assert all(f"Agree: {t}" in page for t in SHARED)
     assert "13 people answered; 13 answered enough to be placed in a group." in page
+
+
+def test_the_map_downloads_as_xlsx_with_groups_and_consensus_as_text(
+    client, topic, resident, community_worker
+):
+    camps = build_camps(topic, community_worker, resident, [7, 6])
+    typed = '=HYPERLINK("http://x")'  # a resident's statement that looks like a formula
+    formula = shown(topic, community_worker, typed, resident)
+    for person in camps[0] + camps[1]:
+        opinions.answer_statement(formula, by=person, vote=1)
+    client.force_login(resident)
+    page = client.get(reverse("opinion_map", args=[topic.pk]))
+    link = re.search(r'href="([^"]+map\.xlsx)"', page.content.decode()).group(1)
+    response = client.get(link)
+
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [[c for c in r if c is not None] for r in sheet.iter_rows(values_only=True)]
+    assert ["A", 7] in rows and ["B", 6] in rows
+    consensus_at = rows.index(["各群体的共识", "表态"])
+    consensus = [r[0] for r in rows[consensus_at + 1 : consensus_at + 4]]
+    assert set(consensus) == {*SHARED, typed}
+    cells = [cell for r in sheet.iter_rows() for cell in r if cell.value == typed]
+    assert len(cells) == 1 and cells[0].data_type == "s"

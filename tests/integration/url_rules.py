@@ -781,6 +781,7 @@ def _opinion_rules():
     return {
         "opinions": Rule(kwargs=topic_kwargs, expect=members()),
         "opinion_map": Rule(kwargs=topic_kwargs, expect=members()),
+        "opinion_map_xlsx": Rule(kwargs=topic_kwargs, expect=members(), html=False),
         "statement_write": Rule(
             kwargs=topic_kwargs,
             method="post",
