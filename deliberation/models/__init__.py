@@ -175,6 +175,11 @@ __all__ += [
 from deliberation.models.document import DocumentKind, StoredDocument  # noqa: E402
 
 __all__ += ["DocumentKind", "StoredDocument"]
-from deliberation.models.opinion import Moderation, Statement, StatementVote  # noqa: E402
+from deliberation.models.opinion import (  # noqa: E402
+    Moderation,
+    OpinionSnapshot,
+    Statement,
+    StatementVote,
+)
 
-__all__ += ["Moderation", "Statement", "StatementVote"]
+__all__ += ["Moderation", "OpinionSnapshot", "Statement", "StatementVote"]

@@ -91,3 +91,24 @@ class StatementVote(models.Model):
 
     def __str__(self):
         return f"{self.participant_id} {self.vote:+d} on {self.statement_id}"
+
+
+class OpinionSnapshot(models.Model):
+    """The map as it stood when the topic was decided: group sizes and the consensus.
+
+    Kept with the decision record (and written into the decision's notice) so that what the
+    decision was informed by does not move with answers given later.
+    """
+
+    topic = models.OneToOneField(
+        "deliberation.Topic", on_delete=models.CASCADE, related_name="opinion_snapshot"
+    )
+    data = models.JSONField()  # services.opinions.shown_map without the drawing
+    taken_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"opinion map of {self.topic_id}"
+
+    @property
+    def group_summary(self):
+        return [(g["letter"], g["size"]) for g in self.data.get("groups", [])]

@@ -623,6 +623,8 @@ def record_decision(
         topic = transition_topic(
             topic, Phase.DECIDED, by=by, reason=text, data={"decided_by": decided_by}
         )
+        from deliberation.services.opinions import snapshot_for_decision
+
         body = "\n".join(
             [
                 text,
@@ -630,6 +632,7 @@ def record_decision(
                 _("Decided by: %(body)s") % {"body": DecidingBody(decided_by).label},
                 _("Date of the decision: %(date)s") % {"date": decided_on.isoformat()},
                 _("Proposed by %(who)s.") % {"who": mask_name(topic.proposer.display_name)},
+                *snapshot_for_decision(topic),
             ]
         )
         notice = publish_notice(

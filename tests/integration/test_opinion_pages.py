@@ -282,3 +282,45 @@ def test_the_map_downloads_as_xlsx_with_groups_and_consensus_as_text(
     assert set(consensus) == {*SHARED, typed}
     cells = [cell for r in sheet.iter_rows() for cell in r if cell.value == typed]
     assert len(cells) == 1 and cells[0].data_type == "s"
+
+
+def decide_through_the_page(client, topic, chair):
+    client.force_login(chair)
+    topic.refresh_from_db()
+    return client.post(
+        reverse("topic_decide", args=[topic.pk]),
+        {
+            "version": topic.version,
+            "text": "外来车辆收费，收入公开。",
+            "decided_by": "residents_meeting",
+            "decided_on": "2026-11-20",
+        },
+        follow=True,
+    )
+
+
+def test_the_decision_and_its_notice_carry_the_consensus_and_the_groups(
+    client, topic, resident, community_worker, chair
+):
+    camps = build_camps(topic, community_worker, resident, [7, 6])
+    page = text_of(decide_through_the_page(client, topic, chair))
+
+    decision = page.split("决定时的意见地图")[1]
+    assert "13 人对意见表态。 A 组 · 7 人; B 组 · 6 人" in decision
+    assert all(f"同意：{t}" in decision for t in SHARED)
+    notice = topic.decision.notice
+    assert "13 人对意见表态，分为：A 组 7 人；B 组 6 人。" in notice.body
+    assert all(f"- 同意：{t}" in notice.body for t in SHARED)
+
+    notice_page = text_of(
+        client.get(reverse("notice_detail", args=[topic.community_id, notice.pk]))
+    )
+    assert "各群体的共识：" in notice_page
+    for person in camps[0] + camps[1]:
+        assert person.real_name not in notice.body
+
+
+def test_a_decision_without_answers_says_nothing_of_a_map(client, topic, chair):
+    page = text_of(decide_through_the_page(client, topic, chair))
+    assert "决定时的意见地图" not in page
+    assert "意见地图" not in topic.decision.notice.body
