@@ -324,3 +324,23 @@ def test_a_decision_without_answers_says_nothing_of_a_map(client, topic, chair):
     page = text_of(decide_through_the_page(client, topic, chair))
     assert "决定时的意见地图" not in page
     assert "意见地图" not in topic.decision.notice.body
+
+
+def test_the_live_room_links_the_open_items_topic_to_its_map(
+    client, community, topic, resident, owner, community_worker, chair
+):
+    from meetings import services as room
+    from meetings.models import AgendaItem
+    from tests.meeting_factories import live_consultation
+
+    meeting = live_consultation(community, chair, community_worker, owner, resident)
+    item = AgendaItem.objects.create(meeting=meeting, position=3, title="停车管理", topic=topic)
+    build_camps(topic, community_worker, resident, [6, 6])
+    client.force_login(chair)
+    url = reverse("meeting_room", args=[meeting.pk])
+    assert "本议程议题的意见地图" not in text_of(client.get(url))
+
+    room.open_item(meeting, by=chair, item_id=item.pk)
+    html = client.get(url).content.decode()
+    link = re.search(r'href="([^"]+)"[^>]*>本议程议题的意见地图', html).group(1)
+    assert "A 组 · 6 人" in text_of(client.get(link))
