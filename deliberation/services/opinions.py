@@ -316,6 +316,34 @@ def map_xlsx(topic, *, language="zh-hans"):
     return buffer.getvalue()
 
 
+def _summary_lines(shown):
+    groups = _("; ").join(
+        _("group %(letter)s: %(n)d people") % {"letter": g["letter"], "n": g["size"]}
+        for g in shown["groups"]
+    )
+    lines = [
+        _("Opinion map (it informs the decision; it is not a vote):"),
+        _("%(n)d people answered the statements; groups: %(groups)s.")
+        % {"n": shown["participants"], "groups": groups or "—"},
+    ]
+    if shown["consensus"]:
+        lines.append(_("What all groups agree on (共识):"))
+        for item in shown["consensus"]:
+            template = (
+                _("Agree: %(text)s") if item["direction"] == "agree" else _("Disagree: %(text)s")
+            )
+            lines.append("- " + template % {"text": item["text"]})
+    return lines
+
+
+def summary_for_minutes(topic):
+    """The map in one paragraph for a meeting's minutes, or "" when the topic has none."""
+    if not StatementVote.objects.filter(topic=topic).exists():
+        return ""
+    shown = shown_map(topic)
+    return " ".join(_summary_lines(shown)) if shown["ready"] else ""
+
+
 def snapshot_for_decision(topic):
     """Freeze the map with the decision; returns the notice's lines about it ([] without one).
 
@@ -330,21 +358,4 @@ def snapshot_for_decision(topic):
         return []
     data = {key: value for key, value in shown.items() if key != "svg"}
     OpinionSnapshot.objects.update_or_create(topic=topic, defaults={"data": data})
-    groups = _("; ").join(
-        _("group %(letter)s: %(n)d people") % {"letter": g["letter"], "n": g["size"]}
-        for g in shown["groups"]
-    )
-    lines = [
-        "",
-        _("Opinion map (it informs the decision; it is not a vote):"),
-        _("%(n)d people answered the statements; groups: %(groups)s.")
-        % {"n": shown["participants"], "groups": groups or "—"},
-    ]
-    if shown["consensus"]:
-        lines.append(_("What all groups agree on (共识):"))
-        for item in shown["consensus"]:
-            template = (
-                _("Agree: %(text)s") if item["direction"] == "agree" else _("Disagree: %(text)s")
-            )
-            lines.append("- " + template % {"text": item["text"]})
-    return lines
+    return ["", *_summary_lines(shown)]

@@ -344,3 +344,26 @@ def test_the_live_room_links_the_open_items_topic_to_its_map(
     html = client.get(url).content.decode()
     link = re.search(r'href="([^"]+)"[^>]*>本议程议题的意见地图', html).group(1)
     assert "A 组 · 6 人" in text_of(client.get(link))
+
+
+def test_closing_the_item_minutes_where_the_community_stood(
+    client, community, topic, resident, owner, community_worker, chair
+):
+    from meetings import services as room
+    from meetings.models import AgendaItem
+    from tests.meeting_factories import live_consultation
+
+    meeting = live_consultation(community, chair, community_worker, owner, resident)
+    plain = meeting.items.get(position=1)
+    item = AgendaItem.objects.create(meeting=meeting, position=3, title="停车管理", topic=topic)
+    build_camps(topic, community_worker, resident, [7, 6])
+    room.open_item(meeting, by=chair, item_id=plain.pk)
+    room.close_item(meeting, by=chair, item_id=plain.pk)
+    room.open_item(meeting, by=chair, item_id=item.pk)
+    room.close_item(meeting, by=chair, item_id=item.pk)
+
+    client.force_login(resident)
+    record = text_of(client.get(reverse("meeting_minutes", args=[meeting.pk]))).split("记录")[-1]
+    assert record.count("意见地图（供决策参考，不是表决）") == 1
+    assert "13 人对意见表态，分为：A 组 7 人；B 组 6 人。 各群体的共识：" in record
+    assert all(f"- 同意：{t}" in record for t in SHARED)
