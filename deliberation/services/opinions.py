@@ -359,3 +359,67 @@ def snapshot_for_decision(topic):
     data = {key: value for key, value in shown.items() if key != "svg"}
     OpinionSnapshot.objects.update_or_create(topic=topic, defaults={"data": data})
     return ["", *_summary_lines(shown)]
+
+
+POLIS_MODERATION = {Moderation.APPROVED: 1, Moderation.PENDING: 0, Moderation.HIDDEN: -1}
+
+
+def polis_export(topic, directory):
+    """Write the topic's statements and answers in Polis's open-data format.
+
+    ``comments.csv`` and ``votes.csv`` as Polis exports them, readable by
+    `opinion_map.read_polis_export` and by Polis's own tools. People appear under numbers given
+    in the order of their first answer or statement, never their names or account ids.
+    """
+    import csv
+    from pathlib import Path
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    statements = list(Statement.objects.filter(topic=topic).order_by("created_at", "pk"))
+    votes = list(
+        StatementVote.objects.filter(topic=topic)
+        .order_by("updated_at", "pk")
+        .values_list("updated_at", "statement_id", "participant_id", "vote")
+    )
+    events = sorted(
+        [(s.created_at, s.author_id) for s in statements]
+        + [(at, person) for at, _s, person, _v in votes]
+    )
+    number = {}
+    for _at, person in events:
+        number.setdefault(person, len(number))
+    comment_id = {s.pk: index for index, s in enumerate(statements)}
+    counts = {}
+    for _at, statement, _person, vote in votes:
+        agrees, disagrees = counts.get(statement, (0, 0))
+        counts[statement] = (agrees + (vote == 1), disagrees + (vote == -1))
+
+    def stamp(moment):
+        return int(moment.timestamp() * 1000), timezone.localtime(moment).strftime(
+            "%a %b %d %H:%M:%S %Z %Y"
+        )
+
+    with (directory / "comments.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["timestamp", "datetime", "comment-id", "author-id", "agrees",
+                         "disagrees", "moderated", "comment-body"])  # fmt: skip
+        for statement in statements:
+            agrees, disagrees = counts.get(statement.pk, (0, 0))
+            writer.writerow(
+                [
+                    *stamp(statement.created_at),
+                    comment_id[statement.pk],
+                    number[statement.author_id],
+                    agrees,
+                    disagrees,
+                    POLIS_MODERATION[statement.state],
+                    statement.text,
+                ]  # fmt: skip
+            )
+    with (directory / "votes.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["timestamp", "datetime", "comment-id", "voter-id", "vote"])
+        for at, statement, person, vote in votes:
+            writer.writerow([*stamp(at), comment_id[statement], number[person], vote])
+    return len(statements), len(votes), len(number)

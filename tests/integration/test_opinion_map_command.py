@@ -98,3 +98,44 @@ def test_vtaiwan_export_maps_to_two_groups(tmp_path):
     data = json.loads(out.read_text(encoding="utf-8"))
     assert len(data["groups"]) == 2
     assert len(data["participants"]) == 1921
+
+
+@pytest.mark.django_db
+def test_a_topic_goes_out_in_polis_format_and_comes_back_as_the_same_map(
+    tmp_path, community, resident, community_worker
+):
+    from deliberation.services import opinions
+    from tests.integration.test_opinion_pages import SHARED, build_camps
+    from tests.topic_factories import discussing
+
+    topic = discussing(community, resident, community_worker, title="小区停车怎么管")
+    camps = build_camps(topic, community_worker, resident, [7, 6])
+    hidden = opinions.write_statement(topic, by=resident, text="点名批评某户")
+    opinions.moderate_statement(hidden, by=community_worker, show=False, reason="点名个人")
+
+    call_command("opinion_map", "--topic", str(topic.pk), "--polis-out", str(tmp_path))
+
+    with (tmp_path / "comments.csv").open(encoding="utf-8") as handle:
+        comments = list(csv.DictReader(handle))
+    assert {c["comment-body"]: c["moderated"] for c in comments}["点名批评某户"] == "-1"
+    with (tmp_path / "votes.csv").open(encoding="utf-8") as handle:
+        votes = list(csv.DictReader(handle))
+    people = camps[0] + camps[1]
+    assert len(votes) == len(people) * 14  # every camp member answered the 14 statements
+    exported = (tmp_path / "votes.csv").read_text(encoding="utf-8")
+    exported += (tmp_path / "comments.csv").read_text(encoding="utf-8")
+    assert all(person.real_name not in exported for person in people)
+    assert {int(v["voter-id"]) for v in votes} == set(range(1, len(people) + 1))  # 0: author
+
+    out = tmp_path / "map.json"
+    call_command("opinion_map", "--polis-export", str(tmp_path), "--json", str(out))
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [g["size"] for g in data["groups"]] == [7, 6]
+    assert {c["text"] for c in data["consensus"]} == set(SHARED)
+
+
+def test_the_command_says_what_it_needs(tmp_path):
+    with pytest.raises(CommandError, match="--topic needs --polis-out"):
+        call_command("opinion_map", "--topic", "1")
+    with pytest.raises(CommandError, match="Give --polis-export DIR --json OUT"):
+        call_command("opinion_map", "--polis-export", str(tmp_path))
