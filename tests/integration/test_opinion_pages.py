@@ -367,3 +367,23 @@ def test_closing_the_item_minutes_where_the_community_stood(
     assert record.count("意见地图（供决策参考，不是表决）") == 1
     assert "13 人对意见表态，分为：A 组 7 人；B 组 6 人。 各群体的共识：" in record
     assert all(f"- 同意：{t}" in record for t in SHARED)
+
+
+def test_a_persons_statements_and_own_answers_are_in_their_data_download(
+    client, topic, resident, owner, community_worker
+):
+    import json
+
+    statement = shown(topic, community_worker, "夜间限速五公里", resident)
+    opinions.answer_statement(statement, by=owner, vote=-1)
+    client.force_login(owner)
+    data = json.loads(client.get(reverse("my_data_download") + "?format=json").content)
+
+    assert [(a["statement"], a["vote"]) for a in data["statement_answers"]] == [
+        ("夜间限速五公里", "不同意")
+    ]
+    assert data["statements"] == []  # the resident's statement is not the owner's
+    client.force_login(resident)
+    data = json.loads(client.get(reverse("my_data_download") + "?format=json").content)
+    assert [s["text"] for s in data["statements"]] == ["夜间限速五公里"]
+    assert data["statement_answers"] == []
