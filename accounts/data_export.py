@@ -30,6 +30,13 @@ SECTIONS = [
     ("cosigns", _("Co-signatures"), "deliberation.CoSign", ["user"]),
     ("follows", _("Topics followed"), "deliberation.Follow", ["user"]),
     ("comments", _("Comments"), "deliberation.Comment", ["author"]),
+    ("statements", _("Statements written for opinion maps"), "deliberation.Statement", ["author"]),
+    (
+        "statement_answers",
+        _("Your answers on statements"),
+        "deliberation.StatementVote",
+        ["participant"],
+    ),
     ("ballots", _("Ballots cast for your units"), "deliberation.Ballot", ["holder__user"]),
     ("proxy_mandates", _("Proxy mandates held"), "deliberation.ProxyMandate", ["agent"]),
     ("ratings", _("Ratings"), "deliberation.Rating", ["user"]),

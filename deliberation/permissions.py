@@ -184,3 +184,13 @@ ALLOWED.update(
         "document.verify": {ANY: EVERY_MEMBER},
     }
 )
+
+# The opinion map (意见地图) of a topic's discussion: statements, answers, moderation, the map.
+ALLOWED.update(
+    {
+        "opinion.view": {ANY: EVERY_MEMBER},
+        "opinion.write": {"discussing": DISCUSSANTS},
+        "opinion.vote": {"discussing": DISCUSSANTS},
+        "opinion.moderate": {ANY: STAFF},
+    }
+)

@@ -6,6 +6,7 @@ from deliberation.views import execution as execution_views
 from deliberation.views import home
 from deliberation.views import notices as notice_views
 from deliberation.views import notifications as notification_views
+from deliberation.views import opinions as opinion_views
 from deliberation.views import register as register_views
 from deliberation.views import simple as simple_views
 from deliberation.views import topics as topic_views
@@ -50,6 +51,28 @@ urlpatterns = [
     path("topics/<int:topic_id>/decide/", topic_views.topic_decide, name="topic_decide"),
     path("topics/<int:topic_id>/withdraw/", topic_views.topic_withdraw, name="topic_withdraw"),
     path("topics/<int:topic_id>/history/", topic_views.topic_history, name="topic_history"),
+    path("topics/<int:topic_id>/opinions/", opinion_views.opinions, name="opinions"),
+    path("topics/<int:topic_id>/opinions/map/", opinion_views.opinion_map, name="opinion_map"),
+    path(
+        "topics/<int:topic_id>/opinions/map.xlsx",
+        opinion_views.opinion_map_xlsx,
+        name="opinion_map_xlsx",
+    ),
+    path(
+        "topics/<int:topic_id>/opinions/write/",
+        opinion_views.statement_write,
+        name="statement_write",
+    ),
+    path(
+        "topics/<int:topic_id>/opinions/<int:statement_id>/answer/",
+        opinion_views.statement_answer,
+        name="statement_answer",
+    ),
+    path(
+        "topics/<int:topic_id>/opinions/<int:statement_id>/moderate/",
+        opinion_views.statement_moderate,
+        name="statement_moderate",
+    ),
     path("topics/<int:topic_id>/polls/", topic_views.poll_create, name="poll_create"),
     path(
         "topics/<int:topic_id>/polls/<int:poll_id>/vote/",

@@ -402,6 +402,12 @@ def _close(meeting, item, by):
         item,
         by,
     )
+    if item.topic_id:
+        from deliberation.services.opinions import summary_for_minutes
+
+        summary = summary_for_minutes(item.topic)
+        if summary:  # where the community stood on the item's topic, as the item closed
+            _auto_minutes(meeting, summary, EntryKind.NOTE, item, by)
 
 
 def open_item(meeting, *, by, item_id):

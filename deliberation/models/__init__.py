@@ -185,3 +185,11 @@ from deliberation.models.document import DocumentKind, StoredDocument  # noqa: E
 
 __all__ += ["DocumentKind", "StoredDocument"]
 __all__ += ["ClaimStatus", "FlatClaim"]
+from deliberation.models.opinion import (  # noqa: E402
+    Moderation,
+    OpinionSnapshot,
+    Statement,
+    StatementVote,
+)
+
+__all__ += ["Moderation", "OpinionSnapshot", "Statement", "StatementVote"]

@@ -655,6 +655,8 @@ def record_decision(
         topic = transition_topic(
             topic, Phase.DECIDED, by=by, reason=text, data={"decided_by": decided_by}
         )
+        from deliberation.services.opinions import snapshot_for_decision
+
         body = [
             text,
             "",
@@ -663,6 +665,7 @@ def record_decision(
             Message(
                 gettext_noop("Proposed by %(who)s."), who=mask_name(topic.proposer.display_name)
             ),
+            *snapshot_for_decision(topic),
         ]
         notice = publish_notice(
             community=topic.community,

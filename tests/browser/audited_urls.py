@@ -41,6 +41,8 @@ AUDITED = {
     "topic_withdraw": ("resident",),
     "comment_report": ("resident",),
     "comment_hide": ("community_worker",),
+    "opinions": ("resident", "community_worker"),
+    "opinion_map": ("resident",),
     "notice_board": ("resident", "anonymous"),
     "notice_detail": ("resident",),
     "notifications": ("resident",),

@@ -799,6 +799,67 @@ def _topic_rules():
 RULES.update(_topic_rules())
 
 
+# The opinion map of a topic's discussion
+def _opinion_rules():
+    from deliberation.services import opinions
+    from tests import topic_factories as tf
+
+    post = ("post",)
+    discussants = ALL_MEMBERS - {"partner", "observer"}
+
+    def discussing(w):
+        return w.once(
+            "opinion_topic",
+            lambda: tf.discussing(w.community, w.resident, w.community_worker, title="意见地图"),
+        )
+
+    def statement(w):
+        def make():
+            written = opinions.write_statement(discussing(w), by=w.owner, text="电梯应当先修")
+            return opinions.moderate_statement(written, by=w.community_worker, show=True)
+
+        return w.once("opinion_statement", make)
+
+    def topic_kwargs(w):
+        return {"topic_id": discussing(w).pk}
+
+    def statement_kwargs(w):
+        return {"topic_id": discussing(w).pk, "statement_id": statement(w).pk}
+
+    return {
+        "opinions": Rule(kwargs=topic_kwargs, expect=members()),
+        "opinion_map": Rule(kwargs=topic_kwargs, expect=members()),
+        "opinion_map_xlsx": Rule(kwargs=topic_kwargs, expect=members(), html=False),
+        "statement_write": Rule(
+            kwargs=topic_kwargs,
+            method="post",
+            methods=post,
+            data=lambda w: {"text": "停车位应当按楼栋分配"},
+            expect=members(discussants, ok=(302, 400)),  # 400: the same statement again
+            html=False,
+        ),
+        "statement_answer": Rule(
+            kwargs=statement_kwargs,
+            method="post",
+            methods=post,
+            data=lambda w: {"vote": "agree"},
+            expect=members(discussants, ok=302),
+            html=False,
+        ),
+        "statement_moderate": Rule(
+            kwargs=statement_kwargs,
+            method="post",
+            methods=post,
+            data=lambda w: {"action": "show"},
+            expect=members(STAFF, ok=302),
+            html=False,
+        ),
+    }
+
+
+RULES.update(_opinion_rules())
+
+
 # Websocket commands of the live room (meetings.forms.COMMANDS) in a live consultation: the
 # seated personas who get past the permission check. Only the chair (chair), the secretary
 # (community_worker) and the participants (owner, resident) hold seats; everyone else is
