@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-VTAIWAN = Path("/work/shared/data/polis/vtaiwan.uberx")
+VTAIWAN = Path(__file__).resolve().parents[3] / "shared" / "data" / "polis" / "vtaiwan.uberx"
 
 
 def write_export(folder, votes, comments=None):

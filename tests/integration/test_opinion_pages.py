@@ -309,7 +309,9 @@ def test_the_decision_and_its_notice_carry_the_consensus_and_the_groups(
     assert "13 人对意见表态。 A 组 · 7 人; B 组 · 6 人" in decision
     assert all(f"同意：{t}" in decision for t in SHARED)
     notice = topic.decision.notice
-    assert "13 人对意见表态，分为：A 组 7 人；B 组 6 人。" in notice.body
+    assert (
+        "共 13 人回应了观点，分为 2 组：\n- A 组 7 人\n- B 组 6 人\n各群体的共识：" in notice.body
+    )
     assert all(f"- 同意：{t}" in notice.body for t in SHARED)
 
     notice_page = text_of(
@@ -365,7 +367,7 @@ def test_closing_the_item_minutes_where_the_community_stood(
     client.force_login(resident)
     record = text_of(client.get(reverse("meeting_minutes", args=[meeting.pk]))).split("记录")[-1]
     assert record.count("意见地图（供决策参考，不是表决）") == 1
-    assert "13 人对意见表态，分为：A 组 7 人；B 组 6 人。 各群体的共识：" in record
+    assert "共 13 人回应了观点，分为 2 组： - A 组 7 人 - B 组 6 人 各群体的共识：" in record
     assert all(f"- 同意：{t}" in record for t in SHARED)
 
 

@@ -10,8 +10,6 @@ from sklearn.metrics import adjusted_rand_score
 from deliberation import opinion_map as om
 
 VTAIWAN = Path(__file__).resolve().parents[3] / "shared" / "data" / "polis" / "vtaiwan.uberx"
-if not VTAIWAN.is_dir():  # the main checkout sits beside the shared folder too
-    VTAIWAN = Path("/work/shared/data/polis/vtaiwan.uberx")
 
 
 def votes_from(table, start=0):
