@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "template_partials",
     "allauth",
     "allauth.account",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "deliberation",
     "meetings",
@@ -101,6 +103,14 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_SIZE 
         "pool": {"min_size": min(4, DATABASE_POOL_SIZE), "max_size": DATABASE_POOL_SIZE}
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Long and periodic work (django-tasks): queued in the database, SQLite or PostgreSQL alike, and
+# run by `manage.py db_worker` processes, one beside `make run`, as many as wanted at scale
+# (docs/operations.md). The job rows the person sees are deliberation.models.BackgroundJob.
+TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
+# A running job whose heartbeat is older than this was lost with its worker: it is queued again
+# and resumes where its stored work ends (deliberation.jobs.recover_stalled_jobs).
+JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 600)
 # Threads per process serving HTTP requests' synchronous code; more requests wait on the event
 # loop. See config/asgi_http.py and docs/operations.md.
 ASGI_THREADS = env_int("ASGI_THREADS", 8)

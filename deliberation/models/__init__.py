@@ -175,3 +175,11 @@ __all__ += [
 from deliberation.models.document import DocumentKind, StoredDocument  # noqa: E402
 
 __all__ += ["DocumentKind", "StoredDocument"]
+from deliberation.models.job import (  # noqa: E402
+    ACTIVE_JOB_STATES,
+    BackgroundJob,
+    JobKind,
+    JobState,
+)
+
+__all__ += ["ACTIVE_JOB_STATES", "BackgroundJob", "JobKind", "JobState"]
