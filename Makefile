@@ -67,7 +67,7 @@ demo: migrate
 serve:
 	@echo "Serving HTTP and websockets on http://$(HOST):$(PORT)/ with one task worker (Ctrl-C stops both)"
 	@trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' INT TERM EXIT; \
-	$(PY) manage.py db_worker --no-reload --verbosity 0 & worker=$$!; \
+	$(PY) manage.py worker --no-reload --verbosity 0 & worker=$$!; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install-test

@@ -111,6 +111,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
 # A running job whose heartbeat is older than this was lost with its worker: it is queued again
 # and resumes where its stored work ends (deliberation.jobs.recover_stalled_jobs).
 JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 600)
+# How often the periodic work runs (reminders, escalations, lost jobs): deliberation.periodic.
+PERIODIC_SECONDS = env_int("PERIODIC_SECONDS", 300)
 # Threads per process serving HTTP requests' synchronous code; more requests wait on the event
 # loop. See config/asgi_http.py and docs/operations.md.
 ASGI_THREADS = env_int("ASGI_THREADS", 8)
