@@ -208,6 +208,8 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 # from a phone fit; nginx's client_max_body_size matches it (docs/operations.md).
 REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 32 * 1024 * 1024)
 REGISTER_MAX_BYTES = env_int("REGISTER_MAX_BYTES", 10 * 1024 * 1024)
+# Registers larger than this (about 2,500 rows) are applied by a task worker, with progress.
+REGISTER_BACKGROUND_BYTES = env_int("REGISTER_BACKGROUND_BYTES", 100 * 1024)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@gongyi.local")

@@ -6,11 +6,14 @@ skips what an earlier attempt already stored, so a worker killed midway leaves n
 half-done and the job resumes without duplicating anything (`recover_stalled_jobs`).
 """
 
+import json
 import logging
+import os
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -26,6 +29,7 @@ logger = logging.getLogger(__name__)
 # kind -> the runner, called as runner(job, progress); progress(done, total) records a step.
 RUNNERS = {
     "ballots": "deliberation.documents.ballots.print_ballots",
+    "register": "deliberation.register_job.apply_register",
 }
 
 
@@ -96,11 +100,18 @@ def run_job(job_id):
         job.heartbeat_at = timezone.now()
         job.save(update_fields=["state", "attempts", "heartbeat_at"])
 
+    outer_blocks = len(connection.atomic_blocks)  # none in a worker; a test's own
+
     def progress(done, total):
         job.done, job.total = min(done, total), total
-        BackgroundJob.objects.filter(pk=job.pk).update(
-            done=job.done, total=total, heartbeat_at=timezone.now()
-        )
+        if len(connection.atomic_blocks) > outer_blocks:
+            # All-or-nothing work: its own writes show only at the end, and on SQLite no
+            # other connection may write meanwhile, so the count goes beside the database.
+            write_live_progress(job.pk, job.done, total)
+        else:
+            BackgroundJob.objects.filter(pk=job.pk).update(
+                done=job.done, total=total, heartbeat_at=timezone.now()
+            )
         from deliberation.signals import job_progressed
 
         job_progressed.send(BackgroundJob, job=job)
@@ -120,7 +131,35 @@ def run_job(job_id):
     _finish(job, JobState.DONE, results=results or [])
 
 
+def _live_path(job_id):
+    return Path(settings.MEDIA_ROOT) / "jobs" / f"{job_id}.json"
+
+
+def write_live_progress(job_id, done, total):
+    """The latest count of a job working inside one transaction, in a small file under
+    MEDIA_ROOT (shared by the web and task workers, docs/operations.md)."""
+    path = _live_path(job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps([done, total]))
+    os.replace(partial, path)  # readers see the old count or the new, never half of one
+
+
+def with_live_progress(job):
+    """The job with its latest count, if work inside a transaction has gone further."""
+    if not job.is_active:
+        return job
+    try:
+        done, total = json.loads(_live_path(job.pk).read_text())
+    except (OSError, ValueError, TypeError):
+        return job
+    if done >= job.done:
+        job.done, job.total = done, total
+    return job
+
+
 def _finish(job, state, *, results=None, error=""):
+    _live_path(job.pk).unlink(missing_ok=True)
     with transaction.atomic():
         job.state = state
         job.error = error

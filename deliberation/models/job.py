@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 class JobKind(models.TextChoices):
     BALLOTS = "ballots", _("Paper ballots")
+    REGISTER = "register", _("Owners' register import")
 
 
 class JobState(models.TextChoices):

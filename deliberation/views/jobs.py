@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from deliberation.documents.responses import stored_pdf_response
-from deliberation.jobs import retry_job
+from deliberation.jobs import retry_job, with_live_progress
 from deliberation.models import BackgroundJob, StoredDocument
 
 
@@ -29,7 +29,7 @@ def job_list(request):
 @require_safe
 @vary_on_headers("HX-Request")
 def job_detail(request, job_id):
-    job = job_for(request.user, job_id)
+    job = with_live_progress(job_for(request.user, job_id))
     name = "deliberation/job_detail.html" + ("#progress" if request.htmx else "")
     return TemplateResponse(request, name, {"job": job})
 
