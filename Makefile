@@ -62,8 +62,12 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo
 
+# One task worker beside the server (long and periodic work, docs/operations.md). Ctrl-C stops
+# both; the worker finishes its current step first, and a job cut short resumes when next run.
 serve:
-	@echo "Serving HTTP and websockets on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
+	@echo "Serving HTTP and websockets on http://$(HOST):$(PORT)/ with one task worker (Ctrl-C stops both)"
+	@trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' INT TERM EXIT; \
+	$(PY) manage.py worker --no-reload --verbosity 0 & worker=$$!; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install-test

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "template_partials",
     "allauth",
     "allauth.account",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "deliberation",
     "meetings",
@@ -102,6 +104,16 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_SIZE 
         "pool": {"min_size": min(4, DATABASE_POOL_SIZE), "max_size": DATABASE_POOL_SIZE}
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Long and periodic work (django-tasks): queued in the database, SQLite or PostgreSQL alike, and
+# run by `manage.py db_worker` processes, one beside `make run`, as many as wanted at scale
+# (docs/operations.md). The job rows the person sees are deliberation.models.BackgroundJob.
+TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
+# A running job whose heartbeat is older than this was lost with its worker: it is queued again
+# and resumes where its stored work ends (deliberation.jobs.recover_stalled_jobs).
+JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 600)
+# How often the periodic work runs (reminders, escalations, lost jobs): deliberation.periodic.
+PERIODIC_SECONDS = env_int("PERIODIC_SECONDS", 300)
 # Threads per process serving HTTP requests' synchronous code; more requests wait on the event
 # loop. See config/asgi_http.py and docs/operations.md.
 ASGI_THREADS = env_int("ASGI_THREADS", 8)
@@ -211,6 +223,8 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 # from a phone fit; nginx's client_max_body_size matches it (docs/operations.md).
 REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 32 * 1024 * 1024)
 REGISTER_MAX_BYTES = env_int("REGISTER_MAX_BYTES", 10 * 1024 * 1024)
+# Registers larger than this (about 2,500 rows) are applied by a task worker, with progress.
+REGISTER_BACKGROUND_BYTES = env_int("REGISTER_BACKGROUND_BYTES", 100 * 1024)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@gongyi.local")

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from deliberation.models import (
     AuditEntry,
+    BackgroundJob,
     Building,
     Community,
     Estate,
@@ -272,3 +273,19 @@ class CommentAdmin(_ReadOnlyAdmin):
     list_display = ["topic", "author", "stance", "created_at", "hidden_at"]
     list_filter = ["stance"]
     search_fields = ["body"]
+
+
+@admin.register(BackgroundJob)
+class BackgroundJobAdmin(admin.ModelAdmin):
+    """Watching long work; jobs change only through the worker and their own pages."""
+
+    list_display = ["pk", "kind", "title", "state", "done", "total", "attempts", "heartbeat_at"]
+    list_filter = ["kind", "state"]
+    search_fields = ["title", "task_result_id"]
+    readonly_fields = [f.name for f in BackgroundJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1016,15 +1016,19 @@ def change_label(name):
 
 
 def import_register(
-    community, data, *, by=None, create_buildings=False, expected=None, filename=""
+    community, data, *, by=None, create_buildings=False, expected=None, filename="", progress=None
 ):
     """Apply an xlsx register to the community, all or nothing. Returns the ImportPlan.
 
     Raises RegisterFileError (unusable file), RegisterRejected (row errors: plan attached),
     RegisterChanged (`expected` is the preview's fingerprint and no longer matches), or
     PermissionDenied (`by` may not import here). `by=None` is an operator's command.
+    `progress(done, total)`, if given, hears of each batch of units written (inside the
+    transaction: see deliberation.jobs for how a background job shows it).
     """
+    progress = progress or (lambda done, total: None)
     parsed = read_register(data)
+    progress(0, len(parsed.rows))
     with transaction.atomic():
         community = Community.objects.select_for_update().get(pk=community.pk)
         if by is not None:
@@ -1035,7 +1039,7 @@ def import_register(
             raise RegisterRejected(plan)
         if expected is not None and plan.fingerprint() != expected:
             raise RegisterChanged
-        _apply_plan(plan)
+        _apply_plan(plan, progress)
         record_audit(
             actor=by,
             verb="registry.import",
@@ -1046,8 +1050,10 @@ def import_register(
     return plan
 
 
-def _apply_plan(plan):
+def _apply_plan(plan, progress=lambda done, total: None):
     community = plan.community
+    total = len(plan.units)
+    progress(0, total)
     building_ids = dict(
         ((estate_id, name), pk)
         for pk, estate_id, name in Building.objects.filter(estate__community=community).values_list(
@@ -1096,7 +1102,10 @@ def _apply_plan(plan):
         )
 
     new_units = [u for u in plan.units if u.existing_id is None]
-    if new_units:
+    done = total - len(new_units)  # units already in the register count as done
+    progress(done, total)
+    for start in range(0, len(new_units), BATCH):
+        batch = new_units[start : start + BATCH]
         created = Unit.objects.bulk_create(
             [
                 Unit(
@@ -1106,13 +1115,14 @@ def _apply_plan(plan):
                     sort_key=unit_sort_key(u.building_key[1], u.key[2], u.key[3]),
                     **u.fields,
                 )
-                for u in new_units
-            ],
-            batch_size=BATCH,
+                for u in batch
+            ]
         )
-        for unit_plan, unit in zip(new_units, created, strict=True):
+        for unit_plan, unit in zip(batch, created, strict=True):
             unit_plan.db_id = unit.pk
             unit_plan.ownership_ops = {"remove": [], "update": [], "create": unit_plan.owners}
+        done += len(batch)
+        progress(done, total)
     changed_units = [
         Unit(pk=u.existing_id, **u.fields)
         for u in plan.changed_units

@@ -231,3 +231,17 @@ urlpatterns += [
     path("documents/verify/", document_views.document_lookup, name="document_lookup"),
     path("documents/verify/<str:code>/", document_views.document_verify, name="document_verify"),
 ]
+
+from deliberation.views import jobs as job_views  # noqa: E402
+
+urlpatterns += [
+    path("jobs/", job_views.job_list, name="job_list"),
+    path("jobs/<int:job_id>/", job_views.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/retry", job_views.job_retry, name="job_retry"),
+    path("jobs/<int:job_id>/files/<int:index>", job_views.job_file, name="job_file"),
+    path(
+        "votes/<int:vote_id>/ballots/print",
+        document_views.vote_ballots_print,
+        name="vote_ballots_print",
+    ),
+]

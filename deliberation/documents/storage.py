@@ -47,13 +47,19 @@ def stored_document(kind, source):
     ).first()
 
 
-def publish_document(*, kind, source, community, title, template_name, context, by=None):
-    """The stored PDF of a published record, rendering and storing it on first use."""
+def publish_document(
+    *, kind, source, community, title, template_name=None, context=None, by=None, pdf=None
+):
+    """The stored PDF of a published record, rendering and storing it on first use.
+
+    `pdf` stores ready bytes instead of rendering (a document assembled from stored parts).
+    """
     existing = stored_document(kind, source)
     if existing is not None:
         return existing
     code = verification_code(kind, source)
-    pdf = render_pdf(template_name, {**context, "verification_code": code}, draft=False)
+    if pdf is None:
+        pdf = render_pdf(template_name, {**context, "verification_code": code}, draft=False)
     digest = hashlib.sha256(pdf).hexdigest()
     source_type, source_id = source_key(source)
     document = StoredDocument(

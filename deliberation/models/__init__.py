@@ -193,3 +193,11 @@ from deliberation.models.opinion import (  # noqa: E402
 )
 
 __all__ += ["Moderation", "OpinionSnapshot", "Statement", "StatementVote"]
+from deliberation.models.job import (  # noqa: E402
+    ACTIVE_JOB_STATES,
+    BackgroundJob,
+    JobKind,
+    JobState,
+)
+
+__all__ += ["ACTIVE_JOB_STATES", "BackgroundJob", "JobKind", "JobState"]

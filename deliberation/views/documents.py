@@ -8,6 +8,7 @@ not yet published is rendered on the fly and marked as a draft on every page.
 import re
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -15,14 +16,14 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from deliberation.access import community_for, community_ids_of, raise_not_found
 from deliberation.documents import contexts
 from deliberation.documents.pdf import render_pdf
 from deliberation.documents.responses import pdf_response, stored_pdf_response
 from deliberation.documents.storage import publish_document, verification_code
-from deliberation.models import DocumentKind, Notice, StoredDocument, VoteState
+from deliberation.models import DocumentKind, JobKind, Notice, StoredDocument, VoteState
 from deliberation.permissions import ALLOWED, may
 
 
@@ -102,6 +103,36 @@ def vote_ballots_pdf(request, vote_id):
         by=request.user,
     )
     return stored_pdf_response(document)
+
+
+@login_required
+@require_POST
+def vote_ballots_print(request, vote_id):
+    """Start printing the vote's paper ballots in the background; answers at once."""
+    from deliberation.documents.ballots import ballots_version
+    from deliberation.jobs import start_job
+    from deliberation.views.votes import vote_for
+
+    vote = vote_for(request.user, vote_id, "vote.print_ballots")
+    if not may(_vote_roles(request.user, vote), "vote.print_ballots", vote.state):
+        raise PermissionDenied
+    version = ballots_version(vote)
+    job = start_job(
+        kind=JobKind.BALLOTS,
+        target=f"vote:{version}",
+        community=vote.community,
+        title=_("Paper ballots: %(title)s") % {"title": vote.title},
+        params={"vote_id": vote.pk, "version": version},
+        by=request.user,
+    )
+    if job.started_by_id != request.user.pk:
+        messages.info(
+            request,
+            _("%(name)s is already printing these ballots; they will be told when it is done.")
+            % {"name": job.started_by},
+        )
+        return redirect("vote_detail", vote.pk)
+    return redirect(job)
 
 
 CODE_RE = re.compile(r"^[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}$")

@@ -21,6 +21,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from deliberation import register_io
 from deliberation.access import community_for
 from deliberation.audit import record_audit
+from deliberation.jobs import start_job
+from deliberation.models import JobKind
 
 XLSX = register_io.XLSX_TYPE
 
@@ -125,6 +127,8 @@ def _apply(request, community, context):
             "This preview has expired or was already applied. Upload the file again."
         )
         return None
+    if len(data) > settings.REGISTER_BACKGROUND_BYTES:
+        return _apply_in_background(request, community, context, form.cleaned_data)
     try:
         plan = register_io.import_register(
             community,
@@ -168,6 +172,32 @@ def _apply(request, community, context):
         % counts,
     )
     url = reverse("register_import", args=[community.pk])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _apply_in_background(request, community, context, cleaned):
+    """A large register is applied by a task worker; the person watches its progress."""
+    job = start_job(
+        kind=JobKind.REGISTER,
+        target=f"register:{community.pk}",
+        community=community,
+        title=_("Owners' register import: %(community)s") % {"community": community.name},
+        params={
+            "token": cleaned["token"],
+            "fingerprint": cleaned["fingerprint"],
+            "create_buildings": cleaned["create_buildings"],
+        },
+        by=request.user,
+    )
+    if job.started_by_id != request.user.pk:
+        context["problem"] = _(
+            "%(name)s is importing this community's register right now. Wait until it is done, "
+            "then upload your file again."
+        ) % {"name": job.started_by}
+        return None
+    url = job.get_absolute_url()
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)

@@ -73,6 +73,9 @@ AUDITED = {
     # Owners' assembly votes and property selection
     "vote_list": ("owner", "committee_member"),
     "vote_detail": ("owner", "committee_member"),
+    # Background work
+    "job_list": ("committee_member",),
+    "job_detail": ("committee_member",),
     "vote_manage": ("committee_member",),
     "vote_candidates": ("owner",),
     "vote_electorate": ("owner",),

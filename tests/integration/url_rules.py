@@ -642,6 +642,67 @@ def _document_rules():
 RULES.update(_document_rules())
 
 
+# Background work: seen only by the person who started it; everyone else gets 404.
+def _job_rules():
+    from deliberation.documents.storage import publish_document
+    from deliberation.models import BackgroundJob, DocumentKind, JobState
+    from tests import vote_factories as vf
+
+    def mine_only(ok):
+        return {"anonymous": LOGIN} | {p: 404 for p in SIGNED_IN} | {"committee_member": ok}
+
+    def job(w):
+        def build():
+            document = publish_document(
+                kind=DocumentKind.BALLOTS,
+                source=("deliberation.assemblyvote", "job-rules"),
+                community=w.community,
+                title="表决票",
+                pdf=b"%PDF-1.4\n%%EOF\n",
+            )
+            return BackgroundJob.objects.create(
+                started_by=w.committee_member,
+                community=w.community,
+                kind="ballots",
+                target="vote:job-rules",
+                title="纸质表决票",
+                state=JobState.DONE,
+                results=[{"label": "1号楼", "document": document.pk}],
+            )
+
+        return w.once("job", build)
+
+    def open_vote(w):
+        return w.once("job:open_vote", lambda: vf.open_vote(w.community, w.committee_member))
+
+    return {
+        "job_list": Rule(expect=signed_in()),
+        "job_detail": Rule(kwargs=lambda w: {"job_id": job(w).pk}, expect=mine_only(OK)),
+        "job_retry": Rule(
+            kwargs=lambda w: {"job_id": job(w).pk},
+            method="post",
+            methods=("post",),
+            expect=mine_only(302),
+            html=False,
+        ),
+        "job_file": Rule(
+            kwargs=lambda w: {"job_id": job(w).pk, "index": 0},
+            expect=mine_only(OK),
+            html=False,
+        ),
+        "vote_ballots_print": Rule(
+            kwargs=lambda w: {"vote_id": open_vote(w).pk},
+            method="post",
+            methods=("post",),
+            expect=members(STAFF | {"committee_member"}, ok=302),
+            html=False,
+        ),
+    }
+
+
+RULES.update(_job_rules())
+
+
 # 提, 议, 定: topics, discussion, polls, decisions; the notice board; notifications
 def _topic_rules():
     import io

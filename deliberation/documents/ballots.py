@@ -1,0 +1,104 @@
+"""A whole vote's paper ballots, printed in the background: one PDF per building, one for all.
+
+Each building's PDF is stored as soon as it is rendered, and the estate's PDF is those files
+put together, so a worker stopped midway resumes at the first building not yet stored and
+nothing is printed twice.
+"""
+
+import io
+
+from django.utils.translation import gettext as _
+from pypdf import PdfWriter
+
+from deliberation.documents.contexts import ballot_sheets_document, with_ballot_codes
+from deliberation.documents.storage import publish_document, read_document, stored_document
+from deliberation.jobs import JobError
+from deliberation.models import AssemblyVote, DocumentKind, ElectorateEntry
+
+SOURCE_TYPE = "deliberation.assemblyvote"
+
+
+def ballots_version(vote):
+    """Amending the frozen electorate changes the sheets: each version is printed once."""
+    return f"{vote.pk}.{vote.amendments.count()}"
+
+
+def estate_source(version):
+    return (SOURCE_TYPE, version)
+
+
+def building_source(version, building_id):
+    return (SOURCE_TYPE, f"{version}.b{building_id}")
+
+
+def sheets_by_building(vote):
+    """[(building_id, building_name, sheets)] in print order; each head's sheet goes to the
+    building of its first unit, so nobody gets two sheets."""
+    from deliberation.services.votes import ballot_sheets
+
+    document = ballot_sheets_document(vote, ballot_sheets(vote))
+    building_of = {}
+    names = {}
+    for row in (
+        ElectorateEntry.objects.filter(vote=vote)
+        .order_by("building_name", "unit_label")
+        .values_list("head", "building_id", "building_name")
+    ):
+        building_of.setdefault(row[0], row[1])
+        names.setdefault(row[1], row[2])
+    groups = {building_id: [] for building_id in names}
+    for number, sheet in enumerate(document["sheets"], start=1):
+        groups[building_of[sheet["head"]]].append({**sheet, "number": number})
+    return document, [(b, names[b], sheets) for b, sheets in groups.items() if sheets]
+
+
+def print_ballots(job, progress):
+    vote = (
+        AssemblyVote.objects.select_related("community", "estate")
+        .filter(pk=job.params["vote_id"])
+        .first()
+    )
+    if vote is None:
+        raise JobError(_("This vote no longer exists."))
+    version = job.params["version"]
+    if ballots_version(vote) != version:
+        raise JobError(
+            _("The electorate was amended after printing was started. Start printing again.")
+        )
+    document, buildings = sheets_by_building(vote)
+    total = sum(len(sheets) for _b, _n, sheets in buildings)
+    done = 0
+    progress(done, total)
+    results = []
+    parts = []
+    for building_id, name, sheets in buildings:
+        stored = publish_document(
+            kind=DocumentKind.BALLOTS,
+            source=building_source(version, building_id),
+            community=vote.community,
+            title=_("Ballots: %(title)s, %(building)s") % {"title": vote.title, "building": name},
+            template_name="documents/ballots.html",
+            context=with_ballot_codes({**document, "sheets": sheets}),
+            by=job.started_by,
+        )
+        parts.append(stored)
+        results.append({"label": name, "document": stored.pk})
+        done += len(sheets)
+        progress(done, total)
+    estate = stored_document(DocumentKind.BALLOTS, estate_source(version))
+    if estate is None:
+        writer = PdfWriter()
+        for part in parts:
+            writer.append(io.BytesIO(read_document(part)))
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        estate = publish_document(
+            kind=DocumentKind.BALLOTS,
+            source=estate_source(version),
+            community=vote.community,
+            title=_("Ballots: %(title)s") % {"title": vote.title},
+            pdf=buffer.getvalue(),
+            by=job.started_by,
+        )
+    results.append({"label": "", "all": True, "document": estate.pk})
+    return results

@@ -1,0 +1,87 @@
+"""Long work run by a background worker on behalf of one person, with its progress."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class JobKind(models.TextChoices):
+    BALLOTS = "ballots", _("Paper ballots")
+    REGISTER = "register", _("Owners' register import")
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Working")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+ACTIVE_JOB_STATES = (JobState.QUEUED, JobState.RUNNING)
+
+
+class BackgroundJob(models.Model):
+    """One piece of long work and how far it has got.
+
+    The task queue (django-tasks) runs it; this row is what the person sees. `done`/`total`
+    count the items of the work (ballot sheets, units); `results` lists what it produced, as
+    `{"label": ..., "document": stored document id}` entries, in the order to show them.
+    """
+
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="background_jobs"
+    )
+    community = models.ForeignKey(
+        "deliberation.Community", on_delete=models.CASCADE, related_name="background_jobs"
+    )
+    kind = models.CharField(max_length=20, choices=JobKind)
+    # What the work is about, e.g. {"vote_id": 7, "version": "7.0"}; the same kind and target
+    # while one is still active is the same job (see the constraint).
+    target = models.CharField(max_length=100)
+    params = models.JSONField(default=dict, blank=True)
+    title = models.CharField(max_length=200)
+    state = models.CharField(max_length=10, choices=JobState, default=JobState.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    task_result_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Written with each step: a running job whose heartbeat stops was lost with its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "target"],
+                condition=Q(state__in=["queued", "running"]),
+                name="one_active_job_per_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(done__lte=models.F("total")) | Q(total=0), name="job_done_within_total"
+            ),
+        ]
+        indexes = [models.Index(fields=["started_by", "-created_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("job_detail", args=[self.pk])
+
+    @property
+    def is_active(self):
+        return self.state in ACTIVE_JOB_STATES
+
+    @property
+    def percent(self):
+        if not self.total:
+            return 100 if self.state == JobState.DONE else 0
+        return self.done * 100 // self.total
