@@ -173,6 +173,10 @@ SMS_SENDER = env_str("SMS_SENDER", "accounts.sms.LogSender")
 # Verification codes per mobile number (accounts.adapter.sms_allowed), on top of the above.
 SMS_PER_MINUTE = env_int("SMS_PER_MINUTE", 1)
 SMS_PER_HOUR = env_int("SMS_PER_HOUR", 5)
+# Notices by SMS (deliberation/delivery.py): at most this many non-urgent messages per number
+# in 24 hours; more wait. The Alibaba Cloud gateway (accounts.aliyun_sms.AliyunSender) reads
+# the ALIYUN_SMS_* settings; its delivery reports post to /sms/status/<SMS_CALLBACK_TOKEN>/.
+NOTICE_SMS_PER_NUMBER_PER_DAY = env_int("NOTICE_SMS_PER_NUMBER_PER_DAY", 3)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

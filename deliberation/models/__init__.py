@@ -183,3 +183,12 @@ __all__ += [
 from deliberation.models.document import DocumentKind, StoredDocument  # noqa: E402
 
 __all__ += ["DocumentKind", "StoredDocument"]
+from deliberation.models.delivery import (  # noqa: E402
+    Delivery,
+    DeliveryChannel,
+    DeliveryStatus,
+    ServiceRule,
+    SmsOptOut,
+)
+
+__all__ += ["Delivery", "DeliveryChannel", "DeliveryStatus", "ServiceRule", "SmsOptOut"]

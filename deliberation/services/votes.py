@@ -38,6 +38,7 @@ from deliberation import rules
 from deliberation.access import remember_roles, roles_of, roles_query
 from deliberation.audit import chain_ctes, record_audit
 from deliberation.audit import entry_values as audit_entry_values
+from deliberation.delivery import deliver_notice
 from deliberation.models import (
     AssemblyVote,
     AuditHead,
@@ -651,11 +652,9 @@ def publish_vote_notice(vote, *, by, now=None):
             community=community,
             data={"notice": notice.pk, "units": units, "matters": [m.pk for m in matters]},
         )
-        notify(
-            _electorate_users(vote),
-            _("Owners' assembly vote announced: %(title)s") % {"title": vote.title},
-            vote.get_absolute_url(),
-        )
+        # Served to every household of the estate (in the app, SMS, e-mail, paper), once
+        # the notice is committed; deliver_notice is idempotent, so a worker may redo it.
+        transaction.on_commit(lambda: deliver_notice(notice))
     return vote
 
 

@@ -1,0 +1,122 @@
+"""Service of notice: publishing an assembly notice reaches every household, once, with proof."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.sms import LogSender
+from deliberation.delivery import deliver_notice
+from deliberation.models import Delivery, Holder, Notification, Ownership
+from tests.vote_factories import convene
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_outbox():
+    LogSender.outbox.clear()
+    yield
+    LogSender.outbox.clear()
+
+
+def publish_through_page(client, vote, by, capture):
+    client.force_login(by)
+    with capture(execute=True):
+        response = client.post(reverse("vote_notice", args=[vote.pk]))
+    assert response.status_code == 302
+    vote.refresh_from_db()
+    return vote.notice
+
+
+def test_publishing_serves_every_household_on_each_channel_it_has(
+    client, community, committee_member, owner, django_capture_on_commit_callbacks, time_machine
+):
+    time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
+    # One holder gave a number but has no account: SMS and paper, no app
+    lone = Holder.objects.filter(community=community, user=None).order_by("pk").first()
+    lone.phone = "+8613800000001"
+    lone.save()
+    vote = convene(community, committee_member)
+    notice = publish_through_page(
+        client, vote, committee_member, django_capture_on_commit_callbacks
+    )
+
+    units = list(
+        Ownership.objects.filter(unit__building__estate__community=community).values_list(
+            "unit_id", "holder__user_id", "holder__phone", "holder__user__phone"
+        )
+    )
+    expected = set()
+    for unit_id, user_id, phone, user_phone in units:
+        expected.add((unit_id, "paper"))
+        if user_id:
+            expected |= {(unit_id, "app"), (unit_id, "email")}
+        if phone or user_phone:
+            expected.add((unit_id, "sms"))
+    records = set(Delivery.objects.filter(notice=notice).values_list("unit_id", "channel"))
+    assert records == expected
+    # Every SMS went out with the gateway's id; the lone holder's number is among them
+    sent = [phone for phone, _ in LogSender.outbox]
+    assert sorted(sent) == sorted(p or up for _, uid, p, up in units if p or up)
+    assert "+8613800000001" in sent
+    assert all(
+        d.provider_message_id and d.sent_at
+        for d in Delivery.objects.filter(notice=notice, channel="sms")
+    )
+    # Paper slips carry distinct receipt codes
+    codes = list(
+        Delivery.objects.filter(notice=notice, channel="paper").values_list(
+            "receipt_code", flat=True
+        )
+    )
+    assert len(set(codes)) == len(units) and all(len(c) == 8 for c in codes)
+
+    # The owner sees the notice in the bell, in Chinese, and opening it is the first view
+    client.force_login(owner)
+    page = client.get(reverse("notifications")).content.decode()
+    assert vote.title in page and "业主大会表决" in page
+    record = Delivery.objects.get(notice=notice, user=owner, channel="app")
+    assert record.viewed_at is None
+    client.get(notice.get_absolute_url())
+    record.refresh_from_db()
+    assert record.viewed_at is not None
+    first = record.viewed_at
+    time_machine.move_to("2026-03-03 10:00 +08:00", tick=False)
+    client.get(notice.get_absolute_url())
+    record.refresh_from_db()
+    assert record.viewed_at == first
+
+
+def test_delivering_twice_sends_nothing_twice(
+    client, community, committee_member, owner, django_capture_on_commit_callbacks, time_machine
+):
+    time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
+    vote = convene(community, committee_member)
+    notice = publish_through_page(
+        client, vote, committee_member, django_capture_on_commit_callbacks
+    )
+    records = Delivery.objects.filter(notice=notice).count()
+    messages = len(LogSender.outbox)
+    bells = Notification.objects.filter(user=owner).count()
+
+    assert deliver_notice(notice) == 0
+    assert deliver_notice(notice) == 0
+
+    assert Delivery.objects.filter(notice=notice).count() == records
+    assert len(LogSender.outbox) == messages
+    assert Notification.objects.filter(user=owner).count() == bells == 1
+
+
+def test_a_household_added_later_is_served_by_the_next_call_alone(
+    client, community, committee_member, owner, django_capture_on_commit_callbacks, time_machine
+):
+    time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
+    vote = convene(community, committee_member)
+    notice = publish_through_page(
+        client, vote, committee_member, django_capture_on_commit_callbacks
+    )
+    owner_unit = Delivery.objects.get(notice=notice, user=owner, channel="app").unit_id
+    Delivery.objects.filter(notice=notice, unit_id=owner_unit).delete()  # a lost batch
+    LogSender.outbox.clear()
+
+    assert deliver_notice(notice) == 3  # app, e-mail and SMS of that one household
+    assert [phone for phone, _ in LogSender.outbox] == [owner.phone]
