@@ -316,3 +316,44 @@ def record_receipt(notice, code, *, by, now=None):
             data={"unit": delivery.unit_id, "code": code},
         )
     return delivery
+
+
+class ReportRefused(Exception):
+    """A delivery report that is malformed or names a message we never sent."""
+
+
+def _report_item(item):
+    if not isinstance(item, dict):
+        raise ReportRefused("an entry is not an object")
+    biz_id, success = item.get("biz_id"), item.get("success")
+    if not isinstance(biz_id, str) or not biz_id or not isinstance(success, bool):
+        raise ReportRefused("an entry lacks biz_id or success")
+    reason = f"{item.get('err_code', '')} {item.get('err_msg', '')}".strip()
+    return biz_id, success, reason[:200]
+
+
+def record_sms_report(payload, now=None):
+    """Apply the gateway's delivery reports (a JSON list of {biz_id, success, err_code,
+    err_msg, ...}). All or nothing: a malformed entry or an unknown message id refuses the
+    whole report and changes nothing. Returns the number of records updated."""
+    if not isinstance(payload, list) or not payload:
+        raise ReportRefused("the report is not a non-empty list")
+    items = [_report_item(item) for item in payload]
+    now = now or timezone.now()
+    with transaction.atomic():
+        known = {
+            d.provider_message_id: d
+            for d in Delivery.objects.select_for_update().filter(
+                channel=DeliveryChannel.SMS, provider_message_id__in={i[0] for i in items}
+            )
+        }
+        unknown = sorted({biz_id for biz_id, _, _ in items} - set(known))
+        if unknown:
+            raise ReportRefused(f"unknown message ids: {', '.join(unknown)[:200]}")
+        for biz_id, success, reason in items:
+            delivery = known[biz_id]
+            delivery.status = DeliveryStatus.DELIVERED if success else DeliveryStatus.FAILED
+            delivery.reason = "" if success else reason
+            delivery.provider_status_at = now
+            delivery.save(update_fields=["status", "reason", "provider_status_at"])
+    return len(items)

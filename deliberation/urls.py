@@ -200,3 +200,10 @@ urlpatterns += [
     path("documents/verify/", document_views.document_lookup, name="document_lookup"),
     path("documents/verify/<str:code>/", document_views.document_verify, name="document_verify"),
 ]
+
+# Service of notice (送达): the SMS gateway's delivery reports
+from deliberation.views import delivery as delivery_views  # noqa: E402
+
+urlpatterns += [
+    path("sms/status/<str:token>/", delivery_views.sms_status, name="sms_status"),
+]

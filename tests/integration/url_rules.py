@@ -124,6 +124,8 @@ EXEMPT = {
     "set_language": "Django's i18n view; the site uses set_preferences, which also remembers it.",
     "account_*": "django-allauth's sign-in, sign-up and password views: public by design, "
     "rate-limited by ACCOUNT_RATE_LIMITS; tested in test_security.py.",
+    "sms_status": "The SMS gateway's delivery reports: called by the gateway, not a person; "
+    "authenticated by the secret token in its URL; tested in test_sms_gateway.py.",
 }
 
 
