@@ -206,4 +206,10 @@ from deliberation.views import delivery as delivery_views  # noqa: E402
 
 urlpatterns += [
     path("sms/status/<str:token>/", delivery_views.sms_status, name="sms_status"),
+    path("votes/<int:vote_id>/delivery/", delivery_views.vote_delivery, name="vote_delivery"),
+    path(
+        "votes/<int:vote_id>/delivery/<int:building_id>/print/",
+        delivery_views.vote_delivery_print,
+        name="vote_delivery_print",
+    ),
 ]

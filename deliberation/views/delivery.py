@@ -1,4 +1,6 @@
-"""The SMS gateway's delivery reports (状态报告): the one endpoint the gateway calls.
+"""Service of notice: the SMS gateway's delivery reports, and the vote's delivery pages.
+
+The gateway's delivery reports (状态报告) come to one endpoint.
 
 Authenticity: the gateway is configured to post to /sms/status/<SMS_CALLBACK_TOKEN>/, a long
 random secret known only to it and to us (Alibaba Cloud's HTTP reports carry no signature of
@@ -11,11 +13,25 @@ import json
 import logging
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from deliberation.delivery import ReportRefused, record_sms_report
+from deliberation.delivery import (
+    ReportRefused,
+    coverage,
+    household_rows,
+    record_receipt,
+    record_sms_report,
+)
+from deliberation.forms.notices import ReceiptForm
+from deliberation.models import Building
 
 logger = logging.getLogger("gongyi.delivery")
 
@@ -37,3 +53,73 @@ def sms_status(request, token):
         return JsonResponse({"code": 400, "msg": "refused"}, status=400)
     logger.info("SMS report applied to %s records", updated)
     return JsonResponse({"code": 0, "msg": "接收成功"})
+
+
+def _delivery_vote(request, vote_id):
+    from deliberation.views.votes import vote_for
+
+    return vote_for(request.user, vote_id, "vote.delivery")
+
+
+def _buildings(rows):
+    groups = {}
+    for row in rows:
+        building = row.unit.building
+        groups.setdefault(building.pk, {"building": building, "rows": []})["rows"].append(row)
+    return list(groups.values())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def vote_delivery(request, vote_id):
+    """Coverage of the assembly notice, the households still to be served by a visit, their
+    paper lists, and the form where a worker records a signed receipt by its code."""
+    vote = _delivery_vote(request, vote_id)
+    notice = vote.notice
+    form = ReceiptForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if notice is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                delivery = record_receipt(notice, form.cleaned_data["code"], by=request.user)
+            except ValidationError as error:
+                form.add_error("code", error)
+            else:
+                messages.success(
+                    request,
+                    _("Receipt recorded: %(unit)s is served.") % {"unit": delivery.unit},
+                )
+                return redirect("vote_delivery", vote.pk)
+        status = 400
+    context = {"vote": vote, "notice": notice, "form": form}
+    if notice is not None:
+        rows = list(household_rows(notice).filter(served=False))
+        context.update(coverage=coverage_text(notice), unserved=_buildings(rows))
+    return TemplateResponse(request, "deliberation/vote_delivery.html", context, status=status)
+
+
+@login_required
+@require_safe
+def vote_delivery_print(request, vote_id, building_id):
+    """The paper delivery list of one building: a receipt slip per unserved household."""
+    vote = _delivery_vote(request, vote_id)
+    if vote.notice is None:
+        raise Http404
+    rows = list(household_rows(vote.notice).filter(served=False, unit__building_id=building_id))
+    building = get_object_or_404(Building, pk=building_id, estate_id=vote.estate_id)
+    return TemplateResponse(
+        request,
+        "deliberation/vote_delivery_print.html",
+        {"vote": vote, "notice": vote.notice, "building": building, "rows": rows},
+    )
+
+
+def coverage_text(notice):
+    served, total = coverage(notice)
+    return _("Served %(served)s / %(total)s households; %(pending)s awaiting a visit") % {
+        "served": f"{served:,}",
+        "total": f"{total:,}",
+        "pending": f"{total - served:,}",
+    }

@@ -197,6 +197,7 @@ def vote_detail(request, vote_id):
             "vote.amend_electorate",
             "vote.print_ballots",
             "vote.see_choices",
+            "vote.delivery",
         ),
         "agent_mandates": []
         if request.htmx  # the ballot fragment does not show them
@@ -205,6 +206,10 @@ def vote_detail(request, vote_id):
         ).select_related("holder"),
         "is_owner": Role.OWNER in roles_of(request.user, vote.community_id),
     }
+    if context["can"]["delivery"] and vote.notice_id and not request.htmx:
+        from deliberation.views.delivery import coverage_text
+
+        context["coverage"] = coverage_text(vote.notice)
     name = "deliberation/vote_detail.html" + ("#ballot" if request.htmx else "")
     return TemplateResponse(request, name, context, status=status)
 

@@ -435,6 +435,16 @@ def _vote_rules():
             html=False,
         ),
         "vote_electorate": Rule(kwargs=vote_kwargs("open"), expect=members(), methods=form),
+        "vote_delivery": Rule(
+            kwargs=vote_kwargs("open"), expect=members(runners | {"grid_worker"}), methods=form
+        ),
+        "vote_delivery_print": Rule(
+            kwargs=lambda w: (
+                vote_kwargs("open")(w)
+                | {"building_id": w.community.estates.get().buildings.get().pk}
+            ),
+            expect=members(runners | {"grid_worker"}),
+        ),
         "vote_turnout": Rule(
             kwargs=vote_kwargs("open"),
             expect=members(runners | {"owner", "grid_worker", "observer"}),

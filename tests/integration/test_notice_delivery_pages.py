@@ -1,0 +1,117 @@
+"""The committee and grid workers follow the service of an assembly notice on the vote's pages:
+coverage, the households still to visit, the paper list per building, and signed receipts."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from deliberation.models import AuditEntry, Delivery, Unit
+from tests.vote_factories import convene
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def notice(client, community, committee_member, django_capture_on_commit_callbacks, time_machine):
+    time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
+    vote = convene(community, committee_member)
+    client.force_login(committee_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("vote_notice", args=[vote.pk]))
+    vote.refresh_from_db()
+    return vote.notice
+
+
+def vote_of(notice):
+    return int(notice.source_id)
+
+
+def coverage_line(served, total):
+    return f"已送达 {served:,} / {total:,} 户；{total - served:,} 户待上门"
+
+
+def page(client, name, *args):
+    response = client.get(reverse(name, args=args))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_coverage_grows_as_owners_open_the_notice_and_receipts_come_back(
+    client, community, committee_member, owner, grid_worker, notice
+):
+    units = list(Unit.objects.filter(building__estate__community=community).order_by("pk"))
+    total = len(units)
+    vote_id = vote_of(notice)
+
+    assert coverage_line(0, total) in page(client, "vote_detail", vote_id)
+
+    # The owner opens the notice: their household is served (view in the app)
+    client.force_login(owner)
+    client.get(notice.get_absolute_url())
+    owner_units = set(Unit.objects.filter(ownerships__holder__user=owner).values_list("pk", flat=1))
+    client.force_login(grid_worker)
+    html = page(client, "vote_delivery", vote_id)
+    assert coverage_line(len(owner_units), total) in html
+    for unit in units:
+        assert (str(unit) in html) == (unit.pk not in owner_units)
+
+    # The grid worker prints the building's list; each unserved household has its slip code
+    building = units[0].building
+    printed = page(client, "vote_delivery_print", vote_id, building.pk)
+    codes = re.findall(r'<span class="code">([A-Z0-9]{8})</span>', printed)
+    assert len(codes) == total - len(owner_units)
+
+    # A signed slip comes back; typing its code (in lower case, with a space) serves the unit
+    slip = Delivery.objects.get(notice=notice, channel="paper", receipt_code=codes[0])
+    typed = codes[0][:4].lower() + " " + codes[0][4:]
+    response = client.post(reverse("vote_delivery", args=[vote_id]), {"code": typed}, follow=True)
+    html = response.content.decode()
+    assert f"回执已登记：{slip.unit} 已送达" in html
+    assert coverage_line(len(owner_units) + 1, total) in html
+    entry = AuditEntry.objects.get(verb="notice.receipt")
+    assert entry.actor_id == grid_worker.pk and entry.data["unit"] == slip.unit_id
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [("", "这个字段是必填项"), ("ZZZZ2222", "本公告没有编号为 ZZZZ2222 的回执")],
+)
+def test_a_wrong_code_is_refused_with_a_message_and_changes_nothing(
+    client, community, grid_worker, notice, code, message
+):
+    client.force_login(grid_worker)
+    before = list(Delivery.objects.filter(notice=notice).values_list("pk", "receipt_signed_at"))
+    response = client.post(reverse("vote_delivery", args=[vote_of(notice)]), {"code": code})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert list(Delivery.objects.filter(notice=notice).values_list("pk", "receipt_signed_at")) == (
+        before
+    )
+    assert not AuditEntry.objects.filter(verb="notice.receipt").exists()
+
+
+def test_a_receipt_is_recorded_once(client, grid_worker, notice):
+    client.force_login(grid_worker)
+    code = Delivery.objects.filter(notice=notice, channel="paper").first().receipt_code
+    url = reverse("vote_delivery", args=[vote_of(notice)])
+    assert client.post(url, {"code": code}).status_code == 302
+    response = client.post(url, {"code": code})
+    assert response.status_code == 400
+    assert "这张回执已经登记过了" in response.content.decode()
+    assert AuditEntry.objects.filter(verb="notice.receipt").count() == 1
+
+
+def test_outsiders_get_404_and_members_without_the_role_403(
+    client, owner, resident, outsider, notice
+):
+    vote_id = vote_of(notice)
+    code = Delivery.objects.filter(notice=notice, channel="paper").first().receipt_code
+    for person, status in ((outsider, 404), (owner, 403), (resident, 403)):
+        client.force_login(person)
+        assert client.get(reverse("vote_delivery", args=[vote_id])).status_code == status
+        response = client.post(reverse("vote_delivery", args=[vote_id]), {"code": code})
+        assert response.status_code == status
+    assert not Delivery.objects.filter(receipt_signed_at__isnull=False).exists()
+    client.force_login(owner)
+    assert "待上门" not in page(client, "vote_detail", vote_id)
