@@ -208,6 +208,11 @@ urlpatterns += [
     path("sms/status/<str:token>/", delivery_views.sms_status, name="sms_status"),
     path("votes/<int:vote_id>/delivery/", delivery_views.vote_delivery, name="vote_delivery"),
     path(
+        "votes/<int:vote_id>/delivery.xlsx",
+        delivery_views.vote_delivery_export,
+        name="vote_delivery_export",
+    ),
+    path(
         "votes/<int:vote_id>/delivery/<int:building_id>/print/",
         delivery_views.vote_delivery_print,
         name="vote_delivery_print",

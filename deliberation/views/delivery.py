@@ -9,6 +9,7 @@ message with 400; each refusal is logged and changes nothing.
 """
 
 import hmac
+import io
 import json
 import logging
 
@@ -16,13 +17,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from deliberation.audit import record_audit
 from deliberation.delivery import (
     ReportRefused,
     coverage,
@@ -31,7 +34,8 @@ from deliberation.delivery import (
     record_sms_report,
 )
 from deliberation.forms.notices import ReceiptForm
-from deliberation.models import Building
+from deliberation.models import Building, Delivery, DeliveryChannel
+from deliberation.notices import mask_text
 
 logger = logging.getLogger("gongyi.delivery")
 
@@ -123,3 +127,93 @@ def coverage_text(notice):
         "total": f"{total:,}",
         "pending": f"{total - served:,}",
     }
+
+
+@login_required
+@require_safe
+def vote_delivery_export(request, vote_id):
+    """Proof of service as a spreadsheet: every record of the assembly notice, one per row."""
+    vote = _delivery_vote(request, vote_id)
+    if vote.notice is None:
+        raise Http404
+    data = delivery_workbook(vote.notice)
+    record_audit(
+        actor=request.user,
+        verb="vote.delivery_export",
+        target=vote,
+        community=vote.community_id,
+        public=False,
+    )
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="vote-{vote.pk}-delivery.xlsx"'
+    return response
+
+
+def _when(value):
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _masked_recipient(delivery):
+    if delivery.channel == DeliveryChannel.EMAIL and "@" in delivery.recipient:
+        name, domain = delivery.recipient.split("@", 1)
+        return f"{name[:1]}***@{domain}"
+    if delivery.channel == DeliveryChannel.SMS:
+        return mask_text(delivery.recipient.removeprefix("+86"))
+    return ""
+
+
+def delivery_workbook(notice):
+    from openpyxl import Workbook
+
+    served = {row.unit_id: row.served for row in household_rows(notice)}
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Proof of service")[:31]
+    sheet.append([notice.title])
+    sheet.append(
+        [
+            _("Building"),
+            _("Unit"),
+            _("Owner"),
+            _("Channel"),
+            _("Sent to"),
+            _("Status"),
+            _("Reason"),
+            _("Sent at"),
+            _("Gateway message id"),
+            _("Gateway report at"),
+            _("First viewed"),
+            _("Slip code"),
+            _("Receipt signed"),
+            _("Household served"),
+        ]
+    )
+    records = (
+        Delivery.objects.filter(notice=notice)
+        .select_related("unit__building", "holder")
+        .order_by("unit__building__name", "unit__stairwell", "unit__number", "channel")
+    )
+    for d in records:
+        sheet.append(
+            [
+                d.unit.building.name,
+                str(d.unit),
+                d.holder.name if d.holder else "",
+                str(d.get_channel_display()),
+                _masked_recipient(d),
+                str(d.get_status_display()),
+                d.reason,
+                _when(d.sent_at),
+                d.provider_message_id,
+                _when(d.provider_status_at),
+                _when(d.viewed_at),
+                d.receipt_code,
+                _when(d.receipt_signed_at),
+                _("yes") if served.get(d.unit_id) else _("no"),
+            ]
+        )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -115,3 +115,30 @@ def test_outsiders_get_404_and_members_without_the_role_403(
     assert not Delivery.objects.filter(receipt_signed_at__isnull=False).exists()
     client.force_login(owner)
     assert "待上门" not in page(client, "vote_detail", vote_id)
+
+
+def test_the_proof_of_service_spreadsheet_lists_every_record(
+    client, community, committee_member, owner, notice
+):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    client.force_login(owner)
+    client.get(notice.get_absolute_url())
+    client.force_login(committee_member)
+    response = client.get(reverse("vote_delivery_export", args=[vote_of(notice)]))
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    records = Delivery.objects.filter(notice=notice)
+    assert len(rows) == records.count()
+    owner_units = {str(u) for u in Unit.objects.filter(ownerships__holder__user=owner)}
+    served_units = {row[1] for row in rows if row[13] == "是"}
+    assert served_units == owner_units
+    viewed = [row for row in rows if row[3] == "平台内" and row[10]]
+    assert [row[1] for row in viewed] == sorted(owner_units)
+    # Numbers are masked; codes are there for the paper rows
+    assert not any(owner.phone.removeprefix("+86") in str(row[4]) for row in rows)
+    assert all(row[11] for row in rows if row[3] == "纸质送达（签收回执）")
+    assert AuditEntry.objects.filter(verb="vote.delivery_export", actor=committee_member).exists()
