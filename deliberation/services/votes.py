@@ -26,10 +26,11 @@ from fractions import Fraction
 
 import django.dispatch
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -2085,13 +2086,37 @@ def remind_non_voters(vote, *, by):
             community=vote.community,
             data={"reminded": len(users)},
         )
-        notify(
-            users,
-            _("You have not voted yet in “%(title)s”. Voting closes on %(time)s.")
-            % {"title": vote.title, "time": _when(vote.closes_at)},
-            vote.get_absolute_url(),
+        heads, area = participation_gap(vote)
+        languages = dict(
+            get_user_model().objects.filter(pk__in=users).values_list("pk", "language").order_by()
         )
+        by_language = {}
+        for uid in users:
+            by_language.setdefault(languages.get(uid) or settings.LANGUAGE_CODE, set()).add(uid)
+        for language, group in sorted(by_language.items()):
+            with translation.override(language):
+                text = _("You have not voted yet in “%(title)s”. Voting closes on %(time)s.") % {
+                    "title": vote.title,
+                    "time": _when(vote.closes_at),
+                }
+                if heads or area:
+                    text += " " + _(
+                        "%(heads)s owners / %(area)s m² more are needed to reach two thirds."
+                    ) % {"heads": f"{heads:,}", "area": f"{area:,}"}
+            notify(group, text, vote.get_absolute_url())
     return len(users)
+
+
+def participation_gap(vote):
+    """The distance to the 2/3 participation lines (heads, area) of the matter furthest from
+    them, by the rules engine; reminders state it and never reveal a choice."""
+    heads, area = 0, Decimal("0.00")
+    for row in turnout(vote):
+        h, a = rules.quorum_gap(
+            row["total_area"], row["total_headcount"], row["area"], row["headcount"]
+        )
+        heads, area = max(heads, h), max(area, a)
+    return heads, area
 
 
 # ---------------------------------------------------------------------------------------------

@@ -142,3 +142,37 @@ def test_the_proof_of_service_spreadsheet_lists_every_record(
     assert not any(owner.phone.removeprefix("+86") in str(row[4]) for row in rows)
     assert all(row[11] for row in rows if row[3] == "纸质送达（签收回执）")
     assert AuditEntry.objects.filter(verb="vote.delivery_export", actor=committee_member).exists()
+
+
+def test_a_reminder_tells_non_voters_how_far_the_vote_is_from_two_thirds(
+    client, community, committee_member, owner, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    from deliberation.models import Holder, Notification
+    from deliberation.services import votes as svc
+    from tests.vote_factories import open_vote
+
+    vote = open_vote(community, committee_member)
+    voter = Holder.objects.get(user=committee_member)
+    svc.cast_ballots(
+        vote, voter, {vote.matters.get(): "yes"}, by=committee_member, channel="online"
+    )
+    units = Unit.objects.filter(building__estate__community=community)
+    total_heads, total_area = units.count(), sum(u.area for u in units)  # one unit per holder
+    part_area = sum(u.area for u in units.filter(ownerships__holder=voter))
+    heads = next(h for h in range(total_heads + 1) if 3 * (1 + h) >= 2 * total_heads)
+    area = next(
+        Decimal(c) / 100
+        for c in range(int(total_area * 100) + 1)
+        if 3 * (part_area * 100 + c) >= 2 * total_area * 100
+    )
+
+    client.force_login(committee_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("vote_turnout", args=[vote.pk]))
+    assert response.status_code == 302
+    client.force_login(owner)
+    html = page(client, "notifications")
+    assert f"还差 {heads} 户 / {area:,.2f} ㎡ 达到三分之二" in html
+    assert not Notification.objects.filter(user=committee_member, text__contains="还差").exists()
