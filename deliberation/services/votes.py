@@ -1921,11 +1921,8 @@ def publish_result(vote, *, by):
             community=vote.community,
             data={"notice": notice.pk, "late": late, "committee": granted},
         )
-        notify(
-            _electorate_users(vote),
-            _("The result of “%(title)s” is published.") % {"title": vote.title},
-            vote.get_absolute_url(),
-        )
+        # Served like the notice: every household, every channel, with proof.
+        transaction.on_commit(lambda: deliver_notice(notice))
     return vote
 
 

@@ -120,3 +120,50 @@ def test_a_household_added_later_is_served_by_the_next_call_alone(
 
     assert deliver_notice(notice) == 3  # app, e-mail and SMS of that one household
     assert [phone for phone, _ in LogSender.outbox] == [owner.phone]
+
+
+def test_the_published_result_is_served_to_every_household_too(
+    client,
+    community,
+    committee_member,
+    community_worker,
+    owner,
+    django_capture_on_commit_callbacks,
+):
+    from deliberation.services import votes as svc
+    from tests.vote_factories import move_to, publish
+
+    vote = convene(community, committee_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(vote, committee_member)
+    svc.appoint_teller(vote, community_worker, by=committee_member)
+    move_to(vote, "closed")
+    svc.tally_vote(vote, by=committee_member)
+    svc.confirm_result(vote, by=community_worker)
+    LogSender.outbox.clear()
+    client.force_login(committee_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("vote_publish", args=[vote.pk])).status_code == 302
+    vote.refresh_from_db()
+    result = vote.result_notice
+    units = set(
+        Ownership.objects.filter(unit__building__estate__community=community).values_list(
+            "unit_id", flat=True
+        )
+    )
+    assert (
+        set(
+            Delivery.objects.filter(notice=result, channel="paper").values_list(
+                "unit_id", flat=True
+            )
+        )
+        == units
+    )
+    assert set(Delivery.objects.filter(notice=result).values_list("template", flat=True)) == {
+        "vote_result"
+    }
+    assert sorted(p for p, _ in LogSender.outbox) == sorted([owner.phone, committee_member.phone])
+    client.force_login(owner)
+    assert (
+        f"“{vote.title}”的表决结果已公布" in client.get(reverse("notifications")).content.decode()
+    )
