@@ -4,8 +4,9 @@
 channel — in the app, SMS, e-mail where the person gave one, and paper with a receipt code —
 and sends what is due now. It is idempotent: the unique (notice, unit, channel) constraint
 means a second call, or a call per batch from a worker, never creates or sends a message twice.
-A record is claimed (pending → sending) by one conditional UPDATE before it is sent; a worker
-that dies after claiming leaves it "sending", shown as not served, never sent again by itself.
+Records are claimed (pending → sending, with a token) in batches of `BATCH` by one conditional
+UPDATE before they are sent, and their outcomes are written with one commit per batch; a worker
+that dies mid-batch leaves that batch "sending": shown as not served, never sent again by itself.
 
 Texts are template codes with parameters rendered in the recipient's language; the records keep
 the code, the parameters and the language. Quiet hours, a per-number daily cap and opt-outs hold
@@ -59,6 +60,9 @@ TEMPLATES = {
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 QUIET_START, QUIET_END = time(22, 0), time(8, 0)
+# Records claimed and settled together. A worker killed mid-batch leaves at most this many
+# records "sending": never sent again, shown as not served, their outcome unknown.
+BATCH = 50
 
 
 def render(template, params, language):
@@ -158,46 +162,64 @@ def deliver_notice(notice, *, urgent=False, now=None):
 
 
 def send_due(*, notice=None, now=None):
-    """Send every pending record (and every deferred one whose time has come)."""
+    """Send every pending record (and every deferred one whose time has come), in batches."""
     now = now or timezone.now()
-    due = Delivery.objects.filter(
-        Q(status=DeliveryStatus.PENDING)
-        | Q(status=DeliveryStatus.DEFERRED, deferred_until__lte=now)
-    ).exclude(channel=DeliveryChannel.PAPER)
+    due = _due(now)
     if notice is not None:
         due = due.filter(notice=notice)
+    ids = list(due.order_by("pk").values_list("pk", flat=True))
     sent = 0
-    for delivery in due.select_related("notice").order_by("pk").iterator(chunk_size=500):
-        sent += _send_one(delivery, now)
+    for start in range(0, len(ids), BATCH):
+        sent += _send_batch(ids[start : start + BATCH], now)
     return sent
 
 
-def _claim(delivery, status):
-    return Delivery.objects.filter(pk=delivery.pk, status=status).update(
-        status=DeliveryStatus.SENDING
-    )
+def _due(now):
+    return Delivery.objects.filter(
+        Q(status=DeliveryStatus.PENDING)
+        | Q(status=DeliveryStatus.DEFERRED, deferred_until__lte=now)
+    ).exclude(channel=DeliveryChannel.PAPER)
 
 
 def _settle(delivery, status, **fields):
     Delivery.objects.filter(pk=delivery.pk).update(status=status, **fields)
 
 
-def _send_one(delivery, now):
-    if delivery.channel == DeliveryChannel.SMS and not delivery.urgent:
-        hold = _sms_hold(delivery, now)
-        if hold is not None:
-            return 0
-    if not _claim(delivery, delivery.status):
-        return 0  # another worker has it
-    text = render(delivery.template, delivery.params, delivery.language)
-    try:
-        message_id = _send(delivery, text)
-    except Exception as error:  # noqa: BLE001  (any failure is recorded, never retried blindly)
-        logger.warning("delivery %s failed: %s", delivery.pk, error)
-        _settle(delivery, DeliveryStatus.FAILED, reason=str(error)[:200], sent_at=None)
-        return 0
-    _settle(delivery, DeliveryStatus.SENT, sent_at=now, provider_message_id=message_id or "")
-    return 1
+def _send_batch(ids, now):
+    """Claim a batch with one UPDATE (a token marks what this call took, so two workers never
+    send the same record), send each message, and record the outcomes with one commit."""
+    candidates = list(_due(now).filter(pk__in=ids).select_related("notice"))
+    ready = [
+        d
+        for d in candidates
+        if d.channel != DeliveryChannel.SMS or d.urgent or _sms_hold(d, now) is None
+    ]
+    token = secrets.token_hex(8)
+    _due(now).filter(pk__in=[d.pk for d in ready]).update(
+        status=DeliveryStatus.SENDING, claim=token
+    )
+    claimed = list(
+        Delivery.objects.filter(claim=token, status=DeliveryStatus.SENDING)
+        .select_related("notice")
+        .order_by("pk")
+    )
+    sent = 0
+    for delivery in claimed:
+        text = render(delivery.template, delivery.params, delivery.language)
+        try:
+            message_id = _send(delivery, text)
+        except Exception as error:  # noqa: BLE001  (a failure is recorded, never retried blindly)
+            logger.warning("delivery %s failed: %s", delivery.pk, error)
+            delivery.status, delivery.reason = DeliveryStatus.FAILED, str(error)[:200]
+            continue
+        delivery.status, delivery.sent_at = DeliveryStatus.SENT, now
+        delivery.provider_message_id, delivery.reason = message_id or "", ""
+        sent += 1
+    with transaction.atomic():
+        Delivery.objects.bulk_update(
+            claimed, ["status", "reason", "sent_at", "provider_message_id"], batch_size=BATCH
+        )
+    return sent
 
 
 def _sms_hold(delivery, now):

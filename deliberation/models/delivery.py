@@ -52,6 +52,7 @@ class Delivery(models.Model):
         _("status"), max_length=10, choices=DeliveryStatus, default=DeliveryStatus.PENDING
     )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    claim = models.CharField(max_length=16, blank=True, db_index=True)  # the batch sending it
     # The text as a translatable template code and its parameters, in the recipient's language
     template = models.CharField(max_length=40)
     params = models.JSONField(default=dict)

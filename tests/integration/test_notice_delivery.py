@@ -167,3 +167,45 @@ def test_the_published_result_is_served_to_every_household_too(
     assert (
         f"“{vote.title}”的表决结果已公布" in client.get(reverse("notifications")).content.decode()
     )
+
+
+class DyingSender:
+    """Sends one message, then the worker is killed."""
+
+    sent = []
+
+    def send(self, phone, text):
+        raise AssertionError("notices use templates")
+
+    def send_template(self, phone, *, template, params, text):
+        if DyingSender.sent:
+            raise KeyboardInterrupt
+        DyingSender.sent.append(phone)
+        return "dying-1"
+
+
+def test_a_worker_killed_mid_send_never_sends_a_message_twice(
+    community, owner, settings, time_machine
+):
+    from deliberation.models import NoticeKind
+    from deliberation.notices import publish_notice
+
+    time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
+    Holder.objects.filter(community=community, user=None).update(phone="+8613800000009")
+    settings.SMS_SENDER = "tests.integration.test_notice_delivery.DyingSender"
+    DyingSender.sent = []
+    notice = publish_notice(community=community, kind=NoticeKind.OTHER, title="停水", body="x")
+    with pytest.raises(KeyboardInterrupt):
+        deliver_notice(notice)
+    assert len(DyingSender.sent) == 1
+    # The whole batch stays claimed: its outcome is unknown, so it is never sent again
+    stranded = Delivery.objects.filter(notice=notice, channel="sms", status="sending").count()
+    assert stranded == Delivery.objects.filter(notice=notice, channel="sms").count() > 1
+
+    # The worker restarts and runs the same call: nothing is sent twice
+    DyingSender.sent = []
+    deliver_notice(notice)
+    assert DyingSender.sent == []
+    assert Delivery.objects.filter(notice=notice, channel="sms", status="sending").count() == (
+        stranded
+    )
