@@ -213,6 +213,11 @@ urlpatterns += [
         name="vote_delivery_export",
     ),
     path(
+        "votes/<int:vote_id>/delivery.pdf",
+        delivery_views.vote_delivery_pdf,
+        name="vote_delivery_pdf",
+    ),
+    path(
         "votes/<int:vote_id>/delivery/<int:building_id>/print/",
         delivery_views.vote_delivery_print,
         name="vote_delivery_print",

@@ -32,6 +32,7 @@ from deliberation.delivery import (
     household_rows,
     record_receipt,
     record_sms_report,
+    served_condition,
 )
 from deliberation.forms.notices import ReceiptForm
 from deliberation.models import Building, Delivery, DeliveryChannel
@@ -217,3 +218,55 @@ def delivery_workbook(notice):
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _proof_lines(records):
+    lines = []
+    for d in records:
+        if d.channel == DeliveryChannel.SMS and d.status == "delivered":
+            lines.append(_("SMS delivered (%(id)s)") % {"id": d.provider_message_id})
+        elif d.channel == DeliveryChannel.APP and d.viewed_at:
+            lines.append(_("Opened in the app %(when)s") % {"when": _when(d.viewed_at)})
+        elif d.channel == DeliveryChannel.PAPER and d.receipt_signed_at:
+            lines.append(
+                _("Paper receipt %(code)s signed, recorded %(when)s")
+                % {"code": d.receipt_code, "when": _when(d.receipt_signed_at)}
+            )
+    return lines
+
+
+@login_required
+@require_safe
+def vote_delivery_pdf(request, vote_id):
+    """Proof of service as a printable document: each household and what proves it served."""
+    from deliberation.documents.pdf import render_pdf
+    from deliberation.documents.responses import pdf_response
+
+    vote = _delivery_vote(request, vote_id)
+    notice = vote.notice
+    if notice is None:
+        raise Http404
+    by_unit = {}
+    for d in Delivery.objects.filter(notice=notice).filter(
+        served_condition(vote.community.service_rule)
+    ):
+        by_unit.setdefault(d.unit_id, []).append(d)
+    rows = [
+        {
+            "unit": str(row.unit),
+            "holder": row.holder.name if row.holder else "",
+            "proof": _proof_lines(by_unit.get(row.unit_id, [])),
+        }
+        for row in household_rows(notice)
+    ]
+    context = {
+        "community": vote.community.name,
+        "estate": vote.estate.name,
+        "notice": notice,
+        "now": timezone.now(),
+        "rule": vote.community.get_service_rule_display(),
+        "coverage": coverage_text(notice),
+        "rows": rows,
+    }
+    pdf = render_pdf("documents/delivery_proof.html", context)
+    return pdf_response(pdf, _("Proof of service") + f" {vote.title}")

@@ -176,3 +176,27 @@ def test_a_reminder_tells_non_voters_how_far_the_vote_is_from_two_thirds(
     html = page(client, "notifications")
     assert f"还差 {heads} 户 / {area:,.2f} ㎡ 达到三分之二" in html
     assert not Notification.objects.filter(user=committee_member, text__contains="还差").exists()
+
+
+def test_the_proof_of_service_pdf_says_how_each_household_was_served(
+    client, community, owner, grid_worker, notice
+):
+    from tests.pdf_checks import all_text, squeeze
+
+    client.force_login(owner)
+    client.get(notice.get_absolute_url())
+    client.force_login(grid_worker)
+    slip = (
+        Delivery.objects.filter(notice=notice, channel="paper")
+        .exclude(unit__ownerships__holder__user=owner)
+        .first()
+    )
+    client.post(reverse("vote_delivery", args=[vote_of(notice)]), {"code": slip.receipt_code})
+    response = client.get(reverse("vote_delivery_pdf", args=[vote_of(notice)]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = squeeze(all_text(response.content))
+    total = Unit.objects.filter(building__estate__community=community).count()
+    assert squeeze(coverage_line(2, total)) in text
+    assert squeeze(f"纸质回执 {slip.receipt_code} 已签收") in text
+    assert "在平台内查看" in text
+    assert text.count("尚未送达") == total - 2

@@ -441,6 +441,9 @@ def _vote_rules():
         "vote_delivery_export": Rule(
             kwargs=vote_kwargs("open"), expect=members(runners | {"grid_worker"}), html=False
         ),
+        "vote_delivery_pdf": Rule(
+            kwargs=vote_kwargs("open"), expect=members(runners | {"grid_worker"}), html=False
+        ),
         "vote_delivery_print": Rule(
             kwargs=lambda w: (
                 vote_kwargs("open")(w)
