@@ -111,12 +111,14 @@ def quiet_until(now):
     return timezone.make_aware(datetime.combine(day, QUIET_END))
 
 
-def deliver_notice(notice, *, urgent=False, now=None):
+def deliver_notice(notice, *, units=None, urgent=False, now=None):
     """Create the records of every household of `notice` and send what is due. Returns the
-    number of messages sent by this call."""
+    number of messages sent by this call. `units`: the households, when the caller knows them
+    better than `households()` (an owners' session of one estate); pass the same on a re-run."""
     now = now or timezone.now()
     template, params = _template_for(notice)
-    unit_ids = list(households(notice).values_list("pk", flat=True))
+    units = households(notice) if units is None else units
+    unit_ids = list(units.values_list("pk", flat=True))
     voters = {
         o.unit_id: o.holder
         for o in Ownership.objects.filter(unit_id__in=unit_ids, is_designated_voter=True)

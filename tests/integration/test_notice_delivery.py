@@ -209,3 +209,29 @@ def test_a_worker_killed_mid_send_never_sends_a_message_twice(
     assert Delivery.objects.filter(notice=notice, channel="sms", status="sending").count() == (
         stranded
     )
+
+
+def test_an_owners_session_notice_is_served_to_every_household_of_its_estate(
+    community, chair, community_worker, owner, django_capture_on_commit_callbacks
+):
+    from meetings import services as meeting_services
+    from meetings.models import Kind, Status
+    from tests.meeting_factories import make_meeting
+
+    estate = community.estates.get()
+    session = make_meeting(
+        community, chair, secretary=community_worker, kind=Kind.OWNERS_SESSION,
+        status=Status.DRAFT, estate=estate,
+    )  # fmt: skip
+    consultation = make_meeting(community, chair, secretary=community_worker, status=Status.DRAFT)
+    LogSender.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = meeting_services.publish_meeting_notice(session, by=chair)
+        other = meeting_services.publish_meeting_notice(consultation, by=chair)
+    units = set(
+        Ownership.objects.filter(unit__building__estate=estate).values_list("unit_id", flat=True)
+    )
+    paper = Delivery.objects.filter(notice=notice, channel="paper")
+    assert set(paper.values_list("unit_id", flat=True)) == units
+    assert [phone for phone, _ in LogSender.outbox] == [owner.phone]
+    assert not Delivery.objects.filter(notice=other).exists()
