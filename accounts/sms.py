@@ -1,11 +1,22 @@
-"""SMS delivery behind a small interface, so a real gateway can be plugged in by settings."""
+"""SMS delivery behind a small interface, so a real gateway can be plugged in by settings.
+
+A sender has `send(phone, text)` (free text: sign-up codes and the like) and may have
+`send_template(phone, *, template, params, text)`, which sends a template registered with the
+gateway and returns the gateway's message id (notices; see deliberation/delivery.py). Senders
+without it get the rendered `text` through `send`.
+"""
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger("gongyi.sms")
+
+
+class SmsError(Exception):
+    """The gateway refused or could not be reached; the message was not sent."""
 
 
 class LogSender:
@@ -18,6 +29,23 @@ class LogSender:
         LogSender.outbox.append((phone, text))
         del LogSender.outbox[:-100]
 
+    def send_template(self, phone, *, template, params, text):
+        self.send(phone, text)
+        return f"log-{uuid.uuid4().hex[:16]}"
+
+
+def sender():
+    return import_string(settings.SMS_SENDER)()
+
 
 def send_sms(phone, text):
-    import_string(settings.SMS_SENDER)().send(phone, text)
+    sender().send(phone, text)
+
+
+def send_template_sms(phone, *, template, params, text):
+    """Send a templated message; returns the gateway's message id ("" if it gives none)."""
+    backend = sender()
+    if hasattr(backend, "send_template"):
+        return backend.send_template(phone, template=template, params=params, text=text) or ""
+    backend.send(phone, text)
+    return ""

@@ -7,6 +7,7 @@ PostgreSQL and Redis. See docs/operations.md.
 """
 
 import ipaddress
+import json
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -199,6 +200,19 @@ SMS_SENDER = env_str("SMS_SENDER", "accounts.sms.LogSender")
 # Verification codes per mobile number (accounts.adapter.sms_allowed), on top of the above.
 SMS_PER_MINUTE = env_int("SMS_PER_MINUTE", 1)
 SMS_PER_HOUR = env_int("SMS_PER_HOUR", 5)
+# Notices by SMS (deliberation/delivery.py): at most this many non-urgent messages per number
+# in 24 hours; more wait. The Alibaba Cloud gateway (accounts.aliyun_sms.AliyunSender) reads
+# the ALIYUN_SMS_* settings; its delivery reports post to /sms/status/<SMS_CALLBACK_TOKEN>/.
+NOTICE_SMS_PER_NUMBER_PER_DAY = env_int("NOTICE_SMS_PER_NUMBER_PER_DAY", 3)
+ALIYUN_SMS_ENDPOINT = env_str("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+ALIYUN_SMS_ACCESS_KEY_ID = env_str("ALIYUN_SMS_ACCESS_KEY_ID")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env_str("ALIYUN_SMS_ACCESS_KEY_SECRET")
+ALIYUN_SMS_SIGN_NAME = env_str("ALIYUN_SMS_SIGN_NAME", "共议")
+# {"vote_notice": "SMS_...", "vote_result": "SMS_...", "notice": "SMS_...", "text": "SMS_..."}
+ALIYUN_SMS_TEMPLATES = json.loads(env_str("ALIYUN_SMS_TEMPLATES", "{}"))
+ALIYUN_SMS_TIMEOUT = env_int("ALIYUN_SMS_TIMEOUT", 10)
+# The secret path segment of the delivery-report URL; empty turns the endpoint off (404).
+SMS_CALLBACK_TOKEN = env_str("SMS_CALLBACK_TOKEN")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -181,6 +181,11 @@ ALLOWED.update(
 ALLOWED.update(
     {
         "vote.print_ballots": {s: VOTE_RUNNERS for s in ("noticed", "open")},
+        # Service of notice (送达): coverage, the unserved households, paper lists and receipts
+        "vote.delivery": {
+            s: VOTE_RUNNERS | {Role.GRID_WORKER}
+            for s in ("noticed", "open", "closed", "counted", "published")
+        },
         "document.verify": {ANY: EVERY_MEMBER},
     }
 )

@@ -41,6 +41,7 @@ __all__ = [
     "decide",
     "elect",
     "meets",
+    "quorum_gap",
     "show_of_hands",
 ]
 
@@ -679,6 +680,21 @@ class ShowOfHands:
     present: int
     majority: bool
     reasons: tuple[Reason, ...]
+
+
+def quorum_gap(
+    total_area: Decimal, total_heads: int, part_area: Decimal, part_heads: int
+) -> tuple[int, Decimal]:
+    """How many more heads and how much more area must take part to reach both 2/3 lines of
+    participation (Civil Code art. 278): the least h and a with 3*(part+h) >= 2*total.
+    (0, Decimal("0.00")) once a line is reached. For reminders; it never decides anything."""
+    total_h, part_h = (
+        _hundredths_of_decimal("total", total_area),
+        _hundredths_of_decimal("participating", part_area),
+    )
+    heads = max(0, -((3 * part_heads - 2 * total_heads) // 3))
+    area = max(0, -((3 * part_h - 2 * total_h) // 3))
+    return heads, _area(area)
 
 
 def show_of_hands(yes: int, no: int, abstain: int, present: int) -> ShowOfHands:

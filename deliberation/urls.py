@@ -245,3 +245,26 @@ urlpatterns += [
         name="vote_ballots_print",
     ),
 ]
+
+# Service of notice (送达): the SMS gateway's delivery reports
+from deliberation.views import delivery as delivery_views  # noqa: E402
+
+urlpatterns += [
+    path("sms/status/<str:token>/", delivery_views.sms_status, name="sms_status"),
+    path("votes/<int:vote_id>/delivery/", delivery_views.vote_delivery, name="vote_delivery"),
+    path(
+        "votes/<int:vote_id>/delivery.xlsx",
+        delivery_views.vote_delivery_export,
+        name="vote_delivery_export",
+    ),
+    path(
+        "votes/<int:vote_id>/delivery.pdf",
+        delivery_views.vote_delivery_pdf,
+        name="vote_delivery_pdf",
+    ),
+    path(
+        "votes/<int:vote_id>/delivery/<int:building_id>/print/",
+        delivery_views.vote_delivery_print,
+        name="vote_delivery_print",
+    ),
+]

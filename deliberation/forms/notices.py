@@ -22,3 +22,11 @@ class AnswerObjectionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("Write the answer.")},
     )
+
+
+class ReceiptForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code on the signed receipt slip"),
+        max_length=20,
+        help_text=_("Type the 8 characters printed on the slip the household signed."),
+    )

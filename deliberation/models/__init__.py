@@ -201,3 +201,12 @@ from deliberation.models.job import (  # noqa: E402
 )
 
 __all__ += ["ACTIVE_JOB_STATES", "BackgroundJob", "JobKind", "JobState"]
+from deliberation.models.delivery import (  # noqa: E402
+    Delivery,
+    DeliveryChannel,
+    DeliveryStatus,
+    ServiceRule,
+    SmsOptOut,
+)
+
+__all__ += ["Delivery", "DeliveryChannel", "DeliveryStatus", "ServiceRule", "SmsOptOut"]

@@ -86,6 +86,17 @@ class Community(models.Model):
     consultation_quorum = models.PositiveIntegerField(
         _("consultation quorum (people)"), null=True, blank=True
     )
+    # Service of notice (送达): what proves a household was told (docs/rules.md)
+    service_rule = models.CharField(
+        _("what counts as served"),
+        max_length=16,
+        choices=[
+            ("any_proof", _("Delivered SMS, first view in the app, or signed paper receipt")),
+            ("view_or_paper", _("First view in the app, or signed paper receipt")),
+            ("paper_only", _("Signed paper receipt only")),
+        ],
+        default="any_proof",
+    )
 
     class Meta:
         verbose_name = _("community")

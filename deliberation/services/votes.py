@@ -26,10 +26,11 @@ from fractions import Fraction
 
 import django.dispatch
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
@@ -38,6 +39,7 @@ from deliberation import rules
 from deliberation.access import remember_roles, roles_in_estate, roles_of, roles_query
 from deliberation.audit import chain_ctes, record_audit
 from deliberation.audit import entry_values as audit_entry_values
+from deliberation.delivery import deliver_notice
 from deliberation.messages import Bilingual, Message
 from deliberation.models import (
     AssemblyVote,
@@ -740,11 +742,9 @@ def publish_vote_notice(vote, *, by, now=None, accept_short=False):
                 **({"fewer_candidates_than_seats": short} if short else {}),
             },
         )
-        notify(
-            _electorate_users(vote),
-            Message(gettext_noop("Owners' assembly vote announced: %(title)s"), title=vote.title),
-            vote.get_absolute_url(),
-        )
+        # Served to every household of the estate (in the app, SMS, e-mail, paper), once
+        # the notice is committed; deliver_notice is idempotent, so a worker may redo it.
+        transaction.on_commit(lambda: deliver_notice(notice))
     return vote
 
 
@@ -2029,11 +2029,8 @@ def publish_result(vote, *, by):
             community=vote.community,
             data={"notice": notice.pk, "late": late, "committee": granted},
         )
-        notify(
-            _electorate_users(vote),
-            Message(gettext_noop("The result of “%(title)s” is published."), title=vote.title),
-            vote.get_absolute_url(),
-        )
+        # Served like the notice: every household, every channel, with proof.
+        transaction.on_commit(lambda: deliver_notice(notice))
     return vote
 
 
@@ -2225,16 +2222,37 @@ def remind_non_voters(vote, *, by):
             community=vote.community,
             data={"reminded": len(users)},
         )
-        notify(
-            users,
-            Message(
-                gettext_noop("You have not voted yet in “%(title)s”. Voting closes on %(time)s."),
-                title=vote.title,
-                time=vote.closes_at,
-            ),
-            vote.get_absolute_url(),
+        heads, area = participation_gap(vote)
+        languages = dict(
+            get_user_model().objects.filter(pk__in=users).values_list("pk", "language").order_by()
         )
+        by_language = {}
+        for uid in users:
+            by_language.setdefault(languages.get(uid) or settings.LANGUAGE_CODE, set()).add(uid)
+        for language, group in sorted(by_language.items()):
+            with translation.override(language):
+                text = _("You have not voted yet in “%(title)s”. Voting closes on %(time)s.") % {
+                    "title": vote.title,
+                    "time": _when(vote.closes_at),
+                }
+                if heads or area:
+                    text += " " + _(
+                        "%(heads)s owners / %(area)s m² more are needed to reach two thirds."
+                    ) % {"heads": f"{heads:,}", "area": f"{area:,}"}
+            notify(group, text, vote.get_absolute_url())
     return len(users)
+
+
+def participation_gap(vote):
+    """The distance to the 2/3 participation lines (heads, area) of the matter furthest from
+    them, by the rules engine; reminders state it and never reveal a choice."""
+    heads, area = 0, Decimal("0.00")
+    for row in turnout(vote):
+        h, a = rules.quorum_gap(
+            row["total_area"], row["total_headcount"], row["area"], row["headcount"]
+        )
+        heads, area = max(heads, h), max(area, a)
+    return heads, area
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from deliberation import fragments
 from deliberation.access import community_ids_of, roles_of
+from deliberation.delivery import record_view
 from deliberation.forms.notices import AnswerObjectionForm, ObjectionForm
 from deliberation.models import Community, Notice, Objection, Role
 from deliberation.notices import answer_objection, file_objection
@@ -131,6 +132,7 @@ def notice_detail(request, community_id, notice_id):
     )
     if request.method == "POST" and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    record_view(notice, request.user)
     roles = roles_of(request.user, community)
     action = request.POST.get("action") if request.method == "POST" else None
     if action not in (None, "object", "answer"):

@@ -205,12 +205,17 @@ def vote_detail(request, vote_id):
             "vote.amend_electorate",
             "vote.print_ballots",
             "vote.see_choices",
+            "vote.delivery",
         ),
         "agent_mandates": []
         if request.htmx  # the ballot fragment does not show them
         else _mandates_held(vote, request.user),
         "is_owner": Role.OWNER in roles_of(request.user, vote.community_id),
     }
+    if context["can"]["delivery"] and vote.notice_id and not request.htmx:
+        from deliberation.views.delivery import coverage_text
+
+        context["coverage"] = coverage_text(vote.notice)
     name = "deliberation/vote_detail.html" + ("#ballot" if request.htmx else "")
     return TemplateResponse(request, name, context, status=status)
 

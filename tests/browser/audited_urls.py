@@ -81,6 +81,8 @@ AUDITED = {
     "vote_electorate": ("owner",),
     "vote_turnout": ("owner", "committee_member"),
     "vote_paper": ("community_worker",),
+    "vote_delivery": ("grid_worker", "committee_member"),
+    "vote_delivery_print": ("grid_worker",),
     "vote_ballots": ("community_worker",),
     "vote_mandates": ("committee_member",),
     "vote_receipt": ("owner",),
@@ -102,6 +104,7 @@ NOT_A_PAGE = "an action or a file, not a page: "
 
 EXEMPT = {
     "healthz": NOT_A_PAGE + "JSON for the reverse proxy's health check.",
+    "sms_status": NOT_A_PAGE + "JSON for the SMS gateway's delivery reports.",
     "set_preferences": NOT_A_PAGE
     + "POST only; its buttons sit in the header of every audited page.",
     "my_data_download": NOT_A_PAGE + "a JSON or xlsx download of the person's data.",

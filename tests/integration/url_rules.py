@@ -146,6 +146,8 @@ EXEMPT = {
     "set_language": "Django's i18n view; the site uses set_preferences, which also remembers it.",
     "account_*": "django-allauth's sign-in, sign-up and password views: public by design, "
     "rate-limited by ACCOUNT_RATE_LIMITS; tested in test_security.py.",
+    "sms_status": "The SMS gateway's delivery reports: called by the gateway, not a person; "
+    "authenticated by the secret token in its URL; tested in test_sms_gateway.py.",
 }
 
 
@@ -455,6 +457,22 @@ def _vote_rules():
             html=False,
         ),
         "vote_electorate": Rule(kwargs=vote_kwargs("open"), expect=members(), methods=form),
+        "vote_delivery": Rule(
+            kwargs=vote_kwargs("open"), expect=members(runners | {"grid_worker"}), methods=form
+        ),
+        "vote_delivery_export": Rule(
+            kwargs=vote_kwargs("open"), expect=members(runners | {"grid_worker"}), html=False
+        ),
+        "vote_delivery_pdf": Rule(
+            kwargs=vote_kwargs("open"), expect=members(runners | {"grid_worker"}), html=False
+        ),
+        "vote_delivery_print": Rule(
+            kwargs=lambda w: (
+                vote_kwargs("open")(w)
+                | {"building_id": w.community.estates.get().buildings.get().pk}
+            ),
+            expect=members(runners | {"grid_worker"}),
+        ),
         "vote_turnout": Rule(
             kwargs=vote_kwargs("open"),
             expect=members(runners | {"owner", "grid_worker", "observer"}),
