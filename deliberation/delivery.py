@@ -28,6 +28,7 @@ from django.utils.translation import gettext_noop
 
 from accounts import sms
 from deliberation.audit import record_audit
+from deliberation.messages import Message
 from deliberation.models import (
     AssemblyVote,
     Delivery,
@@ -252,10 +253,21 @@ def _sms_hold(delivery, now):
     return reason
 
 
+def _app_message(delivery):
+    """The in-app text as a stored message: read in whatever language the reader has chosen."""
+    params = dict(delivery.params)
+    if "opens" in params:
+        params["opens"] = datetime.strptime(params["opens"], "%Y-%m-%d %H:%M")
+    return Message(TEMPLATES[delivery.template], **params)
+
+
 def _send(delivery, text):
     if delivery.channel == DeliveryChannel.APP:
         Notification.objects.create(
-            user_id=delivery.user_id, text=text[:300], url=delivery.notice.get_absolute_url()
+            user_id=delivery.user_id,
+            text=text[:300],
+            message=_app_message(delivery).as_data(),
+            url=delivery.notice.get_absolute_url(),
         )
         forget_unread([delivery.user_id])
         return ""

@@ -26,11 +26,10 @@ from fractions import Fraction
 
 import django.dispatch
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
@@ -2223,23 +2222,24 @@ def remind_non_voters(vote, *, by):
             data={"reminded": len(users)},
         )
         heads, area = participation_gap(vote)
-        languages = dict(
-            get_user_model().objects.filter(pk__in=users).values_list("pk", "language").order_by()
-        )
-        by_language = {}
-        for uid in users:
-            by_language.setdefault(languages.get(uid) or settings.LANGUAGE_CODE, set()).add(uid)
-        for language, group in sorted(by_language.items()):
-            with translation.override(language):
-                text = _("You have not voted yet in “%(title)s”. Voting closes on %(time)s.") % {
-                    "title": vote.title,
-                    "time": _when(vote.closes_at),
-                }
-                if heads or area:
-                    text += " " + _(
-                        "%(heads)s owners / %(area)s m² more are needed to reach two thirds."
-                    ) % {"heads": f"{heads:,}", "area": f"{area:,}"}
-            notify(group, text, vote.get_absolute_url())
+        if heads or area:
+            text = Message(
+                gettext_noop(
+                    "You have not voted yet in “%(title)s”. Voting closes on %(time)s. "
+                    "%(heads)s owners / %(area)s m² more are needed to reach two thirds."
+                ),
+                title=vote.title,
+                time=vote.closes_at,
+                heads=f"{heads:,}",
+                area=f"{area:,}",
+            )
+        else:
+            text = Message(
+                gettext_noop("You have not voted yet in “%(title)s”. Voting closes on %(time)s."),
+                title=vote.title,
+                time=vote.closes_at,
+            )
+        notify(users, text, vote.get_absolute_url())
     return len(users)
 
 
