@@ -275,7 +275,8 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 _socket_hosts = [
     h
     for host in ALLOWED_HOSTS
-    if host != "*"
+    # CSP host sources cannot name an IPv6 literal ([::1]); 'self' covers it where it is served.
+    if host != "*" and not host.startswith("[")
     for h in (host.lstrip("."),) + (("*" + host,) if host.startswith(".") else ())
 ]
 _OWN_SOCKETS = [

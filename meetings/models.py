@@ -83,15 +83,23 @@ class Meeting(models.Model):
         "deliberation.Community", on_delete=models.PROTECT, related_name="meetings"
     )
     estate = models.ForeignKey(
-        "deliberation.Estate", on_delete=models.PROTECT, null=True, blank=True
+        "deliberation.Estate",
+        verbose_name=_("estate"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     title = models.CharField(_("title"), max_length=120)
     chair = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chaired_meetings"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("chair"),
+        on_delete=models.PROTECT,
+        related_name="chaired_meetings",
     )
     secretary = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("secretary"),
         on_delete=models.PROTECT,
         related_name="recorded_meetings",
         null=True,

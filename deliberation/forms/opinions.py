@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from deliberation.messages import lazy_format
 from deliberation.models.opinion import STATEMENT_MAX_LENGTH
 
 
@@ -10,11 +11,14 @@ class StatementForm(forms.Form):
     text = forms.CharField(
         label=_("Your statement"),
         max_length=STATEMENT_MAX_LENGTH,
-        help_text=_(
-            "One idea in a short sentence, up to %(limit)d characters. A worker checks "
-            "it before others answer it."
-        )
-        % {"limit": STATEMENT_MAX_LENGTH},  # fmt: skip
+        # Formatted when shown: the form is built once, and the reader's language varies.
+        help_text=lazy_format(
+            _(
+                "One idea in a short sentence, up to %(limit)d characters. A worker checks "
+                "it before others answer it."
+            ),
+            limit=STATEMENT_MAX_LENGTH,
+        ),
         error_messages={
             "required": _("Please write your statement."),
             "max_length": _(

@@ -164,6 +164,10 @@ def _candidate_choices(matter):
     return [(str(c.pk), c.name) for c in approved]
 
 
+# The online ballot's own box for "none of these candidates": a blank election ballot.
+BLANK = "blank"
+
+
 class BallotForm(forms.Form):
     """One field per matter of the notice: agree/oppose/abstain, or candidates to approve."""
 
@@ -185,12 +189,22 @@ class BallotForm(forms.Form):
                     self.fields[f"{name}_spoiled"] = forms.BooleanField(
                         label=_("Spoiled (unreadable or not signed)"), required=False
                     )
+                else:
+                    # A blank ballot still takes part; it is cast only when the owner says so,
+                    # never by pressing the button with nothing ticked.
+                    self.fields[name].choices = [
+                        *self.fields[name].choices,
+                        (BLANK, _("I approve none of these candidates (a blank ballot)")),
+                    ]
             else:
                 choices = ORDINARY + (
                     [(BallotChoice.SPOILED, BallotChoice.SPOILED.label)] if paper else []
                 )
                 self.fields[name] = forms.ChoiceField(
-                    label=matter.title, choices=choices, widget=forms.RadioSelect
+                    label=matter.title,
+                    choices=choices,
+                    widget=forms.RadioSelect,
+                    error_messages={"required": _("Choose agree, oppose or abstain.")},
                 )
 
     def clean(self):
@@ -198,8 +212,25 @@ class BallotForm(forms.Form):
         for matter in self.matters:
             name = f"m{matter.pk}"
             picked = data.get(name)
+            blank = matter.is_election and BLANK in (picked or [])
+            if matter.is_election:
+                picked = [value for value in picked or [] if value != BLANK]
             if matter.is_election and picked and len(picked) > matter.seats and not self.paper:
                 self.add_error(name, _("Mark at most %(n)s candidates.") % {"n": matter.seats})
+            if matter.is_election and not self.paper:
+                if not picked and not blank:
+                    self.add_error(
+                        name,
+                        _(
+                            "Tick the candidates you approve, or tick “I approve none of these "
+                            "candidates” to cast a blank ballot."
+                        ),
+                    )
+                elif picked and blank:
+                    self.add_error(
+                        name,
+                        _("You ticked candidates and a blank ballot. Choose one or the other."),
+                    )
         return data
 
     def choices(self):
@@ -211,7 +242,7 @@ class BallotForm(forms.Form):
                 if self.cleaned_data.get(f"m{matter.pk}_spoiled"):
                     out[matter] = BallotChoice.SPOILED
                 else:
-                    out[matter] = [int(v) for v in value or []]
+                    out[matter] = [int(v) for v in value or [] if v != BLANK]
             else:
                 out[matter] = value
         return out

@@ -59,6 +59,23 @@ def test_six_names_for_five_seats_says_so_and_casts_nothing(
     assert not Ballot.objects.exists()
 
 
+def test_an_election_ballot_with_no_name_ticked_is_not_cast_until_the_owner_says_blank(
+    page, live_server, community, committee_member, owner
+):
+    vote = election(community, committee_member)
+    log_in(page, live_server.url, owner)
+    page.goto(f"{live_server.url}/votes/{vote.pk}/")
+    page.get_by_role("button", name="投票").click()
+    expect(page.locator("#ballot [data-error-summary]")).to_contain_text("投空白票")
+    assert not Ballot.objects.exists()
+
+    page.get_by_label("以上候选人都不同意（空白票）").check()
+    page.get_by_role("button", name="投票").click()
+    expect(page.get_by_text("回执码")).to_be_visible()
+    ballot = Ballot.objects.get()
+    assert ballot.choice == "list" and not ballot.selections.exists()
+
+
 def test_an_empty_comment_says_so_in_place(
     page, live_server, community, resident, community_worker
 ):
