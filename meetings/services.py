@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
@@ -113,8 +113,12 @@ def _commit(meeting, actor, command, data=None, sections=ALL_SECTIONS, *, notice
 
 
 def _auto_minutes(meeting, text, kind, item=None, author=None):
+    """An automatic minutes entry. `text` makes the words; it is called in the site's language,
+    the language of the record people correct and sign, whoever's screen caused the entry."""
+    with translation.override(settings.LANGUAGE_CODE):
+        words = text()
     MinutesEntry.objects.create(
-        meeting=meeting, item=item, kind=kind, automatic=True, text=text, author=author
+        meeting=meeting, item=item, kind=kind, automatic=True, text=words, author=author
     )
 
 
@@ -315,20 +319,24 @@ def open_meeting(meeting, *, by, early_reason="", now=None):
         meeting.opened_at = now
         meeting.early_opening_reason = early_reason if early else ""
         meeting.save(update_fields=["status", "opened_at", "early_opening_reason"])
-        _auto_minutes(meeting, _("The chair opened the meeting."), EntryKind.AGENDA, author=by)
+        _auto_minutes(
+            meeting, lambda: _("The chair opened the meeting."), EntryKind.AGENDA, author=by
+        )
         data = {}
         if early:
             _auto_minutes(
                 meeting,
-                _(
-                    "The meeting sat on %(opened)s, before the noticed date %(noticed)s. "
-                    "Reason given by the chair: %(reason)s"
-                )
-                % {
-                    "opened": _local(now),
-                    "noticed": _local(meeting.starts_at),
-                    "reason": early_reason,
-                },
+                lambda: (
+                    _(
+                        "The meeting sat on %(opened)s, before the noticed date %(noticed)s. "
+                        "Reason given by the chair: %(reason)s"
+                    )
+                    % {
+                        "opened": _local(now),
+                        "noticed": _local(meeting.starts_at),
+                        "reason": early_reason,
+                    }
+                ),
                 EntryKind.AGENDA,
                 author=by,
             )
@@ -385,7 +393,7 @@ def _open(meeting, item, by):
     item.save(update_fields=["status", "opened_at"])
     _auto_minutes(
         meeting,
-        _("Item %(n)s opened: %(title)s") % {"n": item.position, "title": item.title},
+        lambda: _("Item %(n)s opened: %(title)s") % {"n": item.position, "title": item.title},
         EntryKind.AGENDA,
         item,
         by,
@@ -403,7 +411,7 @@ def _close(meeting, item, by):
     item.save(update_fields=["status", "closed_at"])
     _auto_minutes(
         meeting,
-        _("Item %(n)s closed: %(title)s") % {"n": item.position, "title": item.title},
+        lambda: _("Item %(n)s closed: %(title)s") % {"n": item.position, "title": item.title},
         EntryKind.AGENDA,
         item,
         by,
@@ -413,7 +421,7 @@ def _close(meeting, item, by):
 
         summary = summary_for_minutes(item.topic)
         if summary:  # where the community stood on the item's topic, as the item closed
-            _auto_minutes(meeting, summary, EntryKind.NOTE, item, by)
+            _auto_minutes(meeting, lambda: summary, EntryKind.NOTE, item, by)
 
 
 def open_item(meeting, *, by, item_id):
@@ -552,7 +560,7 @@ def grant_floor(meeting, *, by, request_id):
         request.save(update_fields=["status", "granted_at", "ends_at"])
         _auto_minutes(
             meeting,
-            _("%(name)s was given the floor.") % {"name": request.participant.name},
+            lambda: _("%(name)s was given the floor.") % {"name": request.participant.name},
             EntryKind.SPEECH,
             request.item,
             by,
@@ -631,7 +639,7 @@ def set_hearing_stage(meeting, *, by, stage, minutes):
         meeting.save(update_fields=["hearing_stage", "stage_ends_at"])
         _auto_minutes(
             meeting,
-            _("Hearing stage: %(stage)s") % {"stage": HearingStage(stage).label},
+            lambda: _("Hearing stage: %(stage)s") % {"stage": HearingStage(stage).label},
             EntryKind.STAGE,
             author=by,
         )
@@ -650,8 +658,10 @@ def record_speech(meeting, *, by, request_id, summary):
         request.save(update_fields=["summary"])
         _auto_minutes(
             meeting,
-            _("%(name)s said: %(summary)s")
-            % {"name": request.participant.name, "summary": summary},
+            lambda: (
+                _("%(name)s said: %(summary)s")
+                % {"name": request.participant.name, "summary": summary}
+            ),
             EntryKind.SPEECH,
             request.item,
             by,
@@ -673,7 +683,9 @@ def open_live_vote(meeting, *, by, item_id, question):
         if meeting.is_owners_session and item.vote_matter_id:
             kind = LiveVoteKind.BALLOT
         vote = LiveVote.objects.create(item=item, question=question, kind=kind)
-        _auto_minutes(meeting, _("Vote opened: %(q)s") % {"q": question}, EntryKind.VOTE, item, by)
+        _auto_minutes(
+            meeting, lambda: _("Vote opened: %(q)s") % {"q": question}, EntryKind.VOTE, item, by
+        )
         _commit(meeting, by, "open_vote", {"vote": vote.pk, "kind": kind}, (VOTE, MINUTES))
     return vote
 
@@ -742,7 +754,7 @@ def _close_vote(meeting, vote, by):
     if vote.kind == LiveVoteKind.BALLOT:
         vote.passed = None  # decided by the assembly vote's count, not here
         vote.save()
-        _auto_minutes(meeting, ballot_minutes_text(vote), EntryKind.VOTE, vote.item, by)
+        _auto_minutes(meeting, lambda: ballot_minutes_text(vote), EntryKind.VOTE, vote.item, by)
         return
     counts = dict(vote.responses.values_list("choice").annotate(n=Count("pk")))
     vote.yes_count = counts.get(LiveChoice.YES, 0)
@@ -753,7 +765,7 @@ def _close_vote(meeting, vote, by):
     )
     vote.passed = hands.majority
     vote.save()
-    _auto_minutes(meeting, hands_minutes_text(vote, hands), EntryKind.VOTE, vote.item, by)
+    _auto_minutes(meeting, lambda: hands_minutes_text(vote, hands), EntryKind.VOTE, vote.item, by)
 
 
 def _zh():
@@ -881,7 +893,9 @@ def close_meeting(meeting, *, by):
         meeting.status = Status.CLOSED
         meeting.closed_at = timezone.now()
         meeting.save(update_fields=["status", "closed_at"])
-        _auto_minutes(meeting, _("The chair closed the meeting."), EntryKind.AGENDA, author=by)
+        _auto_minutes(
+            meeting, lambda: _("The chair closed the meeting."), EntryKind.AGENDA, author=by
+        )
         _commit(meeting, by, "close_meeting")
     return meeting
 

@@ -357,3 +357,15 @@ def test_an_owners_session_ballot_goes_through_the_votes_cast_function(
     with pytest.raises(ValidationError):
         services.cast_live_vote(meeting, by=owner, vote_id=live.pk, choice="no")
     assert Ballot.objects.filter(matter=matter).count() == 1
+
+
+def test_an_english_speaking_chair_still_writes_the_record_in_its_language(live_meeting, chair):
+    """The minutes are one record that everyone corrects and signs: an entry the room writes
+    is in the site's language, not in the language of the screen that caused it."""
+    from django.utils import translation
+
+    first = live_meeting.items.order_by("position").first()
+    with translation.override("en"):
+        services.open_item(live_meeting, by=chair, item_id=first.pk)
+    entry = MinutesEntry.objects.filter(meeting=live_meeting, automatic=True).latest("pk")
+    assert entry.text == f"开始审议第 {first.position} 项：{first.title}"
