@@ -29,6 +29,17 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language: a request's middleware activates its reader's
+    language on the thread it runs on, and a service called after it must not inherit that."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     """Uploads of each test go to its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"

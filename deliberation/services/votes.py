@@ -1976,6 +1976,8 @@ VERDICTS = {
     None: gettext_lazy("Not yet counted"),
     True: gettext_lazy("Passed"),
     False: gettext_lazy("Not passed"),
+    # The vote did not stand: the approval figures decide nothing.
+    "no_participation": gettext_lazy("Not passed: participation did not reach two thirds"),
 }
 
 
@@ -1999,7 +2001,11 @@ def publish_result(vote, *, by):
                     gettext_noop("%(position)s. %(title)s: %(verdict)s"),
                     position=item["position"],
                     title=item["title"],
-                    verdict=VERDICTS[item["passed"]],
+                    verdict=VERDICTS[
+                        "no_participation"
+                        if item["figures"].get("participation_met") is False
+                        else item["passed"]
+                    ],
                 )
             )
             lines += [

@@ -27,7 +27,9 @@ def test_the_room_announces_quorum_queue_and_votes_politely(
 
 def test_page_messages_are_announced_politely(client, resident):
     client.force_login(resident)
-    response = client.post(reverse("profile"), {"real_name": "王芳芳"}, follow=True)
+    response = client.post(
+        reverse("profile"), {"real_name": "王芳芳", "text_size": "normal"}, follow=True
+    )
     assert 'role="status" aria-live="polite"' in response.text
 
 
