@@ -256,7 +256,7 @@ def test_a_collection_time_in_the_future_or_missing_is_refused(client, vote, tel
     assert garbled.status_code == 400 and "输入一个有效的日期/时间" in garbled.content.decode()
     blank = {"unit": "1号楼-101", "collected_at": local(timezone.now()), fields(vote)[0]: "no"}
     unmarked = client.post(reverse("vote_paper", args=[vote.pk]), blank)
-    assert unmarked.status_code == 400 and "这个字段是必填项" in unmarked.content.decode()
+    assert unmarked.status_code == 400 and "请选择同意、反对或弃权" in unmarked.content.decode()
     assert not PaperEntry.objects.exists()
 
 
