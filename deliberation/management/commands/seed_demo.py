@@ -1,3 +1,5 @@
+import logging
+
 from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 from django.utils.module_loading import import_string
@@ -11,12 +13,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         context = {}
-        # The demo's notifications would otherwise print every email to the console.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-            for path in SEEDERS:
-                result = import_string(path)(context)
-                if isinstance(result, dict):
-                    context.update(result)
+        # The demo's notifications would otherwise print every email and SMS to the console,
+        # burying the logins below hundreds of lines.
+        sms_log = logging.getLogger("gongyi.sms")
+        level = sms_log.level
+        sms_log.setLevel(logging.WARNING)
+        try:
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                for path in SEEDERS:
+                    result = import_string(path)(context)
+                    if isinstance(result, dict):
+                        context.update(result)
+        finally:
+            sms_log.setLevel(level)
         community = context["community"]
         self.stdout.write(self.style.SUCCESS(f"Demo community: {community.name}"))
         self.stdout.write(f"Demo logins (password for all: {context['password']}):")
