@@ -27,6 +27,7 @@ from deliberation.delivery import deliver_notice
 from deliberation.messages import Message
 from deliberation.models import NoticeKind, Unit
 from deliberation.notices import notify, publish_notice
+from deliberation.templatetags.gongyi import cn_deadline
 from meetings.access import may_in, participant_of
 from meetings.models import (
     HEARING_ORDER,
@@ -351,10 +352,7 @@ def _local(value):
 
 def period_end_text(value):
     """A period's end as people say it: a deadline at midnight is 24:00 of the day before."""
-    local = timezone.localtime(value)
-    if local.time() == time.min:
-        return f"{date_format(local - timedelta(days=1), 'DATE_FORMAT')} 24:00"
-    return date_format(local, "DATETIME_FORMAT")
+    return cn_deadline(value)
 
 
 def check_in(meeting, *, by, participant_id=None, method=None):

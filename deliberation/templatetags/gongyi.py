@@ -48,6 +48,19 @@ def cn_datetime(value):
 
 
 @register.filter
+def cn_deadline(value):
+    """A period's end as people say it: a deadline at midnight is 24:00 of the day before
+    (Civil Code art. 203), so "2026年12月11日 24:00", never "12月12日 00:00"."""
+    if not isinstance(value, datetime.datetime):
+        return cn_date(value)
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    if local.time() == datetime.time.min:
+        day = formats.date_format(local - datetime.timedelta(days=1), "DATE_FORMAT")
+        return f"{day} 24:00"
+    return formats.date_format(local, "DATETIME_FORMAT")
+
+
+@register.filter
 def cn_month(value):
     """The month, 2026年11月 in Chinese, Nov 2026 in English (YEAR_MONTH_FORMAT)."""
     day = _as_date(value)

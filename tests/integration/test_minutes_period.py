@@ -12,6 +12,7 @@ from django.utils import timezone
 from deliberation.models import AuditEntry
 from meetings.models import Kind, Meeting, MinutesEntry, Status
 from tests.meeting_factories import make_meeting
+from tests.pdf_checks import all_text, squeeze
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +114,17 @@ def test_a_hearing_record_waits_for_the_correction_period_too(
         meeting=hearing, text="陈述人意见：反对收费", author=community_worker
     )
     minutes(client, community_worker, hearing, action="send")
+    minutes(client, owner, hearing, action="correct", text="我说的是反对涨价")
+    correction = hearing.corrections.get()
+    minutes(
+        client,
+        community_worker,
+        hearing,
+        action="resolve",
+        correction=correction.pk,
+        accept="1",
+        response="已改",
+    )
     hearing.refresh_from_db()
     response = minutes(client, chair, hearing, action="finalise")
     assert "尚未确认：李明" in str(list(get_messages(response.wsgi_request))[-1])
@@ -122,3 +134,11 @@ def test_a_hearing_record_waits_for_the_correction_period_too(
         minutes(client, chair, hearing, action="finalise")
     hearing.refresh_from_db()
     assert hearing.status == Status.SIGNED
+    # The record names the period's last day and 24:00, as the law counts it, not the
+    # midnight that follows it.
+    last_day = timezone.localtime(hearing.corrections_until) - timedelta(days=1)
+    client.force_login(owner)
+    pdf = client.get(reverse("meeting_hearing_record_pdf", args=[hearing.pk])).content
+    text = squeeze(all_text(pdf))
+    assert f"{last_day.year}年{last_day.month}月{last_day.day}日24:00" in text
+    assert "00:00" not in text
