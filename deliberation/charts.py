@@ -8,6 +8,15 @@ of text is escaped.
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+
+def _punctuation():
+    """(colon, semicolon) of the reader's language: full-width in Chinese."""
+    if (get_language() or "").startswith("zh"):
+        return "：", "；"
+    return ": ", "; "
+
 
 INK = "#1a1a1a"
 BRAND = "#0b57a4"
@@ -59,7 +68,10 @@ def hbar_chart(chart_id, title, rows, *, legend=""):
         parts.append(_text(left + span + 6, y + 11, ratio.percent, size=13, weight="bold"))
         parts.append(_text(left + span + 6, y + bar_h + 2, str(ratio), size=12))
         y += bar_h + gap
-    desc = "; ".join(f"{label}: {ratio} ({ratio.percent})" for label, ratio in rows) or "—"
+    colon, semicolon = _punctuation()
+    desc = (
+        semicolon.join(f"{label}{colon}{ratio} ({ratio.percent})" for label, ratio in rows) or "—"
+    )
     return _svg(chart_id, title, desc, width, height, "".join(parts))
 
 
@@ -94,7 +106,10 @@ def month_chart(chart_id, title, rows, *, first_label, second_label):
             )
         if i % step == 0:
             parts.append(_text(x, height - bottom + 20, label, size=12))
-    desc = "; ".join(
-        f"{label}: {first_label} {first}, {second_label} {second}" for label, first, second in rows
+    colon, semicolon = _punctuation()
+    comma = "，" if colon == "：" else ", "
+    desc = semicolon.join(
+        f"{label}{colon}{first_label} {first}{comma}{second_label} {second}"
+        for label, first, second in rows
     )
     return _svg(chart_id, title, desc, width, height, "".join(parts))

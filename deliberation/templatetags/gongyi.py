@@ -9,7 +9,8 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext_noop
 
 register = template.Library()
 
@@ -45,6 +46,17 @@ def cn_datetime(value):
         return cn_date(value)
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return formats.date_format(local, "DATETIME_FORMAT")
+
+
+# Translators: the colon Django puts after every form label (Form.label_suffix). Django's own
+# Chinese catalogue keeps the ASCII ":"; labels in Chinese take the full-width "：".
+LABEL_SUFFIX = gettext_noop(":")
+
+
+@register.simple_tag
+def colon():
+    """The colon after a label: full-width "：" in Chinese, ": " in English."""
+    return "：" if (translation.get_language() or "").startswith("zh") else ": "
 
 
 @register.filter

@@ -48,16 +48,17 @@ class VisibleText(HTMLParser):
 
     VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
 
-    def __init__(self):
+    def __init__(self, *, every_language=False):
         super().__init__(convert_charrefs=True)
         self.parts, self.links, self.stack = [], [], []
+        self.every_language = every_language  # read a Chinese page: nothing is set apart
 
     def _quiet(self):
         return any(self.stack)
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        zh = (attrs.get("lang") or "").lower().startswith("zh")
+        zh = not self.every_language and (attrs.get("lang") or "").lower().startswith("zh")
         hidden = tag in ("script", "style")
         if tag not in self.VOID:
             self.stack.append(zh or hidden)
@@ -120,8 +121,8 @@ def terms_named_in_english_msgids():
 TERMS = terms_named_in_english_msgids()
 
 
-def visible_text(html):
-    parser = VisibleText()
+def visible_text(html, *, every_language=False):
+    parser = VisibleText(every_language=every_language)
     parser.feed(html)
     return "\n".join(" ".join(p.split()) for p in parser.parts), parser.links
 
@@ -137,7 +138,7 @@ def non_content_chinese(html, content):
     return [t for t in CJK.findall(text) if t not in TERMS], links
 
 
-def walk(client, start="/"):
+def walk(client, start="/", *, every_language=False):
     """Follow every same-site link from `start`; yield (url, response) for each HTML page."""
     queue, seen, per_name = [start], set(), Counter()
     while queue:
@@ -157,7 +158,7 @@ def walk(client, start="/"):
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             continue
         yield url, response
-        parser = VisibleText()
+        parser = VisibleText(every_language=every_language)
         parser.feed(response.content.decode())
         for href in parser.links:
             target = urldefrag(urljoin(url, href))[0]
