@@ -24,7 +24,9 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 
 from deliberation import rules
+from deliberation.models import AssemblyVote
 from deliberation.registry import electorate_holdings, head_key
+from deliberation.services.votes import holdings_of
 from meetings.access import AUDIENCES, CHAIR
 from meetings.models import (
     HEARING_ORDER,
@@ -71,7 +73,7 @@ def quorum_of(meeting):
     """
     if not meeting.is_owners_session or meeting.estate_id is None:
         return None
-    holdings = electorate_holdings(meeting.estate)
+    holdings = _session_electorate(meeting)
     if not holdings:
         return None
     present_holders = meeting.participants.exclude(checked_in_at=None).exclude(holder=None)
@@ -94,6 +96,23 @@ def quorum_of(meeting):
         "heads_percent": 100 * heads // total_heads if total_heads else 0,
         "reasons": count.reasons,
     }
+
+
+def _session_electorate(meeting):
+    """The holdings the session's quorum is counted against: the electorate frozen for the
+    assembly vote it carries, so the room, the minutes and the vote's result count the same
+    owners and areas even after the register has changed; the live register otherwise."""
+    vote_ids = {
+        vote_id
+        for vote_id in meeting.items.exclude(vote_matter=None).values_list(
+            "vote_matter__vote_id", flat=True
+        )
+    }
+    if len(vote_ids) == 1:
+        vote = AssemblyVote.objects.filter(pk=vote_ids.pop(), heads__isnull=False).first()
+        if vote is not None:
+            return holdings_of(vote)
+    return electorate_holdings(meeting.estate)
 
 
 def room_state(meeting):

@@ -8,16 +8,18 @@ The clock moves across the assembly vote's dates.
 
 import html
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from deliberation.models import Ballot, Unit
+from deliberation.models import Ballot, Building, Holder, Ownership, Unit
 from deliberation.services import votes
 from meetings import services
 from meetings.models import Kind
+from meetings.rendering import room_state
 from tests import pdf_checks
 from tests.meeting_factories import live_consultation, make_meeting
 
@@ -135,3 +137,50 @@ def test_a_show_of_hands_in_a_consultation_is_minuted_as_not_binding(
     assert ">通过<" not in minutes
     pdf = pdf_text(client, owner, reverse("meeting_minutes_pdf", args=[meeting.pk]))
     assert pdf_checks.squeeze("举手表决，不具约束力：参加表决者过半数同意") in pdf
+
+
+def test_an_owners_session_counts_its_quorum_against_the_votes_frozen_electorate(
+    community, chair, committee_member, owner
+):
+    """A flat sold or added after the notice changes the live register, not the vote: the room
+    counts present owners against the same owners and area the assembly vote will count."""
+    estate = community.estates.get()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        opens = start + timedelta(days=community.assembly_notice_days + 1)
+        vote = votes.convene_vote(
+            estate=estate,
+            title="电梯更换维修资金表决",
+            opens_at=opens,
+            closes_at=opens + timedelta(days=7),
+            by=committee_member,
+        )
+        matter = votes.add_matter(
+            vote, code="use_maintenance_fund", title="使用维修资金更换电梯", by=committee_member
+        )
+        votes.appoint_teller(vote, committee_member, by=committee_member)
+        votes.publish_vote_notice(vote, by=committee_member)
+    frozen_heads = vote.heads.count()
+    frozen_area = sum(vote.electorate.values_list("area", flat=True))
+    # After the notice the register gains a flat of 1,000 m² with an owner of its own.
+    building = Building.objects.filter(estate=estate).first()
+    unit = Unit.objects.create(building=building, number="9901", area=Decimal("1000.00"))
+    Ownership.objects.create(
+        unit=unit, holder=Holder.objects.create(community=community, name="新业主")
+    )
+
+    with time_machine.travel(opens + timedelta(hours=1), tick=False):
+        meeting = make_meeting(
+            community,
+            chair,
+            participants=[owner],
+            kind=Kind.OWNERS_SESSION,
+            estate=estate,
+            items=("使用维修资金更换电梯",),
+        )
+        item = meeting.items.get()
+        item.vote_matter = matter
+        item.save()
+        quorum = room_state(meeting)["quorum"]
+    assert quorum["total_heads"] == frozen_heads
+    assert quorum["total_area"] == f"{frozen_area:.2f}"
