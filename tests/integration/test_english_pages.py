@@ -1,4 +1,5 @@
-"""Every page of the demo, read in English by each demo persona, is in English.
+"""Every page of the demo, read in English by each demo persona, is in English; read in Chinese,
+its labels take Chinese punctuation.
 
 The walk starts at the home page and follows every link on the site (as each persona, and as
 a visitor), so a new page is walked as soon as something links to it. Chinese is allowed only
@@ -206,3 +207,28 @@ def test_every_page_reads_in_english(persona, demo):
     assert not problems, f"Chinese that is not anyone's content, as {persona}:\n" + "\n".join(
         problems
     )
+
+
+# Labels read as Chinese in Chinese: a label the platform writes is followed by the full-width
+# colon "：", never the ASCII ":" of English text. Walked as the personas who see the most
+# labels, on the same demo estate; people's own words are left as they typed them.
+HALF_WIDTH_COLON = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uff09）]:")
+
+
+@pytest.mark.parametrize("persona", ["committee", "chair", "owner"])
+def test_labels_end_in_a_full_width_colon_in_chinese(persona, demo):
+    client = Client()
+    client.cookies["django_language"] = "zh-hans"
+    phone = next(p[1] for p in PERSONAS if p[0] == persona)
+    client.force_login(User.objects.get(phone="+86" + phone))
+    content = content_strings()
+    problems, pages = [], 0
+    for url, response in walk(client, every_language=True):
+        pages += 1
+        text, _links = visible_text(response.content.decode(), every_language=True)
+        for value in content:
+            text = text.replace(value, " ")
+        for match in HALF_WIDTH_COLON.finditer(text):
+            problems.append(f"{url}: …{text[max(0, match.start() - 12) : match.end() + 8]}…")
+    assert pages >= 10, f"only {pages} pages reached"
+    assert not problems, "ASCII colons after Chinese labels:\n" + "\n".join(problems[:40])
