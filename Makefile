@@ -33,7 +33,7 @@ run: install system messages migrate demo serve
 test: install-test system system-test messages lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --dist loadgroup
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)

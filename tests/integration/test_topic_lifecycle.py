@@ -227,20 +227,6 @@ def test_the_audit_chain_holds_after_a_whole_journey(community, resident, commun
     assert broken is None and problem == "" and checked > 5
 
 
-def test_the_demo_has_the_lift_matter_under_discussion(django_capture_on_commit_callbacks):
-    from django.core.management import call_command
-
-    from deliberation.demo.topics import LIFT
-
-    call_command("seed_demo")
-    lift = Topic.objects.get(title=LIFT)
-    assert lift.phase == Phase.DISCUSSING and lift.cosign_count >= 1
-    assert Topic.objects.filter(phase=Phase.DECIDED).exists()
-    assert Topic.objects.filter(phase=Phase.DECLINED).exists()
-    call_command("seed_demo")  # again: nothing doubles
-    assert Topic.objects.filter(title=LIFT).count() == 1
-
-
 def test_a_published_owners_vote_lets_the_assembly_decide(
     community, resident, community_worker, committee_member
 ):
