@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -346,3 +347,15 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.get_role_display()} · {self.community}"
+
+    def clean(self):
+        """A committee member sits on one estate's committee: without the estate the role
+        would give no rights anywhere (every committee action is scoped to its estate)."""
+        super().clean()
+        if self.role == Role.COMMITTEE and self.estate_id is None:
+            raise ValidationError(
+                {"estate": _("Choose the estate whose owners' committee this member sits on.")}
+            )
+        if self.estate_id is not None and self.community_id is not None:
+            if self.estate.community_id != self.community_id:
+                raise ValidationError({"estate": _("This estate belongs to another community.")})
