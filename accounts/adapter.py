@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.phone import MobileField, normalise_phone
-from accounts.sms import send_sms
+from accounts.sms import send_template_sms
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -22,7 +22,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_verification_code_sms(self, user, phone, code, **kwargs):
         refuse_if_sms_throttled(phone)
-        send_sms(phone, _("Your Gongyi verification code is %(code)s.") % {"code": code})
+        # Gateways send verification codes through a template of their own kind (Alibaba
+        # Cloud's 验证码 templates), never as free text.
+        send_template_sms(
+            phone,
+            template="verification_code",
+            params={"code": code},
+            text=_("Your Gongyi verification code is %(code)s.") % {"code": code},
+        )
 
     def set_phone(self, user, phone, verified):
         user.phone = phone

@@ -134,6 +134,32 @@ def test_signup_with_a_registered_number_makes_no_account_and_reveals_nothing(cl
     assert logged_in_user(client) is None
 
 
+class TemplateOnlyGateway:
+    """A gateway like Alibaba Cloud's: it sends registered templates only, never free text."""
+
+    sent = []
+
+    def send(self, phone, text):
+        raise AssertionError("a gateway of templates cannot send free text")
+
+    def send_template(self, phone, *, template, params, text):
+        TemplateOnlyGateway.sent.append((phone, template, params))
+        return "biz-1"
+
+
+def test_signup_sends_the_code_as_the_gateways_verification_template(client, settings):
+    settings.SMS_SENDER = "tests.integration.test_accounts.TemplateOnlyGateway"
+    TemplateOnlyGateway.sent = []
+    response = client.post(
+        "/accounts/signup/",
+        {"phone": "13900000011", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    [(phone, template, params)] = TemplateOnlyGateway.sent
+    assert (phone, template) == ("+8613900000011", "verification_code")
+    assert set(params) == {"code"} and params["code"]
+
+
 def test_signup_sends_a_code_through_the_log_sender(client, settings):
     settings.SMS_SENDER = "accounts.sms.LogSender"
     response = client.post(
