@@ -6,25 +6,25 @@ which the map exists never to show; an answer changes nothing but the map.
 """
 
 import io
+from datetime import timedelta
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, Max, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
+from django_tasks import task
 
 from deliberation import opinion_map
 from deliberation.access import may_ever, roles_of
 from deliberation.audit import record_audit
 from deliberation.messages import Message
-from deliberation.models import Moderation, Statement, StatementVote, Topic
+from deliberation.models import LatestOpinionMap, Moderation, Statement, StatementVote, Topic
 from deliberation.models.opinion import STATEMENT_MAX_LENGTH
 from deliberation.permissions import may
 
 MIN_GROUP_SHOWN = 5  # a group smaller than this is never shown on its own
-CACHE_SECONDS = 7 * 24 * 3600
 
 STATE_MESSAGES = {
     "opinion.write": gettext_lazy(
@@ -105,6 +105,7 @@ def moderate_statement(statement, *, by, show, reason=""):
             target=topic,
             data={"statement": statement.pk, "reason": statement.reason},
         )
+        request_map(topic)  # a shown statement joins the map, a hidden one leaves it
     return statement
 
 
@@ -124,6 +125,7 @@ def answer_statement(statement, *, by, vote):
         _vote, created = StatementVote.objects.update_or_create(
             statement=statement, participant=by, defaults={"vote": vote, "topic": topic}
         )
+        request_map(topic)
     return not created
 
 
@@ -152,19 +154,26 @@ def progress(topic, user):
 
 
 def _stamp(topic):
-    """What the map depends on: the answers (latest time, count) and the moderation."""
+    """What the map depends on, as (stamp, basis): the stamp names the answers (latest time,
+    count) and the moderation; the basis is the newest of those changes."""
     votes = StatementVote.objects.filter(topic=topic).aggregate(
         latest=Max("updated_at"), count=Count("pk")
     )
     moderated = Statement.objects.filter(topic=topic).aggregate(latest=Max("moderated_at"))
     parts = (votes["latest"], votes["count"], moderated["latest"])
-    return "-".join(
+    stamp = "-".join(
         "0" if p is None else str(p.timestamp() if hasattr(p, "timestamp") else p) for p in parts
     )
+    basis = max((t for t in (votes["latest"], moderated["latest"]) if t is not None), default=None)
+    return stamp, basis
 
 
 def compute_map(topic):
-    """The map of a topic as plain data (opinion_map.as_dict), computed from the database."""
+    """The map of a topic as plain data (opinion_map.as_dict), computed from the database.
+
+    Up to a second of CPU for a large topic (bench/opinion_map.py): only the task queue calls
+    it (recompute_map), never a request.
+    """
     statements = list(
         Statement.objects.filter(topic=topic)
         .exclude(state=Moderation.PENDING)
@@ -181,18 +190,87 @@ def compute_map(topic):
     return opinion_map.as_dict(result)
 
 
-def map_for(topic):
-    """The topic's map, cached under the time of its latest answer and moderation.
+def request_map(topic):
+    """Queue one recompute of the topic's map, unless one already waits.
 
-    Computed on the first view after a change; for a topic of a few hundred residents that is
-    well under a second (bench/opinion_map.py: 0.44 s of CPU for 2,000 × 300).
+    Called inside the transaction of the change (an answer, a moderation), so the task is
+    queued with it or not at all (the database queue shares the transaction). However many
+    answers arrive while one waits, it stays one: the waiting recompute reads them all. A
+    recompute that waited longer than JOB_STALL_SECONDS (its worker lost) is queued again.
     """
-    key = f"opinion-map:{topic.pk}:{_stamp(topic)}"
-    data = cache.get(key)
-    if data is None:
-        data = compute_map(topic)
-        cache.set(key, data, CACHE_SECONDS)
-    return data
+    from django.conf import settings
+
+    now = timezone.now()
+    row, _created = LatestOpinionMap.objects.select_for_update().get_or_create(topic_id=topic.pk)
+    stalled = now - timedelta(seconds=settings.JOB_STALL_SECONDS)
+    if row.queued_at is not None and row.queued_at > stalled:
+        return False
+    row.queued_at = now
+    row.save(update_fields=["queued_at"])
+    recompute_opinion_map.enqueue(topic.pk)
+    return True
+
+
+@task()
+def recompute_opinion_map(topic_id):
+    """The task queue's side of request_map."""
+    return recompute_map(topic_id)
+
+
+def recompute_map(topic_id):
+    """Draw the topic's map and store it, unless the stored one is already current.
+
+    The waiting mark is cleared before reading the votes, so an answer given during the
+    drawing queues the next one. Rooms whose open agenda item is this topic get the new map.
+    Returns True when a new map was stored.
+    """
+    with transaction.atomic():
+        row = LatestOpinionMap.objects.select_for_update().filter(topic_id=topic_id).first()
+        if row is None:
+            row = LatestOpinionMap.objects.create(topic_id=topic_id)
+        LatestOpinionMap.objects.filter(pk=row.pk).update(queued_at=None)
+    topic = Topic.objects.filter(pk=topic_id).first()
+    if topic is None:
+        return False
+    stamp, basis = _stamp(topic)
+    if row.data is not None and row.stamp == stamp:
+        return False  # current: nothing to do
+    data = compute_map(topic)
+    with transaction.atomic():
+        row = LatestOpinionMap.objects.select_for_update().get(pk=row.pk)
+        if row.basis is not None and basis is not None and row.basis > basis:
+            return False  # a drawing of newer answers finished first
+        row.data, row.stamp, row.basis = data, stamp, basis
+        row.computed_at = timezone.now()
+        row.save(update_fields=["data", "stamp", "basis", "computed_at"])
+        transaction.on_commit(lambda: _tell_rooms(topic_id))
+    return True
+
+
+def _tell_rooms(topic_id):
+    from meetings.opinion_room import broadcast_map
+
+    broadcast_map(topic_id)
+
+
+def latest_map(topic):
+    """(the stored map row or None, whether it reflects every answer and moderation)."""
+    row = LatestOpinionMap.objects.filter(topic=topic).first()
+    if row is None or row.data is None:
+        return row, False
+    return row, row.stamp == _stamp(topic)[0]
+
+
+def map_for(topic):
+    """The topic's map as last drawn (opinion_map.as_dict), or None before the first drawing.
+
+    Never computed here: pages, downloads and the decision read what the task queue stored.
+    """
+    row = LatestOpinionMap.objects.filter(topic=topic).first()
+    return row.data if row is not None else None
+
+
+EMPTY_MAP = {"participants": {}, "grouped": 0, "groups": [], "consensus": [], "divisive": []}
 
 
 def shown_map(topic, data=None):
@@ -200,7 +278,8 @@ def shown_map(topic, data=None):
 
     Nobody's own position is ever part of it: only group sizes and statements.
     """
-    data = data if data is not None else map_for(topic)
+    if data is None:
+        data = map_for(topic) or EMPTY_MAP
     texts = dict(Statement.objects.filter(topic=topic).values_list("pk", "text"))
     groups = [g for g in data["groups"] if g["size"] >= MIN_GROUP_SHOWN]
     folded = sum(g["size"] for g in data["groups"] if g["size"] < MIN_GROUP_SHOWN)
@@ -285,7 +364,12 @@ def map_xlsx(topic, *, language="zh-hans"):
         return "Disagree" if en else "不同意"
 
     row("Topic" if en else "议题", topic.title)
-    row("Computed" if en else "生成时间", timezone.localtime().strftime("%Y-%m-%d %H:%M"))
+    drawn = LatestOpinionMap.objects.filter(topic=topic).values_list("computed_at", flat=True)
+    drawn = drawn.first()
+    row(
+        "Computed" if en else "生成时间",
+        timezone.localtime(drawn).strftime("%Y-%m-%d %H:%M") if drawn else "",
+    )
     row("People who answered" if en else "参与表态人数", shown["participants"])
     row("Placed in a group" if en else "归入群体人数", shown["grouped"])
     row()

@@ -202,9 +202,10 @@ def build_camps(topic, worker, author, sizes):
 
 
 def test_the_map_shows_groups_their_statements_and_the_consensus(
-    client, topic, resident, community_worker
+    client, topic, resident, community_worker, run_tasks
 ):
     camps = build_camps(topic, community_worker, resident, [7, 6])
+    run_tasks()
     client.force_login(resident)
     page = text_of(client.get(reverse("opinion_map", args=[topic.pk])))
 
@@ -224,9 +225,10 @@ def test_the_map_shows_groups_their_statements_and_the_consensus(
 
 
 def test_a_group_under_five_people_is_not_shown_on_its_own(
-    client, topic, resident, community_worker
+    client, topic, resident, community_worker, run_tasks
 ):
     build_camps(topic, community_worker, resident, [9, 3])
+    run_tasks()
     client.force_login(resident)
     page = text_of(client.get(reverse("opinion_map", args=[topic.pk])))
 
@@ -235,19 +237,92 @@ def test_a_group_under_five_people_is_not_shown_on_its_own(
     assert "另有 3 人所在的群体人数太少，不单独显示" in page
 
 
-def test_the_map_follows_new_answers(client, topic, resident, community_worker):
+def waiting_recomputes():
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        task_path="deliberation.services.opinions.recompute_opinion_map", status="READY"
+    )
+
+
+@pytest.fixture
+def no_drawing_here(monkeypatch):
+    """Drawing the map in this process fails the test; the worker gets the real one."""
+    real = opinions.compute_map
+
+    def refuse(topic):
+        raise AssertionError("a page drew the opinion map")
+
+    monkeypatch.setattr(opinions, "compute_map", refuse)
+    return real
+
+
+def test_the_map_follows_new_answers_drawn_by_the_task_queue_never_by_the_page(
+    client, topic, resident, owner, community_worker, run_tasks, no_drawing_here, monkeypatch
+):
     client.force_login(resident)
     url = reverse("opinion_map", args=[topic.pk])
-    assert "表态还不够" in text_of(client.get(url))
+    assert "还没有人对意见表态，所以还没有意见地图" in text_of(client.get(url))
 
-    build_camps(topic, community_worker, resident, [6, 6])
+    camps = build_camps(topic, community_worker, resident, [6, 6])
+    assert waiting_recomputes().count() == 1  # 170 answers, one waiting recompute
+    page = client.get(url).content.decode()  # the page does not draw it (no_drawing_here)
+    assert "正在根据已有的表态生成意见地图" in text_of(client.get(url))
+    assert 'hx-trigger="every 3s"' in page
+    assert waiting_recomputes().count() == 1
+
+    monkeypatch.setattr(opinions, "compute_map", no_drawing_here)  # the worker's turn
+    run_tasks()
+    monkeypatch.setattr(opinions, "compute_map", lambda topic: 1 / 0)
     page = text_of(client.get(url))
-    assert "表态还不够" not in page
-    assert "A 组 · 6 人" in page
+    assert "A 组 · 6 人" in page and "更新于" in page
+    assert "正在统计" not in page and "every 3s" not in client.get(url).content.decode()
+
+    # A new answer: the page keeps showing the map it has, says it is being updated, and the
+    # htmx poll gets the map part alone.
+    statement = Statement.objects.filter(topic=topic, state="approved").first()
+    opinions.answer_statement(statement, by=camps[0][0], vote=-1)
+    page = text_of(client.get(url))
+    assert "A 组 · 6 人" in page and "有新的表态正在统计，地图会自动更新" in page
+    fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith('<div id="opinion-map-body"') and "every 3s" in fragment
+
+    monkeypatch.setattr(opinions, "compute_map", no_drawing_here)
+    run_tasks()
+    assert "正在统计" not in text_of(client.get(url))
 
 
-def test_the_map_reads_in_english_on_request(client, topic, resident, community_worker):
+def test_a_recompute_that_finds_the_map_current_does_nothing(
+    topic, resident, community_worker, run_tasks, monkeypatch
+):
+    build_camps(topic, community_worker, resident, [6, 6])
+    run_tasks()
+    drawn = opinions.map_for(topic)
+    calls = []
+    monkeypatch.setattr(opinions, "compute_map", lambda topic: calls.append(topic))
+    assert opinions.recompute_map(topic.pk) is False
+    assert calls == [] and opinions.map_for(topic) == drawn
+
+
+def test_hiding_a_statement_redraws_the_map_without_it(
+    client, topic, resident, community_worker, run_tasks
+):
     build_camps(topic, community_worker, resident, [7, 6])
+    run_tasks()
+    shared = Statement.objects.get(topic=topic, text=SHARED[0])
+    opinions.moderate_statement(shared, by=community_worker, show=False, reason="重复")
+    assert waiting_recomputes().count() == 1
+    run_tasks()
+    client.force_login(resident)
+    consensus = text_of(client.get(reverse("opinion_map", args=[topic.pk]))).split("各群体的共识")[
+        1
+    ]
+    assert SHARED[0] not in consensus and f"同意：{SHARED[1]}" in consensus
+
+
+def test_the_map_reads_in_english_on_request(client, topic, resident, community_worker, run_tasks):
+    build_camps(topic, community_worker, resident, [7, 6])
+    run_tasks()
     client.force_login(resident)
     client.cookies["django_language"] = "en"
     page = text_of(client.get(reverse("opinion_map", args=[topic.pk])))
@@ -259,13 +334,15 @@ def test_the_map_reads_in_english_on_request(client, topic, resident, community_
 
 
 def test_the_map_downloads_as_xlsx_with_groups_and_consensus_as_text(
-    client, topic, resident, community_worker
+    client, topic, resident, community_worker, run_tasks
 ):
     camps = build_camps(topic, community_worker, resident, [7, 6])
+    run_tasks()
     typed = '=HYPERLINK("http://x")'  # a resident's statement that looks like a formula
     formula = shown(topic, community_worker, typed, resident)
     for person in camps[0] + camps[1]:
         opinions.answer_statement(formula, by=person, vote=1)
+    run_tasks()
     client.force_login(resident)
     page = client.get(reverse("opinion_map", args=[topic.pk]))
     link = re.search(r'href="([^"]+map\.xlsx)"', page.content.decode()).group(1)
@@ -300,9 +377,10 @@ def decide_through_the_page(client, topic, chair):
 
 
 def test_the_decision_and_its_notice_carry_the_consensus_and_the_groups(
-    client, topic, resident, community_worker, chair
+    client, topic, resident, community_worker, chair, run_tasks
 ):
     camps = build_camps(topic, community_worker, resident, [7, 6])
+    run_tasks()
     page = text_of(decide_through_the_page(client, topic, chair))
 
     decision = page.split("决定时的意见地图")[1]
@@ -329,7 +407,7 @@ def test_a_decision_without_answers_says_nothing_of_a_map(client, topic, chair):
 
 
 def test_the_live_room_links_the_open_items_topic_to_its_map(
-    client, community, topic, resident, owner, community_worker, chair
+    client, community, topic, resident, owner, community_worker, chair, run_tasks
 ):
     from meetings import services as room
     from meetings.models import AgendaItem
@@ -338,6 +416,7 @@ def test_the_live_room_links_the_open_items_topic_to_its_map(
     meeting = live_consultation(community, chair, community_worker, owner, resident)
     item = AgendaItem.objects.create(meeting=meeting, position=3, title="停车管理", topic=topic)
     build_camps(topic, community_worker, resident, [6, 6])
+    run_tasks()
     client.force_login(chair)
     url = reverse("meeting_room", args=[meeting.pk])
     assert "本议程议题的意见地图" not in text_of(client.get(url))
@@ -349,7 +428,7 @@ def test_the_live_room_links_the_open_items_topic_to_its_map(
 
 
 def test_closing_the_item_minutes_where_the_community_stood(
-    client, community, topic, resident, owner, community_worker, chair
+    client, community, topic, resident, owner, community_worker, chair, run_tasks
 ):
     from meetings import services as room
     from meetings.models import AgendaItem
@@ -359,6 +438,7 @@ def test_closing_the_item_minutes_where_the_community_stood(
     plain = meeting.items.get(position=1)
     item = AgendaItem.objects.create(meeting=meeting, position=3, title="停车管理", topic=topic)
     build_camps(topic, community_worker, resident, [7, 6])
+    run_tasks()
     room.open_item(meeting, by=chair, item_id=plain.pk)
     room.close_item(meeting, by=chair, item_id=plain.pk)
     room.open_item(meeting, by=chair, item_id=item.pk)
