@@ -84,6 +84,8 @@ def test_an_empty_or_over_long_statement_is_refused_in_place(
     assert response.status_code == 400
     assert message in text_of(response)
     assert not Statement.objects.exists()
+    if text.strip():  # what was typed is still in the box, to shorten rather than retype
+        assert f"{text}</textarea>" in response.content.decode()
 
 
 def test_a_statement_of_exactly_the_limit_is_accepted(client, topic, resident):
@@ -105,6 +107,30 @@ def test_answering_again_replaces_the_earlier_answer(
     assert "您的表态已更改" in text_of(response)
     assert list(StatementVote.objects.values_list("participant", "vote")) == [(owner.pk, -1)]
     assert "晚上十点后禁止鸣笛 — 不同意" in text_of(response)
+
+
+@pytest.mark.parametrize("vote", ["maybe", "", "1"])
+def test_an_answer_other_than_agree_disagree_or_pass_is_refused(
+    client, topic, resident, owner, community_worker, vote
+):
+    statement = shown(topic, community_worker, "垃圾分类点移到北门", resident)
+    client.force_login(owner)
+    response = client.post(
+        reverse("statement_answer", args=[topic.pk, statement.pk]), {"vote": vote}, follow=True
+    )
+    assert "请选择同意、不同意或跳过" in text_of(response)
+    assert not StatementVote.objects.exists()
+    assert "垃圾分类点移到北门 同意 不同意 跳过" in text_of(response)  # still there to answer
+
+
+def test_a_statement_waiting_for_moderation_cannot_be_answered(client, topic, resident, owner):
+    statement = opinions.write_statement(topic, by=resident, text="增加快递柜")
+    client.force_login(owner)
+    response = client.post(
+        reverse("statement_answer", args=[topic.pk, statement.pk]), {"vote": "agree"}, follow=True
+    )
+    assert "这条意见现在不能表态" in text_of(response)
+    assert not StatementVote.objects.exists()
 
 
 def test_hiding_needs_a_reason_is_audited_and_closes_the_statement(

@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 from django.core.management import call_command
 from django.db import connections
 
+from deliberation.models import StatementVote
 from deliberation.services import opinions
 from meetings import services as room
 from meetings.models import AgendaItem
@@ -77,6 +78,12 @@ async def test_the_chair_and_the_worker_see_the_map_change_as_residents_answer(
     assert "A 组 · 7 人" in shown and "B 组 · 6 人" in shown
     assert all(f"同意：{t}" in shown for t in SHARED)
     assert "更新于" in shown
+    names = await database_sync_to_async(
+        lambda: {
+            v.participant.real_name for v in StatementVote.objects.select_related("participant")
+        }
+    )()
+    assert len(names) == 13 and not any(name in frame for name in names)  # nobody's position
     english = section(await receive_until(secretary, "room-opinions"))
     assert "Group A · 7 people" in english and "It informs the decision" in english
     assert section(await receive_until(display, "room-opinions")).endswith("hidden>")
