@@ -449,7 +449,8 @@ def test_the_live_room_links_the_open_items_topic_to_its_map(
 
     room.open_item(meeting, by=chair, item_id=item.pk)
     html = client.get(url).content.decode()
-    link = re.search(r'href="([^"]+)"[^>]*>本议程议题的意见地图', html).group(1)
+    assert "本议程议题的意见地图" in text_of(client.get(url))  # the map itself, in the room
+    link = re.search(r'href="([^"]+)"[^>]*>查看完整意见地图', html).group(1)
     assert "A 组 · 6 人" in text_of(client.get(link))
 
 
