@@ -496,3 +496,26 @@ def test_a_persons_statements_and_own_answers_are_in_their_data_download(
     data = json.loads(client.get(reverse("my_data_download") + "?format=json").content)
     assert [s["text"] for s in data["statements"]] == ["夜间限速五公里"]
     assert data["statement_answers"] == []
+
+
+def test_a_recompute_lost_with_its_worker_is_queued_again_when_the_map_is_opened(
+    client, topic, resident, community_worker, run_tasks, settings
+):
+    import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    build_camps(topic, community_worker, resident, [6, 6])
+    waiting_recomputes().delete()  # the worker that would have run it is gone, and its task
+    client.force_login(resident)
+    url = reverse("opinion_map", args=[topic.pk])
+    client.get(url)
+    assert not waiting_recomputes().exists()  # one is marked waiting: not queued twice yet
+
+    later = timezone.now() + datetime.timedelta(seconds=settings.JOB_STALL_SECONDS + 1)
+    with time_machine.travel(later, tick=False):
+        assert "正在根据已有的表态生成意见地图" in text_of(client.get(url))
+    assert waiting_recomputes().count() == 1
+    run_tasks()
+    assert "A 组 · 6 人" in text_of(client.get(url))
