@@ -238,6 +238,9 @@ def recompute_map(topic_id):
     if row.data is not None and row.stamp == stamp:
         return False  # current: nothing to do
     data = compute_map(topic)
+    # Who is in which group is never shown, so it is not kept either: only how many answered.
+    participants = data.pop("participants", {})
+    data["participant_count"] = len(participants)
     with transaction.atomic():
         row = LatestOpinionMap.objects.select_for_update().get(pk=row.pk)
         if row.basis is not None and basis is not None and row.basis > basis:
@@ -272,7 +275,7 @@ def map_for(topic):
     return row.data if row is not None else None
 
 
-EMPTY_MAP = {"participants": {}, "grouped": 0, "groups": [], "consensus": [], "divisive": []}
+EMPTY_MAP = {"participant_count": 0, "grouped": 0, "groups": [], "consensus": [], "divisive": []}
 
 
 def shown_map(topic, data=None):
@@ -300,7 +303,7 @@ def shown_map(topic, data=None):
                 "representative": with_text(group["representative"]),
             }
         )
-    participants = len(data["participants"])
+    participants = data.get("participant_count", len(data.get("participants", ())))
     return {
         "groups": shown,
         "folded": folded,

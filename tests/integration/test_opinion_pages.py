@@ -2,6 +2,7 @@
 see them (zh-Hans, the default language)."""
 
 import io
+import json
 import re
 
 import pytest
@@ -328,6 +329,19 @@ def test_a_recompute_that_finds_the_map_current_does_nothing(
     monkeypatch.setattr(opinions, "compute_map", lambda topic: calls.append(topic))
     assert opinions.recompute_map(topic.pk) is False
     assert calls == [] and opinions.map_for(topic) == drawn
+
+
+def test_the_stored_map_keeps_how_many_answered_never_who_is_in_which_group(
+    topic, resident, community_worker, run_tasks
+):
+    from deliberation.models import LatestOpinionMap
+
+    camps = build_camps(topic, community_worker, resident, [6, 6])
+    run_tasks()
+    stored = LatestOpinionMap.objects.get(topic=topic).data
+    assert stored["participant_count"] == 12 and "participants" not in stored
+    ids = {str(person.pk) for person in camps[0] + camps[1]}
+    assert not any(f'"{i}"' in json.dumps(stored) for i in ids)
 
 
 def test_hiding_a_statement_redraws_the_map_without_it(
