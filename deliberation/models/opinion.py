@@ -127,8 +127,8 @@ class LatestOpinionMap(models.Model):
         "deliberation.Topic", on_delete=models.CASCADE, related_name="latest_opinion_map"
     )
     data = models.JSONField(null=True, blank=True)  # opinion_map.as_dict; None: never drawn
-    # What it was drawn from (services.opinions._stamp) and that state's newest change, so a
-    # slower, older drawing finishing late never replaces a newer one.
+    # What it was drawn from (services.opinions._stamp) and when those answers were read, so
+    # a slower drawing of older answers finishing late never replaces a newer one.
     stamp = models.CharField(max_length=100, blank=True)
     basis = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)

@@ -154,18 +154,15 @@ def progress(topic, user):
 
 
 def _stamp(topic):
-    """What the map depends on, as (stamp, basis): the stamp names the answers (latest time,
-    count) and the moderation; the basis is the newest of those changes."""
+    """What the map depends on: the answers (latest time, count) and the moderation."""
     votes = StatementVote.objects.filter(topic=topic).aggregate(
         latest=Max("updated_at"), count=Count("pk")
     )
     moderated = Statement.objects.filter(topic=topic).aggregate(latest=Max("moderated_at"))
     parts = (votes["latest"], votes["count"], moderated["latest"])
-    stamp = "-".join(
+    return "-".join(
         "0" if p is None else str(p.timestamp() if hasattr(p, "timestamp") else p) for p in parts
     )
-    basis = max((t for t in (votes["latest"], moderated["latest"]) if t is not None), default=None)
-    return stamp, basis
 
 
 def compute_map(topic):
@@ -234,7 +231,8 @@ def recompute_map(topic_id):
     topic = Topic.objects.filter(pk=topic_id).first()
     if topic is None:
         return False
-    stamp, basis = _stamp(topic)
+    basis = timezone.now()  # the state read below is at least this recent
+    stamp = _stamp(topic)
     if row.data is not None and row.stamp == stamp:
         return False  # current: nothing to do
     data = compute_map(topic)
@@ -243,8 +241,8 @@ def recompute_map(topic_id):
     data["participant_count"] = len(participants)
     with transaction.atomic():
         row = LatestOpinionMap.objects.select_for_update().get(pk=row.pk)
-        if row.basis is not None and basis is not None and row.basis > basis:
-            return False  # a drawing of newer answers finished first
+        if row.basis is not None and row.basis > basis:
+            return False  # a drawing that read the answers later finished first
         row.data, row.stamp, row.basis = data, stamp, basis
         row.computed_at = timezone.now()
         row.save(update_fields=["data", "stamp", "basis", "computed_at"])
@@ -263,7 +261,7 @@ def latest_map(topic):
     row = LatestOpinionMap.objects.filter(topic=topic).first()
     if row is None or row.data is None:
         return row, False
-    return row, row.stamp == _stamp(topic)[0]
+    return row, row.stamp == _stamp(topic)
 
 
 def map_for(topic):

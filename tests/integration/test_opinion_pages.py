@@ -533,3 +533,27 @@ def test_a_recompute_lost_with_its_worker_is_queued_again_when_the_map_is_opened
     assert waiting_recomputes().count() == 1
     run_tasks()
     assert "A 组 · 6 人" in text_of(client.get(url))
+
+
+def test_a_slow_drawing_of_older_answers_never_replaces_a_newer_map(
+    topic, resident, community_worker, run_tasks, monkeypatch
+):
+    build_camps(topic, community_worker, resident, [6, 6])
+    run_tasks()
+    [newcomer] = quick_residents(topic.community, 1, prefix="新住户")
+    statement = Statement.objects.filter(topic=topic, state="approved").first()
+    real = opinions.compute_map
+    overtaken = []
+
+    def slow(topic):
+        data = real(topic)  # the answers as they were when this drawing began
+        if not overtaken:
+            overtaken.append(True)
+            opinions.answer_statement(statement, by=newcomer, vote=1)
+            assert opinions.recompute_map(topic.pk)  # a later drawing finishes first
+        return data
+
+    opinions.answer_statement(statement, by=resident, vote=0)
+    monkeypatch.setattr(opinions, "compute_map", slow)
+    assert opinions.recompute_map(topic.pk) is False
+    assert opinions.map_for(topic)["participant_count"] == 14  # the newcomer is counted
