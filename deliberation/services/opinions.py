@@ -235,7 +235,13 @@ def recompute_map(topic_id):
     stamp = _stamp(topic)
     if row.data is not None and row.stamp == stamp:
         return False  # current: nothing to do
-    data = compute_map(topic)
+    try:
+        data = compute_map(topic)
+    except Exception:
+        # Not again at once (each open map page would queue it every few seconds), but after
+        # JOB_STALL_SECONDS, as for a recompute lost with its worker; the failure is logged.
+        LatestOpinionMap.objects.filter(pk=row.pk).update(queued_at=timezone.now())
+        raise
     # Who is in which group is never shown, so it is not kept either: only how many answered.
     participants = data.pop("participants", {})
     data["participant_count"] = len(participants)

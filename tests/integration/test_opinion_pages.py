@@ -557,3 +557,16 @@ def test_a_slow_drawing_of_older_answers_never_replaces_a_newer_map(
     monkeypatch.setattr(opinions, "compute_map", slow)
     assert opinions.recompute_map(topic.pk) is False
     assert opinions.map_for(topic)["participant_count"] == 14  # the newcomer is counted
+
+
+def test_a_failing_drawing_is_not_retried_by_every_look_at_the_page(
+    client, topic, resident, community_worker, run_tasks, monkeypatch
+):
+    build_camps(topic, community_worker, resident, [6, 6])
+    monkeypatch.setattr(opinions, "compute_map", lambda topic: 1 / 0)
+    run_tasks()  # the task fails (and is logged by the worker)
+    client.force_login(resident)
+    url = reverse("opinion_map", args=[topic.pk])
+    for _look in range(3):
+        assert "正在根据已有的表态生成意见地图" in text_of(client.get(url, HTTP_HX_REQUEST="true"))
+    assert not waiting_recomputes().exists()
