@@ -102,6 +102,7 @@ def test_statements_answers_and_the_map_on_a_phone(
     expect(page.get_by_role("img", name="意见群体")).to_be_visible(timeout=10_000)
     expect(page.get_by_text("有新的表态正在统计")).to_have_count(0)
     expect(page.get_by_text(re.compile("^更新于"))).to_be_visible()
+    expect(page.get_by_role("link", name="下载意见地图（xlsx）")).to_be_visible()  # came with it
     expect(page.get_by_role("heading", name="A 组 · 7 人")).to_be_visible()
     expect(page.get_by_role("heading", name="B 组 · 6 人")).to_be_visible()
     consensus = page.locator("section", has=page.get_by_role("heading", name="各群体的共识"))
