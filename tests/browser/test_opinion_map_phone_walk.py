@@ -90,6 +90,8 @@ def test_the_opinion_pages_on_a_390_phone_as_resident_worker_and_chair(
     page.get_by_role("button", name=words["write"]).click()
     expect(page.get_by_text(words["thanks"])).to_be_visible()
     shot("1-resident-wrote")
+    # Nothing to answer yet: said once, not also as "0 of 0".
+    expect(page.get_by_text(re.compile(r"\b0 (of|条意见，您已表态) 0"))).to_have_count(0)
     for text in texts[1:]:
         opinions.write_statement(topic, by=resident, text=text)
 
