@@ -199,13 +199,15 @@ def request_map(topic):
     """
     from django.conf import settings
 
-    now = timezone.now()
     row, _created = LatestOpinionMap.objects.select_for_update().get_or_create(topic_id=topic.pk)
+    now = timezone.now()  # under the row's lock: after the start of any recompute not seeing it
+    row.changed_at = now
     stalled = now - timedelta(seconds=settings.JOB_STALL_SECONDS)
     if row.queued_at is not None and row.queued_at > stalled:
+        row.save(update_fields=["changed_at"])
         return False
     row.queued_at = now
-    row.save(update_fields=["queued_at"])
+    row.save(update_fields=["queued_at", "changed_at"])
     recompute_opinion_map.enqueue(topic.pk)
     return True
 
@@ -228,13 +230,17 @@ def recompute_map(topic_id):
         if row is None:
             row = LatestOpinionMap.objects.create(topic_id=topic_id)
         LatestOpinionMap.objects.filter(pk=row.pk).update(queued_at=None)
+        # Under the lock that request_map takes: an answer committed after this has a later
+        # changed_at, and one before it is read below.
+        basis = timezone.now()
     topic = Topic.objects.filter(pk=topic_id).first()
     if topic is None:
         return False
-    basis = timezone.now()  # the state read below is at least this recent
     stamp = _stamp(topic)
     if row.data is not None and row.stamp == stamp:
-        return False  # current: nothing to do
+        # Current: nothing to draw; it is current as of this recompute.
+        LatestOpinionMap.objects.filter(pk=row.pk, basis__lt=basis).update(basis=basis)
+        return False
     try:
         data = compute_map(topic)
     except Exception:
@@ -263,11 +269,14 @@ def _tell_rooms(topic_id):
 
 
 def latest_map(topic):
-    """(the stored map row or None, whether it reflects every answer and moderation)."""
+    """(the stored map row or None, whether it reflects every answer and moderation).
+
+    One row read, no counting: the map pages ask it on every look and every poll.
+    """
     row = LatestOpinionMap.objects.filter(topic=topic).first()
     if row is None or row.data is None:
         return row, False
-    return row, row.stamp == _stamp(topic)
+    return row, row.changed_at is None or (row.basis is not None and row.basis >= row.changed_at)
 
 
 def map_for(topic):
