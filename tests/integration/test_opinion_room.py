@@ -64,10 +64,10 @@ async def test_the_chair_and_the_worker_see_the_map_change_as_residents_answer(
     console, _, _ = await room_socket(meeting, chair)
     secretary, _, _ = await room_socket(meeting, community_worker, language="en")
     display, _, _ = await room_socket(meeting, resident, view="display")
-    first = await console.receive_from()
-    assert '<section id="room-opinions" hidden>' in first  # no map drawn yet
-    for socket in (secretary, display):
-        await socket.receive_from()
+    first = section(await console.receive_from())
+    assert "这个议题还没有意见地图" in first and "/opinions/map/" in first  # not drawn yet
+    assert section(await display.receive_from()).endswith("hidden>")
+    await secretary.receive_from()
 
     await database_sync_to_async(build_camps)(topic, community_worker, resident, [7, 6])
     await worker()
