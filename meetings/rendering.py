@@ -39,6 +39,7 @@ from meetings.models import (
     Participant,
     SpeakerStatus,
 )
+from meetings.opinion_room import room_map
 from meetings.services import ALL_SECTIONS, live_vote_summary, opens_early, queue_of
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
@@ -173,6 +174,7 @@ def room_state(meeting):
         "stage_choices": [s for s in HEARING_ORDER],
         "stage_label": HearingStage(meeting.hearing_stage).label if meeting.hearing_stage else "",
         "live_choices": LiveChoice.choices,
+        "opinions": room_map(current),  # read only if the opinions section is rendered
         "now": timezone.now(),
     }
 

@@ -64,9 +64,12 @@ STATUS, AGENDA, QUEUE, VOTE, ATTENDANCE, MINUTES = (
     "attendance",
     "minutes",
 )
-ALL_SECTIONS = (STATUS, AGENDA, QUEUE, VOTE, ATTENDANCE, MINUTES)
+# The open item's opinion map (meetings.opinion_room): with every agenda move, and on its own
+# when the task queue has drawn the topic's map again.
+OPINIONS = "opinions"
+ALL_SECTIONS = (STATUS, OPINIONS, AGENDA, QUEUE, VOTE, ATTENDANCE, MINUTES)
 # Moving through the agenda leaves attendance alone; its chair's list grows with the room.
-AGENDA_SECTIONS = (STATUS, AGENDA, QUEUE, VOTE, MINUTES)
+AGENDA_SECTIONS = (STATUS, OPINIONS, AGENDA, QUEUE, VOTE, MINUTES)
 
 
 class RoomError(ValidationError):

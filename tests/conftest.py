@@ -140,3 +140,20 @@ def outsider(other_community):
 def stranger(db):
     """Signed up, but a member of no community."""
     return make_user(name="路人")
+
+
+@pytest.fixture
+def run_tasks(monkeypatch, django_capture_on_commit_callbacks):
+    """The database task worker in this process until nothing is due (`manage.py db_worker
+    --batch`). A long-lived worker closes old connections between tasks; the test's stays."""
+    from django.core.management import call_command
+
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+
+    def run():
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+    return run

@@ -186,13 +186,14 @@ from deliberation.models.document import DocumentKind, StoredDocument  # noqa: E
 __all__ += ["DocumentKind", "StoredDocument"]
 __all__ += ["ClaimStatus", "FlatClaim"]
 from deliberation.models.opinion import (  # noqa: E402
+    LatestOpinionMap,
     Moderation,
     OpinionSnapshot,
     Statement,
     StatementVote,
 )
 
-__all__ += ["Moderation", "OpinionSnapshot", "Statement", "StatementVote"]
+__all__ += ["LatestOpinionMap", "Moderation", "OpinionSnapshot", "Statement", "StatementVote"]
 from deliberation.models.job import (  # noqa: E402
     ACTIVE_JOB_STATES,
     BackgroundJob,

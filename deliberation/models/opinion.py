@@ -112,3 +112,30 @@ class OpinionSnapshot(models.Model):
     @property
     def group_summary(self):
         return [(g["letter"], g["size"]) for g in self.data.get("groups", [])]
+
+
+class LatestOpinionMap(models.Model):
+    """The topic's map as last drawn by the task queue, which pages and the live room show.
+
+    Drawing it takes up to a second for a large topic, so no request ever does: a change
+    (an answer, a moderation) queues one recompute per topic (`queued_at` says one waits), and
+    pages show what is stored here, with its time, until the next drawing replaces it
+    (deliberation.services.opinions.request_map, recompute_map).
+    """
+
+    topic = models.OneToOneField(
+        "deliberation.Topic", on_delete=models.CASCADE, related_name="latest_opinion_map"
+    )
+    data = models.JSONField(null=True, blank=True)  # opinion_map.as_dict; None: never drawn
+    # What it was drawn from (services.opinions._stamp) and when its recompute began: every
+    # answer given after that time is missing from it, every one before is in it. A slower
+    # drawing of older answers finishing late never replaces a newer one.
+    stamp = models.CharField(max_length=100, blank=True)
+    basis = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)  # a recompute waits since then
+    # The latest answer or moderation; the stored map is current when its basis is not older.
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"latest opinion map of {self.topic_id}"

@@ -6,25 +6,25 @@ which the map exists never to show; an answer changes nothing but the map.
 """
 
 import io
+from datetime import timedelta
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, Max, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
+from django_tasks import task
 
 from deliberation import opinion_map
 from deliberation.access import may_ever, roles_of
 from deliberation.audit import record_audit
 from deliberation.messages import Message
-from deliberation.models import Moderation, Statement, StatementVote, Topic
+from deliberation.models import LatestOpinionMap, Moderation, Statement, StatementVote, Topic
 from deliberation.models.opinion import STATEMENT_MAX_LENGTH
 from deliberation.permissions import may
 
 MIN_GROUP_SHOWN = 5  # a group smaller than this is never shown on its own
-CACHE_SECONDS = 7 * 24 * 3600
 
 STATE_MESSAGES = {
     "opinion.write": gettext_lazy(
@@ -105,6 +105,7 @@ def moderate_statement(statement, *, by, show, reason=""):
             target=topic,
             data={"statement": statement.pk, "reason": statement.reason},
         )
+        request_map(topic)  # a shown statement joins the map, a hidden one leaves it
     return statement
 
 
@@ -124,6 +125,7 @@ def answer_statement(statement, *, by, vote):
         _vote, created = StatementVote.objects.update_or_create(
             statement=statement, participant=by, defaults={"vote": vote, "topic": topic}
         )
+        request_map(topic)
     return not created
 
 
@@ -164,35 +166,129 @@ def _stamp(topic):
 
 
 def compute_map(topic):
-    """The map of a topic as plain data (opinion_map.as_dict), computed from the database."""
+    """The map of a topic as plain data (opinion_map.as_dict), computed from the database.
+
+    Up to a second of CPU for a large topic (bench/opinion_map.py): only the task queue calls
+    it (recompute_map), never a request.
+    """
     statements = list(
         Statement.objects.filter(topic=topic)
         .exclude(state=Moderation.PENDING)
         .values_list("pk", "state")
     )
     removed = {pk for pk, state in statements if state == Moderation.HIDDEN}
+    # One row per person and statement (a later answer replaces the earlier one in place), so
+    # no order is needed for "latest wins"; not reading the times saves parsing 300,000 dates.
     rows = [
-        (participant, statement, vote, updated.timestamp())
-        for participant, statement, vote, updated in StatementVote.objects.filter(
-            topic=topic
-        ).values_list("participant_id", "statement_id", "vote", "updated_at")
+        (participant, statement, vote, 0)
+        for participant, statement, vote in StatementVote.objects.filter(topic=topic).values_list(
+            "participant_id", "statement_id", "vote"
+        )
     ]
     result = opinion_map.compute(rows, [pk for pk, _state in statements], removed)
     return opinion_map.as_dict(result)
 
 
-def map_for(topic):
-    """The topic's map, cached under the time of its latest answer and moderation.
+def request_map(topic):
+    """Queue one recompute of the topic's map, unless one already waits.
 
-    Computed on the first view after a change; for a topic of a few hundred residents that is
-    well under a second (bench/opinion_map.py: 0.44 s of CPU for 2,000 × 300).
+    Called inside the transaction of the change (an answer, a moderation), so the task is
+    queued with it or not at all (the database queue shares the transaction). However many
+    answers arrive while one waits, it stays one: the waiting recompute reads them all. A
+    recompute that waited longer than JOB_STALL_SECONDS (its worker lost) is queued again.
     """
-    key = f"opinion-map:{topic.pk}:{_stamp(topic)}"
-    data = cache.get(key)
-    if data is None:
+    from django.conf import settings
+
+    row, _created = LatestOpinionMap.objects.select_for_update().get_or_create(topic_id=topic.pk)
+    now = timezone.now()  # under the row's lock: after the start of any recompute not seeing it
+    row.changed_at = now
+    stalled = now - timedelta(seconds=settings.JOB_STALL_SECONDS)
+    if row.queued_at is not None and row.queued_at > stalled:
+        row.save(update_fields=["changed_at"])
+        return False
+    row.queued_at = now
+    row.save(update_fields=["queued_at", "changed_at"])
+    recompute_opinion_map.enqueue(topic.pk)
+    return True
+
+
+@task()
+def recompute_opinion_map(topic_id):
+    """The task queue's side of request_map."""
+    return recompute_map(topic_id)
+
+
+def recompute_map(topic_id):
+    """Draw the topic's map and store it, unless the stored one is already current.
+
+    The waiting mark is cleared before reading the votes, so an answer given during the
+    drawing queues the next one. Rooms whose open agenda item is this topic get the new map.
+    Returns True when a new map was stored.
+    """
+    with transaction.atomic():
+        row = LatestOpinionMap.objects.select_for_update().filter(topic_id=topic_id).first()
+        if row is None:
+            row = LatestOpinionMap.objects.create(topic_id=topic_id)
+        LatestOpinionMap.objects.filter(pk=row.pk).update(queued_at=None)
+        # Under the lock that request_map takes: an answer committed after this has a later
+        # changed_at, and one before it is read below.
+        basis = timezone.now()
+    topic = Topic.objects.filter(pk=topic_id).first()
+    if topic is None:
+        return False
+    stamp = _stamp(topic)
+    if row.data is not None and row.stamp == stamp:
+        # Current: nothing to draw; it is current as of this recompute.
+        LatestOpinionMap.objects.filter(pk=row.pk, basis__lt=basis).update(basis=basis)
+        return False
+    try:
         data = compute_map(topic)
-        cache.set(key, data, CACHE_SECONDS)
-    return data
+    except Exception:
+        # Not again at once (each open map page would queue it every few seconds), but after
+        # JOB_STALL_SECONDS, as for a recompute lost with its worker; the failure is logged.
+        LatestOpinionMap.objects.filter(pk=row.pk).update(queued_at=timezone.now())
+        raise
+    # Who is in which group is never shown, so it is not kept either: only how many answered.
+    participants = data.pop("participants", {})
+    data["participant_count"] = len(participants)
+    with transaction.atomic():
+        row = LatestOpinionMap.objects.select_for_update().get(pk=row.pk)
+        if row.basis is not None and row.basis > basis:
+            return False  # a drawing that read the answers later finished first
+        row.data, row.stamp, row.basis = data, stamp, basis
+        row.computed_at = timezone.now()
+        row.save(update_fields=["data", "stamp", "basis", "computed_at"])
+        transaction.on_commit(lambda: _tell_rooms(topic_id))
+    return True
+
+
+def _tell_rooms(topic_id):
+    from meetings.opinion_room import broadcast_map
+
+    broadcast_map(topic_id)
+
+
+def latest_map(topic):
+    """(the stored map row or None, whether it reflects every answer and moderation).
+
+    One row read, no counting: the map pages ask it on every look and every poll.
+    """
+    row = LatestOpinionMap.objects.filter(topic=topic).first()
+    if row is None or row.data is None:
+        return row, False
+    return row, row.changed_at is None or (row.basis is not None and row.basis >= row.changed_at)
+
+
+def map_for(topic):
+    """The topic's map as last drawn (opinion_map.as_dict), or None before the first drawing.
+
+    Never computed here: pages, downloads and the decision read what the task queue stored.
+    """
+    row = LatestOpinionMap.objects.filter(topic=topic).first()
+    return row.data if row is not None else None
+
+
+EMPTY_MAP = {"participant_count": 0, "grouped": 0, "groups": [], "consensus": [], "divisive": []}
 
 
 def shown_map(topic, data=None):
@@ -200,7 +296,8 @@ def shown_map(topic, data=None):
 
     Nobody's own position is ever part of it: only group sizes and statements.
     """
-    data = data if data is not None else map_for(topic)
+    if data is None:
+        data = map_for(topic) or EMPTY_MAP
     texts = dict(Statement.objects.filter(topic=topic).values_list("pk", "text"))
     groups = [g for g in data["groups"] if g["size"] >= MIN_GROUP_SHOWN]
     folded = sum(g["size"] for g in data["groups"] if g["size"] < MIN_GROUP_SHOWN)
@@ -219,7 +316,7 @@ def shown_map(topic, data=None):
                 "representative": with_text(group["representative"]),
             }
         )
-    participants = len(data["participants"])
+    participants = data.get("participant_count", len(data.get("participants", ())))
     return {
         "groups": shown,
         "folded": folded,
@@ -285,7 +382,12 @@ def map_xlsx(topic, *, language="zh-hans"):
         return "Disagree" if en else "不同意"
 
     row("Topic" if en else "议题", topic.title)
-    row("Computed" if en else "生成时间", timezone.localtime().strftime("%Y-%m-%d %H:%M"))
+    drawn = LatestOpinionMap.objects.filter(topic=topic).values_list("computed_at", flat=True)
+    drawn = drawn.first()
+    row(
+        "Computed" if en else "生成时间",
+        timezone.localtime(drawn).strftime("%Y-%m-%d %H:%M") if drawn else "",
+    )
     row("People who answered" if en else "参与表态人数", shown["participants"])
     row("Placed in a group" if en else "归入群体人数", shown["grouped"])
     row()

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -147,9 +148,28 @@ def statement_moderate(request, topic_id, statement_id):
 @login_required
 @require_GET
 def opinion_map(request, topic_id):
+    """The map as the task queue last drew it; never drawn here (services.recompute_map).
+
+    While newer answers wait to be counted, the map part asks again every few seconds (htmx)
+    and is replaced when the new drawing is stored.
+    """
     topic = topic_for(request.user, topic_id, "opinion.view")
-    context = {"topic": topic, "community": topic.community, "map": services.shown_map(topic)}
-    return TemplateResponse(request, "deliberation/opinion_map.html", context)
+    row, current = services.latest_map(topic)
+    answered = StatementVote.objects.filter(topic=topic).exists()
+    updating = answered and not current
+    if updating:
+        with transaction.atomic():
+            services.request_map(topic)  # in case the waiting recompute was lost
+    context = {
+        "topic": topic,
+        "community": topic.community,
+        "map": services.shown_map(topic, row.data if row and row.data else None),
+        "drawn_at": row.computed_at if row and row.data else None,
+        "answered": answered,
+        "updating": updating,
+    }
+    name = "deliberation/opinion_map.html" + ("#body" if request.htmx else "")
+    return TemplateResponse(request, name, context)
 
 
 @login_required

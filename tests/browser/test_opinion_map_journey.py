@@ -17,7 +17,7 @@ def log_out(page):
 
 
 def test_statements_answers_and_the_map_on_a_phone(
-    page, live_server, community, resident, owner, community_worker
+    page, live_server, community, resident, owner, community_worker, run_tasks
 ):
     url = live_server.url
     topic = discussing(community, resident, community_worker, title="小区停车怎么管")
@@ -90,13 +90,19 @@ def test_statements_answers_and_the_map_on_a_phone(
     assert not StatementVote.objects.filter(statement=late).exists()
     log_out(page)
 
-    # Residents answer; everyone sees the groups and the consensus, nobody's own answers.
+    # Residents answer; the task queue draws the map and the open page shows it by itself.
+    run_tasks()
     build_camps(topic, community_worker, resident, [7, 6])
     log_in(page, url, resident)
     page.goto(f"{url}/topics/{topic.pk}/")
     page.get_by_role("link", name="查看意见地图").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("意见地图")
-    expect(page.get_by_role("img", name="意见群体")).to_be_visible()
+    expect(page.get_by_text("有新的表态正在统计，地图会自动更新。")).to_be_visible()
+    run_tasks()
+    expect(page.get_by_role("img", name="意见群体")).to_be_visible(timeout=10_000)
+    expect(page.get_by_text("有新的表态正在统计")).to_have_count(0)
+    expect(page.get_by_text(re.compile("^更新于"))).to_be_visible()
+    expect(page.get_by_role("link", name="下载意见地图（xlsx）")).to_be_visible()  # came with it
     expect(page.get_by_role("heading", name="A 组 · 7 人")).to_be_visible()
     expect(page.get_by_role("heading", name="B 组 · 6 人")).to_be_visible()
     consensus = page.locator("section", has=page.get_by_role("heading", name="各群体的共识"))

@@ -2,6 +2,7 @@
 see them (zh-Hans, the default language)."""
 
 import io
+import json
 import re
 
 import pytest
@@ -84,6 +85,8 @@ def test_an_empty_or_over_long_statement_is_refused_in_place(
     assert response.status_code == 400
     assert message in text_of(response)
     assert not Statement.objects.exists()
+    if text.strip():  # what was typed is still in the box, to shorten rather than retype
+        assert f"{text}</textarea>" in response.content.decode()
 
 
 def test_a_statement_of_exactly_the_limit_is_accepted(client, topic, resident):
@@ -105,6 +108,30 @@ def test_answering_again_replaces_the_earlier_answer(
     assert "您的表态已更改" in text_of(response)
     assert list(StatementVote.objects.values_list("participant", "vote")) == [(owner.pk, -1)]
     assert "晚上十点后禁止鸣笛 — 不同意" in text_of(response)
+
+
+@pytest.mark.parametrize("vote", ["maybe", "", "1"])
+def test_an_answer_other_than_agree_disagree_or_pass_is_refused(
+    client, topic, resident, owner, community_worker, vote
+):
+    statement = shown(topic, community_worker, "垃圾分类点移到北门", resident)
+    client.force_login(owner)
+    response = client.post(
+        reverse("statement_answer", args=[topic.pk, statement.pk]), {"vote": vote}, follow=True
+    )
+    assert "请选择同意、不同意或跳过" in text_of(response)
+    assert not StatementVote.objects.exists()
+    assert "垃圾分类点移到北门 同意 不同意 跳过" in text_of(response)  # still there to answer
+
+
+def test_a_statement_waiting_for_moderation_cannot_be_answered(client, topic, resident, owner):
+    statement = opinions.write_statement(topic, by=resident, text="增加快递柜")
+    client.force_login(owner)
+    response = client.post(
+        reverse("statement_answer", args=[topic.pk, statement.pk]), {"vote": "agree"}, follow=True
+    )
+    assert "这条意见现在不能表态" in text_of(response)
+    assert not StatementVote.objects.exists()
 
 
 def test_hiding_needs_a_reason_is_audited_and_closes_the_statement(
@@ -202,9 +229,10 @@ def build_camps(topic, worker, author, sizes):
 
 
 def test_the_map_shows_groups_their_statements_and_the_consensus(
-    client, topic, resident, community_worker
+    client, topic, resident, community_worker, run_tasks
 ):
     camps = build_camps(topic, community_worker, resident, [7, 6])
+    run_tasks()
     client.force_login(resident)
     page = text_of(client.get(reverse("opinion_map", args=[topic.pk])))
 
@@ -224,9 +252,10 @@ def test_the_map_shows_groups_their_statements_and_the_consensus(
 
 
 def test_a_group_under_five_people_is_not_shown_on_its_own(
-    client, topic, resident, community_worker
+    client, topic, resident, community_worker, run_tasks
 ):
     build_camps(topic, community_worker, resident, [9, 3])
+    run_tasks()
     client.force_login(resident)
     page = text_of(client.get(reverse("opinion_map", args=[topic.pk])))
 
@@ -235,19 +264,105 @@ def test_a_group_under_five_people_is_not_shown_on_its_own(
     assert "另有 3 人所在的群体人数太少，不单独显示" in page
 
 
-def test_the_map_follows_new_answers(client, topic, resident, community_worker):
+def waiting_recomputes():
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        task_path="deliberation.services.opinions.recompute_opinion_map", status="READY"
+    )
+
+
+@pytest.fixture
+def no_drawing_here(monkeypatch):
+    """Drawing the map in this process fails the test; the worker gets the real one."""
+    real = opinions.compute_map
+
+    def refuse(topic):
+        raise AssertionError("a page drew the opinion map")
+
+    monkeypatch.setattr(opinions, "compute_map", refuse)
+    return real
+
+
+def test_the_map_follows_new_answers_drawn_by_the_task_queue_never_by_the_page(
+    client, topic, resident, owner, community_worker, run_tasks, no_drawing_here, monkeypatch
+):
     client.force_login(resident)
     url = reverse("opinion_map", args=[topic.pk])
-    assert "表态还不够" in text_of(client.get(url))
+    assert "还没有人对意见表态，所以还没有意见地图" in text_of(client.get(url))
 
-    build_camps(topic, community_worker, resident, [6, 6])
+    camps = build_camps(topic, community_worker, resident, [6, 6])
+    assert waiting_recomputes().count() == 1  # 170 answers, one waiting recompute
+    page = client.get(url).content.decode()  # the page does not draw it (no_drawing_here)
+    assert "正在根据已有的表态生成意见地图" in text_of(client.get(url))
+    assert 'hx-trigger="every 3s"' in page
+    assert waiting_recomputes().count() == 1
+
+    monkeypatch.setattr(opinions, "compute_map", no_drawing_here)  # the worker's turn
+    run_tasks()
+    monkeypatch.setattr(opinions, "compute_map", lambda topic: 1 / 0)
     page = text_of(client.get(url))
-    assert "表态还不够" not in page
-    assert "A 组 · 6 人" in page
+    assert "A 组 · 6 人" in page and "更新于" in page
+    assert "正在统计" not in page and "every 3s" not in client.get(url).content.decode()
+
+    # A new answer: the page keeps showing the map it has, says it is being updated, and the
+    # htmx poll gets the map part alone.
+    statement = Statement.objects.filter(topic=topic, state="approved").first()
+    opinions.answer_statement(statement, by=camps[0][0], vote=-1)
+    page = text_of(client.get(url))
+    assert "A 组 · 6 人" in page and "有新的表态正在统计，地图会自动更新" in page
+    fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith('<div id="opinion-map-body"') and "every 3s" in fragment
+
+    monkeypatch.setattr(opinions, "compute_map", no_drawing_here)
+    run_tasks()
+    assert "正在统计" not in text_of(client.get(url))
 
 
-def test_the_map_reads_in_english_on_request(client, topic, resident, community_worker):
+def test_a_recompute_that_finds_the_map_current_does_nothing(
+    topic, resident, community_worker, run_tasks, monkeypatch
+):
+    build_camps(topic, community_worker, resident, [6, 6])
+    run_tasks()
+    drawn = opinions.map_for(topic)
+    calls = []
+    monkeypatch.setattr(opinions, "compute_map", lambda topic: calls.append(topic))
+    assert opinions.recompute_map(topic.pk) is False
+    assert calls == [] and opinions.map_for(topic) == drawn
+
+
+def test_the_stored_map_keeps_how_many_answered_never_who_is_in_which_group(
+    topic, resident, community_worker, run_tasks
+):
+    from deliberation.models import LatestOpinionMap
+
+    camps = build_camps(topic, community_worker, resident, [6, 6])
+    run_tasks()
+    stored = LatestOpinionMap.objects.get(topic=topic).data
+    assert stored["participant_count"] == 12 and "participants" not in stored
+    ids = {str(person.pk) for person in camps[0] + camps[1]}
+    assert not any(f'"{i}"' in json.dumps(stored) for i in ids)
+
+
+def test_hiding_a_statement_redraws_the_map_without_it(
+    client, topic, resident, community_worker, run_tasks
+):
     build_camps(topic, community_worker, resident, [7, 6])
+    run_tasks()
+    shared = Statement.objects.get(topic=topic, text=SHARED[0])
+    opinions.moderate_statement(shared, by=community_worker, show=False, reason="重复")
+    assert waiting_recomputes().count() == 1
+    run_tasks()
+    client.force_login(resident)
+    consensus = text_of(client.get(reverse("opinion_map", args=[topic.pk]))).split("各群体的共识")[
+        1
+    ]
+    assert SHARED[0] not in consensus and f"同意：{SHARED[1]}" in consensus
+
+
+def test_the_map_reads_in_english_on_request(client, topic, resident, community_worker, run_tasks):
+    build_camps(topic, community_worker, resident, [7, 6])
+    run_tasks()
     client.force_login(resident)
     client.cookies["django_language"] = "en"
     page = text_of(client.get(reverse("opinion_map", args=[topic.pk])))
@@ -259,13 +374,15 @@ def test_the_map_reads_in_english_on_request(client, topic, resident, community_
 
 
 def test_the_map_downloads_as_xlsx_with_groups_and_consensus_as_text(
-    client, topic, resident, community_worker
+    client, topic, resident, community_worker, run_tasks
 ):
     camps = build_camps(topic, community_worker, resident, [7, 6])
+    run_tasks()
     typed = '=HYPERLINK("http://x")'  # a resident's statement that looks like a formula
     formula = shown(topic, community_worker, typed, resident)
     for person in camps[0] + camps[1]:
         opinions.answer_statement(formula, by=person, vote=1)
+    run_tasks()
     client.force_login(resident)
     page = client.get(reverse("opinion_map", args=[topic.pk]))
     link = re.search(r'href="([^"]+map\.xlsx)"', page.content.decode()).group(1)
@@ -300,9 +417,10 @@ def decide_through_the_page(client, topic, chair):
 
 
 def test_the_decision_and_its_notice_carry_the_consensus_and_the_groups(
-    client, topic, resident, community_worker, chair
+    client, topic, resident, community_worker, chair, run_tasks
 ):
     camps = build_camps(topic, community_worker, resident, [7, 6])
+    run_tasks()
     page = text_of(decide_through_the_page(client, topic, chair))
 
     decision = page.split("决定时的意见地图")[1]
@@ -329,7 +447,7 @@ def test_a_decision_without_answers_says_nothing_of_a_map(client, topic, chair):
 
 
 def test_the_live_room_links_the_open_items_topic_to_its_map(
-    client, community, topic, resident, owner, community_worker, chair
+    client, community, topic, resident, owner, community_worker, chair, run_tasks
 ):
     from meetings import services as room
     from meetings.models import AgendaItem
@@ -338,18 +456,20 @@ def test_the_live_room_links_the_open_items_topic_to_its_map(
     meeting = live_consultation(community, chair, community_worker, owner, resident)
     item = AgendaItem.objects.create(meeting=meeting, position=3, title="停车管理", topic=topic)
     build_camps(topic, community_worker, resident, [6, 6])
+    run_tasks()
     client.force_login(chair)
     url = reverse("meeting_room", args=[meeting.pk])
     assert "本议程议题的意见地图" not in text_of(client.get(url))
 
     room.open_item(meeting, by=chair, item_id=item.pk)
     html = client.get(url).content.decode()
-    link = re.search(r'href="([^"]+)"[^>]*>本议程议题的意见地图', html).group(1)
+    assert "本议程议题的意见地图" in text_of(client.get(url))  # the map itself, in the room
+    link = re.search(r'href="([^"]+)"[^>]*>查看完整意见地图', html).group(1)
     assert "A 组 · 6 人" in text_of(client.get(link))
 
 
 def test_closing_the_item_minutes_where_the_community_stood(
-    client, community, topic, resident, owner, community_worker, chair
+    client, community, topic, resident, owner, community_worker, chair, run_tasks
 ):
     from meetings import services as room
     from meetings.models import AgendaItem
@@ -359,6 +479,7 @@ def test_closing_the_item_minutes_where_the_community_stood(
     plain = meeting.items.get(position=1)
     item = AgendaItem.objects.create(meeting=meeting, position=3, title="停车管理", topic=topic)
     build_camps(topic, community_worker, resident, [7, 6])
+    run_tasks()
     room.open_item(meeting, by=chair, item_id=plain.pk)
     room.close_item(meeting, by=chair, item_id=plain.pk)
     room.open_item(meeting, by=chair, item_id=item.pk)
@@ -389,3 +510,63 @@ def test_a_persons_statements_and_own_answers_are_in_their_data_download(
     data = json.loads(client.get(reverse("my_data_download") + "?format=json").content)
     assert [s["text"] for s in data["statements"]] == ["夜间限速五公里"]
     assert data["statement_answers"] == []
+
+
+def test_a_recompute_lost_with_its_worker_is_queued_again_when_the_map_is_opened(
+    client, topic, resident, community_worker, run_tasks, settings
+):
+    import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    build_camps(topic, community_worker, resident, [6, 6])
+    waiting_recomputes().delete()  # the worker that would have run it is gone, and its task
+    client.force_login(resident)
+    url = reverse("opinion_map", args=[topic.pk])
+    client.get(url)
+    assert not waiting_recomputes().exists()  # one is marked waiting: not queued twice yet
+
+    later = timezone.now() + datetime.timedelta(seconds=settings.JOB_STALL_SECONDS + 1)
+    with time_machine.travel(later, tick=False):
+        assert "正在根据已有的表态生成意见地图" in text_of(client.get(url))
+    assert waiting_recomputes().count() == 1
+    run_tasks()
+    assert "A 组 · 6 人" in text_of(client.get(url))
+
+
+def test_a_slow_drawing_of_older_answers_never_replaces_a_newer_map(
+    topic, resident, community_worker, run_tasks, monkeypatch
+):
+    build_camps(topic, community_worker, resident, [6, 6])
+    run_tasks()
+    [newcomer] = quick_residents(topic.community, 1, prefix="新住户")
+    statement = Statement.objects.filter(topic=topic, state="approved").first()
+    real = opinions.compute_map
+    overtaken = []
+
+    def slow(topic):
+        data = real(topic)  # the answers as they were when this drawing began
+        if not overtaken:
+            overtaken.append(True)
+            opinions.answer_statement(statement, by=newcomer, vote=1)
+            assert opinions.recompute_map(topic.pk)  # a later drawing finishes first
+        return data
+
+    opinions.answer_statement(statement, by=resident, vote=0)
+    monkeypatch.setattr(opinions, "compute_map", slow)
+    assert opinions.recompute_map(topic.pk) is False
+    assert opinions.map_for(topic)["participant_count"] == 14  # the newcomer is counted
+
+
+def test_a_failing_drawing_is_not_retried_by_every_look_at_the_page(
+    client, topic, resident, community_worker, run_tasks, monkeypatch
+):
+    build_camps(topic, community_worker, resident, [6, 6])
+    monkeypatch.setattr(opinions, "compute_map", lambda topic: 1 / 0)
+    run_tasks()  # the task fails (and is logged by the worker)
+    client.force_login(resident)
+    url = reverse("opinion_map", args=[topic.pk])
+    for _look in range(3):
+        assert "正在根据已有的表态生成意见地图" in text_of(client.get(url, HTTP_HX_REQUEST="true"))
+    assert not waiting_recomputes().exists()
