@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.asgi_hop
 
-Drives config.asgi_http.SyncChainASGIHandler on uvloop with in-memory receive/send, GET
+Drives plumbing.asgi_http.SyncChainASGIHandler on uvloop with in-memory receive/send, GET
 /robots.txt (a 404 through the whole middleware chain, no database: a database connection per
 request on SQLite would drown the difference), and measures `time.process_time()` per request.
 The baseline, in the same run, is the same handler hopping with asgiref's `sync_to_async` (as
@@ -28,7 +28,7 @@ def main():
         import uvloop
         from asgiref.sync import sync_to_async
 
-        from config.asgi_http import SyncChainASGIHandler
+        from plumbing.asgi_http import SyncChainASGIHandler
 
         class AsgirefHop(SyncChainASGIHandler):
             def _in_thread(self, function, *args):

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from deliberation.models import Community, Holder, Membership, Role
 from deliberation.permissions import may
-from deliberation.prepared import Prepared
+from plumbing.prepared import Prepared
 
 # (community id, role) for each membership, and (community id, "owner") for each holder with a
 # unit: every page asks, so it runs precompiled.

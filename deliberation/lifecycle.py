@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from deliberation import fragments
 from deliberation.access import roles_of
 from deliberation.audit import record_audit
 from deliberation.messages import Message
 from deliberation.models import Phase, Topic
 from deliberation.permissions import may
+from plumbing import fragments
 
 # (from, to) -> permission action
 TRANSITIONS = {

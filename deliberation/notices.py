@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from deliberation import fragments
 from deliberation.audit import record_audit
 from deliberation.messages import Message, line_data, text_of
 from deliberation.models import Notice, Notification, Objection
+from plumbing import fragments
 
 PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")

@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from deliberation import fragments
 from deliberation.access import community_ids_of, may_ever, roles_of
 from deliberation.audit import record_audit
 from deliberation.lifecycle import TransitionRefused, transition_topic
@@ -48,6 +47,7 @@ from deliberation.models import (
 from deliberation.notices import forget_unread, mask_name, notify, publish_notice
 from deliberation.permissions import STAFF, may
 from deliberation.uploads import delete_private, store_private, suffix_for
+from plumbing import fragments
 
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
 MAX_PHOTOS = 6

@@ -72,8 +72,8 @@ from deliberation.models import (
 from deliberation.natural import natural_key
 from deliberation.notices import notify, publish_notice
 from deliberation.permissions import ALLOWED, TELLER, may
-from deliberation.prepared import Prepared, PreparedInsert, on_server, together, typed
 from deliberation.registry import head_key, voting_units
+from plumbing.prepared import Prepared, PreparedInsert, on_server, together, typed
 
 # Sent after a ballot commits: sender=AssemblyVote, vote_id=..., matter_id=..., channel=...
 ballot_cast = django.dispatch.Signal()

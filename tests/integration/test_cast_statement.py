@@ -126,7 +126,7 @@ def test_a_second_ballot_in_a_transaction_leaves_it_usable(community, committee_
 
 
 def test_strings_are_cast_to_text_so_a_value_too_long_is_refused_not_cut():
-    from deliberation.prepared import typed
+    from plumbing.prepared import typed
 
     assert typed(Ballot._meta.get_field("choice"), connection) == "%s::text"  # varchar(8)
     assert typed(Ballot._meta.get_field("vote"), connection) == "%s::bigint"

@@ -1,10 +1,10 @@
-"""On PostgreSQL the pool checks connections with config/postgresql's callbacks."""
+"""On PostgreSQL the pool checks connections with plumbing/postgresql's callbacks."""
 
 import time
 
 import pytest
 
-from config.postgresql import base
+from plumbing.postgresql import base
 
 
 @pytest.mark.django_db

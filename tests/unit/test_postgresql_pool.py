@@ -1,10 +1,10 @@
-"""The pool checks a connection on checkout only after it has sat idle (config/postgresql)."""
+"""The pool checks a connection on checkout only after it has sat idle (plumbing/postgresql)."""
 
 import time
 
 import pytest
 
-from config.postgresql import base
+from plumbing.postgresql import base
 
 
 class FakeConnection:

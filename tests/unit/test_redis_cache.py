@@ -1,6 +1,6 @@
-"""config.cache.RedisCache builds one redis-py client per pool (no server needed to check)."""
+"""plumbing.cache.RedisCache builds one redis-py client per pool (no server needed to check)."""
 
-from config.cache import RedisCache
+from plumbing.cache import RedisCache
 
 
 def test_it_reuses_one_client_for_every_call():

@@ -1,4 +1,4 @@
-"""ENGINE "config.postgresql": see the package docstring."""
+"""ENGINE "plumbing.postgresql": see the package docstring."""
 
 import time
 

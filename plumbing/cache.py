@@ -11,7 +11,7 @@ new Redis connection (redis-py reading its own package metadata each time to int
 itself). The pools and clients therefore live in the process, one per server URL and
 options, shared by every cache object.
 
-    CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "plumbing.cache.RedisCache", "LOCATION": REDIS_URL}}
 """
 
 import threading
