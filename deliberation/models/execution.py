@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from deliberation.membership import community_ids_of
+
 DUE_SOON_DAYS = 3
 
 
@@ -125,8 +127,6 @@ class TaskQuerySet(models.QuerySet):
         return self.filter(state=TaskState.OPEN, due_date__lt=today)
 
     def visible_to(self, user):
-        from deliberation.access import community_ids_of
-
         if not user.is_authenticated:
             return self.none()
         return self.filter(topic__community_id__in=community_ids_of(user))
