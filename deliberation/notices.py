@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 
+from django.core import mail
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -10,9 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.models import User
 from deliberation.audit import record_audit
 from deliberation.messages import Message, line_data, text_of
-from deliberation.models import Notice, Notification, Objection
+from deliberation.models import Follow, Membership, Notice, Notification, Objection
+from deliberation.permissions import STAFF
 from plumbing import fragments
 
 PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -230,3 +233,47 @@ def notify(users, text, url=""):
         forget_unread(user_ids)
 
     transaction.on_commit(create)
+
+
+# --- telling the people of a topic ----------------------------------------------------------
+
+
+def followers_of(topic):
+    """User ids told about a topic's changes: its followers, proposer and filer."""
+    ids = set(Follow.objects.filter(topic=topic).values_list("user_id", flat=True))
+    ids.add(topic.proposer_id)
+    if topic.filed_by_id:
+        ids.add(topic.filed_by_id)
+    return ids
+
+
+def staff_of(community):
+    return set(
+        Membership.objects.filter(community=community, role__in=STAFF).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def tell(user_ids, text, url=""):
+    """In-app notification for each user, and an email to those with an address, after commit."""
+    user_ids = {getattr(u, "pk", u) for u in user_ids if u is not None}
+    if not user_ids:
+        return
+    notify(user_ids, text, url)
+
+    def send():
+        addresses = list(
+            User.objects.filter(pk__in=user_ids).exclude(email="").values_list("email", flat=True)
+        )
+        plain = text_of(text)
+        # A subject is one line: a note's line breaks would make the message unsendable.
+        subject = " ".join(plain.split())[:120]
+        messages = [
+            mail.EmailMessage(subject=subject, body=f"{plain}\n\n{url}", to=[address])
+            for address in addresses
+        ]
+        if messages:
+            mail.get_connection(fail_silently=True).send_messages(messages)
+
+    transaction.on_commit(send)

@@ -13,6 +13,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db.models import Count, Q
+from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import format_html
@@ -32,6 +33,7 @@ from meetings.models import (
     SpeakerStatus,
 )
 from meetings.services import ALL_SECTIONS, live_vote_summary, opens_early, queue_of
+from meetings.signals import room_changed, seats_changed
 from plumbing import batching
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
@@ -262,3 +264,13 @@ def reseat(meeting_id):
 def snapshot(meeting, audience, language):
     """The full room, for a socket that just connected (or reconnected)."""
     return render_sections(room_state(meeting), ALL_SECTIONS, audience, language)
+
+
+@receiver(room_changed, dispatch_uid="meetings-rendering-room-changed")
+def _room_changed(sender, meeting_id, sections, notice=None, soon=False, **kwargs):
+    (broadcast_soon if soon else broadcast)(meeting_id, sections, notice=notice)
+
+
+@receiver(seats_changed, dispatch_uid="meetings-rendering-seats-changed")
+def _seats_changed(sender, meeting_id, **kwargs):
+    reseat(meeting_id)

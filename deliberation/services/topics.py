@@ -13,7 +13,6 @@ not now (wrong phase, already done, stale form).
 import math
 from datetime import timedelta
 
-from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -24,7 +23,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from deliberation.access import community_ids_of, may_ever, roles_of
 from deliberation.audit import record_audit
 from deliberation.lifecycle import TransitionRefused, transition_topic
-from deliberation.messages import Message, text_of
+from deliberation.messages import Message
 from deliberation.models import (
     Channel,
     Comment,
@@ -44,12 +43,19 @@ from deliberation.models import (
     Topic,
     TopicPhoto,
 )
-from deliberation.notices import forget_unread, mask_name, notify, publish_notice
-from deliberation.permissions import STAFF, may
+from deliberation.notices import (
+    forget_unread,
+    mask_name,
+    publish_notice,
+    staff_of,
+    tell,
+)
+from deliberation.permissions import may
+from deliberation.services import DOUBLE_SUBMIT_WINDOW
+from deliberation.services.execution import dispatch_order
 from deliberation.uploads import delete_private, store_private, suffix_for
 from plumbing import fragments
 
-DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
 MAX_PHOTOS = 6
 
 STATE_MESSAGES = {
@@ -109,49 +115,6 @@ def cosign_threshold(community):
     )
     by_share = math.ceil(len(member_ids) * community.cosign_share_permille / 1000)
     return max(1, min(community.cosign_threshold, by_share))
-
-
-def followers_of(topic):
-    """User ids told about a topic's changes: its followers, proposer and filer."""
-    ids = set(Follow.objects.filter(topic=topic).values_list("user_id", flat=True))
-    ids.add(topic.proposer_id)
-    if topic.filed_by_id:
-        ids.add(topic.filed_by_id)
-    return ids
-
-
-def staff_of(community):
-    return set(
-        Membership.objects.filter(community=community, role__in=STAFF).values_list(
-            "user_id", flat=True
-        )
-    )
-
-
-def tell(user_ids, text, url=""):
-    """In-app notification for each user, and an email to those with an address, after commit."""
-    from accounts.models import User
-
-    user_ids = {getattr(u, "pk", u) for u in user_ids if u is not None}
-    if not user_ids:
-        return
-    notify(user_ids, text, url)
-
-    def send():
-        addresses = list(
-            User.objects.filter(pk__in=user_ids).exclude(email="").values_list("email", flat=True)
-        )
-        plain = text_of(text)
-        # A subject is one line: a note's line breaks would make the message unsendable.
-        subject = " ".join(plain.split())[:120]
-        messages = [
-            mail.EmailMessage(subject=subject, body=f"{plain}\n\n{url}", to=[address])
-            for address in addresses
-        ]
-        if messages:
-            mail.get_connection(fail_silently=True).send_messages(messages)
-
-    transaction.on_commit(send)
 
 
 def vote_result_for(topic):
@@ -376,8 +339,6 @@ def triage_topic(
     notice board, and so is an acceptance (DOMAIN.md §6 公示).
     """
     if outcome == Outcome.ORDER:
-        from deliberation.services.execution import dispatch_order
-
         return dispatch_order(topic, by=by, note=reason, expected_version=expected_version)
     with transaction.atomic():
         topic = _lock(topic)

@@ -25,6 +25,7 @@ from deliberation.documents.responses import pdf_response, stored_pdf_response
 from deliberation.documents.storage import publish_document, verification_code
 from deliberation.models import DocumentKind, JobKind, Notice, StoredDocument, VoteState
 from deliberation.permissions import ALLOWED, may
+from deliberation.views.votes import vote_for
 
 
 @require_safe
@@ -59,8 +60,6 @@ def _vote_roles(user, vote):
 @login_required
 @require_safe
 def vote_result_pdf(request, vote_id):
-    from deliberation.views.votes import vote_for
-
     vote = vote_for(request.user, vote_id, "vote.view")
     if vote.state == VoteState.PUBLISHED:
         document = publish_document(
@@ -86,8 +85,6 @@ def vote_result_pdf(request, vote_id):
 @require_safe
 def vote_ballots_pdf(request, vote_id):
     """The whole estate's paper ballots, one personalised page per head, as one PDF."""
-    from deliberation.views.votes import vote_for
-
     vote = vote_for(request.user, vote_id, "vote.print_ballots")
     if not may(_vote_roles(request.user, vote), "vote.print_ballots", vote.state):
         raise PermissionDenied
@@ -111,7 +108,6 @@ def vote_ballots_print(request, vote_id):
     """Start printing the vote's paper ballots in the background; answers at once."""
     from deliberation.documents.ballots import ballots_version
     from deliberation.jobs import start_job
-    from deliberation.views.votes import vote_for
 
     vote = vote_for(request.user, vote_id, "vote.print_ballots")
     if not may(_vote_roles(request.user, vote), "vote.print_ballots", vote.state):
