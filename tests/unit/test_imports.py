@@ -8,7 +8,8 @@
   library loaded only when needed, AppConfig.ready, ...). LOCAL_IMPORTS_WITHOUT_A_WHY lists
   the files that had such imports when the rule came; their counts may only go down.
 
-`python -m tests.unit.test_imports` prints the graph's facts and the circles, if any.
+`python -m tests.unit.test_imports` prints the graph's facts and the circles, if any;
+`--mermaid` draws the arrows between the rooms (docs/development.md).
 """
 
 import ast
@@ -199,8 +200,55 @@ def test_the_checks_see_a_circle_and_a_forbidden_arrow():
     assert ("meetings.services", "deliberation.audit") in found  # a real arrow is read
 
 
+# The rooms of the house as docs/development.md draws them: the packages, and deliberation's
+# layers (first match of the module's name wins; the rest of deliberation is its core).
+ROOMS = [
+    ("deliberation.models", "deliberation/models"),
+    ("deliberation.services", "deliberation/services"),
+    ("deliberation.documents", "deliberation/documents"),
+    ("deliberation.forms", "deliberation/forms"),
+    ("deliberation.views", "deliberation/views, urls, tags, admin"),
+    ("deliberation.urls", "deliberation/views, urls, tags, admin"),
+    ("deliberation.templatetags", "deliberation/views, urls, tags, admin"),
+    ("deliberation.admin", "deliberation/views, urls, tags, admin"),
+    ("deliberation.management", "deliberation/jobs, commands, demo"),
+    ("deliberation.demo", "deliberation/jobs, commands, demo"),
+    ("deliberation.jobs", "deliberation/jobs, commands, demo"),
+    ("deliberation.periodic", "deliberation/jobs, commands, demo"),
+    ("deliberation.register_job", "deliberation/jobs, commands, demo"),
+    ("deliberation", "deliberation core: access, audit, notices, rules, ..."),
+]
+
+
+def room(module):
+    for prefix, name in ROOMS:
+        if module == prefix or module.startswith(prefix + "."):
+            return name
+    return module.split(".")[0]
+
+
+def mermaid(found):
+    """A mermaid flowchart of the arrows between rooms, each with how many imports it holds."""
+    counts = {}
+    for source, target, *_ in found:
+        pair = (room(source), room(target))
+        if pair[0] != pair[1] and "migrations" not in source:
+            counts[pair] = counts.get(pair, 0) + 1
+    names = sorted({name for pair in counts for name in pair})
+    ids = {name: "n" + "".join(c if c.isalnum() else "_" for c in name) for name in names}
+    lines = ["flowchart TD"]
+    lines += [f'    {ids[name]}["{name}"]' for name in names]
+    lines += [f"    {ids[a]} -->|{n}| {ids[b]}" for (a, b), n in sorted(counts.items())]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
+    import sys
+
     found = imports()
+    if "--mermaid" in sys.argv:
+        print(mermaid(found))
+        raise SystemExit
     edges = {(source, target) for source, target, *_ in found}
     local = [item for item in found if item[3]]
     print(f"{len(modules())} modules, {len(edges)} imports, {len(local)} inside functions")
