@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import User
+from deliberation.access import roles_of
 from deliberation.audit import record_audit
 from deliberation.messages import Message, line_data, text_of
 from deliberation.models import Follow, Membership, Notice, Notification, Objection
-from deliberation.permissions import STAFF
+from deliberation.permissions import ALLOWED, STAFF, may
 from plumbing import fragments
 
 PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -120,9 +121,6 @@ def supersede_notice(old, *, title, body, by=None, days=None):
 def file_objection(notice, *, by, text):
     """异议: a resident or owner objects in writing while the notice is posted. Recorded,
     audited, counted on the notice, and sent to those who answer."""
-    from deliberation.access import roles_of
-    from deliberation.permissions import may
-
     text = (text or "").strip()
     with transaction.atomic():
         notice = Notice.objects.select_for_update().get(pk=notice.pk)
@@ -150,9 +148,6 @@ def file_objection(notice, *, by, text):
 
 
 def _tell_answerers(notice):
-    from accounts.models import User
-    from deliberation.permissions import ALLOWED
-
     answerers = User.objects.filter(
         memberships__community_id=notice.community_id,
         memberships__role__in=ALLOWED["notice.answer"]["*"],
@@ -165,9 +160,6 @@ def _tell_answerers(notice):
 
 def answer_objection(objection, *, by, text):
     """The committee or a community worker answers an objection, once; the author is told."""
-    from deliberation.access import roles_of
-    from deliberation.permissions import may
-
     text = (text or "").strip()
     with transaction.atomic():
         objection = (

@@ -12,6 +12,10 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from deliberation import rules
+from deliberation.documents.qr import ballot_qr_payload, ballot_short_code, qr_png_data_uri
+from deliberation.services.votes import ballot_sheets, result_context
+
 
 def notice_context(notice):
     return {
@@ -27,22 +31,16 @@ def notice_context(notice):
 
 def vote_result_context(vote):
     """The announcement's context from the votes service (result_context)."""
-    from deliberation.services.votes import result_context
-
     return vote_result_document(result_context(vote))
 
 
 def ballots_context(vote):
     """Every holder's personalised ballot, from the votes service (ballot_sheets)."""
-    from deliberation.services.votes import ballot_sheets
-
     return with_ballot_codes(ballot_sheets_document(vote, ballot_sheets(vote)))
 
 
 def with_ballot_codes(context):
     """Give each ballot sheet its signed QR code (teller entry scans it) and a sheet number."""
-    from deliberation.documents.qr import ballot_qr_payload, ballot_short_code, qr_png_data_uri
-
     vote_id = context.get("vote_id", 0)
     sheets = []
     for number, sheet in enumerate(context.get("sheets") or [], start=1):
@@ -75,8 +73,6 @@ def _share(part, whole):
 
 def threshold_label(code):
     """过半数 / 四分之三以上: the matter's approval threshold in words."""
-    from deliberation import rules
-
     matter = rules.MATTERS.get(code)
     if matter is None:
         return ""

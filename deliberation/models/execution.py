@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from deliberation.membership import community_ids_of
+from deliberation.messages import render
 
 DUE_SOON_DAYS = 3
 
@@ -431,6 +432,4 @@ class SupervisionNote(models.Model):
     @property
     def display(self):
         """An automatic note in the reader's language; a person's note as written."""
-        from deliberation.messages import render
-
         return render(self.message) or self.text

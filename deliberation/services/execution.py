@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from accounts.models import User
 from deliberation.access import roles_of
 from deliberation.audit import record_audit
 from deliberation.lifecycle import transition_topic
@@ -62,6 +63,7 @@ from deliberation.notices import (
 )
 from deliberation.permissions import STAFF, may
 from deliberation.services import DOUBLE_SUBMIT_WINDOW
+from deliberation.uploads import store_private, suffix_for
 
 MAX_PHOTOS = 4
 
@@ -75,8 +77,6 @@ def followers(topic):
 
 
 def _members_with(community_id, *roles):
-    from accounts.models import User
-
     return list(
         User.objects.filter(
             memberships__community_id=community_id, memberships__role__in=roles
@@ -332,8 +332,6 @@ def answer_dispatch(task, *, by, accept, reason=""):
 
 
 def _store_photos(update, photos):
-    from deliberation.uploads import store_private, suffix_for
-
     for data, content_type in photos[:MAX_PHOTOS]:
         path = store_private(
             data, folder=f"progress/{update.task_id}", suffix=suffix_for(content_type)

@@ -33,6 +33,8 @@ from deliberation.delivery import (
     record_sms_report,
     served_condition,
 )
+from deliberation.documents.pdf import render_pdf
+from deliberation.documents.responses import pdf_response
 from deliberation.forms.notices import ReceiptForm
 from deliberation.models import Building, Delivery, DeliveryChannel
 from deliberation.notices import mask_text
@@ -228,9 +230,6 @@ def _proof_lines(records):
 @require_safe
 def vote_delivery_pdf(request, vote_id):
     """Proof of service as a printable document: each household and what proves it served."""
-    from deliberation.documents.pdf import render_pdf
-    from deliberation.documents.responses import pdf_response
-
     vote = _delivery_vote(request, vote_id)
     notice = vote.notice
     if notice is None:
