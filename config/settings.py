@@ -136,7 +136,8 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "plumbing.cache.RedisCache",  # Django's, reusing one client per process
+            # Django's own: a client reused per process measured no gain (bench/RESULTS.md).
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CHANNEL_PREFIX", "gongyi"),
         }

@@ -10,7 +10,7 @@ Domain code (accounts, deliberation, meetings) reaches it through three modules,
 - `plumbing.batching`: `Batch(send, wait)`, items gathered per key on the serving event loop and
   sent once when the wait ends (the live room's running count).
 
-The rest is named by settings and config only: `plumbing.cache.RedisCache` (CACHES),
-`plumbing.postgresql` (the database ENGINE), `plumbing.asgi_http` (the HTTP side of
-config/asgi.py). Nothing here imports the domain apps; tests/unit/test_imports.py checks it.
+The rest is named by settings and config only: `plumbing.postgresql` (the database ENGINE)
+and `plumbing.asgi_http` (the HTTP side of config/asgi.py). Nothing here imports the domain
+apps; tests/unit/test_imports.py checks it.
 """
