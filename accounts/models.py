@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 
@@ -71,6 +72,13 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.display_name
+
+    @cached_property
+    def request_cache(self):
+        """A dict that lives as long as this object, which is one request's (or one task's):
+        for what other apps work out about the person once per request, each under a key of
+        its own (deliberation.membership keeps the roles here). Never saved."""
+        return {}
 
     @property
     def display_name(self):

@@ -28,11 +28,9 @@ _ROLES_OF_USER = Prepared(
 
 
 def _cache(user):
-    cache = getattr(user, "_gongyi_roles", None)
-    if cache is None:
-        cache = {}
-        user._gongyi_roles = cache
-    return cache
+    """This user object's roles, kept as long as the object (one request): accounts.User's
+    `request_cache`, under a key of this module's."""
+    return user.request_cache.setdefault("deliberation.roles", {})
 
 
 def community_ids_of(user):
@@ -110,5 +108,5 @@ def roles_in_estate(user, community, estate):
 
 def forget_roles(user):
     """Drop the per-request role cache after memberships change."""
-    if hasattr(user, "_gongyi_roles"):
-        del user._gongyi_roles
+    if user.is_authenticated:
+        user.request_cache.pop("deliberation.roles", None)
