@@ -25,13 +25,16 @@ from deliberation.audit import record_audit
 from deliberation.lifecycle import TransitionRefused, transition_topic
 from deliberation.messages import Message
 from deliberation.models import (
+    AssemblyVote,
     Channel,
     Comment,
     CommentReaction,
     CommentReport,
     CoSign,
+    DecidingBody,
     Decision,
     Follow,
+    Holder,
     Membership,
     NoticeKind,
     Notification,
@@ -42,6 +45,7 @@ from deliberation.models import (
     Role,
     Topic,
     TopicPhoto,
+    VoteStatus,
 )
 from deliberation.notices import (
     forget_unread,
@@ -53,6 +57,7 @@ from deliberation.notices import (
 from deliberation.permissions import may
 from deliberation.services import DOUBLE_SUBMIT_WINDOW
 from deliberation.services.execution import dispatch_order
+from deliberation.services.opinions import snapshot_for_decision
 from deliberation.uploads import delete_private, store_private, suffix_for
 from plumbing import fragments
 
@@ -101,8 +106,6 @@ def cosign_threshold(community):
 
     Residents are members holding the resident role or owning a unit, counted in the database.
     """
-    from deliberation.models import Holder
-
     member_ids = set(
         Membership.objects.filter(community=community, role=Role.RESIDENT).values_list(
             "user_id", flat=True
@@ -124,10 +127,6 @@ def vote_result_for(topic):
     `deliberation.services.votes.vote_result_for_topic` gives its figures for display. Until
     a result is published no topic routed to the owners' assembly can be decided.
     """
-    try:
-        from deliberation.models.vote import AssemblyVote, VoteStatus
-    except ImportError:  # the votes feature is not installed
-        return None
     return (
         AssemblyVote.objects.filter(topic=topic, status=VoteStatus.PUBLISHED)
         .order_by("-result_published_at", "-pk")
@@ -576,8 +575,6 @@ def record_decision(
     A topic routed to the owners' assembly can be decided only on its published vote result
     (`vote_result_for`); a consultation never replaces an owners' vote.
     """
-    from deliberation.models import DecidingBody
-
     with transaction.atomic():
         topic = _lock(topic)
         _check_version(topic, expected_version)
@@ -616,8 +613,6 @@ def record_decision(
         topic = transition_topic(
             topic, Phase.DECIDED, by=by, reason=text, data={"decided_by": decided_by}
         )
-        from deliberation.services.opinions import snapshot_for_decision
-
         body = [
             text,
             "",
