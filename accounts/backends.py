@@ -2,7 +2,7 @@
 
 Django's ModelBackend.get_user builds and compiles `User.objects.get(pk=...)` on every
 request. These use the user that accounts/sessions.py read with the session, and otherwise
-run that query precompiled (deliberation/prepared.py). Everything else is Django's and
+run that query precompiled (plumbing/prepared.py). Everything else is Django's and
 allauth's.
 """
 
@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 
 from accounts.sessions import user_loaded_with_session
-from deliberation.prepared import Prepared
+from plumbing.prepared import Prepared
 
 _USER = Prepared(lambda pk: get_user_model().objects.filter(pk=pk), int)
 

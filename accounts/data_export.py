@@ -1,7 +1,7 @@
 """Everything the platform holds about one person, for "download my data" (/me/data/).
 
-Each section names a model by its app label and the lookups that tie a row to the person.
-Models that do not exist (yet) are skipped, so a new feature only adds a line to SECTIONS.
+Each app lists its models holding personal data on its AppConfig (`personal_data`), with the
+lookups that tie a row to the person; models that do not exist (yet) are skipped.
 Only the person's own rows are exported: their ballots, never anyone else's; secrets (password
 hashes, identity digests, receipt keys) never leave the database.
 """
@@ -14,37 +14,23 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 # Field names never exported, whatever model they are on.
 SECRET_FIELDS = {"password", "id_digest", "receipt_hash", "session_key", "token", "secret"}
 ROW_LIMIT = 10_000  # a person never has this many rows; the cap keeps a bug from exhausting memory
 
-# (key, title, model label, lookups tying a row to the user; the first lookup that exists wins)
-SECTIONS = [
-    ("memberships", _("Roles in communities"), "deliberation.Membership", ["user"]),
-    ("holdings", _("Holder records in the owners' register"), "deliberation.Holder", ["user"]),
-    ("ownerships", _("Units owned"), "deliberation.Ownership", ["holder__user"]),
-    ("flat_claims", _("Requests to link a flat"), "deliberation.FlatClaim", ["user"]),
-    ("topics", _("Topics proposed"), "deliberation.Topic", ["proposer"]),
-    ("cosigns", _("Co-signatures"), "deliberation.CoSign", ["user"]),
-    ("follows", _("Topics followed"), "deliberation.Follow", ["user"]),
-    ("comments", _("Comments"), "deliberation.Comment", ["author"]),
-    ("statements", _("Statements written for opinion maps"), "deliberation.Statement", ["author"]),
-    (
-        "statement_answers",
-        _("Your answers on statements"),
-        "deliberation.StatementVote",
-        ["participant"],
-    ),
-    ("ballots", _("Ballots cast for your units"), "deliberation.Ballot", ["holder__user"]),
-    ("proxy_mandates", _("Proxy mandates held"), "deliberation.ProxyMandate", ["agent"]),
-    ("ratings", _("Ratings"), "deliberation.Rating", ["user"]),
-    ("objections", _("Objections to notices"), "deliberation.Objection", ["author"]),
-    ("notifications", _("Notifications"), "deliberation.Notification", ["user"]),
-    ("attendance", _("Meeting attendance"), "meetings.Attendance", ["user"]),
-    ("speaking_requests", _("Requests to speak"), "meetings.SpeakingRequest", ["user"]),
-]
+
+def declared_sections():
+    """(key, title, model label, lookups) of every app's personal data, in INSTALLED_APPS order.
+
+    Each app declares its own on its AppConfig: `personal_data = [(key, title, model name,
+    lookups tying a row to the user; the first lookup that exists wins), ...]`. This module
+    knows no app's models."""
+    found = []
+    for config in apps.get_app_configs():
+        for key, title, model_name, lookups in getattr(config, "personal_data", ()):
+            found.append((key, title, f"{config.label}.{model_name}", lookups))
+    return found
 
 
 def profile_of(user):
@@ -121,7 +107,7 @@ def section_rows(model, lookup, user):
 def collect(user):
     """{"profile": {...}, "sections": [{"key", "title", "rows"}]} for the JSON and the page."""
     sections = []
-    for key, title, label, lookups in SECTIONS:
+    for key, title, label, lookups in declared_sections():
         model = _model(label)
         if model is None:
             continue

@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from accounts import data_export
-from deliberation.audit import record_audit
+from accounts.signals import personal_data_exported
 
 FORMATS = {
     "json": ("application/json; charset=utf-8", "json"),
@@ -37,9 +37,7 @@ def my_data_download(request):
     else:
         body = data_export.as_json(data).encode()
     if request.method == "GET":
-        record_audit(
-            actor=request.user, verb="personal_data.export", target=request.user, public=False
-        )
+        personal_data_exported.send(sender=type(request.user), user=request.user)
     content_type, extension = FORMATS[kind]
     response = HttpResponse(body, content_type=content_type)
     stamp = timezone.localdate().isoformat()

@@ -1,7 +1,11 @@
+from importlib import import_module
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 
@@ -69,6 +73,13 @@ class User(AbstractUser):
     def __str__(self):
         return self.display_name
 
+    @cached_property
+    def request_cache(self):
+        """A dict that lives as long as this object, which is one request's (or one task's):
+        for what other apps work out about the person once per request, each under a key of
+        its own (deliberation.membership keeps the roles here). Never saved."""
+        return {}
+
     @property
     def display_name(self):
         return self.real_name or self.phone or self.email or f"#{self.pk}"
@@ -87,6 +98,5 @@ class Session(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls):
-        from accounts.sessions import SessionStore
-
-        return SessionStore
+        # The engine the settings name (accounts/sessions.py), which imports this module.
+        return import_module(settings.SESSION_ENGINE).SessionStore

@@ -3,7 +3,7 @@
 Every signed-in request reads its session and then its user: two round trips, each with
 an ORM query Django builds and compiles anew. Here the session row names its user
 (accounts.models.Session.user, kept from the session's data whenever it is saved), and one
-precompiled query (deliberation/prepared.py) reads the session with that user joined. The
+precompiled query (plumbing/prepared.py) reads the session with that user joined. The
 user is handed to the authentication backend (accounts/backends.py), which still checks that
 it is the session's user and that it may sign in; Django's own checks (the password hash in
 the session, for one) are unchanged. Writing, cycling and deleting sessions are Django's.
@@ -17,7 +17,7 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
 from django.utils import timezone
 
 from accounts.models import Session
-from deliberation.prepared import Prepared
+from plumbing.prepared import Prepared
 
 _BY_KEY = Prepared(
     lambda key: Session.objects.filter(session_key=key).select_related("user"),

@@ -488,7 +488,7 @@ def main():
 
 
 def threads():
-    """Request threads per worker (config/asgi_http.py): ASGI_THREADS from the environment,
+    """Request threads per worker (plumbing/asgi_http.py): ASGI_THREADS from the environment,
     else 2, which suits two cores (docs/operations.md)."""
     return int(os.environ.get("ASGI_THREADS") or 2)
 

@@ -44,12 +44,13 @@ def page_count(pdf):
 
 def minutes_of(pages):
     """The sample minutes context that prints exactly `pages` pages (or the nearest)."""
-    from deliberation.documents import contexts, samples
+    from deliberation.documents import samples
     from deliberation.documents.pdf import render_pdf
+    from meetings.records import prepare_meeting_record
 
     best = None
     for size in range(max(1, pages - 9), pages + 6):
-        context = contexts.prepare_meeting_record(samples.sample_minutes(pages=size))
+        context = prepare_meeting_record(samples.sample_minutes(pages=size))
         got = page_count(render_pdf("documents/minutes.html", context))
         if best is None or abs(got - pages) < abs(best[1] - pages):
             best = (context, got)

@@ -2,7 +2,7 @@
 
 import os
 
-from config.asgi_http import get_asgi_application
+from plumbing.asgi_http import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
@@ -12,12 +12,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from meetings.routing import websocket_urlpatterns  # noqa: E402
+from plumbing.batching import ServingLoop  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        # ServingLoop: the room's batched counts wait on the loop that serves the socket.
+        "websocket": ServingLoop(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

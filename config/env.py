@@ -67,7 +67,7 @@ def parse_database_url(url, base_dir):
         }
     if parsed.scheme in {"postgres", "postgresql"}:
         return {
-            "ENGINE": "config.postgresql",
+            "ENGINE": "plumbing.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")) or "gongyi",
             "USER": unquote(parsed.username or ""),
             "PASSWORD": unquote(parsed.password or ""),

@@ -99,7 +99,7 @@ DATABASES = {
 DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 12)
 if DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_SIZE > 0:
     # CONN_HEALTH_CHECKS: the pool checks a connection on checkout once it has sat idle
-    # (config/postgresql).
+    # (plumbing/postgresql).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "pool": {"min_size": min(4, DATABASE_POOL_SIZE), "max_size": DATABASE_POOL_SIZE}
@@ -116,7 +116,7 @@ JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 600)
 # How often the periodic work runs (reminders, escalations, lost jobs): deliberation.periodic.
 PERIODIC_SECONDS = env_int("PERIODIC_SECONDS", 300)
 # Threads per process serving HTTP requests' synchronous code; more requests wait on the event
-# loop. See config/asgi_http.py and docs/operations.md.
+# loop. See plumbing/asgi_http.py and docs/operations.md.
 ASGI_THREADS = env_int("ASGI_THREADS", 8)
 # Seconds a live vote's "n votes so far" waits to go out with the casts that follow it
 # (meetings.rendering.broadcast_soon).
@@ -136,7 +136,8 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.RedisCache",  # Django's, reusing one client per process
+            # Django's own: a client reused per process measured no gain (bench/RESULTS.md).
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CHANNEL_PREFIX", "gongyi"),
         }
@@ -233,7 +234,7 @@ MEDIA_URL = "/media-not-served-directly/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
-# A whole request body: refused with 413 before it is read (config/asgi_http.py). Six photos
+# A whole request body: refused with 413 before it is read (plumbing/asgi_http.py). Six photos
 # from a phone fit; nginx's client_max_body_size matches it (docs/operations.md).
 REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 32 * 1024 * 1024)
 REGISTER_MAX_BYTES = env_int("REGISTER_MAX_BYTES", 10 * 1024 * 1024)

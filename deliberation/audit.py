@@ -23,9 +23,9 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from deliberation import fragments
 from deliberation.models import AuditEntry, AuditHead
-from deliberation.prepared import PreparedInsert, on_server, typed
+from plumbing import fragments
+from plumbing.prepared import PreparedInsert, on_server, typed
 
 
 def genesis_hash():

@@ -3,13 +3,12 @@
 from django.core.checks import Error, Warning, register
 
 from config import proxy  # noqa: F401  (registers the trusted-proxy deploy check)
+from deliberation.documents.pdf import font_problems, harfbuzz_subset_available
 
 
 @register()
 def check_document_fonts(app_configs=None, **kwargs):
     """Chinese PDFs need the Noto CJK faces; without them WeasyPrint prints empty boxes."""
-    from deliberation.documents.pdf import font_problems, harfbuzz_subset_available
-
     messages = [
         Error(
             problem,

@@ -12,12 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from deliberation import fragments
 from deliberation.access import roles_of
 from deliberation.audit import record_audit
 from deliberation.messages import Message
 from deliberation.models import Phase, Topic
+from deliberation.notices import followers_of, tell
 from deliberation.permissions import may
+from plumbing import fragments
 
 # (from, to) -> permission action
 TRANSITIONS = {
@@ -115,8 +116,6 @@ def transition_topic(
 
 def _notify_followers(topic, previous):
     """Tell the topic's followers (in the app, and by email where they gave an address)."""
-    from deliberation.services.topics import followers_of, tell
-
     text = Message(
         gettext_noop("“%(title)s” is now: %(phase)s"),
         title=topic.title,

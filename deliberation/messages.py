@@ -19,6 +19,8 @@ from django.utils import translation
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext
 
+from deliberation.templatetags.gongyi import cn_date, cn_datetime
+
 
 def _encode(value):
     if isinstance(value, Message):
@@ -42,8 +44,6 @@ def _encode(value):
 def _decode(value):
     if not isinstance(value, dict):
         return value
-    from deliberation.templatetags.gongyi import cn_date, cn_datetime
-
     if "msgid" in value:
         return gettext(value["msgid"])
     if "date" in value:

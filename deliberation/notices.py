@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 
+from django.core import mail
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -10,10 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from deliberation import fragments
+from accounts.models import User
+from deliberation.access import roles_of
 from deliberation.audit import record_audit
 from deliberation.messages import Message, line_data, text_of
-from deliberation.models import Notice, Notification, Objection
+from deliberation.models import Follow, Membership, Notice, Notification, Objection
+from deliberation.permissions import ALLOWED, STAFF, may
+from plumbing import fragments
 
 PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
@@ -117,9 +121,6 @@ def supersede_notice(old, *, title, body, by=None, days=None):
 def file_objection(notice, *, by, text):
     """异议: a resident or owner objects in writing while the notice is posted. Recorded,
     audited, counted on the notice, and sent to those who answer."""
-    from deliberation.access import roles_of
-    from deliberation.permissions import may
-
     text = (text or "").strip()
     with transaction.atomic():
         notice = Notice.objects.select_for_update().get(pk=notice.pk)
@@ -147,9 +148,6 @@ def file_objection(notice, *, by, text):
 
 
 def _tell_answerers(notice):
-    from accounts.models import User
-    from deliberation.permissions import ALLOWED
-
     answerers = User.objects.filter(
         memberships__community_id=notice.community_id,
         memberships__role__in=ALLOWED["notice.answer"]["*"],
@@ -162,9 +160,6 @@ def _tell_answerers(notice):
 
 def answer_objection(objection, *, by, text):
     """The committee or a community worker answers an objection, once; the author is told."""
-    from deliberation.access import roles_of
-    from deliberation.permissions import may
-
     text = (text or "").strip()
     with transaction.atomic():
         objection = (
@@ -230,3 +225,47 @@ def notify(users, text, url=""):
         forget_unread(user_ids)
 
     transaction.on_commit(create)
+
+
+# --- telling the people of a topic ----------------------------------------------------------
+
+
+def followers_of(topic):
+    """User ids told about a topic's changes: its followers, proposer and filer."""
+    ids = set(Follow.objects.filter(topic=topic).values_list("user_id", flat=True))
+    ids.add(topic.proposer_id)
+    if topic.filed_by_id:
+        ids.add(topic.filed_by_id)
+    return ids
+
+
+def staff_of(community):
+    return set(
+        Membership.objects.filter(community=community, role__in=STAFF).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def tell(user_ids, text, url=""):
+    """In-app notification for each user, and an email to those with an address, after commit."""
+    user_ids = {getattr(u, "pk", u) for u in user_ids if u is not None}
+    if not user_ids:
+        return
+    notify(user_ids, text, url)
+
+    def send():
+        addresses = list(
+            User.objects.filter(pk__in=user_ids).exclude(email="").values_list("email", flat=True)
+        )
+        plain = text_of(text)
+        # A subject is one line: a note's line breaks would make the message unsendable.
+        subject = " ".join(plain.split())[:120]
+        messages = [
+            mail.EmailMessage(subject=subject, body=f"{plain}\n\n{url}", to=[address])
+            for address in addresses
+        ]
+        if messages:
+            mail.get_connection(fail_silently=True).send_messages(messages)
+
+    transaction.on_commit(send)

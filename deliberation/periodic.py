@@ -16,15 +16,15 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django_tasks import task
 
+from deliberation.jobs import recover_stalled_jobs
+from deliberation.services.execution import send_reminders
+
 logger = logging.getLogger(__name__)
 
 TICK_PATH = "deliberation.periodic.tick"
 
 
 def _periodic_work():
-    from deliberation.jobs import recover_stalled_jobs
-    from deliberation.services.execution import send_reminders
-
     with translation.override(settings.LANGUAGE_CODE):
         yield "reminders", send_reminders
         yield "stalled jobs", recover_stalled_jobs

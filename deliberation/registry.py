@@ -24,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat
 
+from deliberation import rules
 from deliberation.models import HolderKind, Ownership, Unit, UnitKind
 
 DEVELOPER_KEY = "developer"
@@ -83,7 +84,5 @@ def electorate_totals(estate):
 
 def electorate_holdings(estate):
     """The estate as rules.Holding values, ready for rules.decide / rules.elect."""
-    from deliberation import rules
-
     rows = voting_units(estate).values_list("pk", "area", "head")
     return [rules.Holding(unit=str(pk), area=area, holder=head) for pk, area, head in rows]

@@ -8,13 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.views.decorators.http import require_safe
 
-from deliberation.documents import contexts
 from deliberation.documents.pdf import render_pdf
 from deliberation.documents.responses import pdf_response, stored_pdf_response
 from deliberation.documents.storage import publish_document, verification_code
 from deliberation.models import DocumentKind
 from meetings.access import meeting_for
 from meetings.models import Kind, Status
+from meetings.records import minutes_context, prepare_meeting_record
 
 
 def _record_pdf(request, meeting, kind, template_name):
@@ -25,10 +25,10 @@ def _record_pdf(request, meeting, kind, template_name):
             community=meeting.community,
             title=meeting.title,
             template_name=template_name,
-            context=contexts.prepare_meeting_record(contexts.minutes_context(meeting)),
+            context=prepare_meeting_record(minutes_context(meeting)),
         )
         return stored_pdf_response(document)
-    context = contexts.prepare_meeting_record(contexts.minutes_context(meeting))
+    context = prepare_meeting_record(minutes_context(meeting))
     context["verification_code"] = verification_code(kind, meeting)
     return pdf_response(render_pdf(template_name, context, draft=True), meeting.title)
 

@@ -7,18 +7,13 @@ participant view, public display) in each language and sent to that audience's g
 htmx ws extension swaps each element in place by id. Consumers only forward the bytes.
 """
 
-import asyncio
-import contextvars
-import logging
-import os
-import threading
 from functools import partial
 
-from asgiref.sync import SyncToAsync, async_to_sync
-from channels.db import database_sync_to_async
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db.models import Count, Q
+from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import format_html
@@ -41,9 +36,10 @@ from meetings.models import (
 )
 from meetings.opinion_room import room_map
 from meetings.services import ALL_SECTIONS, live_vote_summary, opens_early, queue_of
+from meetings.signals import room_changed, seats_changed
+from plumbing import batching
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
-log = logging.getLogger(__name__)
 RECENT_MINUTES = 30
 
 
@@ -58,11 +54,6 @@ def user_group(meeting_id, user_id):
 def control_group(meeting_id):
     """Every socket of the room, for control messages such as 're-check your seat'."""
     return f"meeting-{meeting_id}-all"
-
-
-def _quorum(meeting, _participants=None):
-    """Kept for callers written against the first version; use quorum_of(meeting)."""
-    return quorum_of(meeting)
 
 
 def quorum_of(meeting):
@@ -249,69 +240,32 @@ def broadcast(meeting_id, sections=ALL_SECTIONS, notice=None):
         send_notice(meeting_id, *notice)
 
 
-# A cast changes one line of the room, "n votes so far". Broadcast per cast, a room of a
-# thousand screens voting twenty a second would get twenty thousand frames a second, and the
-# voters' own "your vote is recorded" would queue behind them for seconds. So the voter's notice
-# goes at once and the count follows within ROOM_TALLY_WAIT_S: each worker process sends it at
-# most once per wait and meeting, rendered when it leaves, so it shows every vote cast by then.
-_waiting = {}  # meeting id -> (event loop, sections to send when the wait ends), this process
-_waiting_lock = threading.Lock()
-_flushes = set()  # running flush tasks, kept from the garbage collector
-
-
 def broadcast_soon(meeting_id, sections, notice=None):
-    """Like broadcast(), but the sections wait and go with those of the casts that follow.
-
-    A thread that serves no event loop (a management command, the test client) has nothing to
-    wait on and broadcasts at once."""
-    loop = _serving_loop()
-    if loop is None:
+    """Like broadcast(), but the sections wait ROOM_TALLY_WAIT_S and go with those of the casts
+    that follow (plumbing/batching.py says why); the notice goes at once. Where nothing serves
+    an event loop (a management command, the test client) it is broadcast() at once."""
+    if batching.serving_loop() is None:
         return broadcast(meeting_id, sections, notice=notice)
     if notice and notice[0]:
         send_notice(meeting_id, *notice)
-    with _waiting_lock:
-        waiting = _waiting.get(meeting_id)
-        if waiting is not None and waiting[0] is loop:
-            waiting[1].update(sections)
-            return
-        # None waits, or only on a loop that has stopped since (its timer went with it).
-        _waiting[meeting_id] = (loop, set(sections))
-    # In a context of its own: this thread's belongs to the command that is ending.
-    fresh = contextvars.Context()
-    wait = settings.ROOM_TALLY_WAIT_S
-    loop.call_soon_threadsafe(
-        partial(loop.call_later, wait, flush_waiting, meeting_id, context=fresh)
-    )
+    if not _tally.add(meeting_id, sections):  # the loop stopped meanwhile
+        broadcast(meeting_id, sections)
 
 
-def _serving_loop():
-    """The running event loop this thread works for: a websocket consumer's database thread or
-    an HTTP request's pool thread (config/asgi_http.py) tells asgiref which it is."""
-    local = SyncToAsync.threadlocal
-    loop = getattr(local, "main_event_loop", None)
-    if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid():
-        return None
-    return loop if loop.is_running() else None
+def _send_tally(meeting_id, sections):
+    """The sections that waited, rendered as the room is when they leave."""
+    try:
+        broadcast(meeting_id, tuple(s for s in ALL_SECTIONS if s in sections))
+    except Meeting.DoesNotExist:
+        pass  # deleted while the count waited: no room left to tell
+
+
+_tally = batching.Batch(_send_tally, wait=lambda: settings.ROOM_TALLY_WAIT_S)
 
 
 def flush_waiting(meeting_id):
-    """Send the meeting's waiting sections now, on the running loop: where its wait ends."""
-    with _waiting_lock:
-        _loop, sections = _waiting.pop(meeting_id, (None, None))
-    if sections:
-        ordered = tuple(s for s in ALL_SECTIONS if s in sections)
-        task = asyncio.get_running_loop().create_task(_send_waiting(meeting_id, ordered))
-        _flushes.add(task)
-        task.add_done_callback(_flushes.discard)
-
-
-async def _send_waiting(meeting_id, sections):
-    try:
-        await database_sync_to_async(broadcast, thread_sensitive=False)(meeting_id, sections)
-    except Meeting.DoesNotExist:
-        pass  # deleted while the count waited: no room left to tell
-    except Exception:
-        log.exception("room %s: the waiting broadcast failed", meeting_id)
+    """Send the meeting's waiting sections now (on the running loop)."""
+    _tally.flush(meeting_id)
 
 
 def send_notice(meeting_id, user_id, text):
@@ -331,3 +285,13 @@ def reseat(meeting_id):
 def snapshot(meeting, audience, language):
     """The full room, for a socket that just connected (or reconnected)."""
     return render_sections(room_state(meeting), ALL_SECTIONS, audience, language)
+
+
+@receiver(room_changed, dispatch_uid="meetings-rendering-room-changed")
+def _room_changed(sender, meeting_id, sections, notice=None, soon=False, **kwargs):
+    (broadcast_soon if soon else broadcast)(meeting_id, sections, notice=notice)
+
+
+@receiver(seats_changed, dispatch_uid="meetings-rendering-seats-changed")
+def _seats_changed(sender, meeting_id, **kwargs):
+    reseat(meeting_id)

@@ -54,6 +54,7 @@ from meetings.models import (
     SpeakerStatus,
     Status,
 )
+from meetings.signals import room_changed, seats_changed
 
 # Room sections, each one element the htmx ws extension swaps by id.
 STATUS, AGENDA, QUEUE, VOTE, ATTENDANCE, MINUTES = (
@@ -93,6 +94,7 @@ def _commit(meeting, actor, command, data=None, sections=ALL_SECTIONS, *, notice
 
     `soon`: the sections may wait a moment for those of similar commands (the casts of a live
     vote) and go in one broadcast (meetings.rendering.broadcast_soon); the notice goes at once.
+    The rendering hears it through meetings.signals.room_changed.
     """
     data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
     meeting.version = F("version") + 1
@@ -109,11 +111,12 @@ def _commit(meeting, actor, command, data=None, sections=ALL_SECTIONS, *, notice
         community=meeting.community_id,
     )
     if sections:
-        from meetings.rendering import broadcast, broadcast_soon
-
         meeting_id = meeting.pk
-        send = broadcast_soon if soon else broadcast
-        transaction.on_commit(lambda: send(meeting_id, sections, notice=notice))
+        transaction.on_commit(
+            lambda: room_changed.send(
+                Meeting, meeting_id=meeting_id, sections=sections, notice=notice, soon=soon
+            )
+        )
 
 
 def _auto_minutes(meeting, text, kind, item=None, author=None):
@@ -286,10 +289,8 @@ def move_chair(meeting, *, by, to):
         meeting.chair = to
         meeting.save(update_fields=["chair"])
         _commit(meeting, by, "move_chair", {"from": old, "to": to.pk}, ALL_SECTIONS)
-        from meetings.rendering import reseat
-
         meeting_id = meeting.pk
-        transaction.on_commit(lambda: reseat(meeting_id))
+        transaction.on_commit(lambda: seats_changed.send(Meeting, meeting_id=meeting_id))
     return meeting
 
 

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from deliberation.access import community_for, community_ids_of, estates_where, roles_of
-from deliberation.documents.contexts import meeting_quorum
 from deliberation.models import Community
 from deliberation.permissions import may
 from meetings import services
@@ -42,6 +41,7 @@ from meetings.forms import (
     command_form,
 )
 from meetings.models import Meeting, Status
+from meetings.records import meeting_quorum
 from meetings.rendering import me_html, room_state
 
 

@@ -1,6 +1,6 @@
 """What a piece of code sent to the database, as SQL, for tests that count round trips."""
 
-from deliberation import prepared
+from plumbing import prepared
 
 SET_UP = ("PREPARE ", "SAVEPOINT ", "RELEASE SAVEPOINT ")
 

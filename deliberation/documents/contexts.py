@@ -9,8 +9,12 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
+
+from deliberation import rules
+from deliberation.documents.qr import ballot_qr_payload, ballot_short_code, qr_png_data_uri
+from deliberation.services.votes import ballot_sheets, result_context
 
 
 def notice_context(notice):
@@ -25,134 +29,18 @@ def notice_context(notice):
     }
 
 
-def minutes_context(meeting):
-    """The meetings app's record of a meeting (meetings.services.minutes_context)."""
-    from meetings.services import minutes_context as meeting_record
-
-    context = meeting_record(meeting)
-    context.setdefault("generated_at", timezone.now())
-    context.setdefault("quorum", meeting_quorum(meeting, context))
-    return context
-
-
-def meeting_quorum(meeting, record):
-    """{met, text} for the minutes' header, or None where no quorum applies.
-
-    An owners' session counts present area and heads against two thirds (the room's own
-    count); other meetings use the community's consultation quorum, when it has one.
-    """
-    if meeting.is_owners_session:
-        from meetings.rendering import quorum_of
-
-        count = quorum_of(meeting)
-        if count is None:
-            return None
-        text = _("%(area)s of %(total_area)s m², %(heads)s of %(total_heads)s heads") % count
-        lines = [r.zh if _zh() else r.en for r in count["reasons"]]
-        return {"met": count["met"], "text": text, "lines": lines}
-    needed = meeting.community.consultation_quorum
-    if not needed:
-        return None
-    present = record.get("present_count", 0)
-    text = _("%(present)s present, %(needed)s needed") % {"present": present, "needed": needed}
-    return {"met": present >= needed, "text": text}
-
-
 def vote_result_context(vote):
     """The announcement's context from the votes service (result_context)."""
-    from deliberation.services.votes import result_context
-
     return vote_result_document(result_context(vote))
 
 
 def ballots_context(vote):
     """Every holder's personalised ballot, from the votes service (ballot_sheets)."""
-    from deliberation.services.votes import ballot_sheets
-
     return with_ballot_codes(ballot_sheets_document(vote, ballot_sheets(vote)))
-
-
-# Minutes entries the room writes by itself ("the chair opened item 2") are left out of the
-# printed proceedings: the agenda structure already says it.
-_PRINTED_KINDS = {"note", "decision", "speech"}
-
-
-def prepare_meeting_record(record):
-    """Add what the minutes and hearing templates print to a meetings minutes_context dict.
-
-    Pure: works on the dict alone. Adds per item `notes`, and `general_notes`, `decisions`
-    and `stages` (the hearing's stages in order, each with its statements, questions and
-    answers in the order they were made).
-    """
-    record = dict(record)
-    entries = record.get("entries") or []
-    items = []
-    for item in record.get("items") or []:
-        item = dict(item)
-        item["notes"] = [
-            e
-            for e in entries
-            if e.get("item") == item.get("position")
-            and e.get("kind") in _PRINTED_KINDS
-            and not e.get("automatic")
-        ]
-        items.append(item)
-    record["items"] = items
-    record["general_notes"] = [
-        e
-        for e in entries
-        if e.get("item") is None and e.get("kind") in _PRINTED_KINDS and not e.get("automatic")
-    ]
-    record["decisions"] = [i["decision"] for i in items if i.get("decision")]
-    record["stages"] = hearing_stages(record)
-    return record
-
-
-def hearing_stages(record):
-    """The hearing as stages: each stage entry opens a stage; speeches join by time."""
-    timeline = []
-    for e in record.get("entries") or []:
-        if e.get("kind") == "stage" or (e.get("kind") in _PRINTED_KINDS and not e.get("automatic")):
-            timeline.append(
-                {
-                    "at": e.get("at"),
-                    "stage": e.get("kind") == "stage",
-                    "who": "",
-                    "kind_label": e.get("kind_label", ""),
-                    "text": e.get("text", ""),
-                }
-            )
-    for item in record.get("items") or []:
-        for s in item.get("speeches") or []:
-            timeline.append(
-                {
-                    "at": s.get("at"),
-                    "stage": False,
-                    "who": s.get("name", ""),
-                    "kind_label": "",
-                    "text": s.get("summary", ""),
-                }
-            )
-    # A stable sort by time; entries without a time keep their place at the end.
-    timeline.sort(key=lambda e: (0, e["at"]) if e["at"] else (1, 0))
-    stages = []
-    current = None
-    for e in timeline:
-        if e["stage"]:
-            current = {"label": e["text"], "at": e["at"], "entries": []}
-            stages.append(current)
-            continue
-        if current is None:
-            current = {"label": "", "at": None, "entries": []}
-            stages.append(current)
-        current["entries"].append(e)
-    return stages
 
 
 def with_ballot_codes(context):
     """Give each ballot sheet its signed QR code (teller entry scans it) and a sheet number."""
-    from deliberation.documents.qr import ballot_qr_payload, ballot_short_code, qr_png_data_uri
-
     vote_id = context.get("vote_id", 0)
     sheets = []
     for number, sheet in enumerate(context.get("sheets") or [], start=1):
@@ -185,8 +73,6 @@ def _share(part, whole):
 
 def threshold_label(code):
     """过半数 / 四分之三以上: the matter's approval threshold in words."""
-    from deliberation import rules
-
     matter = rules.MATTERS.get(code)
     if matter is None:
         return ""
@@ -200,7 +86,7 @@ def threshold_label(code):
     return words.get(key, fallback)
 
 
-def _zh():
+def is_chinese():
     return (translation.get_language() or settings.LANGUAGE_CODE).startswith("zh")
 
 
@@ -283,13 +169,15 @@ def vote_result_document(raw):
             d = f["deemed"]
             deemed = {
                 "outcome": _("Passed") if d.get("passed") else _("Not passed"),
-                "reasons": [r.get("zh" if _zh() else "en", "") for r in d.get("reasons") or []],
+                "reasons": [
+                    r.get("zh" if is_chinese() else "en", "") for r in d.get("reasons") or []
+                ],
             }
         matters.append(
             {
                 "position": m.get("position"),
                 "title": m.get("title", ""),
-                "code_label": m.get("rule_zh") if _zh() else m.get("rule_en", ""),
+                "code_label": m.get("rule_zh") if is_chinese() else m.get("rule_en", ""),
                 "threshold_label": threshold_label(m.get("code", "")),
                 "rows": rows,
                 "quorum_met": f.get("participation_met"),

@@ -13,10 +13,13 @@ from deliberation.models import (
     Candidate,
     ConvenedBy,
     ElectorateEntry,
+    Holder,
     MatterKind,
     SelectionMethod,
+    Topic,
 )
 from deliberation.models.vote import MATTER_CODES
+from deliberation.uploads import validate_image, validate_pdf
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 ORDINARY = [
@@ -65,8 +68,6 @@ class ConveneForm(WindowForm):
     field_order = ["estate", "title", "description", "convened_by", "opens_at", "closes_at"]
 
     def __init__(self, *args, community, estates=None, **kwargs):
-        from deliberation.models import Topic
-
         super().__init__(*args, **kwargs)
         offer_estates(self.fields["estate"], community, estates)
         self.fields["topic"].queryset = Topic.objects.filter(
@@ -311,8 +312,6 @@ def validate_document(upload, wrong_type=None):
     refused. `wrong_type` is the message for a file that is neither (the default speaks of the
     signed mandate).
     """
-    from deliberation.uploads import validate_image, validate_pdf
-
     limit = settings.UPLOAD_MAX_BYTES
     too_large = ValidationError(
         _("The file is too large: the limit is %(mb)s MB.") % {"mb": limit // 2**20},
@@ -423,8 +422,6 @@ class AmendForm(forms.Form):
         return reason
 
     def clean_holder_phone(self):
-        from deliberation.models import Holder
-
         raw = self.cleaned_data["holder_phone"].strip()
         if not raw:
             return None

@@ -15,6 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from deliberation.membership import community_ids_of
+from deliberation.messages import render
+
 DUE_SOON_DAYS = 3
 
 
@@ -125,8 +128,6 @@ class TaskQuerySet(models.QuerySet):
         return self.filter(state=TaskState.OPEN, due_date__lt=today)
 
     def visible_to(self, user):
-        from deliberation.access import community_ids_of
-
         if not user.is_authenticated:
             return self.none()
         return self.filter(topic__community_id__in=community_ids_of(user))
@@ -431,6 +432,4 @@ class SupervisionNote(models.Model):
     @property
     def display(self):
         """An automatic note in the reader's language; a person's note as written."""
-        from deliberation.messages import render
-
         return render(self.message) or self.text

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from deliberation.messages import render, render_lines
+
 
 class NoticeKind(models.TextChoices):
     ACCEPTANCE = "acceptance", _("Acceptance")
@@ -116,14 +118,10 @@ class Notice(models.Model):
 
     @property
     def display_title(self):
-        from deliberation.messages import render
-
         return render(self.message.get("title")) or self.title
 
     @property
     def display_body(self):
-        from deliberation.messages import render_lines
-
         lines = self.message.get("body")
         return self.body if lines is None else render_lines(lines)
 
@@ -197,6 +195,4 @@ class Notification(models.Model):
     @property
     def display(self):
         """The notification in the reader's (active) language."""
-        from deliberation.messages import render
-
         return render(self.message) or self.text

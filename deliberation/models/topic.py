@@ -5,6 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from deliberation.membership import community_ids_of
+
 
 class Phase(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -49,8 +51,6 @@ class Channel(models.TextChoices):
 class TopicQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Topics of the communities the user belongs to (a role, or owning a unit there)."""
-        from deliberation.access import community_ids_of
-
         if not user.is_authenticated:
             return self.none()
         return self.filter(community_id__in=community_ids_of(user))

@@ -15,6 +15,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from deliberation import rules
+from deliberation.membership import community_ids_of
 
 
 def _matter_label(matter):
@@ -55,8 +56,6 @@ class VoteState(models.TextChoices):
 
 class AssemblyVoteQuerySet(models.QuerySet):
     def visible_to(self, user):
-        from deliberation.access import community_ids_of
-
         if not user.is_authenticated:
             return self.none()
         return self.filter(community_id__in=community_ids_of(user))

@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from accounts.models import User
 from deliberation.access import roles_of
 from deliberation.audit import record_audit
 from deliberation.lifecycle import transition_topic
@@ -53,8 +54,16 @@ from deliberation.models import (
     VisitOutcome,
 )
 from deliberation.models.execution import DUE_SOON_DAYS, SATISFIED_LEVELS
-from deliberation.notices import mask_name, notify, publish_notice
+from deliberation.notices import (
+    followers_of,
+    mask_name,
+    publish_notice,
+    staff_of,
+    tell,
+)
 from deliberation.permissions import STAFF, may
+from deliberation.services import DOUBLE_SUBMIT_WINDOW
+from deliberation.uploads import store_private, suffix_for
 
 MAX_PHOTOS = 4
 
@@ -62,26 +71,12 @@ MAX_PHOTOS = 4
 # --- who is who -----------------------------------------------------------------------------
 
 
-def _tell(users, text, url=""):
-    try:
-        from deliberation.services.topics import tell
-    except ImportError:
-        tell = notify
-    tell(users, text, url)
-
-
 def followers(topic):
     """Ids of the people following the topic; the proposer at least."""
-    try:
-        from deliberation.services.topics import followers_of
-    except ImportError:
-        return {topic.proposer_id}
     return {getattr(u, "pk", u) for u in followers_of(topic)} | {topic.proposer_id}
 
 
 def _members_with(community_id, *roles):
-    from accounts.models import User
-
     return list(
         User.objects.filter(
             memberships__community_id=community_id, memberships__role__in=roles
@@ -242,7 +237,7 @@ def add_task(
             task=task.title,
             due=due_date,
         )
-        _tell(
+        tell(
             {u.pk for u in responsible_users(task)} | followers(topic),
             text,
             task.get_absolute_url(),
@@ -289,7 +284,7 @@ def dispatch_task(task, unit, *, by, note=""):
             unit=unit.name,
             task=task.title,
         )
-        _tell(unit.contacts.all(), text, task.get_absolute_url())
+        tell(unit.contacts.all(), text, task.get_absolute_url())
     return dispatch
 
 
@@ -332,13 +327,11 @@ def answer_dispatch(task, *, by, accept, reason=""):
             unit=dispatch.unit.name,
             task=task.title,
         )
-        _tell([dispatch.sent_by], text, task.get_absolute_url())
+        tell([dispatch.sent_by], text, task.get_absolute_url())
     return dispatch
 
 
 def _store_photos(update, photos):
-    from deliberation.uploads import store_private, suffix_for
-
     for data, content_type in photos[:MAX_PHOTOS]:
         path = store_private(
             data, folder=f"progress/{update.task_id}", suffix=suffix_for(content_type)
@@ -397,7 +390,7 @@ def report_progress(task, *, by, text, percent, photos=(), today=None, _completi
             task=task.title,
             percent=percent,
         )
-        _tell(followers(topic) - {by.pk}, message, task.get_absolute_url())
+        tell(followers(topic) - {by.pk}, message, task.get_absolute_url())
     return update
 
 
@@ -433,7 +426,7 @@ def add_supervision_note(task, *, by, text, kind=SupervisionKind.MANUAL):
         message = Message(
             gettext_noop("Supervision (督办) on “%(task)s”: %(text)s"), task=task.title, text=text
         )
-        _tell(
+        tell(
             set(responsible_users(task)) | set(supervisors(task.topic.community_id)),
             message,
             task.get_absolute_url(),
@@ -473,7 +466,7 @@ def send_reminders(today=None):
                         task=task.title,
                         due=task.due_date,
                     )
-                    _tell(responsible_users(task), text, task.get_absolute_url())
+                    tell(responsible_users(task), text, task.get_absolute_url())
             except IntegrityError:
                 continue  # another run sent it a moment ago
             sent[kind] += 1
@@ -937,8 +930,6 @@ def order_service(offering, *, by, details, location=""):
     (`dispatch_order`); the resident follows it and rates the result like any other topic.
     The same order sent twice within minutes (a double tap) returns the first one.
     """
-    from deliberation.services.topics import DOUBLE_SUBMIT_WINDOW, staff_of, tell
-
     unit = offering.unit
     community = unit.community
     if not may(roles_of(by, community), "service.order"):

@@ -13,7 +13,6 @@ not now (wrong phase, already done, stale form).
 import math
 from datetime import timedelta
 
-from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -21,19 +20,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from deliberation import fragments
 from deliberation.access import community_ids_of, may_ever, roles_of
 from deliberation.audit import record_audit
 from deliberation.lifecycle import TransitionRefused, transition_topic
-from deliberation.messages import Message, text_of
+from deliberation.messages import Message
 from deliberation.models import (
+    AssemblyVote,
     Channel,
     Comment,
     CommentReaction,
     CommentReport,
     CoSign,
+    DecidingBody,
     Decision,
     Follow,
+    Holder,
     Membership,
     NoticeKind,
     Notification,
@@ -44,12 +45,22 @@ from deliberation.models import (
     Role,
     Topic,
     TopicPhoto,
+    VoteStatus,
 )
-from deliberation.notices import forget_unread, mask_name, notify, publish_notice
-from deliberation.permissions import STAFF, may
+from deliberation.notices import (
+    forget_unread,
+    mask_name,
+    publish_notice,
+    staff_of,
+    tell,
+)
+from deliberation.permissions import may
+from deliberation.services import DOUBLE_SUBMIT_WINDOW
+from deliberation.services.execution import dispatch_order
+from deliberation.services.opinions import snapshot_for_decision
 from deliberation.uploads import delete_private, store_private, suffix_for
+from plumbing import fragments
 
-DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
 MAX_PHOTOS = 6
 
 STATE_MESSAGES = {
@@ -95,8 +106,6 @@ def cosign_threshold(community):
 
     Residents are members holding the resident role or owning a unit, counted in the database.
     """
-    from deliberation.models import Holder
-
     member_ids = set(
         Membership.objects.filter(community=community, role=Role.RESIDENT).values_list(
             "user_id", flat=True
@@ -111,49 +120,6 @@ def cosign_threshold(community):
     return max(1, min(community.cosign_threshold, by_share))
 
 
-def followers_of(topic):
-    """User ids told about a topic's changes: its followers, proposer and filer."""
-    ids = set(Follow.objects.filter(topic=topic).values_list("user_id", flat=True))
-    ids.add(topic.proposer_id)
-    if topic.filed_by_id:
-        ids.add(topic.filed_by_id)
-    return ids
-
-
-def staff_of(community):
-    return set(
-        Membership.objects.filter(community=community, role__in=STAFF).values_list(
-            "user_id", flat=True
-        )
-    )
-
-
-def tell(user_ids, text, url=""):
-    """In-app notification for each user, and an email to those with an address, after commit."""
-    from accounts.models import User
-
-    user_ids = {getattr(u, "pk", u) for u in user_ids if u is not None}
-    if not user_ids:
-        return
-    notify(user_ids, text, url)
-
-    def send():
-        addresses = list(
-            User.objects.filter(pk__in=user_ids).exclude(email="").values_list("email", flat=True)
-        )
-        plain = text_of(text)
-        # A subject is one line: a note's line breaks would make the message unsendable.
-        subject = " ".join(plain.split())[:120]
-        messages = [
-            mail.EmailMessage(subject=subject, body=f"{plain}\n\n{url}", to=[address])
-            for address in addresses
-        ]
-        if messages:
-            mail.get_connection(fail_silently=True).send_messages(messages)
-
-    transaction.on_commit(send)
-
-
 def vote_result_for(topic):
     """The owners' assembly vote whose published result decides `topic`, or None.
 
@@ -161,10 +127,6 @@ def vote_result_for(topic):
     `deliberation.services.votes.vote_result_for_topic` gives its figures for display. Until
     a result is published no topic routed to the owners' assembly can be decided.
     """
-    try:
-        from deliberation.models.vote import AssemblyVote, VoteStatus
-    except ImportError:  # the votes feature is not installed
-        return None
     return (
         AssemblyVote.objects.filter(topic=topic, status=VoteStatus.PUBLISHED)
         .order_by("-result_published_at", "-pk")
@@ -376,8 +338,6 @@ def triage_topic(
     notice board, and so is an acceptance (DOMAIN.md §6 公示).
     """
     if outcome == Outcome.ORDER:
-        from deliberation.services.execution import dispatch_order
-
         return dispatch_order(topic, by=by, note=reason, expected_version=expected_version)
     with transaction.atomic():
         topic = _lock(topic)
@@ -615,8 +575,6 @@ def record_decision(
     A topic routed to the owners' assembly can be decided only on its published vote result
     (`vote_result_for`); a consultation never replaces an owners' vote.
     """
-    from deliberation.models import DecidingBody
-
     with transaction.atomic():
         topic = _lock(topic)
         _check_version(topic, expected_version)
@@ -655,8 +613,6 @@ def record_decision(
         topic = transition_topic(
             topic, Phase.DECIDED, by=by, reason=text, data={"decided_by": decided_by}
         )
-        from deliberation.services.opinions import snapshot_for_decision
-
         body = [
             text,
             "",

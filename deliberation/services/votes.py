@@ -24,7 +24,6 @@ from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-import django.dispatch
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -72,11 +71,8 @@ from deliberation.models import (
 from deliberation.natural import natural_key
 from deliberation.notices import notify, publish_notice
 from deliberation.permissions import ALLOWED, TELLER, may
-from deliberation.prepared import Prepared, PreparedInsert, on_server, together, typed
 from deliberation.registry import head_key, voting_units
-
-# Sent after a ballot commits: sender=AssemblyVote, vote_id=..., matter_id=..., channel=...
-ballot_cast = django.dispatch.Signal()
+from plumbing.prepared import Prepared, PreparedInsert, on_server, together, typed
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 ORDINARY_CHOICES = (BallotChoice.YES, BallotChoice.NO, BallotChoice.ABSTAIN)
@@ -972,7 +968,6 @@ def _cast_in_transaction(matter, holder, choice, candidates, by, channel, mandat
             raise
         return _change_ballot(vote, existing, choice, candidate_ids, by, channel, code, now)
     ballot.receipt_code = code
-    transaction.on_commit(lambda: _announce(vote, matter, channel))
     return ballot
 
 
@@ -1047,7 +1042,6 @@ def _cast_in_one_statement(matter, holder, choice, candidates, by, channel, mand
     ballot._state.adding = False
     ballot._state.db = connection.alias
     ballot.receipt_code = code
-    transaction.on_commit(lambda: _announce(vote, matter, channel))
     return ballot
 
 
@@ -1193,10 +1187,6 @@ def _audit_ballot(by, vote, ballot, verb):
 def _ballot_audit_data(vote, ballot):
     # The choice stays out of the log: only tellers and the owner see it.
     return {"vote": vote.pk, "matter": ballot.matter_id, "channel": ballot.channel}
-
-
-def _announce(vote, matter, channel):
-    ballot_cast.send(sender=AssemblyVote, vote_id=vote.pk, matter_id=matter.pk, channel=channel)
 
 
 def _check_mandate(mandate, vote, head, matter, by, choice, candidates):

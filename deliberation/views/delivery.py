@@ -28,15 +28,17 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from deliberation.audit import record_audit
 from deliberation.delivery import (
     ReportRefused,
-    coverage,
     household_rows,
     record_receipt,
     record_sms_report,
     served_condition,
 )
+from deliberation.documents.pdf import render_pdf
+from deliberation.documents.responses import pdf_response
 from deliberation.forms.notices import ReceiptForm
 from deliberation.models import Building, Delivery, DeliveryChannel
 from deliberation.notices import mask_text
+from deliberation.views.votes import coverage_text, vote_for
 
 logger = logging.getLogger("gongyi.delivery")
 
@@ -61,8 +63,6 @@ def sms_status(request, token):
 
 
 def _delivery_vote(request, vote_id):
-    from deliberation.views.votes import vote_for
-
     return vote_for(request.user, vote_id, "vote.delivery")
 
 
@@ -119,15 +119,6 @@ def vote_delivery_print(request, vote_id, building_id):
         "deliberation/vote_delivery_print.html",
         {"vote": vote, "notice": vote.notice, "building": building, "rows": rows},
     )
-
-
-def coverage_text(notice):
-    served, total = coverage(notice)
-    return _("Served %(served)s / %(total)s households; %(pending)s awaiting a visit") % {
-        "served": f"{served:,}",
-        "total": f"{total:,}",
-        "pending": f"{total - served:,}",
-    }
 
 
 @login_required
@@ -239,9 +230,6 @@ def _proof_lines(records):
 @require_safe
 def vote_delivery_pdf(request, vote_id):
     """Proof of service as a printable document: each household and what proves it served."""
-    from deliberation.documents.pdf import render_pdf
-    from deliberation.documents.responses import pdf_response
-
     vote = _delivery_vote(request, vote_id)
     notice = vote.notice
     if notice is None:

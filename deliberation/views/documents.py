@@ -23,15 +23,17 @@ from deliberation.documents import contexts
 from deliberation.documents.pdf import render_pdf
 from deliberation.documents.responses import pdf_response, stored_pdf_response
 from deliberation.documents.storage import publish_document, verification_code
+from deliberation.jobs import start_job
 from deliberation.models import DocumentKind, JobKind, Notice, StoredDocument, VoteState
 from deliberation.permissions import ALLOWED, may
+from deliberation.services.votes import vote_roles
+from deliberation.views.notices import board_for
+from deliberation.views.votes import vote_for
 
 
 @require_safe
 def notice_pdf(request, community_id, notice_id):
     """A notice as PDF: for anyone when its kind is public, else for the community's members."""
-    from deliberation.views.notices import board_for
-
     community, member = board_for(request.user, community_id)
     notice = get_object_or_404(
         Notice.objects.readable(member).filter(published_at__lte=timezone.now()),
@@ -51,16 +53,12 @@ def notice_pdf(request, community_id, notice_id):
 
 
 def _vote_roles(user, vote):
-    from deliberation.services.votes import vote_roles
-
     return vote_roles(user, vote)
 
 
 @login_required
 @require_safe
 def vote_result_pdf(request, vote_id):
-    from deliberation.views.votes import vote_for
-
     vote = vote_for(request.user, vote_id, "vote.view")
     if vote.state == VoteState.PUBLISHED:
         document = publish_document(
@@ -86,8 +84,6 @@ def vote_result_pdf(request, vote_id):
 @require_safe
 def vote_ballots_pdf(request, vote_id):
     """The whole estate's paper ballots, one personalised page per head, as one PDF."""
-    from deliberation.views.votes import vote_for
-
     vote = vote_for(request.user, vote_id, "vote.print_ballots")
     if not may(_vote_roles(request.user, vote), "vote.print_ballots", vote.state):
         raise PermissionDenied
@@ -110,8 +106,6 @@ def vote_ballots_pdf(request, vote_id):
 def vote_ballots_print(request, vote_id):
     """Start printing the vote's paper ballots in the background; answers at once."""
     from deliberation.documents.ballots import ballots_version
-    from deliberation.jobs import start_job
-    from deliberation.views.votes import vote_for
 
     vote = vote_for(request.user, vote_id, "vote.print_ballots")
     if not may(_vote_roles(request.user, vote), "vote.print_ballots", vote.state):

@@ -20,6 +20,7 @@ from accounts.models import User
 from deliberation.access import (
     community_for,
     community_ids_of,
+    may_ever,
     raise_not_found,
     roles_of,
     topic_for,
@@ -53,6 +54,7 @@ from deliberation.models import (
 )
 from deliberation.permissions import STAFF, may
 from deliberation.services import execution as svc
+from deliberation.uploads import serve_private
 
 
 def task_for(user, task_id, action="task.view"):
@@ -65,8 +67,6 @@ def task_for(user, task_id, action="task.view"):
     if task.topic.community_id not in community_ids_of(user):
         raise_not_found()
     roles = roles_of(user, task.topic.community_id)
-    from deliberation.access import may_ever
-
     if not may_ever(roles, action):
         raise PermissionDenied
     return task
@@ -233,8 +233,6 @@ def _task_context(request, task, forms):
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def task_photo(request, task_id, photo_id):
-    from deliberation.uploads import serve_private
-
     task = task_for(request.user, task_id)
     photo = get_object_or_404(ProgressPhoto, pk=photo_id, update__task=task)
     return serve_private(photo.path, photo.content_type)

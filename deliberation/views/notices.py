@@ -24,13 +24,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from deliberation import fragments
 from deliberation.access import community_ids_of, roles_of
 from deliberation.delivery import record_view
 from deliberation.forms.notices import AnswerObjectionForm, ObjectionForm
 from deliberation.models import Community, Notice, Objection, Role
 from deliberation.notices import answer_objection, file_objection
 from deliberation.permissions import may
+from plumbing import fragments
 
 PAGE_SIZE = 20
 

@@ -28,7 +28,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from deliberation import fragments
 from deliberation.access import community_for, roles_of, topic_for
 from deliberation.audit import check_links, history_of
 from deliberation.forms.topics import (
@@ -62,9 +61,10 @@ from deliberation.models import (
 )
 from deliberation.notices import mask_name
 from deliberation.permissions import may
-from deliberation.prepared import Prepared
 from deliberation.services import topics as services
 from deliberation.uploads import serve_private
+from plumbing import fragments
+from plumbing.prepared import Prepared
 
 LIST_PAGE_SIZE = 20
 LIST_FILTERS = ("q", "phase", "category", "scope")

@@ -24,6 +24,7 @@ from deliberation.access import (
     raise_not_found,
     roles_of,
 )
+from deliberation.delivery import coverage
 from deliberation.forms.votes import (
     AmendForm,
     AttachmentForm,
@@ -79,6 +80,15 @@ def _vote_seen_by(user, vote, action=None):
         if not any(allowed & roles for allowed in ALLOWED[action].values()):
             raise PermissionDenied
     return vote
+
+
+def coverage_text(notice):
+    served, total = coverage(notice)
+    return _("Served %(served)s / %(total)s households; %(pending)s awaiting a visit") % {
+        "served": f"{served:,}",
+        "total": f"{total:,}",
+        "pending": f"{total - served:,}",
+    }
 
 
 def _can(request, vote, *actions):
@@ -213,8 +223,6 @@ def vote_detail(request, vote_id):
         "is_owner": Role.OWNER in roles_of(request.user, vote.community_id),
     }
     if context["can"]["delivery"] and vote.notice_id and not request.htmx:
-        from deliberation.views.delivery import coverage_text
-
         context["coverage"] = coverage_text(vote.notice)
     name = "deliberation/vote_detail.html" + ("#ballot" if request.htmx else "")
     return TemplateResponse(request, name, context, status=status)

@@ -9,7 +9,7 @@ import threading
 import pytest
 from asgiref.testing import ApplicationCommunicator
 
-from config.asgi_http import SyncChainASGIHandler
+from plumbing.asgi_http import SyncChainASGIHandler
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,6 +6,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -126,7 +127,7 @@ def test_a_second_ballot_in_a_transaction_leaves_it_usable(community, committee_
 
 
 def test_strings_are_cast_to_text_so_a_value_too_long_is_refused_not_cut():
-    from deliberation.prepared import typed
+    from plumbing.prepared import typed
 
     assert typed(Ballot._meta.get_field("choice"), connection) == "%s::text"  # varchar(8)
     assert typed(Ballot._meta.get_field("vote"), connection) == "%s::bigint"
@@ -137,3 +138,69 @@ def test_strings_are_cast_to_text_so_a_value_too_long_is_refused_not_cut():
                 f"INSERT INTO {AuditEntry._meta.db_table} (verb) SELECT {typed(entry, connection)}",
                 ["x" * 61],
             )
+
+
+def _next_ids_from(models):
+    """Make each model's next id known (and the same again after a rollback)."""
+    with connection.cursor() as cursor:
+        for model in models:
+            table = model._meta.db_table
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
+            (number,) = cursor.fetchone()
+            yield table, number
+
+
+def _restart(ids):
+    with connection.cursor() as cursor:
+        for table, number in ids:
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)", [table, number]
+            )
+
+
+def _stored(ballot):
+    rows = Ballot.objects.filter(pk=ballot.pk).values()
+    selections = BallotSelection.objects.filter(ballot=ballot.pk).values("id", "candidate_id")
+    entries = AuditEntry.objects.filter(target_id=str(ballot.pk), verb="vote.cast").values()
+    return list(rows), sorted(selections, key=lambda s: s["id"]), list(entries)
+
+
+@pytest.mark.parametrize("kind", ["matter", "election"])
+def test_both_ways_of_casting_store_the_same_rows_and_hashes(
+    kind, community, committee_member, owner
+):
+    """The one statement and the transactional path, given the same ballot at the same moment
+    in the same place of the audit chain, store the same ballot, selections and audit entry,
+    to the last byte of the entry's hash."""
+    vote = (
+        open_vote(community, committee_member)
+        if kind == "matter"
+        else election(community, committee_member)
+    )
+    holder = Holder.objects.get(user=owner)
+    matter = matter_read_with_vote(vote)
+    choice, candidates = ("yes", None)
+    if kind == "election":
+        ids = list(matter.candidates.order_by("pk").values_list("pk", flat=True)[:2])
+        choice, candidates = ("list", ids)
+    code = votes.new_receipt_code()
+    with time_machine.travel(timezone.now(), tick=False):
+        now = timezone.now()
+        ids = list(_next_ids_from([Ballot, BallotSelection, AuditEntry]))
+        _restart(ids)
+        savepoint = transaction.savepoint()
+        one = votes._cast_in_one_statement(
+            matter, holder, choice, candidates, owner, "online", None, code, now
+        )
+        assert one is not None  # the statement took it
+        by_statement = _stored(one)
+        transaction.savepoint_rollback(savepoint)
+        _restart(ids)
+        other = votes._cast_in_transaction(
+            matter, holder, choice, candidates, owner, "online", None, code, now
+        )
+        by_transaction = _stored(other)
+    assert other.pk == one.pk
+    assert by_statement == by_transaction
+    assert by_statement[2][0]["hash"] and len(by_statement[0]) == 1
+    assert verify_chain() == (AuditEntry.objects.count(), None, "")

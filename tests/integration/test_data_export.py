@@ -84,7 +84,13 @@ def test_anonymous_visitors_are_sent_to_log_in(client, db):
 
 
 def test_a_section_for_a_model_that_does_not_exist_is_skipped(owner, monkeypatch):
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        monkeypatch.setattr(config, "personal_data", [], raising=False)
     monkeypatch.setattr(
-        data_export, "SECTIONS", [("nothing", "Nothing", "deliberation.NoSuchModel", ["user"])]
+        apps.get_app_config("deliberation"),
+        "personal_data",
+        [("nothing", "Nothing", "NoSuchModel", ["user"])],
     )
     assert data_export.collect(owner)["sections"] == []

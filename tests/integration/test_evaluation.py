@@ -90,6 +90,9 @@ def test_a_rating_after_the_window_is_refused(evaluating, resident, clock):
 def test_a_rating_on_the_last_day_of_the_window_counts(evaluating, resident, clock):
     clock(START + datetime.timedelta(days=7))
     svc.rate_topic(evaluating, by=resident, level=RatingLevel.SATISFIED)
+    rating = Rating.objects.get(topic=evaluating)
+    assert (rating.user, rating.level) == (resident, RatingLevel.SATISFIED)
+    assert AuditEntry.objects.filter(verb="topic.rate").count() == 1
 
 
 def test_someone_unaffected_may_not_rate(community, resident, community_worker, clock):
@@ -105,6 +108,9 @@ def test_someone_unaffected_may_not_rate(community, resident, community_worker, 
         svc.rate_topic(topic, by=neighbour, level=RatingLevel.DISSATISFIED)
     owner = add_member(community, Role.OWNER, user=neighbour)
     svc.rate_topic(topic, by=owner, level=RatingLevel.SATISFIED)
+    assert list(Rating.objects.filter(topic=topic).values_list("user", "level")) == [
+        (owner.pk, RatingLevel.SATISFIED)
+    ]
 
 
 def test_workers_may_not_rate(evaluating, community_worker):

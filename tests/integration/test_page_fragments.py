@@ -1,4 +1,4 @@
-"""Cached page fragments (deliberation/fragments.py): fresh at once after a change, never shared
+"""Cached page fragments (plumbing/fragments.py): fresh at once after a change, never shared
 where they differ, and cheap the second time."""
 
 import re

@@ -1,10 +1,10 @@
-"""On PostgreSQL the pool checks connections with config/postgresql's callbacks."""
+"""On PostgreSQL the pool checks connections with plumbing/postgresql's callbacks."""
 
 import time
 
 import pytest
 
-from config.postgresql import base
+from plumbing.postgresql import base
 
 
 @pytest.mark.django_db
@@ -18,4 +18,4 @@ def test_the_pool_uses_these_callbacks_on_postgresql():
     connection.ensure_connection()
     raw = connection.connection
     connection.close()  # back to the pool, noted as just returned
-    assert time.monotonic() - raw._gongyi_returned_at < base.RECENT
+    assert time.monotonic() - base.RETURNED_AT[raw] < base.RECENT

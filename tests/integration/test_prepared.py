@@ -26,9 +26,9 @@ from deliberation.models import (
     Role,
     VoteTeller,
 )
-from deliberation.prepared import Prepared, PreparedInsert
-from deliberation.prepared import together as prepared_together
 from deliberation.services import votes as svc
+from plumbing.prepared import Prepared, PreparedInsert
+from plumbing.prepared import together as prepared_together
 from tests.factories import add_member
 from tests.sql import round_trips
 from tests.vote_factories import open_vote
@@ -334,7 +334,7 @@ def test_postgresql_plans_a_prepared_query_once_per_connection(owner):
 def test_a_statement_postgresql_cannot_prepare_runs_as_it_is_even_in_a_transaction(owner):
     if connection.vendor != "postgresql":
         pytest.skip("server-side prepared statements: CI runs this on PostgreSQL")
-    from deliberation.prepared import on_server
+    from plumbing.prepared import on_server
 
     untyped = "SELECT %s || %s"  # PostgreSQL cannot tell these parameters' types
     with transaction.atomic():

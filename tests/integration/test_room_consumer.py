@@ -480,7 +480,7 @@ async def test_a_count_left_waiting_on_a_stopped_loop_does_not_hold_back_the_nex
     settings.ROOM_TALLY_WAIT_S = 0.01
     stopped = asyncio.new_event_loop()
     stopped.close()
-    monkeypatch.setitem(rendering._waiting, live_meeting.pk, (stopped, {VOTE}))
+    monkeypatch.setitem(rendering._tally.waiting, live_meeting.pk, (stopped, {VOTE}))
     vote, console, (phone,) = await _open_vote_with_sockets(live_meeting, chair, owner)
     await phone.send_to(text_data=_command("cast_vote", vote=vote.pk, choice="yes"))
     assert "已有 1 人表决" in await receive_until(console, "人表决")

@@ -17,6 +17,7 @@ from deliberation.models import (
     Role,
     Topic,
 )
+from deliberation.notices import followers_of
 from deliberation.services import topics as services
 from tests.factories import add_member, make_community
 from tests.topic_factories import (
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.django_db
 def test_a_proposal_starts_as_a_draft_followed_by_its_proposer(community, resident):
     topic = draft(community, resident)
     assert topic.phase == Phase.DRAFT
-    assert services.followers_of(topic) == {resident.pk}
+    assert followers_of(topic) == {resident.pk}
     assert [e.verb for e in history_of(topic)] == ["topic.propose"]
 
 

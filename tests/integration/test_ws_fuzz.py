@@ -259,10 +259,11 @@ def test_the_chair_s_mutated_commands_never_crash_the_room(room, chair, always_r
     assert not errors_logged(caplog)
 
 
-def test_the_health_echo_survives_random_frames(db):
+def test_the_health_echo_survives_random_frames(db, caplog):
     @settings(FUZZ_SETTINGS, max_examples=10)
     @given(st.lists(frames({"raise_hand"}), min_size=BATCH, max_size=BATCH))
     def fuzz(batch):
-        async_to_sync(send_all)("/ws/health/", None, batch)
+        async_to_sync(send_all)("/ws/health/", None, batch)  # each frame: a reply or a close
 
     fuzz()
+    assert not errors_logged(caplog)

@@ -1,10 +1,10 @@
-"""deliberation.fragments: version counters, one-round-trip reads, placeholders."""
+"""plumbing.fragments: version counters, one-round-trip reads, placeholders."""
 
 import pytest
 from django.core.cache import cache
 from django.utils import translation
 
-from deliberation import fragments
+from plumbing import fragments
 
 
 def cached(name="rows", scopes=(("topics", 1),), *parts):

@@ -8,6 +8,7 @@ from django.utils import translation
 from deliberation.documents import contexts, samples
 from deliberation.documents.pdf import MissingFontError, _checked_fonts, document_html, render_pdf
 from deliberation.documents.qr import parse_ballot_qr
+from meetings.records import prepare_meeting_record
 from tests import pdf_checks
 
 NOTO = {f"Noto-{f}-CJK-SC{w}" for f in ("Sans", "Serif") for w in ("", "-Bold")}
@@ -23,11 +24,11 @@ def documents():
     return {
         "minutes": (
             "documents/minutes.html",
-            contexts.prepare_meeting_record(samples.sample_minutes(pages=3)),
+            prepare_meeting_record(samples.sample_minutes(pages=3)),
         ),
         "hearing": (
             "documents/hearing_record.html",
-            contexts.prepare_meeting_record(samples.sample_hearing()),
+            prepare_meeting_record(samples.sample_hearing()),
         ),
         "vote_result": ("documents/vote_result.html", samples.sample_vote_result()),
         "ballots": (
@@ -75,7 +76,7 @@ def test_a_draft_is_marked_as_draft_on_every_page():
 
 
 def test_the_minutes_show_names_speeches_votes_and_outcomes_in_words():
-    record = contexts.prepare_meeting_record(samples.sample_minutes(pages=2))
+    record = prepare_meeting_record(samples.sample_minutes(pages=2))
     pdf = render_pdf("documents/minutes.html", record)
     text = pdf_checks.squeeze(pdf_checks.all_text(pdf))
     speech = record["items"][0]["speeches"][0]
@@ -125,7 +126,7 @@ def test_user_text_is_escaped_not_interpreted():
 
 
 def test_a_five_thousand_character_speech_wraps_inside_the_page():
-    record = contexts.prepare_meeting_record(samples.sample_minutes(pages=1))
+    record = prepare_meeting_record(samples.sample_minutes(pages=1))
     long_word = "长" * 2500 + "x" * 2500  # Chinese and an unbroken Latin run
     record["items"][0]["speeches"][0]["summary"] = long_word
     pdf = render_pdf("documents/minutes.html", record)
@@ -153,7 +154,7 @@ def test_chinese_punctuation_is_full_width():
 
 def test_a_meeting_with_no_participants_still_prints():
     record = samples.sample_minutes(pages=1, participants=0)
-    pdf = render_pdf("documents/minutes.html", contexts.prepare_meeting_record(record))
+    pdf = render_pdf("documents/minutes.html", prepare_meeting_record(record))
     assert "未记录参会人员" in pdf_checks.squeeze(pdf_checks.all_text(pdf))
 
 

@@ -1,10 +1,10 @@
-"""The pool checks a connection on checkout only after it has sat idle (config/postgresql)."""
+"""The pool checks a connection on checkout only after it has sat idle (plumbing/postgresql)."""
 
 import time
 
 import pytest
 
-from config.postgresql import base
+from plumbing.postgresql import base
 
 
 class FakeConnection:
@@ -29,7 +29,7 @@ def test_a_connection_back_a_moment_ago_is_not_checked(checks):
 
 def test_a_connection_idle_for_a_while_is_checked(checks):
     conn = FakeConnection()
-    conn._gongyi_returned_at = time.monotonic() - base.RECENT - 1
+    base.RETURNED_AT[conn] = time.monotonic() - base.RECENT - 1
     base.check_unless_recent(conn)
     assert checks == [conn]
 

@@ -6,7 +6,7 @@ from config.env import env_bool, parse_database_url
 
 def test_a_postgres_url_becomes_a_postgresql_database():
     db = parse_database_url("postgres://postgres:s%40cret@127.0.0.1:5432/gongyi", "/base")
-    assert db["ENGINE"] == "config.postgresql"
+    assert db["ENGINE"] == "plumbing.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("gongyi", "postgres", "s@cret")
     assert (db["HOST"], db["PORT"]) == ("127.0.0.1", "5432")
 

@@ -1,20 +1,23 @@
-"""ENGINE "config.postgresql": see the package docstring."""
+"""ENGINE "plumbing.postgresql": see the package docstring."""
 
 import time
+import weakref
 
 from django.db.backends.postgresql import base
 
 RECENT = 5.0
+# When each pooled psycopg connection last went back to the pool (kept beside it, not on it).
+RETURNED_AT = weakref.WeakKeyDictionary()
 
 
 def mark_returned(conn):
     """Note when the connection goes back to the pool."""
-    conn._gongyi_returned_at = time.monotonic()
+    RETURNED_AT[conn] = time.monotonic()
 
 
 def check_unless_recent(conn):
     """The pool's check callback: raise if a connection idle for RECENT s or more is broken."""
-    if time.monotonic() - getattr(conn, "_gongyi_returned_at", float("-inf")) < RECENT:
+    if time.monotonic() - RETURNED_AT.get(conn, float("-inf")) < RECENT:
         return
     from psycopg_pool import ConnectionPool
 

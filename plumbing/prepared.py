@@ -26,6 +26,7 @@ and lookups that transform the value (`__icontains`) cannot be prepared.
 import hashlib
 import itertools
 import re
+import weakref
 from contextlib import nullcontext
 
 from django.core.exceptions import ImproperlyConfigured
@@ -201,10 +202,9 @@ def on_server(connection, cursor, statements):
     is."""
     if connection.vendor != "postgresql":
         return ";\n".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]
-    raw = connection.connection
-    known = getattr(raw, "_gongyi_prepared", None)
+    known = _PREPARED_ON.get(connection.connection)
     if known is None:
-        known = raw._gongyi_prepared = set()
+        known = _PREPARED_ON.setdefault(connection.connection, set())
     parts, params = [], []
     for sql, values in statements:
         name = _NAMES.get(sql)
@@ -245,6 +245,8 @@ def typed(field, connection):
 
 
 _NAMES = {}
+# The statements each psycopg connection has prepared, kept beside it as long as it lives.
+_PREPARED_ON = weakref.WeakKeyDictionary()
 _REFUSED = set()  # statements PostgreSQL would not prepare
 _PLACEHOLDER = re.compile(r"%s|%%")
 

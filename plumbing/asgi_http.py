@@ -37,6 +37,8 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse, HttpResponse
 from django.urls import set_script_prefix
 
+from plumbing import batching
+
 
 class SyncChainASGIHandler(ASGIHandler):
     def __init__(self):
@@ -54,6 +56,7 @@ class SyncChainASGIHandler(ASGIHandler):
         a new wrapper object) cost 18-25 % of a light request's CPU (bench/asgi_hop.py)."""
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
+        context.run(batching.serve_from, loop)
         return loop.run_in_executor(
             self._executor, context.run, _on_pool_thread, loop, function, args
         )

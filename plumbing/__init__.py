@@ -1,0 +1,16 @@
+"""Plumbing: what makes the domain fast, kept out of the domain's way.
+
+Domain code (accounts, deliberation, meetings) reaches it through three modules, its face:
+
+- `plumbing.prepared`: `Prepared(lambda x: queryset, int)` runs a hot ORM query compiled once;
+  `PreparedInsert(Model).create(...)`; `together(...)` runs several in one round trip;
+  `on_server` and `typed` for a hand-written statement to be prepared on PostgreSQL.
+- `plumbing.fragments`: cached HTML (`Fragment`, `fetch`, `local`, `form_html`, `personalise`)
+  and `bump(scope, pk)`, which makes every fragment showing that scope stale.
+- `plumbing.batching`: `Batch(send, wait)`, items gathered per key on the serving event loop and
+  sent once when the wait ends (the live room's running count).
+
+The rest is named by settings and config only: `plumbing.postgresql` (the database ENGINE)
+and `plumbing.asgi_http` (the HTTP side of config/asgi.py). Nothing here imports the domain
+apps; tests/unit/test_imports.py checks it.
+"""
