@@ -3,15 +3,21 @@
 The room's `opinions` section (templates/meetings/room.html, docs/protocol.md) shows the map
 of the open item's topic to the chair's console and to participants, never to the public
 display. It is rendered with the other sections after an agenda move, and on its own when a
-recompute of that topic's map finishes (deliberation.services.opinions.recompute_map calls
+recompute of that topic's map finishes (deliberation sends `opinion_map_drawn`, heard here by
 `broadcast_map`), so the chair and the worker watch it change as residents answer.
 """
 
 from functools import cached_property
 
 from django.db.models import F
+from django.dispatch import receiver
 
+from deliberation.models import LatestOpinionMap
+from deliberation.services.opinions import shown_map
+from deliberation.signals import opinion_map_drawn
 from meetings.models import ItemStatus, Meeting, Status
+from meetings.services import OPINIONS
+from meetings.signals import room_changed
 
 
 class RoomMap:
@@ -26,8 +32,6 @@ class RoomMap:
 
     @cached_property
     def row(self):
-        from deliberation.models import LatestOpinionMap
-
         if self.topic_id is None:
             return None
         row = LatestOpinionMap.objects.filter(topic_id=self.topic_id).first()
@@ -35,8 +39,6 @@ class RoomMap:
 
     @cached_property
     def shown(self):
-        from deliberation.services.opinions import shown_map
-
         if self.row is None:
             return None
         return shown_map(self.item.topic, self.row.data)
@@ -61,15 +63,17 @@ def rooms_showing(topic_id):
     )
 
 
+@receiver(opinion_map_drawn, dispatch_uid="meetings-opinion-room-map-drawn")
+def _map_drawn(sender, topic_id, **kwargs):
+    broadcast_map(topic_id)
+
+
 def broadcast_map(topic_id):
     """Send the new map to every live room discussing the topic now.
 
     The room's version moves on, so a socket connecting afterwards gets a fresh snapshot
     (meetings.consumers keeps snapshots by version) rather than the map before this one.
     """
-    from meetings.rendering import broadcast
-    from meetings.services import OPINIONS
-
     for meeting_id in rooms_showing(topic_id):
         Meeting.objects.filter(pk=meeting_id).update(version=F("version") + 1)
-        broadcast(meeting_id, (OPINIONS,))
+        room_changed.send(Meeting, meeting_id=meeting_id, sections=(OPINIONS,))

@@ -23,6 +23,7 @@ from deliberation.messages import Message
 from deliberation.models import LatestOpinionMap, Moderation, Statement, StatementVote, Topic
 from deliberation.models.opinion import STATEMENT_MAX_LENGTH
 from deliberation.permissions import may
+from deliberation.signals import opinion_map_drawn
 
 MIN_GROUP_SHOWN = 5  # a group smaller than this is never shown on its own
 
@@ -263,9 +264,7 @@ def recompute_map(topic_id):
 
 
 def _tell_rooms(topic_id):
-    from meetings.opinion_room import broadcast_map
-
-    broadcast_map(topic_id)
+    opinion_map_drawn.send(LatestOpinionMap, topic_id=topic_id)
 
 
 def latest_map(topic):
