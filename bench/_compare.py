@@ -118,9 +118,10 @@ def rows_for(samples, *, baseline=None, targets=None, unit=1.0, unit_name="s", d
     base = summaries.get(baseline)
     rows = []
     for name, summary in summaries.items():
-        ratio = None
+        ratio = cpu_ratio = None
         if base is not None and name != baseline and summary.median_wall > 0:
             ratio = base.median_wall / summary.median_wall
+            cpu_ratio = base.median_cpu / summary.median_cpu if summary.median_cpu else None
         target = targets.get(name)
         min_ratio = None
         if isinstance(target, tuple):
@@ -140,6 +141,7 @@ def rows_for(samples, *, baseline=None, targets=None, unit=1.0, unit_name="s", d
                 f"{summary.median_wall * unit:.{digits}f}",
                 f"{summary.best_cpu * unit:.{digits}f}",
                 "peer" if name == baseline else (f"{ratio:.2f}×" if ratio else "—"),
+                "peer" if name == baseline else (f"{cpu_ratio:.2f}×" if cpu_ratio else "—"),
                 summary.load_text(),
                 target_text,
                 verdict(
@@ -159,6 +161,7 @@ HEADERS = [
     "median wall",
     "best CPU",
     "peer ÷ this (median wall)",
+    "peer ÷ this (median CPU)",
     "load (1 min)",
     "target",
     "verdict",

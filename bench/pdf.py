@@ -128,7 +128,8 @@ def main():
         between=next_minutes,
     )
     printed = [page_count(s.result) for s in minutes["minutes, render_pdf, warm (same again)"]]
-    title = f"pdf: {pages}-page Chinese minutes ({min(printed)}–{max(printed)} pages per round)"
+    span = f"{min(printed)}" if min(printed) == max(printed) else f"{min(printed)}–{max(printed)}"
+    title = f"pdf: {pages}-page Chinese minutes ({span} pages each round)"
     report(
         title,
         "python -m bench.pdf",
