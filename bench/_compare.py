@@ -2,8 +2,8 @@
 
 Each sample records wall time, CPU time of this process and the load average when it ended,
 because the machines these run on are shared: a wall figure taken at load 6 on 2 cores says
-as much about the neighbours as about the code. Verdicts are on the wall clock only; CPU time
-is printed beside it, never used to turn a missed target into a pass.
+as much about the neighbours as about the code. Verdicts are on the median wall clock only;
+CPU time is printed beside it, never used to turn a missed target into a pass.
 
     from bench._compare import interleave, report
 
@@ -145,7 +145,7 @@ def rows_for(samples, *, baseline=None, targets=None, unit=1.0, unit_name="s", d
                 summary.load_text(),
                 target_text,
                 verdict(
-                    summary.best_wall * unit if target is not None else 0,
+                    summary.median_wall * unit if target is not None else 0,
                     target,
                     ratio=ratio,
                     min_ratio=min_ratio,
