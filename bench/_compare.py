@@ -48,9 +48,11 @@ class Sample:
 def measure(fn, *, collect=True):
     """One timed call. With `collect`, the garbage the call left is collected inside the
     timing, so the next contender does not pay for it (interleaving would otherwise charge
-    A's leftovers to B)."""
+    A's leftovers to B). What existed before the call is frozen first (gc.freeze), so that
+    collection scans the call's own objects, not the whole benchmark process."""
     if collect:
         gc.collect()
+        gc.freeze()
     wall, cpu = time.perf_counter(), time.process_time()
     result = fn()
     if collect:
