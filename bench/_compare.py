@@ -37,6 +37,15 @@ def load_1min():
         return float("nan")
 
 
+def refuse_out_of_range(parser, checks):
+    """Stop with a message on an option outside its range: a benchmark never clamps an option
+    silently, since its figure would then be for a run nobody asked for.
+    `checks`: (option, value, lowest, highest)."""
+    for name, value, low, high in checks:
+        if not low <= value <= high:
+            parser.error(f"{name} {value} is out of range: {low} to {high}")
+
+
 @dataclass
 class Sample:
     wall: float

@@ -40,7 +40,7 @@ import threading
 from urllib.parse import quote
 
 from bench import cast, topic_list
-from bench._compare import load_average, markdown
+from bench._compare import load_average, markdown, refuse_out_of_range
 from bench._django import machine_line, print_table, setup_django, teardown_django
 from bench._openloop import held, run_paced, summary
 
@@ -82,17 +82,17 @@ def parse_args(argv=None):
     )
     parser.add_argument("--phases", type=int, default=2, help="quiet/changing pairs")
     args = parser.parse_args(argv)
-    # Out of range is refused, never clamped: a figure must be for the run that was asked.
-    for name, value, low, high in (
-        ("--seconds", args.seconds, 1, MAX_SECONDS),
-        ("--rate", args.rate, 1, MAX_RATE),
-        ("--workers", args.workers, 1, 4),
-        ("--sessions", args.sessions, 1, topic_list.USERS),
-        ("--baseline-seconds", args.baseline_seconds, 1, args.seconds),
-        ("--phases", args.phases, 1, 50),
-    ):
-        if not low <= value <= high:
-            parser.error(f"{name} {value} is out of range: {low} to {high}")
+    refuse_out_of_range(
+        parser,
+        (
+            ("--seconds", args.seconds, 1, MAX_SECONDS),
+            ("--rate", args.rate, 1, MAX_RATE),
+            ("--workers", args.workers, 1, 4),
+            ("--sessions", args.sessions, 1, topic_list.USERS),
+            ("--baseline-seconds", args.baseline_seconds, 1, args.seconds),
+            ("--phases", args.phases, 1, 50),
+        ),
+    )
     if args.seconds < 2 * args.phases:
         parser.error(f"--seconds {args.seconds} is too short for {args.phases} phase pairs")
     if args.change_every <= 0:
