@@ -2,8 +2,8 @@
 
 Run from the repository root (PostgreSQL and Redis on 127.0.0.1):
 
-    .venv/bin/python -m bench.browse                         # 200/s for 60 s, recorded
-    .venv/bin/python -m bench.browse --seconds 10 --rate 50 --no-record
+    .venv/bin/python -m bench.browse                         # 200/s for 60 s
+    .venv/bin/python -m bench.browse --seconds 20 --rate 50 --phases 1
 
 The community comes from bench/topic_list.py (1,000 topics, 20,000 comments, 50,000
 co-signs; one busy topic with 600 comments and 1,500 co-signs) plus a notice board of current
@@ -19,24 +19,29 @@ answer:
     home ................................ 15%
 
 It prints p50/p99 per page and overall (from each request's due time), errors and requests
-not sent, against `GET /healthz` at the same rate on the same servers as the baseline.
+not sent, against `GET /healthz` at the same rate on the same servers as the peer.
 
-Nothing changes the data during the run, so after the warm-up the pages come from the cached
-fragments (comment lists, topic account, list rows, notice cards: docs/topics.md) and each
-request pays for what is personal or live. `bench/browse_cpu.py` gives the CPU per page of the
+The `--seconds` of load are cut into `--phases` pairs, interleaved: a quiet phase (nothing
+changes, so after the warm-up the pages come from the cached fragments: comment lists, topic
+account, list rows, notice cards, docs/topics.md) and a changing phase (a new comment on the
+busy topic every `--change-every` s, through the service, which bumps the fragments it
+touches, so the busy topic and the lists are first views after a change). Both are reported
+and both are judged. `bench/browse_cpu.py` gives the CPU per page of the
 same mix in-process.
 """
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
-import subprocess
 import sys
+import threading
 from urllib.parse import quote
 
 from bench import cast, topic_list
-from bench._django import ROOT, machine_line, print_table, setup_django, teardown_django
+from bench._compare import load_average, markdown, refuse_out_of_range
+from bench._django import machine_line, print_table, setup_django, teardown_django
 from bench._openloop import held, run_paced, summary
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/gongyi_bench_browse"
@@ -69,13 +74,29 @@ def parse_args(argv=None):
     )
     parser.add_argument("--baseline-seconds", type=int, default=30)
     parser.add_argument("--max-inflight", type=int, default=256)
-    parser.add_argument("--no-record", action="store_true", help="leave bench/RESULTS.md alone")
+    parser.add_argument(
+        "--change-every",
+        type=float,
+        default=1.0,
+        help="seconds between new comments on the busy topic in the changing phases",
+    )
+    parser.add_argument("--phases", type=int, default=2, help="quiet/changing pairs")
     args = parser.parse_args(argv)
-    args.seconds = max(1, min(args.seconds, MAX_SECONDS))
-    args.rate = max(1, min(args.rate, MAX_RATE))
-    args.workers = max(1, min(args.workers, 4))
-    args.sessions = max(1, min(args.sessions, topic_list.USERS))
-    args.baseline_seconds = max(1, min(args.baseline_seconds, args.seconds))
+    refuse_out_of_range(
+        parser,
+        (
+            ("--seconds", args.seconds, 1, MAX_SECONDS),
+            ("--rate", args.rate, 1, MAX_RATE),
+            ("--workers", args.workers, 1, 4),
+            ("--sessions", args.sessions, 1, topic_list.USERS),
+            ("--baseline-seconds", args.baseline_seconds, 1, args.seconds),
+            ("--phases", args.phases, 1, 50),
+        ),
+    )
+    if args.seconds < 2 * args.phases:
+        parser.error(f"--seconds {args.seconds} is too short for {args.phases} phase pairs")
+    if args.change_every <= 0:
+        parser.error("--change-every must be positive")
     return args
 
 
@@ -183,14 +204,58 @@ def main(argv=None):
         base = run_paced(
             {**common, "seconds": args.baseline_seconds, "jobs": ("bench.browse", "health_jobs")}
         )
-        load = run_paced({**common, "seconds": args.seconds, **jobs})
+        each = args.seconds / (2 * args.phases)
+        quiet = {"rows": [], "wall": 0.0}
+        changing = {"rows": [], "wall": 0.0}
+        for _phase in range(args.phases):
+            for into, writer in ((quiet, None), (changing, args.change_every)):
+                with comments_every(writer, busy_id):
+                    got = run_paced({**common, "seconds": max(1, round(each)), **jobs})
+                into["rows"] += got["rows"]
+                into["wall"] += got["wall"]
     finally:
         cast.stop_servers(servers)
         teardown_django()
-    return report(args, base, load, load_at_start)
+    print(f"load average at the end: {load_average()}")
+    met_quiet = report(args, base, quiet, load_at_start, "quiet (cache hits)")
+    met_changing = report(args, base, changing, load_at_start, "changing (first views)")
+    return 0 if met_quiet == met_changing == 0 else 1
 
 
-def report(args, base, load, load_at_start):
+@contextlib.contextmanager
+def comments_every(seconds, topic_id):
+    """A thread adding a comment to the topic every `seconds` (nothing when None)."""
+    if seconds is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def write():
+        from django.db import connection
+
+        from deliberation.models import Topic
+        from deliberation.services.topics import add_comment
+
+        topic = Topic.objects.get(pk=topic_id)
+        by = topic.proposer
+        number = 0
+        try:
+            while not stop.wait(seconds):
+                number += 1
+                add_comment(topic, by=by, body=f"浏览基准新评论{number}", stance="support")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def report(args, base, load, load_at_start, phase):
     rows_in = load["rows"]
     # Only a 200 is a page read: a redirect (to the log-in page) is an error here.
     rows_in = [(r[0], 599 if r[1] > 200 else r[1], *r[2:]) for r in rows_in]
@@ -206,7 +271,7 @@ def report(args, base, load, load_at_start):
         "/s",
         "p50 ms",
         "p99 ms",
-        "p99 vs baseline",
+        "p99 vs peer",
         "target",
     ]
 
@@ -224,7 +289,7 @@ def report(args, base, load, load_at_start):
             target,
         ]
 
-    rows = [line("GET /healthz (baseline)", b)]
+    rows = [line("GET /healthz (peer)", b)]
     for label, _w in MIX:
         rows.append(line(label, summary(rows_in, load["wall"], label)))
     rows.append(
@@ -232,39 +297,33 @@ def report(args, base, load, load_at_start):
             "all pages",
             overall,
             f"{TARGET_RATE}/s, p99 < {TARGET_P99_MS} ms, no errors: "
-            + ("met" if met else "NOT met"),
+            + ("met" if met else "missed"),
         )
     )
     intro = (
-        f"{args.rate}/s for {args.seconds} s (baseline {args.baseline_seconds} s); "
+        f"{phase}: {args.rate}/s for {load['wall']:.0f} s in {args.phases} phases interleaved "
+        f"with the other kind (peer {args.baseline_seconds} s); "
         f"{args.sessions} signed-in residents; {args.workers} {args.server} workers "
         f"({cast.threads()} threads each), PostgreSQL, "
-        f"Redis cache; in-flight cap {args.max_inflight}"
+        f"Redis cache; in-flight cap {args.max_inflight}; a comment every "
+        f"{args.change_every:g} s in the changing phases; load average at start "
+        f"{load_at_start[0]:.1f}, at the end {load_average()}"
     )
     print(intro)
     print(machine_line())
     print_table(rows, headers)
-    if not args.no_record:
-        date = subprocess.run(["date", "-u"], capture_output=True, text=True).stdout.strip()
-        lines = [
-            "",
-            f"## browse — mixed topic browsing, {args.rate} requests/s "
-            f"for {args.seconds} s ({date})",
-            "",
-            f"- Machine: {machine_line()}; load average at start "
-            f"{load_at_start[0]:.2f} {load_at_start[1]:.2f} {load_at_start[2]:.2f}",
-            f"- Command: `ASGI_THREADS={cast.threads()} .venv/bin/python -m bench.browse "
-            f"--seconds {args.seconds} --rate {args.rate} --sessions {args.sessions} "
-            f"--workers {args.workers} --server {args.server}`",
-            f"- {intro}",
-            "",
-            "| " + " | ".join(headers) + " |",
-            "|" + "---|" * len(headers),
-            *("| " + " | ".join(str(c) for c in row) + " |" for row in rows),
-            "",
-        ]
-        with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as out:
-            out.write("\n".join(lines))
+    print()
+    print(
+        markdown(
+            f"browse: {phase}",
+            f"ASGI_THREADS={cast.threads()} python -m bench.browse --seconds {args.seconds} "
+            f"--rate {args.rate} --sessions {args.sessions} --workers {args.workers} "
+            f"--server {args.server} --phases {args.phases} --change-every {args.change_every:g}",
+            rows,
+            headers,
+            notes=[intro],
+        )
+    )
     return 0 if met else 1
 
 

@@ -26,6 +26,7 @@ import sys
 import time
 from decimal import Decimal
 
+from bench._compare import refuse_out_of_range
 from bench._django import ROOT, machine_line, print_table, setup_django, teardown_django
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/gongyi_bench_cast"
@@ -389,7 +390,8 @@ def main():
     )
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
-    workers = max(1, min(args.workers, 4))
+    refuse_out_of_range(parser, (("--workers", args.workers, 1, 4),))
+    workers = args.workers
 
     os.environ.update(SERVER_ENV)
     connection = setup_django(database_url=PG_URL, name="cast")

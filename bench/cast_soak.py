@@ -29,6 +29,7 @@ import sys
 from collections import Counter
 
 from bench import cast
+from bench._compare import refuse_out_of_range
 from bench._django import ROOT, machine_line, print_table, setup_django, teardown_django
 from bench._openloop import held, run_paced, summary
 
@@ -57,10 +58,15 @@ def parse_args(argv=None):
     parser.add_argument("--max-inflight", type=int, default=256)
     parser.add_argument("--no-record", action="store_true", help="leave bench/RESULTS.md alone")
     args = parser.parse_args(argv)
-    args.seconds = max(1, min(args.seconds, MAX_SECONDS))
-    args.rate = max(1, min(args.rate, MAX_RATE))
-    args.workers = max(1, min(args.workers, 4))
-    args.baseline_seconds = max(1, min(args.baseline_seconds, args.seconds))
+    refuse_out_of_range(
+        parser,
+        (
+            ("--seconds", args.seconds, 1, MAX_SECONDS),
+            ("--rate", args.rate, 1, MAX_RATE),
+            ("--workers", args.workers, 1, 4),
+            ("--baseline-seconds", args.baseline_seconds, 1, args.seconds),
+        ),
+    )
     args.votes = votes_needed(args.rate, args.seconds, args.owners)
     return args
 

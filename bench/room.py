@@ -7,12 +7,15 @@ Run from the repository root (Redis and PostgreSQL on 127.0.0.1):
 
 The chair advances the agenda `--rounds` times. For each move we time from the chair's command
 leaving its socket to the moment the last of the clients has the new item on screen (p50/p99
-over the rounds), and every single delivery as well. The baseline, measured in the same run on
-the same sockets, is the transport alone: a pre-rendered frame of the same size group-sent
-straight to the room's groups through Redis (no consumer command, no database, no rendering).
+over the rounds), and every single delivery as well. The peer, measured in the same run on the
+same sockets and interleaved with it (move, peer, move, peer ...), is plain Channels: the very
+frame the move put on the screens, group-sent again to the room's groups through the Redis
+layer (no consumer command, no database, no rendering). Besides the latencies, each kind of
+round records the workers' CPU time (both daphne processes, from /proc) and the load average.
 Memory per connection is the growth of both workers' resident memory divided by the clients.
 
 The clients run in a separate process on loopback; their number and every wait are bounded.
+More clients than this process may open files for is refused with a message, never clamped.
 """
 
 import argparse
@@ -29,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench._compare import load_average
+from bench._compare import markdown as markdown_block
 from bench._django import ROOT, machine_line, print_table, setup_django, teardown_django
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/gongyi_bench_room"
@@ -37,7 +42,8 @@ TARGET_P99_MS = 300
 CONNECT_CONCURRENCY = 20
 CONNECT_TIMEOUT_S = 300
 ROUND_TIMEOUT_S = 30
-MAX_CLIENTS = 2000
+FILES_PER_CLIENT = 1  # one socket each; plus a margin for the rest of the process
+FILE_MARGIN = 200
 # The room's per-socket limit is a burst of 5, then 2 commands a second: pace the chair.
 COMMAND_INTERVAL_S = 0.55
 SECRET = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"  # noqa: S105
@@ -180,12 +186,26 @@ def _percentile(values, share):
     return ordered[index]
 
 
+def _cpu_seconds(pids):
+    """User + system CPU seconds of the processes `pids` so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 class Round:
     def __init__(self, marker, total):
         self.marker, self.total = marker, total
         self.arrivals = []
         self.done = asyncio.Event()
         self.t0 = 0.0
+        self.frame = ""
 
 
 async def _client_main(spec):
@@ -209,6 +229,7 @@ async def _client_main(spec):
             if rnd is not None and seen.get(index) is not rnd and rnd.marker in text:
                 seen[index] = rnd
                 rnd.arrivals.append((now, len(text)))
+                rnd.frame = rnd.frame or text
                 if len(rnd.arrivals) == rnd.total:
                     rnd.done.set()
 
@@ -247,39 +268,44 @@ async def _client_main(spec):
         rnd.t0 = time.monotonic()
         await send()
         await asyncio.wait_for(rnd.done.wait(), ROUND_TIMEOUT_S)
-        return [(t - rnd.t0) * 1000 for t, _size in rnd.arrivals], rnd.arrivals[-1][1]
-
-    commands, frame_size = [], 0
-    previous = 0
-    for n, item_id in enumerate(spec["item_ids"][: spec["rounds"]]):
-        began = time.monotonic()
-        payload = json.dumps({"command": "next_item", "current": previous})
-        result, frame_size = await run_round(
-            f'data-current-item="{item_id}"', lambda p=payload: chair.send(p)
-        )
-        commands.append(result)
-        previous = item_id
-        rest = COMMAND_INTERVAL_S - (time.monotonic() - began)
-        if rest > 0 and n + 1 < spec["rounds"]:
-            await asyncio.sleep(rest)
+        latencies = [(t - rnd.t0) * 1000 for t, _size in rnd.arrivals]
+        return latencies, rnd.arrivals[-1][1], rnd.frame
 
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
     layer = RedisPubSubChannelLayer(hosts=[REDIS_URL], prefix=spec["prefix"])
-    baseline = []
-    for n in range(spec["rounds"]):
-        marker = f'data-baseline="{n}"'
-        html = f'<div id="room-baseline" {marker}>' + "x" * max(0, frame_size - 60) + "</div>"
+    pids = spec["worker_pids"]
+    commands, baseline, frame_size = [], [], 0
+    cpu = {"commands": 0.0, "baseline": 0.0}
+    loads = {"commands": [], "baseline": []}
+    previous = 0
+    for n, item_id in enumerate(spec["item_ids"][: spec["rounds"]]):
+        began = time.monotonic()
+        marker = f'data-current-item="{item_id}"'
+        payload = json.dumps({"command": "next_item", "current": previous})
+        before = _cpu_seconds(pids)
+        result, frame_size, frame = await run_round(marker, lambda p=payload: chair.send(p))
+        cpu["commands"] += _cpu_seconds(pids) - before
+        loads["commands"].append(os.getloadavg()[0])
+        commands.append(result)
+        previous = item_id
 
-        async def send(html=html):
+        async def send(frame=frame):  # the same frame, straight through the layer
             for language in ("zh-hans", "en"):
                 await layer.group_send(
                     f"meeting-{spec['meeting_id']}-participant-{language}",
-                    {"type": "room.html", "html": html},
+                    {"type": "room.html", "html": frame},
                 )
 
-        result, _ = await run_round(marker, send)
+        before = _cpu_seconds(pids)
+        result, _size, _frame = await run_round(marker, send)
+        cpu["baseline"] += _cpu_seconds(pids) - before
+        loads["baseline"].append(os.getloadavg()[0])
         baseline.append(result)
+        rest = COMMAND_INTERVAL_S - (time.monotonic() - began)
+        if rest > 0 and n + 1 < spec["rounds"]:
+            await asyncio.sleep(rest)
+
     await layer.flush()
     for task in tasks:
         task.cancel()
@@ -289,6 +315,8 @@ async def _client_main(spec):
         {
             "commands": commands,
             "baseline": baseline,
+            "cpu": cpu,
+            "loads": loads,
             "frame_size": frame_size,
             "snapshot_size": statistics.median(sizes),
         }
@@ -317,16 +345,23 @@ async def _warm_up(workers, meeting_id, cookie):
         await ws.close()
 
 
-def _summary(label, rounds, target=None):
+def _summary(label, rounds, cpu, loads, target=None):
     last = [max(r) for r in rounds]
     every = [x for r in rounds for x in r]
+    p99 = _percentile(last, 0.99)
+    verdict = "—"
+    if target is not None:
+        verdict = "met" if p99 <= target else "missed"
     return [
         label,
         f"{statistics.median(last):.0f}",
-        f"{_percentile(last, 0.99):.0f}",
+        f"{p99:.0f}",
         f"{statistics.median(every):.0f}",
         f"{_percentile(every, 0.99):.0f}",
-        target or "—",
+        f"{cpu * 1000 / len(rounds):.0f}",
+        f"{min(loads):.1f}–{max(loads):.1f}",
+        f"p99 ≤ {target} ms" if target else "—",
+        verdict,
     ]
 
 
@@ -336,7 +371,16 @@ def main():
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--database-url", default=DATABASE_URL)
     args = parser.parse_args()
-    clients = max(1, min(args.clients, MAX_CLIENTS))
+    clients = args.clients
+    if clients < 1:
+        parser.error("--clients must be at least 1")
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and clients * FILES_PER_CLIENT + FILE_MARGIN > hard:
+        parser.error(
+            f"--clients {clients} needs about {clients + FILE_MARGIN} open files in the client "
+            f"process, and this system allows {hard} (ulimit -Hn): raise the limit or use "
+            f"at most {hard - FILE_MARGIN} clients"
+        )
     prefix = f"gongyi-bench-{os.getpid()}"
     os.environ.update(_env(prefix))
     setup_django(database_url=args.database_url, name="room")
@@ -363,6 +407,7 @@ def main():
             "item_ids": item_ids,
             "rounds": args.rounds,
             "prefix": prefix,
+            "worker_pids": [w.process.pid for w in workers],
             "queue": queue,
             "go": go,
         }
@@ -382,33 +427,58 @@ def main():
 
     per_connection = (sum(after) - sum(before)) / ready["connected"]
     rows = [
-        _summary("transport only: group_send of a same-size frame (baseline)", result["baseline"]),
+        _summary(
+            "peer: plain Channels group_send of the same frame",
+            result["baseline"],
+            result["cpu"]["baseline"],
+            result["loads"]["baseline"],
+        ),
         _summary(
             "chair's next_item → new item on every screen",
             result["commands"],
-            f"p99 ≤ {TARGET_P99_MS} ms",
+            result["cpu"]["commands"],
+            result["loads"]["commands"],
+            TARGET_P99_MS,
         ),
     ]
-    base_p50 = float(rows[0][1]) or 1
-    ratio = float(rows[1][1]) / base_p50
-    p99 = float(rows[1][2])
-    headers = ["figure", "p50 last ms", "p99 last ms", "p50 each ms", "p99 each ms", "target"]
-    print(
+    ratio_p50 = float(rows[1][1]) / (float(rows[0][1]) or 1)
+    ratio_p99 = float(rows[1][2]) / (float(rows[0][2]) or 1)
+    headers = [
+        "figure",
+        "p50 last ms",
+        "p99 last ms",
+        "p50 each ms",
+        "p99 each ms",
+        "workers' CPU ms per round",
+        "load (1 min)",
+        "target",
+        "verdict",
+    ]
+    summary = (
         f"{ready['connected']} clients over 2 daphne workers, Redis pub/sub layer, PostgreSQL;"
-        f" {args.rounds} agenda moves; clients connected in {ready['connect_s']:.1f} s"
+        f" {args.rounds} agenda moves interleaved with {args.rounds} peer rounds; clients "
+        f"connected in {ready['connect_s']:.1f} s; frame per move {result['frame_size']} B; "
+        f"snapshot on connect {result['snapshot_size']:.0f} B"
     )
-    print(
-        f"frame per move {result['frame_size']} B; snapshot on connect "
-        f"{result['snapshot_size']:.0f} B; {machine_line()}"
-    )
+    print(summary)
+    print(f"{machine_line()}; load average {load_average()}")
     print_table(rows, headers)
-    print(
-        f"ratio (p50 last, command / transport): {ratio:.2f}×;"
-        f" target {'met' if p99 <= TARGET_P99_MS else 'missed'}"
-    )
-    print(
+    ratios = f"this ÷ peer: p50 {ratio_p50:.2f}×, p99 {ratio_p99:.2f}× (wall clock)"
+    memory = (
         f"memory per connection: {per_connection:.0f} KiB "
         f"(workers {sum(before) // 1024} → {sum(after) // 1024} MiB)"
+    )
+    print(ratios)
+    print(memory)
+    print()
+    print(
+        markdown_block(
+            f"room: {ready['connected']} sockets, {args.rounds} moves",
+            f"python -m bench.room --clients {clients} --rounds {args.rounds}",
+            rows,
+            headers,
+            notes=[summary, ratios, memory],
+        )
     )
 
 

@@ -39,6 +39,7 @@ import sys
 import time
 
 from bench import room
+from bench._compare import refuse_out_of_range
 from bench._django import ROOT, machine_line, print_table, setup_django, teardown_django
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/gongyi_bench_failover"
@@ -67,12 +68,19 @@ def parse_args(argv=None):
     parser.add_argument("--database-url", default=DATABASE_URL)
     parser.add_argument("--no-record", action="store_true", help="leave bench/RESULTS.md alone")
     args = parser.parse_args(argv)
-    args.clients = max(2, min(args.clients, room.MAX_CLIENTS))
-    args.rounds = max(1, min(args.rounds, 200))
-    args.after_rounds = max(1, min(args.after_rounds, 200))
-    args.voters = max(2, min(args.voters, args.clients))
-    args.vote_rate = max(0.5, min(args.vote_rate, 500.0))
-    args.reconnect_concurrency = max(1, min(args.reconnect_concurrency, 500))
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    most = hard - room.FILE_MARGIN if hard != resource.RLIM_INFINITY else 1_000_000
+    refuse_out_of_range(
+        parser,
+        (
+            ("--clients", args.clients, 2, most),
+            ("--rounds", args.rounds, 1, 200),
+            ("--after-rounds", args.after_rounds, 1, 200),
+            ("--voters", args.voters, 2, args.clients),
+            ("--vote-rate", args.vote_rate, 0.5, 500.0),
+            ("--reconnect-concurrency", args.reconnect_concurrency, 1, 500),
+        ),
+    )
     return args
 
 

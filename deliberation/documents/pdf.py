@@ -4,14 +4,21 @@ Where the time goes (see bench/pdf.py): laying out the pages and subsetting the 
 Subsetting a 65,000-glyph Noto CJK face with fontTools takes seconds per document; HarfBuzz
 (Debian's libharfbuzz-subset0) does it in milliseconds, so a missing HarfBuzz-subset is a
 system-check warning. The font configuration and the shared stylesheet are built once per
-process and reused by every render.
+process and reused by every render, and so are WeasyPrint's PDF font objects (`_WarmFont`):
+left to itself WeasyPrint copies each Noto collection file (20-27 MB) into memory for every
+document and subsets it again, even when the same glyphs were subset a moment before.
+What is left is WeasyPrint's own work, the same as for any caller: the cascade, laying out
+the lines and painting them (bench/RESULTS.md has the profile).
 
 Fonts are set on `html`, not `body`: page-margin boxes (page numbers, the verification code)
 inherit from the root element, and would otherwise fall back to another font file.
 """
 
 import base64
+import collections
+import contextlib
 import functools
+import gc
 import re
 import threading
 import urllib.parse
@@ -124,6 +131,22 @@ def url_fetcher():
     """Only data: URIs and files under static/: user text can never make the server fetch."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+    class DataResponse(URLFetcherResponse):
+        """A data: URI's bytes: its type is known, so no MIME header is built and parsed
+        (the email package's parser showed at hundreds of QR codes in one document)."""
+
+        def __init__(self, url, body, mime):
+            super().__init__(url, body)
+            self._mime = mime
+
+        @property
+        def content_type(self):
+            return self._mime
+
+        @property
+        def charset(self):
+            return None
+
     class StaticOnlyFetcher(URLFetcher):
         def fetch(self, url, headers=None):
             if url.startswith("data:"):
@@ -136,7 +159,7 @@ def url_fetcher():
                     if "base64" in params
                     else urllib.parse.unquote_to_bytes(payload)
                 )
-                return URLFetcherResponse(url, body, {"Content-Type": mime or "text/plain"})
+                return DataResponse(url, body, mime or "text/plain")
             if url.startswith("file://"):
                 path = Path(url[len("file://") :].split("?")[0]).resolve()
                 if path.is_relative_to(STATIC_ROOT_DIR):
@@ -195,6 +218,106 @@ def render_pdf(template_name, context, *, draft=False):
 
     _checked_fonts()
     html = document_html(template_name, context, draft=draft)
-    with _render_lock:  # Pango's font map is not thread-safe; renders take turns
-        document = HTML(string=html, base_url=str(STATIC_ROOT_DIR), url_fetcher=url_fetcher())
-        return document.write_pdf(stylesheets=[stylesheet()], font_config=font_config())
+    with _render_lock, _collector_paused():  # Pango's font map is not thread-safe
+        source = HTML(string=html, base_url=str(STATIC_ROOT_DIR), url_fetcher=url_fetcher())
+        document = source.render(stylesheets=[stylesheet()], font_config=font_config())
+        document.fonts = _warm_fonts()
+        pdf = document.write_pdf()
+        _keep_fonts(document.fonts)
+        return pdf
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector off for the render. WeasyPrint makes a few hundred thousand
+    boxes and styles that live until the PDF is written, and the collector would scan them
+    again and again: a fifth of a render's time (bench/pdf.py). The document becomes garbage
+    when the render returns; the collector frees it then, at its next run, as it would have."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# PDF font objects by WeasyPrint's key for a Pango font (family, weight, style): the shared
+# font configuration gives the same Pango fonts to every render, so the objects can be too.
+_fonts = {}
+# Subset font programs by (font, glyphs): a document printed again, or a building's ballots
+# after another's, often needs exactly the same glyphs. Bounded: a few hundred KB each.
+_subsets = collections.OrderedDict()
+SUBSET_CACHE_SIZE = 32
+
+
+class _WarmFonts(dict):
+    """One document's fonts: WeasyPrint asks `key in fonts` before it makes a Font, and gets
+    the one an earlier render made, emptied of what that document used. Fonts this document
+    does not use stay out of it (an unused font would be embedded whole)."""
+
+    def __contains__(self, key):
+        if not super().__contains__(key) and key in _fonts:
+            font = _fonts[key]
+            font.widths, font.to_unicode, font.missing = {}, {}, {}
+            font.used_in_forms = False
+            self[key] = font
+        return super().__contains__(key)
+
+
+def _warm_fonts():
+    return _WarmFonts()
+
+
+def _keep_fonts(fonts):
+    warm_font = _warm_font_class()
+    for key, font in fonts.items():
+        if key not in _fonts and warm_font.fits(font):
+            _fonts[key] = warm_font.adopt(font)
+
+
+@functools.cache
+def _warm_font_class():
+    """WeasyPrint's PDF Font, kept across renders (defined on first use, like every import
+    of WeasyPrint here): the collection file is not copied again, and a subset already made
+    for the same glyphs is reused."""
+    from weasyprint.pdf.fonts import Font
+    from weasyprint.text.ffi import ffi, harfbuzz
+    from weasyprint.text.fonts import get_hb_object_data
+
+    class WarmFont(Font):
+        @staticmethod
+        def fits(font):
+            # Plain outline fonts only: colour, bitmap and variable fonts rewrite their file.
+            return not (font.bitmap or font.png or font.svg or font.colr or "fvar" in font.tables)
+
+        @classmethod
+        def adopt(cls, font):
+            warm = cls.__new__(cls)
+            warm.__dict__.update(font.__dict__)
+            # Our own reference: the face outlives the Pango font that lent it.
+            face = harfbuzz.hb_face_reference(font.hb_face)
+            warm.hb_face = ffi.gc(face, harfbuzz.hb_face_destroy)
+            warm.hb_font = None  # read only for colour glyphs, which these fonts have none of
+            warm.file_content = None  # the whole file: read again only if it must be embedded
+            return warm
+
+        def subset(self, to_unicode, hinting):
+            if not to_unicode:
+                self.file_content = get_hb_object_data(self.hb_face)
+                return
+            key = (self.hash, self.index, tuple(sorted(to_unicode)), hinting, bool(self.missing))
+            cached = _subsets.get(key)
+            if cached is None:
+                self.file_content = None
+                super().subset(to_unicode, hinting)
+                if self.file_content is None:  # HarfBuzz could not subset: embed the file
+                    self.file_content = get_hb_object_data(self.hb_face)
+                    return
+                cached = _subsets[key] = self.file_content
+                while len(_subsets) > SUBSET_CACHE_SIZE:
+                    _subsets.popitem(last=False)
+            _subsets.move_to_end(key)
+            self.file_content = cached
+
+    return WarmFont

@@ -18,8 +18,12 @@ def qr_svg_data_uri(payload, *, scale=4, border=2):
     return segno.make(payload, error="m", micro=False).svg_data_uri(scale=scale, border=border)
 
 
-def qr_png_data_uri(payload, *, scale=4, border=2):
-    return segno.make(payload, error="m", micro=False).png_data_uri(scale=scale, border=border)
+def qr_png_data_uri(payload, *, scale=4, border=2, mask=None):
+    """A PNG QR code as a data: URI. `mask` fixes the data mask instead of trying all eight
+    for the best-scoring one: every mask is valid and scans, and trying them is most of the
+    time a code takes (300 ballots: 0.65 s against 0.18 s)."""
+    qr = segno.make(payload, error="m", micro=False, mask=mask)
+    return qr.png_data_uri(scale=scale, border=border)
 
 
 def _check(vote_id, head):
