@@ -85,3 +85,33 @@ class BackgroundJob(models.Model):
         if not self.total:
             return 100 if self.state == JobState.DONE else 0
         return self.done * 100 // self.total
+
+
+class JobPart(models.Model):
+    """One share of a job that several workers may do at once (one building's ballots).
+
+    The job's `done` is the sum of its finished parts' `total`; a part counts once, however
+    often its task runs (a worker lost midway, a duplicate task): see deliberation.jobs.
+    """
+
+    job = models.ForeignKey(BackgroundJob, on_delete=models.CASCADE, related_name="parts")
+    position = models.PositiveIntegerField()
+    key = models.CharField(max_length=100)
+    total = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=JobState, default=JobState.QUEUED)
+    # What the part produced, e.g. {"label": "1号楼", "document": 12}.
+    result = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    task_result_id = models.CharField(max_length=64, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("part of a background job")
+        verbose_name_plural = _("parts of background jobs")
+        ordering = ["job", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "key"], name="one_part_per_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.job_id}/{self.key}"
