@@ -111,21 +111,20 @@ def run_job(job_id):
         job.heartbeat_at = timezone.now()
         job.save(update_fields=["state", "attempts", "heartbeat_at"])
 
+    _live_path(job.pk).unlink(missing_ok=True)  # a lost attempt's count is not this one's
     outer_blocks = len(connection.atomic_blocks)  # none in a worker; a test's own
 
-    def progress(done, total):
-        job.done, job.total = min(done, total), total
+    def progress(done, total, stage=""):
+        job.done, job.total, job.stage = min(done, total), total, stage
         if len(connection.atomic_blocks) > outer_blocks:
             # All-or-nothing work: its own writes show only at the end, and on SQLite no
             # other connection may write meanwhile, so the count goes beside the database.
-            write_live_progress(job.pk, job.done, total)
+            write_live_progress(job.pk, job.done, total, stage)
         else:
             BackgroundJob.objects.filter(pk=job.pk).update(
-                done=job.done, total=total, heartbeat_at=timezone.now()
+                done=job.done, total=total, stage=stage, heartbeat_at=timezone.now()
             )
-        from deliberation.signals import job_progressed
-
-        job_progressed.send(BackgroundJob, job=job)
+        _progressed(job)
 
     if job.kind in SPLIT:
         _dispatch(job, import_string(SPLIT[job.kind]))
@@ -263,13 +262,14 @@ def _live_path(job_id):
     return Path(settings.MEDIA_ROOT) / "jobs" / f"{job_id}.json"
 
 
-def write_live_progress(job_id, done, total):
+def write_live_progress(job_id, done, total, stage=""):
     """The latest count of a job working inside one transaction, in a small file under
-    MEDIA_ROOT (shared by the web and task workers, docs/operations.md)."""
+    MEDIA_ROOT (shared by the web and task workers, docs/operations.md). Written only once
+    the database row can no longer be, so while the file exists it is the newer count."""
     path = _live_path(job_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".tmp")
-    partial.write_text(json.dumps([done, total]))
+    partial.write_text(json.dumps([done, total, stage]))
     os.replace(partial, path)  # readers see the old count or the new, never half of one
 
 
@@ -278,11 +278,9 @@ def with_live_progress(job):
     if not job.is_active:
         return job
     try:
-        done, total = json.loads(_live_path(job.pk).read_text())
+        job.done, job.total, job.stage = json.loads(_live_path(job.pk).read_text())
     except (OSError, ValueError, TypeError):
-        return job
-    if done >= job.done:
-        job.done, job.total = done, total
+        pass
     return job
 
 

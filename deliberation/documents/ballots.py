@@ -10,7 +10,6 @@ others, and nothing is printed twice.
 import io
 
 from django.utils.translation import gettext as _
-from pypdf import PdfWriter
 
 from deliberation.documents.contexts import ballot_sheets_document, with_ballot_codes
 from deliberation.documents.storage import publish_document, read_document, stored_document
@@ -103,6 +102,8 @@ class BallotsWork:
         version = job.params["version"]
         estate = stored_document(DocumentKind.BALLOTS, estate_source(version))
         if estate is None:
+            from pypdf import PdfWriter  # here: the request that starts printing needs none
+
             parts = StoredDocument.objects.in_bulk([r["document"] for r in results])
             writer = PdfWriter()
             for result in results:

@@ -45,6 +45,9 @@ class BackgroundJob(models.Model):
     state = models.CharField(max_length=10, choices=JobState, default=JobState.QUEUED)
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
+    # What `done` counts when the work has several stages (a register: "read" rows of the
+    # file, "check" rows against the register, then "" units written); see job_detail.html.
+    stage = models.CharField(max_length=10, blank=True)
     results = models.JSONField(default=list, blank=True)
     error = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
