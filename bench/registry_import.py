@@ -180,14 +180,14 @@ def naive_import(community, data):
 
 def background(args):
     """Import the file on a real worker process, watching the progress as the job page does."""
+    from django.conf import settings
     from django.db import connection
 
+    from accounts.models import User
     from bench.tasks import cpu_seconds, start_worker
     from deliberation import register_io
     from deliberation.jobs import start_job, with_live_progress
     from deliberation.models import BackgroundJob, Membership, Role
-    from django.conf import settings
-    from accounts.models import User
 
     rng = random.Random(2026)  # noqa: S311
     buildings = max(1, args.units // 1000)
