@@ -21,7 +21,6 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
 from django_tasks import task
 
@@ -45,7 +44,13 @@ SPLIT = {
 
 
 class JobError(Exception):
-    """A failure the person can act on; its message is shown to them as it is."""
+    """A failure the person can act on, shown to them: a deliberation.messages.Message, so
+    each reader gets their language (or, from older code, a text shown as it is). With
+    retry=False, running the same job again cannot help: the person starts anew."""
+
+    def __init__(self, message, *, retry=True):
+        super().__init__(message)
+        self.retry = retry
 
 
 def start_job(*, kind, target, community, title, params, by):
@@ -80,14 +85,15 @@ def retry_job(job):
     """Queue a failed job again; it resumes from what it had stored."""
     with transaction.atomic():
         job = BackgroundJob.objects.select_for_update().get(pk=job.pk)
-        if job.state != JobState.FAILED:
+        if job.state != JobState.FAILED or not job.may_retry:
             return job
         if active_job(job.kind, job.target) is not None:
             return active_job(job.kind, job.target)
         job.state = JobState.QUEUED
         job.error = ""
+        job.error_message = {}
         job.finished_at = None
-        job.save(update_fields=["state", "error", "finished_at"])
+        job.save(update_fields=["state", "error", "error_message", "finished_at"])
         _enqueue(job)
     return job
 
@@ -134,16 +140,22 @@ def run_job(job_id):
         with override(settings.LANGUAGE_CODE):
             results = runner(job, progress)
     except Exception as exc:
-        _finish(job, JobState.FAILED, error=_failure_message(job, exc)[:300])
+        _finish(job, JobState.FAILED, error=_failure_message(job, exc), retry=_may_retry(exc))
         return
     _finish(job, JobState.DONE, results=results or [])
 
 
+def _may_retry(exc):
+    return not isinstance(exc, JobError) or exc.retry
+
+
 def _failure_message(job, exc):
     if isinstance(exc, JobError):
-        return str(exc)
+        return exc.args[0]
     logger.exception("Background job %s failed", job.pk)
-    return _("Something went wrong on our side. Try again; if it fails again, tell us.")
+    return Message(
+        gettext_noop("Something went wrong on our side. Try again; if it fails again, tell us.")
+    )
 
 
 def _in_flight(part, cutoff):
@@ -166,7 +178,7 @@ def _dispatch(job, work):
         with override(settings.LANGUAGE_CODE):
             planned = work.plan(job)
     except Exception as exc:
-        _finish(job, JobState.FAILED, error=_failure_message(job, exc)[:300])
+        _finish(job, JobState.FAILED, error=_failure_message(job, exc), retry=_may_retry(exc))
         return
     now = timezone.now()
     cutoff = now - timedelta(seconds=settings.JOB_STALL_SECONDS)
@@ -217,7 +229,7 @@ def run_job_part(part_id):
             result = work.run_part(job, part.key)
     except Exception as exc:
         JobPart.objects.filter(pk=part.pk, state=JobState.RUNNING).update(state=JobState.FAILED)
-        _finish(job, JobState.FAILED, error=_failure_message(job, exc)[:300])
+        _finish(job, JobState.FAILED, error=_failure_message(job, exc), retry=_may_retry(exc))
         return
     with transaction.atomic():
         job = BackgroundJob.objects.select_for_update().get(pk=job.pk)
@@ -247,7 +259,7 @@ def _complete(job, work):
         with override(settings.LANGUAGE_CODE):
             results = work.finish(job, results)
     except Exception as exc:
-        _finish(job, JobState.FAILED, error=_failure_message(job, exc)[:300])
+        _finish(job, JobState.FAILED, error=_failure_message(job, exc), retry=_may_retry(exc))
         return
     _finish(job, JobState.DONE, results=results)
 
@@ -284,16 +296,20 @@ def with_live_progress(job):
     return job
 
 
-def _finish(job, state, *, results=None, error=""):
+def _finish(job, state, *, results=None, error="", retry=True):
     _live_path(job.pk).unlink(missing_ok=True)
     with transaction.atomic():
         current = BackgroundJob.objects.select_for_update().get(pk=job.pk)
         if current.state not in ACTIVE_JOB_STATES:
             return  # another worker has already finished it (a split job's parts)
         job.state = state
-        job.error = error
+        if isinstance(error, Message):
+            job.error, job.error_message = error.in_site_language()[:300], error.as_data()
+        else:
+            job.error, job.error_message = str(error)[:300], {}
+        job.may_retry = retry
         job.finished_at = timezone.now()
-        fields = ["state", "error", "finished_at"]
+        fields = ["state", "error", "error_message", "may_retry", "finished_at"]
         if results is not None:
             job.results = results
             fields.append("results")

@@ -10,13 +10,18 @@ others, and nothing is printed twice.
 import io
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from deliberation.documents.contexts import ballot_sheets_document, with_ballot_codes
 from deliberation.documents.storage import publish_document, read_document, stored_document
 from deliberation.jobs import JobError
+from deliberation.messages import Message
 from deliberation.models import AssemblyVote, DocumentKind, ElectorateEntry, StoredDocument
 
 SOURCE_TYPE = "deliberation.assemblyvote"
+AMENDED = Message(
+    gettext_noop("The electorate was amended after printing was started. Start printing again.")
+)
 
 
 def ballots_version(vote):
@@ -60,11 +65,9 @@ def _vote_of(job):
         .first()
     )
     if vote is None:
-        raise JobError(_("This vote no longer exists."))
+        raise JobError(Message(gettext_noop("This vote no longer exists.")), retry=False)
     if ballots_version(vote) != job.params["version"]:
-        raise JobError(
-            _("The electorate was amended after printing was started. Start printing again.")
-        )
+        raise JobError(AMENDED, retry=False)
     return vote
 
 
@@ -81,9 +84,7 @@ class BallotsWork:
         document, buildings = sheets_by_building(vote)
         found = [b for b in buildings if str(b[0]) == key]
         if not found:
-            raise JobError(
-                _("The electorate was amended after printing was started. Start printing again.")
-            )
+            raise JobError(AMENDED, retry=False)
         building_id, name, sheets = found[0]
         stored = publish_document(
             kind=DocumentKind.BALLOTS,

@@ -49,7 +49,12 @@ class BackgroundJob(models.Model):
     # file, "check" rows against the register, then "" units written); see job_detail.html.
     stage = models.CharField(max_length=10, blank=True)
     results = models.JSONField(default=list, blank=True)
-    error = models.CharField(max_length=300, blank=True)
+    error = models.CharField(max_length=300, blank=True)  # in the site's language, as a record
+    # The failure as deliberation.messages data, shown in the reader's language.
+    error_message = models.JSONField(default=dict, blank=True)
+    # False when trying the same work again cannot help (the vote's electorate changed, the
+    # preview expired): the page then sends the person back to start it anew.
+    may_retry = models.BooleanField(default=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     task_result_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -78,6 +83,21 @@ class BackgroundJob(models.Model):
 
     def get_absolute_url(self):
         return reverse("job_detail", args=[self.pk])
+
+    @property
+    def start_url(self):
+        """Where the person starts this kind of work anew."""
+        if self.kind == JobKind.BALLOTS and "vote_id" in self.params:
+            return reverse("vote_detail", args=[self.params["vote_id"]])
+        if self.kind == JobKind.REGISTER:
+            return reverse("register_import", args=[self.community_id])
+        return reverse("job_list")
+
+    @property
+    def display_error(self):
+        from deliberation.messages import render
+
+        return render(self.error_message) if self.error_message else self.error
 
     @property
     def is_active(self):

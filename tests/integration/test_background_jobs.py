@@ -181,3 +181,26 @@ def test_each_building_is_its_own_task_and_counts_once_however_often_it_runs(
     assert (job.state, job.done, job.total) == ("done", 9, 9)
     assert ballots_stored().count() == 3
     assert Notification.objects.filter(user=committee_member, url=job_url).count() == 1
+
+
+def test_a_failure_is_told_in_the_readers_language_and_retry_is_offered_only_if_it_can_help(
+    client, vote, committee_member, run_worker
+):
+    from deliberation.models import ElectorateEntry
+    from deliberation.services import votes
+
+    job_url = start_printing(client, committee_member, vote)["Location"]
+    entry = ElectorateEntry.objects.filter(vote=vote).first()
+    votes.amend_electorate(
+        vote, unit_id=entry.unit_id, area=entry.area + 1, reason="更正", by=committee_member
+    )
+    run_worker()
+    page = fragment(client, job_url)
+    assert "开始生成后表决权人名册又有更正" in page and "重新生成表决票" in page
+    assert "重试" not in page  # the same job would fail again
+    client.cookies["django_language"] = "en"
+    page = fragment(client, job_url)
+    assert "The electorate was amended after printing was started" in page
+    assert f'href="/votes/{vote.pk}/"' in page
+    client.post(job_url + "retry")
+    assert BackgroundJob.objects.get().state == "failed"  # not queued again
