@@ -25,7 +25,7 @@ from deliberation import rules
 from deliberation.audit import record_audit
 from deliberation.delivery import deliver_notice
 from deliberation.messages import Message
-from deliberation.models import NoticeKind, Unit
+from deliberation.models import DocumentKind, NoticeKind, Unit
 from deliberation.notices import notify, publish_notice
 from meetings.access import may_in, participant_of
 from meetings.models import (
@@ -1176,6 +1176,12 @@ def publish_minutes(meeting, *, by):
             by=by,
             source=meeting,
         )
+        # The PDFs its page offers, stored on a task worker before anyone asks.
+        from deliberation.documents.published import store_when_published
+
+        store_when_published(DocumentKind.MINUTES, meeting.pk)
+        if meeting.kind == Kind.HEARING:
+            store_when_published(DocumentKind.HEARING_RECORD, meeting.pk)
     return meeting
 
 

@@ -50,6 +50,7 @@ from deliberation.models import (
     Candidate,
     CompanyApplication,
     ConvenedBy,
+    DocumentKind,
     ElectorateAmendment,
     ElectorateEntry,
     ElectorateHead,
@@ -2036,6 +2037,9 @@ def publish_result(vote, *, by):
         )
         # Served like the notice: every household, every channel, with proof.
         transaction.on_commit(lambda: deliver_notice(notice))
+        from deliberation.documents.published import store_when_published
+
+        store_when_published(DocumentKind.VOTE_RESULT, vote.pk)  # the PDF, on a task worker
     return vote
 
 

@@ -93,7 +93,7 @@ def test_a_worker_killed_mid_task_leaves_nothing_half_done_and_the_job_resumes(
         status = queue_status()
         assert "running     1" in status
         assert f"job {job.pk} ballots running {first}/{flats} attempt 1" in status
-        assert "STALLED" in status  # what an operator watching the queue sees
+        assert "STALLED, parts 1 done 1 queued:" in status  # what an operator watching sees
         assert recover_stalled_jobs() == [job]
     # The second building's task still waits in the queue, beside the job queued again.
     assert "ready       2" in queue_status()
