@@ -46,12 +46,17 @@ def database_url(settings_dict):
 
 
 def start_worker(connection, media_root, interval="0.05"):
+    from django.conf import settings
+
     env = {
         **os.environ,
         "DATABASE_URL": database_url(connection.settings_dict),
         "MEDIA_ROOT": str(media_root),
         "DEBUG": "false",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-" + "x" * 40),
+        # This process's keys: the worker must sign and digest as the web side does (ballot
+        # codes, identity digests in a register's fingerprint).
+        "SECRET_KEY": settings.SECRET_KEY,
+        "IDENTITY_PEPPER": settings.IDENTITY_PEPPER,
         "DATABASE_POOL_SIZE": "0",
     }
     command = [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay"]
