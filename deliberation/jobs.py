@@ -297,7 +297,6 @@ def with_live_progress(job):
 
 
 def _finish(job, state, *, results=None, error="", retry=True):
-    _live_path(job.pk).unlink(missing_ok=True)
     with transaction.atomic():
         current = BackgroundJob.objects.select_for_update().get(pk=job.pk)
         if current.state not in ACTIVE_JOB_STATES:
@@ -319,6 +318,8 @@ def _finish(job, state, *, results=None, error="", retry=True):
         else:
             text = Message(gettext_noop("Could not finish: %(title)s"), title=job.title)
         notify([job.started_by_id], text, reverse("job_detail", args=[job.pk]))
+    # Only now: until the row says the job ended, the page reads the count from this file.
+    _live_path(job.pk).unlink(missing_ok=True)
 
 
 def recover_stalled_jobs(now=None):
