@@ -75,7 +75,8 @@ def with_shared_strings(data):
     """The same workbook the way Excel and WPS save it: text in one shared-string table.
 
     openpyxl writes every text cell inline, which openpyxl then reads back slowly; a register
-    saved by Excel or WPS keeps each distinct text once in xl/sharedStrings.xml instead.
+    saved by Excel or WPS keeps each distinct text once in xl/sharedStrings.xml instead, and
+    states the sheet's used range (<dimension>) before its rows.
     """
     source = zipfile.ZipFile(io.BytesIO(data))
     table = {}
@@ -85,6 +86,15 @@ def with_shared_strings(data):
         return f'<c r="{match.group(1)}" t="s"><v>{index}</v></c>'
 
     sheet = INLINE.sub(shared, source.read("xl/worksheets/sheet1.xml").decode())
+    # Excel and WPS also state the used range before the data; without it openpyxl parses
+    # the whole sheet once more just to find its size.
+    cells = re.findall(r'<c r="([A-Z]+)([0-9]+)"', sheet)
+    if cells and "<dimension " not in sheet:
+        last_column = max((c for c, _r in cells), key=lambda c: (len(c), c))
+        last_row = max(int(r) for _c, r in cells)
+        sheet = sheet.replace(
+            "<sheetViews>", f'<dimension ref="A1:{last_column}{last_row}" /><sheetViews>', 1
+        )
     items = "".join(f"<si><t>{text}</t></si>" for text in table)
     sst = (
         '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
