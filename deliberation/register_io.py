@@ -30,6 +30,8 @@ Rules this module enforces, so that an import can never half-happen:
 community row locked, the plan recomputed inside it, one audit entry "registry.import".
 """
 
+import contextlib
+import gc
 import hashlib
 import io
 import re
@@ -83,6 +85,9 @@ MAX_SHEET_ROWS = MAX_ROWS + 10_000
 MAX_COLUMNS = 50
 PARSE_SECONDS = 60
 PARSE_CHECK_EVERY = 500
+# A background import tells the person how far it has got every this many rows, while the
+# file is read and while it is checked against the register (deliberation.register_job).
+PROGRESS_ROWS = 1000
 UPLOAD_TTL_SECONDS = 6 * 3600
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 FORMULA_START = ("=", "+", "-", "@")
@@ -277,8 +282,11 @@ def _letter(index):
     return letters
 
 
-def read_register(data, max_bytes=None):
-    """Parse xlsx bytes into rows and per-row errors. Raises RegisterFileError."""
+def read_register(data, max_bytes=None, progress=None):
+    """Parse xlsx bytes into rows and per-row errors. Raises RegisterFileError.
+
+    `progress(rows read, rows the sheet says it has or 0, "read")` hears of every
+    PROGRESS_ROWS rows."""
     from openpyxl import load_workbook
 
     check_xlsx_bytes(data, max_bytes)
@@ -295,7 +303,7 @@ def read_register(data, max_bytes=None):
             )
         ) from None
     try:
-        return _read_sheet(workbook.worksheets[0], sha)
+        return _read_sheet(workbook.worksheets[0], sha, progress)
     except RegisterFileError:
         raise
     except Exception:  # noqa: BLE001
@@ -330,7 +338,11 @@ def _budgeted(rows):
         yield values
 
 
-def _read_sheet(sheet, sha):
+def _read_sheet(sheet, sha, progress=None):
+    try:
+        expected = max(0, (sheet.max_row or 0) - 1)  # the sheet's own claim, without headings
+    except Exception:  # noqa: BLE001 - a damaged dimension is only a worse estimate
+        expected = 0
     rows_iter = _budgeted(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS))
     header = None
     for header_cells in rows_iter:
@@ -368,6 +380,10 @@ def _read_sheet(sheet, sha):
         row = _parse_row(row_number, cells, parsed)
         if row is not None:
             parsed.rows.append(row)
+        if progress is not None and row_number % PROGRESS_ROWS == 0:
+            progress(row_number - 1, max(expected, row_number - 1), "read")
+    if progress is not None:
+        progress(row_number - 1, row_number - 1, "read")
     return parsed
 
 
@@ -682,8 +698,11 @@ def _unit_label(estate, building, stairwell, number):
     return " ".join(part for part in (estate, building, stairwell, number) if part)
 
 
-def plan_register_import(community, parsed, *, create_buildings=False):
-    """Compare the parsed file with the register. Reads only; safe outside a transaction."""
+def plan_register_import(community, parsed, *, create_buildings=False, progress=None):
+    """Compare the parsed file with the register. Reads only; safe outside a transaction.
+
+    `progress(done, total, "check")` hears of every PROGRESS_ROWS rows grouped into units,
+    then compared with the register (each row counts twice)."""
     plan = ImportPlan(
         community=community,
         parsed=parsed,
@@ -706,7 +725,10 @@ def plan_register_import(community, parsed, *, create_buildings=False):
 
     # Group the rows by unit.
     grouped = {}
-    for row in parsed.rows:
+    total_rows = len(parsed.rows)
+    for index, row in enumerate(parsed.rows):
+        if progress is not None and index % PROGRESS_ROWS == 0:
+            progress(index, 2 * total_rows, "check")  # grouping: the first half
         estate = estates.get(row.estate)
         if estate is None:
             error(
@@ -829,7 +851,13 @@ def plan_register_import(community, parsed, *, create_buildings=False):
     holder_names = {}
     estate_names = {e.pk: e.name for e in estates.values()}
 
+    compared = 0
     for key, rows in grouped.items():
+        if progress is not None and compared // PROGRESS_ROWS != (compared + len(rows)) // (
+            PROGRESS_ROWS
+        ):
+            progress(total_rows + compared, 2 * total_rows, "check")
+        compared += len(rows)
         first = rows[0]
         label = _unit_label(estate_names[key[0]], *key[1:])
         fields = {
@@ -1026,15 +1054,37 @@ def import_register(
     `progress(done, total)`, if given, hears of each batch of units written (inside the
     transaction: see deliberation.jobs for how a background job shows it).
     """
-    progress = progress or (lambda done, total: None)
-    parsed = read_register(data)
-    progress(0, len(parsed.rows))
+    progress = progress or (lambda done, total, stage="": None)
+    with _without_cycle_collection():
+        return _import_register(community, data, by, create_buildings, expected, filename, progress)
+
+
+@contextlib.contextmanager
+def _without_cycle_collection():
+    """Python's cycle collector off for one import: the hundreds of thousands of objects a
+    large file makes are all alive until the end, yet every few batches the collector walks
+    them all (bench/RESULTS.md: a third of the CPU, and pauses of seconds between progress
+    steps). What is freed is freed by reference counting as usual; cycles wait for the end."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _import_register(community, data, by, create_buildings, expected, filename, progress):
+    progress(0, 0, "read")  # opening the workbook reads its whole shared-string table first
+    parsed = read_register(data, progress=progress)
     with transaction.atomic():
         community = Community.objects.select_for_update().get(pk=community.pk)
         if by is not None:
             forget_roles(by)  # re-checked under the lock, from the database
             require(by, community, "registry.import")
-        plan = plan_register_import(community, parsed, create_buildings=create_buildings)
+        plan = plan_register_import(
+            community, parsed, create_buildings=create_buildings, progress=progress
+        )
         if not plan.ok:
             raise RegisterRejected(plan)
         if expected is not None and plan.fingerprint() != expected:
@@ -1068,8 +1118,9 @@ def _apply_plan(plan, progress=lambda done, total: None):
         for building in created:
             building_ids[(building.estate_id, building.name)] = building.pk
 
-    new_holders = plan.new_holders
-    if new_holders:
+    def create_holders(plans):
+        """New holders not yet written, once each (a holder may own several units)."""
+        fresh = list({id(h): h for h in plans if getattr(h, "db_id", None) is None}.values())
         created = Holder.objects.bulk_create(
             [
                 Holder(
@@ -1080,12 +1131,13 @@ def _apply_plan(plan, progress=lambda done, total: None):
                     id_digest=h.id_digest,
                     id_masked=h.id_masked,
                 )
-                for h in new_holders
+                for h in fresh
             ],
             batch_size=BATCH,
         )
-        for plan_, holder in zip(new_holders, created, strict=True):
+        for plan_, holder in zip(fresh, created, strict=True):
             plan_.db_id = holder.pk
+
     changed_holders = plan.changed_holders
     if changed_holders:
         objs = []
@@ -1104,8 +1156,11 @@ def _apply_plan(plan, progress=lambda done, total: None):
     new_units = [u for u in plan.units if u.existing_id is None]
     done = total - len(new_units)  # units already in the register count as done
     progress(done, total)
+    # Each batch of new units with its new holders and ownerships, so the count moves
+    # steadily over all the writing.
     for start in range(0, len(new_units), BATCH):
         batch = new_units[start : start + BATCH]
+        create_holders([h for u in batch for h, _share, _voter in u.owners if h.existing is None])
         created = Unit.objects.bulk_create(
             [
                 Unit(
@@ -1118,11 +1173,23 @@ def _apply_plan(plan, progress=lambda done, total: None):
                 for u in batch
             ]
         )
+        owned = []
         for unit_plan, unit in zip(batch, created, strict=True):
             unit_plan.db_id = unit.pk
-            unit_plan.ownership_ops = {"remove": [], "update": [], "create": unit_plan.owners}
+            unit_plan.ownership_ops = {}
+            owned += [
+                Ownership(
+                    unit_id=unit.pk,
+                    holder_id=holder.db_id if holder.existing is None else holder.existing.pk,
+                    share=share,
+                    is_designated_voter=voter,
+                )
+                for holder, share, voter in unit_plan.owners
+            ]
+        Ownership.objects.bulk_create(owned, batch_size=BATCH)
         done += len(batch)
         progress(done, total)
+    create_holders(plan.new_holders)  # those who own only units already in the register
     changed_units = [
         Unit(pk=u.existing_id, **u.fields)
         for u in plan.changed_units

@@ -6,10 +6,11 @@ midway leaves the register as it was, and the job, queued again, applies it whol
 """
 
 from django.core.exceptions import PermissionDenied
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from deliberation import register_io
 from deliberation.jobs import JobError
+from deliberation.messages import Message
 
 
 def apply_register(job, progress):
@@ -17,7 +18,14 @@ def apply_register(job, progress):
     token = job.params["token"]
     data = register_io.stashed_upload(community, by, token)
     if data is None:
-        raise JobError(_("This preview has expired or was already applied. Upload the file again."))
+        raise JobError(
+            Message(
+                gettext_noop(
+                    "This preview has expired or was already applied. Upload the file again."
+                )
+            ),
+            retry=False,
+        )
     try:
         plan = register_io.import_register(
             community,
@@ -29,18 +37,29 @@ def apply_register(job, progress):
         )
     except register_io.RegisterChanged:
         raise JobError(
-            _(
-                "The register changed after your preview, so nothing was imported. Upload the "
-                "file again."
-            )
+            Message(
+                gettext_noop(
+                    "The register changed after your preview, so nothing was imported. Upload "
+                    "the file again."
+                )
+            ),
+            retry=False,
         ) from None
     except register_io.RegisterRejected:
         raise JobError(
-            _("The file has errors, so nothing was imported. Upload it again to see them.")
+            Message(
+                gettext_noop(
+                    "The file has errors, so nothing was imported. Upload it again to see them."
+                )
+            ),
+            retry=False,
         ) from None
     except register_io.RegisterFileError as problem:
-        raise JobError(str(problem)) from None
+        # Worded in the site's language, as register_io words it.
+        raise JobError(str(problem), retry=False) from None
     except PermissionDenied:
-        raise JobError(_("You may no longer import this register.")) from None
+        raise JobError(
+            Message(gettext_noop("You may no longer import this register.")), retry=False
+        ) from None
     register_io.discard_upload(community, by, token)
     return [{"counts": plan.counts()}]

@@ -8,3 +8,4 @@ class MeetingsConfig(AppConfig):
 
     def ready(self):
         from meetings import rendering  # noqa: F401  (hears the services' room signals)
+        from meetings import published  # noqa: F401  (stores published records on the queue)

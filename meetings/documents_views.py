@@ -10,24 +10,17 @@ from django.views.decorators.http import require_safe
 
 from deliberation.documents.pdf import render_pdf
 from deliberation.documents.responses import pdf_response, stored_pdf_response
-from deliberation.documents.storage import publish_document, verification_code
+from deliberation.documents.storage import verification_code
 from deliberation.models import DocumentKind
 from meetings.access import meeting_for
 from meetings.models import Kind, Status
+from meetings.published import meeting_record_pdf
 from meetings.records import minutes_context, prepare_meeting_record
 
 
 def _record_pdf(request, meeting, kind, template_name):
     if meeting.status == Status.PUBLISHED:
-        document = publish_document(
-            kind=kind,
-            source=meeting,
-            community=meeting.community,
-            title=meeting.title,
-            template_name=template_name,
-            context=prepare_meeting_record(minutes_context(meeting)),
-        )
-        return stored_pdf_response(document)
+        return stored_pdf_response(meeting_record_pdf(meeting, kind))
     context = prepare_meeting_record(minutes_context(meeting))
     context["verification_code"] = verification_code(kind, meeting)
     return pdf_response(render_pdf(template_name, context, draft=True), meeting.title)

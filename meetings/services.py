@@ -54,7 +54,7 @@ from meetings.models import (
     SpeakerStatus,
     Status,
 )
-from meetings.signals import room_changed, seats_changed
+from meetings.signals import record_published, room_changed, seats_changed
 
 # Room sections, each one element the htmx ws extension swaps by id.
 STATUS, AGENDA, QUEUE, VOTE, ATTENDANCE, MINUTES = (
@@ -1178,6 +1178,8 @@ def publish_minutes(meeting, *, by):
             by=by,
             source=meeting,
         )
+        # The PDFs its page offers, stored on a task worker before anyone asks.
+        record_published.send(Meeting, meeting=meeting)
     return meeting
 
 

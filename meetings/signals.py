@@ -13,3 +13,7 @@ room_changed = Signal()
 
 # The chair moved: every socket of the room re-checks its seat. Sent with meeting_id=.
 seats_changed = Signal()
+
+# The minutes (and a hearing's record) were published: sent with meeting= inside the publishing
+# transaction; meetings/published.py stores their PDFs on a task worker after the commit.
+record_published = Signal()

@@ -198,10 +198,11 @@ from deliberation.models.job import (  # noqa: E402
     ACTIVE_JOB_STATES,
     BackgroundJob,
     JobKind,
+    JobPart,
     JobState,
 )
 
-__all__ += ["ACTIVE_JOB_STATES", "BackgroundJob", "JobKind", "JobState"]
+__all__ += ["ACTIVE_JOB_STATES", "BackgroundJob", "JobKind", "JobPart", "JobState"]
 from deliberation.models.delivery import (  # noqa: E402
     Delivery,
     DeliveryChannel,

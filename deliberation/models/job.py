@@ -45,8 +45,16 @@ class BackgroundJob(models.Model):
     state = models.CharField(max_length=10, choices=JobState, default=JobState.QUEUED)
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
+    # What `done` counts when the work has several stages (a register: "read" rows of the
+    # file, "check" rows against the register, then "" units written); see job_detail.html.
+    stage = models.CharField(max_length=10, blank=True)
     results = models.JSONField(default=list, blank=True)
-    error = models.CharField(max_length=300, blank=True)
+    error = models.CharField(max_length=300, blank=True)  # in the site's language, as a record
+    # The failure as deliberation.messages data, shown in the reader's language.
+    error_message = models.JSONField(default=dict, blank=True)
+    # False when trying the same work again cannot help (the vote's electorate changed, the
+    # preview expired): the page then sends the person back to start it anew.
+    may_retry = models.BooleanField(default=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     task_result_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -77,6 +85,21 @@ class BackgroundJob(models.Model):
         return reverse("job_detail", args=[self.pk])
 
     @property
+    def start_url(self):
+        """Where the person starts this kind of work anew."""
+        if self.kind == JobKind.BALLOTS and "vote_id" in self.params:
+            return reverse("vote_detail", args=[self.params["vote_id"]])
+        if self.kind == JobKind.REGISTER:
+            return reverse("register_import", args=[self.community_id])
+        return reverse("job_list")
+
+    @property
+    def display_error(self):
+        from deliberation.messages import render
+
+        return render(self.error_message) if self.error_message else self.error
+
+    @property
     def is_active(self):
         return self.state in ACTIVE_JOB_STATES
 
@@ -85,3 +108,33 @@ class BackgroundJob(models.Model):
         if not self.total:
             return 100 if self.state == JobState.DONE else 0
         return self.done * 100 // self.total
+
+
+class JobPart(models.Model):
+    """One share of a job that several workers may do at once (one building's ballots).
+
+    The job's `done` is the sum of its finished parts' `total`; a part counts once, however
+    often its task runs (a worker lost midway, a duplicate task): see deliberation.jobs.
+    """
+
+    job = models.ForeignKey(BackgroundJob, on_delete=models.CASCADE, related_name="parts")
+    position = models.PositiveIntegerField()
+    key = models.CharField(max_length=100)
+    total = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=JobState, default=JobState.QUEUED)
+    # What the part produced, e.g. {"label": "1号楼", "document": 12}.
+    result = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    task_result_id = models.CharField(max_length=64, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("part of a background job")
+        verbose_name_plural = _("parts of background jobs")
+        ordering = ["job", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "key"], name="one_part_per_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.job_id}/{self.key}"

@@ -2026,6 +2026,10 @@ def publish_result(vote, *, by):
         )
         # Served like the notice: every household, every channel, with proof.
         transaction.on_commit(lambda: deliver_notice(notice))
+        # Documents sit above this service (their contexts read it), so imported at the call.
+        from deliberation.documents.published import store_when_published
+
+        store_when_published(vote)  # the PDF, on a task worker
     return vote
 
 

@@ -61,15 +61,9 @@ def _vote_roles(user, vote):
 def vote_result_pdf(request, vote_id):
     vote = vote_for(request.user, vote_id, "vote.view")
     if vote.state == VoteState.PUBLISHED:
-        document = publish_document(
-            kind=DocumentKind.VOTE_RESULT,
-            source=vote,
-            community=vote.community,
-            title=vote.title,
-            template_name="documents/vote_result.html",
-            context=contexts.vote_result_context(vote),
-        )
-        return stored_pdf_response(document)
+        from deliberation.documents.published import vote_result_pdf as stored_result
+
+        return stored_pdf_response(stored_result(vote))
     # Before publication only those who run the vote or count it see the figures, as a draft.
     roles = _vote_roles(request.user, vote)
     if not roles & (ALLOWED["vote.convene"]["*"] | {"vote:teller"}):

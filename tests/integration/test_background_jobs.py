@@ -154,3 +154,53 @@ def test_residents_may_not_start_printing_and_outsiders_do_not_see_the_vote(
     client.force_login(committee_member)
     assert client.get(reverse("vote_ballots_print", args=[vote.pk])).status_code == 405
     assert not BackgroundJob.objects.exists()
+
+
+def test_each_building_is_its_own_task_and_counts_once_however_often_it_runs(
+    client, community, vote, committee_member, run_worker
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from deliberation.jobs import run_job_part
+
+    job_url = start_printing(client, committee_member, vote)["Location"]
+    run_worker()
+    job = BackgroundJob.objects.get()
+    parts = list(job.parts.all())
+    assert [(p.key, p.total) for p in parts] == [
+        (str(b.pk), b.units.count())
+        for b in Building.objects.filter(estate__community=community).order_by("name")
+    ]
+    part_tasks = DBTaskResult.objects.filter(task_path="deliberation.jobs.run_job_part")
+    assert part_tasks.count() == len(parts)
+
+    # A duplicate of a finished building's task (a worker lost after storing it) does nothing.
+    run_job_part.enqueue(parts[0].pk)
+    run_worker()
+    job.refresh_from_db()
+    assert (job.state, job.done, job.total) == ("done", 9, 9)
+    assert ballots_stored().count() == 3
+    assert Notification.objects.filter(user=committee_member, url=job_url).count() == 1
+
+
+def test_a_failure_is_told_in_the_readers_language_and_retry_is_offered_only_if_it_can_help(
+    client, vote, committee_member, run_worker
+):
+    from deliberation.models import ElectorateEntry
+    from deliberation.services import votes
+
+    job_url = start_printing(client, committee_member, vote)["Location"]
+    entry = ElectorateEntry.objects.filter(vote=vote).first()
+    votes.amend_electorate(
+        vote, unit_id=entry.unit_id, area=entry.area + 1, reason="更正", by=committee_member
+    )
+    run_worker()
+    page = fragment(client, job_url)
+    assert "开始生成后表决权人名册又有更正" in page and "重新生成表决票" in page
+    assert "重试" not in page  # the same job would fail again
+    client.cookies["django_language"] = "en"
+    page = fragment(client, job_url)
+    assert "The electorate was amended after printing was started" in page
+    assert f'href="/votes/{vote.pk}/"' in page
+    client.post(job_url + "retry")
+    assert BackgroundJob.objects.get().state == "failed"  # not queued again

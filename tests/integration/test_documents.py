@@ -362,3 +362,44 @@ def test_a_wrong_or_foreign_code_is_refused_with_a_message(
     )
     assert response.status_code == 200
     assert "没有使用此验证码" in response.content.decode()
+
+
+def run_task_worker(monkeypatch):
+    """The database worker in this process, until the queue is empty."""
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+
+def test_publishing_a_result_stores_its_pdf_on_a_worker_before_anyone_downloads_it(
+    client, community, committee_member, resident, monkeypatch, django_capture_on_commit_callbacks
+):
+    vote = _counted(community, committee_member)
+    votes.confirm_result(vote, by=committee_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        votes.publish_result(vote, by=committee_member)
+    results = StoredDocument.objects.filter(kind=DocumentKind.VOTE_RESULT)
+    assert not results.exists()  # publishing did not wait for the PDF
+    run_task_worker(monkeypatch)
+    stored = results.get()
+    assert stored.created_by is None
+    served = download(client, resident, reverse("vote_result_pdf", args=[vote.pk])).content
+    assert hashlib.sha256(served).hexdigest() == stored.sha256  # the stored file, as it was
+    assert results.count() == 1
+    assert "表决结果公告" in pdf_checks.squeeze(pdf_checks.all_text(served))
+
+
+def test_published_minutes_are_stored_by_a_worker_once(client, owner, meeting, monkeypatch):
+    from meetings.published import store_published_record
+
+    meeting.status = Status.PUBLISHED
+    meeting.published_at = timezone.now()
+    meeting.save()
+    store_published_record.enqueue(DocumentKind.MINUTES, meeting.pk)
+    store_published_record.enqueue(DocumentKind.MINUTES, meeting.pk)  # a duplicate changes nothing
+    run_task_worker(monkeypatch)
+    stored = StoredDocument.objects.get(kind=DocumentKind.MINUTES)
+    served = download(client, owner, reverse("meeting_minutes_pdf", args=[meeting.pk])).content
+    assert hashlib.sha256(served).hexdigest() == stored.sha256
+    assert "草稿" not in pdf_checks.all_text(served)

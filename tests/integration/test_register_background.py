@@ -2,6 +2,7 @@
 units counted up while it runs, and a worker killed midway leaves the register untouched
 until the job, queued again, applies it once."""
 
+import gc
 import os
 import re
 import signal
@@ -43,6 +44,7 @@ def test_a_large_register_is_applied_in_the_background_with_progress(
     client, community, community_worker, big_file, monkeypatch, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(register_io, "BATCH", 10)
+    monkeypatch.setattr(register_io, "PROGRESS_ROWS", 10)
     monkeypatch.setattr(
         "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
     )
@@ -52,10 +54,13 @@ def test_a_large_register_is_applied_in_the_background_with_progress(
     assert re.fullmatch(r"/jobs/\d+/", job_url)
     assert units(community) == 6  # the request only queued the work
 
-    seen = []
-    job_progressed.connect(
-        lambda sender, job, **kw: seen.append(fragment(client, job_url)), weak=False
-    )
+    seen, collecting = [], []
+
+    def watch(sender, job, **kwargs):
+        seen.append(fragment(client, job_url))
+        collecting.append(gc.isenabled())
+
+    job_progressed.connect(watch, weak=False)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
@@ -64,10 +69,18 @@ def test_a_large_register_is_applied_in_the_background_with_progress(
         job_progressed.sender_receivers_cache.clear()
 
     total = 6 + NEW_FLATS
+    # While the file is read: from the start, the rows read so far every ten rows, the end.
+    read = [int(m.group(1)) for p in seen if (m := re.search(r"已读取 (\d+) 行", p))]
+    assert read == [0, 9, 19, 29, total]
+    # The cycle collector rests during the import (bench.registry_import), and only then.
+    assert collecting and not any(collecting) and gc.isenabled()
+    # While it is checked against the register: a share that grows.
+    checked = [int(m.group(1)) for p in seen if (m := re.search(r"名册核对：(\d+)%", p))]
+    assert len(checked) >= 4 and checked == sorted(checked) and checked[-1] < 100
     counts = [re.search(r"已导入 (\d+) / (\d+) 户", page) for page in seen]
     steps = [int(m.group(1)) for m in counts if m and int(m.group(2)) == total]
-    # Read, planned, the flats already there, then each batch of ten.
-    assert steps == [0, 0, 6, 16, 26, 36]
+    # Then the flats already there, and each batch of ten with its holders and ownerships.
+    assert steps == [0, 6, 16, 26, 36]
     assert units(community) == total
     page = fragment(client, job_url)
     assert f"业主名册已导入：新增 {NEW_FLATS} 个房屋，变更 0 个，6 个不变" in page

@@ -1,6 +1,7 @@
 """A real worker process killed in the middle of printing a vote's ballots (SIGKILL, as when
 a machine loses power) leaves nothing half-done, and the job, queued again once its heartbeat
-is stale, resumes on a new worker without printing anything twice."""
+is stale, resumes on a new worker without printing anything twice. Two workers share one
+job's buildings, and the job counts each building once."""
 
 import io
 import os
@@ -92,21 +93,26 @@ def test_a_worker_killed_mid_task_leaves_nothing_half_done_and_the_job_resumes(
         status = queue_status()
         assert "running     1" in status
         assert f"job {job.pk} ballots running {first}/{flats} attempt 1" in status
-        assert "STALLED" in status  # what an operator watching the queue sees
+        assert "STALLED, parts 1 done 1 queued:" in status  # what an operator watching sees
         assert recover_stalled_jobs() == [job]
-    assert "ready       1" in queue_status()
+    # The second building's task still waits in the queue, beside the job queued again.
+    assert "ready       2" in queue_status()
 
     with worker_process(connection.settings_dict, batch=True) as worker:
         assert worker.wait() == 0
 
     job.refresh_from_db()
-    assert (job.state, job.done, job.total, job.attempts) == ("done", flats, flats, 2)
+    # The waiting second building ran first and, being the last, completed the job.
+    assert (job.state, job.done, job.total) == ("done", flats, flats)
     documents = StoredDocument.objects.filter(kind=DocumentKind.BALLOTS)
     assert documents.count() == 3  # each building once, and the estate
     assert kept[0] in documents  # the first building was not printed again
     assert len(stored_files()) == 3
     statuses = sorted(DBTaskResult.objects.values_list("status", flat=True))
-    assert statuses == ["FAILED", "SUCCESSFUL"]  # the lost attempt is marked as such
+    # The job's two runs (the second found it done) and the second building succeeded; the
+    # lost part is marked as such.
+    assert statuses == ["FAILED", "SUCCESSFUL", "SUCCESSFUL", "SUCCESSFUL"]
+    assert [(p.state, p.attempts) for p in job.parts.all()] == [("done", 1), ("done", 1)]
 
     page = client.get(job_url).content.decode()
     links = re.findall(r'href="(/jobs/\d+/files/\d+)"', page)
@@ -114,4 +120,34 @@ def test_a_worker_killed_mid_task_leaves_nothing_half_done_and_the_job_resumes(
     heads = [re.search(r"\d号楼-\d{3}", pdf_checks.squeeze(p)).group(0) for p in whole]
     units = Unit.objects.filter(building__estate__community=community)
     assert sorted(heads) == sorted(f"{u.building.name}-{u.number}" for u in units)
+    assert Notification.objects.filter(user=committee_member, url=job_url).count() == 1
+
+
+def test_a_second_worker_prints_the_other_buildings_while_the_first_is_busy(
+    client, community, vote, committee_member
+):
+    flats = Unit.objects.filter(building__estate__community=community).count()
+    client.force_login(committee_member)
+    job_url = client.post(reverse("vote_ballots_print", args=[vote.pk]))["Location"]
+    job = BackgroundJob.objects.get()
+
+    read_end, write_end = os.pipe()
+    with worker_process(connection.settings_dict, step_fd=write_end) as busy:
+        os.close(write_end)
+        with os.fdopen(read_end) as steps:
+            steps.readline()  # the first worker has stored one building and is held there
+        with worker_process(connection.settings_dict, batch=True) as second:
+            assert second.wait() == 0
+        job.refresh_from_db()
+        assert busy.poll() is None  # still held: the rest was done by the second worker
+        busy.kill()
+        busy.wait()
+
+    assert (job.state, job.done, job.total) == ("done", flats, flats)
+    assert [p.state for p in job.parts.all()] == ["done", "done"]
+    workers = {
+        DBTaskResult.objects.get(pk=p.task_result_id).worker_ids[-1] for p in job.parts.all()
+    }
+    assert len(workers) == 2
+    assert StoredDocument.objects.filter(kind=DocumentKind.BALLOTS).count() == 3
     assert Notification.objects.filter(user=committee_member, url=job_url).count() == 1

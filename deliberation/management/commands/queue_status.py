@@ -1,4 +1,5 @@
-"""How the task queue stands: tasks by status, the oldest waiting, and the jobs at work."""
+"""How the task queue stands: tasks by status, the oldest waiting, and the jobs at work (with
+the states of a split job's parts: "parts 3 done 2 running 5 queued")."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -25,7 +26,13 @@ class Command(BaseCommand):
             beat = job.heartbeat_at
             age = f"{(now - beat).total_seconds():.0f} s ago" if beat else "none"
             stale = " STALLED" if beat and (now - beat).total_seconds() > stall else ""
+            parts = dict(job.parts.values_list("state").annotate(n=Count("id")).order_by())
+            shares = (
+                ", parts " + " ".join(f"{n} {state}" for state, n in sorted(parts.items()))
+                if parts
+                else ""
+            )
             self.stdout.write(
                 f"job {job.pk} {job.kind} {job.state} {job.done}/{job.total} "
-                f"attempt {job.attempts}, heartbeat {age}{stale}: {job.title}"
+                f"attempt {job.attempts}, heartbeat {age}{stale}{shares}: {job.title}"
             )
