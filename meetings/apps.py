@@ -7,5 +7,7 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Meetings")
 
     def ready(self):
-        from meetings import rendering  # noqa: F401  (hears the services' room signals)
-        from meetings import published  # noqa: F401  (stores published records on the queue)
+        from meetings import (
+            published,  # noqa: F401  (stores published records on the queue)
+            rendering,  # noqa: F401  (hears the services' room signals)
+        )
