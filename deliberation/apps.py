@@ -27,3 +27,4 @@ class DeliberationConfig(AppConfig):
 
     def ready(self):
         from deliberation import checks, receivers  # noqa: F401  (system checks, signal receivers)
+        from deliberation.documents import published  # noqa: F401  (stores published results)

@@ -14,12 +14,14 @@ nobody waits on more than one of them.
 
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils.translation import override
 from django_tasks import task
 
 from deliberation.documents import contexts
 from deliberation.documents.storage import publish_document
 from deliberation.models import AssemblyVote, DocumentKind, VoteStatus
+from deliberation.signals import vote_result_published
 
 
 def vote_result_pdf(vote):
@@ -34,7 +36,8 @@ def vote_result_pdf(vote):
     )
 
 
-def store_when_published(vote):
+@receiver(vote_result_published, dispatch_uid="deliberation-published-store-result")
+def store_when_published(sender, vote, **kwargs):
     """Queue storing the result's PDF once the publishing transaction has committed."""
     transaction.on_commit(lambda: store_published_result.enqueue(vote.pk))
 

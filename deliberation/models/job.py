@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from deliberation.messages import render
+
 
 class JobKind(models.TextChoices):
     BALLOTS = "ballots", _("Paper ballots")
@@ -95,8 +97,6 @@ class BackgroundJob(models.Model):
 
     @property
     def display_error(self):
-        from deliberation.messages import render
-
         return render(self.error_message) if self.error_message else self.error
 
     @property

@@ -72,6 +72,7 @@ from deliberation.natural import natural_key
 from deliberation.notices import notify, publish_notice
 from deliberation.permissions import ALLOWED, TELLER, may
 from deliberation.registry import head_key, voting_units
+from deliberation.signals import vote_result_published
 from plumbing.prepared import Prepared, PreparedInsert, on_server, together, typed
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -2026,10 +2027,7 @@ def publish_result(vote, *, by):
         )
         # Served like the notice: every household, every channel, with proof.
         transaction.on_commit(lambda: deliver_notice(notice))
-        # Documents sit above this service (their contexts read it), so imported at the call.
-        from deliberation.documents.published import store_when_published
-
-        store_when_published(vote)  # the PDF, on a task worker
+        vote_result_published.send(AssemblyVote, vote=vote)  # its PDF, on a task worker
     return vote
 
 

@@ -20,7 +20,9 @@ from django.views.decorators.http import require_POST, require_safe
 
 from deliberation.access import community_for, community_ids_of, raise_not_found
 from deliberation.documents import contexts
+from deliberation.documents.ballots import ballots_version
 from deliberation.documents.pdf import render_pdf
+from deliberation.documents.published import vote_result_pdf as stored_result
 from deliberation.documents.responses import pdf_response, stored_pdf_response
 from deliberation.documents.storage import publish_document, verification_code
 from deliberation.jobs import start_job
@@ -61,8 +63,6 @@ def _vote_roles(user, vote):
 def vote_result_pdf(request, vote_id):
     vote = vote_for(request.user, vote_id, "vote.view")
     if vote.state == VoteState.PUBLISHED:
-        from deliberation.documents.published import vote_result_pdf as stored_result
-
         return stored_pdf_response(stored_result(vote))
     # Before publication only those who run the vote or count it see the figures, as a draft.
     roles = _vote_roles(request.user, vote)
@@ -99,8 +99,6 @@ def vote_ballots_pdf(request, vote_id):
 @require_POST
 def vote_ballots_print(request, vote_id):
     """Start printing the vote's paper ballots in the background; answers at once."""
-    from deliberation.documents.ballots import ballots_version
-
     vote = vote_for(request.user, vote_id, "vote.print_ballots")
     if not may(_vote_roles(request.user, vote), "vote.print_ballots", vote.state):
         raise PermissionDenied

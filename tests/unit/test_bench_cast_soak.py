@@ -11,7 +11,9 @@ def test_the_soak_defaults_to_300_ballots_a_second_for_five_minutes():
 
 
 def test_the_soak_opens_enough_votes_that_no_owner_casts_twice_on_one():
-    args = cast_soak.parse_args(["--seconds", "10", "--rate", "50", "--owners", "120"])
+    args = cast_soak.parse_args(
+        ["--seconds", "10", "--baseline-seconds", "5", "--rate", "50", "--owners", "120"]
+    )
     assert args.votes == 5
     jobs = list(cast_soak.cast_jobs([(1, 11), (2, 12)], ["s1", "s2", "s3"], "c" * 32))
     assert [meta for _label, _raw, meta in jobs] == [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2]]
@@ -28,7 +30,9 @@ def test_the_soak_reads_the_receipt_code_from_the_answer():
 
 
 def test_the_soak_warms_up_on_a_vote_of_its_own_that_is_never_reconciled():
-    args = cast_soak.parse_args(["--seconds", "10", "--rate", "50", "--owners", "120"])
+    args = cast_soak.parse_args(
+        ["--seconds", "10", "--baseline-seconds", "5", "--rate", "50", "--owners", "120"]
+    )
     built = [(n, 10 + n) for n in range(1, args.votes + 2)]
     warm, measured = cast_soak.split_warm_up(built)
     assert warm == [(1, 11)]

@@ -6,4 +6,4 @@ import importlib
 def test_the_pdf_benchmark_imports_and_has_a_main():
     module = importlib.import_module("bench.pdf")
     assert callable(module.main)
-    assert callable(module.naive)
+    assert callable(module.plain_weasyprint)

@@ -9,6 +9,7 @@ from django.utils import translation
 
 from deliberation.documents import contexts, samples
 from deliberation.documents.pdf import STATIC_ROOT_DIR, STYLESHEET, document_html, render_pdf
+from meetings.records import prepare_meeting_record
 from tests import pdf_checks
 
 
@@ -33,7 +34,7 @@ def plain_weasyprint(template, context):
 
 def documents():
     return [
-        ("documents/minutes.html", contexts.prepare_meeting_record(samples.sample_minutes(2))),
+        ("documents/minutes.html", prepare_meeting_record(samples.sample_minutes(2))),
         ("documents/ballots.html", contexts.with_ballot_codes(samples.sample_ballots(count=3))),
         ("documents/notice.html", samples.sample_notice()),
         ("documents/vote_result.html", samples.sample_vote_result()),
