@@ -1,12 +1,15 @@
 """Service of notice (送达): send a notice to every household and keep the proof.
 
-`deliver_notice` creates one `Delivery` per household (unit of the register), notice and
-channel — in the app, SMS, e-mail where the person gave one, and paper with a receipt code —
-and sends what is due now. It is idempotent: the unique (notice, unit, channel) constraint
-means a second call, or a call per batch from a worker, never creates or sends a message twice.
-Records are claimed (pending → sending, with a token) in batches of `BATCH` by one conditional
-UPDATE before they are sent, and their outcomes are written with one commit per batch; a worker
-that dies mid-batch leaves that batch "sending": shown as not served, never sent again by itself.
+Publishing queues a "delivery" job (`queue_delivery`, in the publishing transaction); the task
+worker runs `run_delivery_job`, which creates one `Delivery` per household (unit of the
+register), notice and channel — in the app, SMS, e-mail where the person gave one, and paper
+with a receipt code — and sends what is due. Creating is idempotent (the unique (notice, unit,
+channel) constraint). Records are claimed (pending → sending, with a token and a claim time) in
+batches of `BATCH` by one conditional UPDATE before they are sent, and their outcomes are
+written with one commit per batch, in-app notifications in that commit. A worker that dies
+mid-batch leaves that batch "sending"; the job's next attempt (or the periodic tick, once the
+claim is stale) settles each such record by asking the gateway, by the OutId the SMS carried,
+whether it got it, and sends again only what it never got (`resolve_stalled`).
 
 Texts are template codes with parameters rendered in the recipient's language; the records keep
 the code, the parameters and the language. Quiet hours, a per-number daily cap and opt-outs hold
@@ -62,8 +65,9 @@ TEMPLATES = {
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 QUIET_START, QUIET_END = time(22, 0), time(8, 0)
 # Records claimed and settled together. A worker killed mid-batch leaves at most this many
-# records "sending": never sent again, shown as not served, their outcome unknown.
-BATCH = 50
+# records "sending", settled later by `resolve_stalled`. BATCH × ALIYUN_SMS_TIMEOUT must stay
+# well below JOB_STALL_SECONDS, so a slow batch is never taken for a dead one.
+BATCH = 25
 
 
 def render(template, params, language):
@@ -112,13 +116,68 @@ def quiet_until(now):
     return timezone.make_aware(datetime.combine(day, QUIET_END))
 
 
-def deliver_notice(notice, *, units=None, urgent=False, now=None):
-    """Create the records of every household of `notice` and send what is due. Returns the
-    number of messages sent by this call. `units`: the households, when the caller knows them
-    better than `households()` (an owners' session of one estate); pass the same on a re-run."""
+def households_for(notice):
+    """The households of `notice`: an owners' session of one estate serves that estate,
+    an assembly vote its frozen electorate, anything else the whole community."""
+    if notice.source_type == "meetings.meeting" and notice.source_id:
+        from meetings.models import Meeting
+
+        meeting = Meeting.objects.filter(pk=notice.source_id).first()
+        if meeting is not None and meeting.is_owners_session and meeting.estate_id:
+            return Unit.objects.filter(building__estate_id=meeting.estate_id)
+    return households(notice)
+
+
+def queue_delivery(notice, *, by, urgent=False):
+    """Serve `notice` on the task queue: the job is recorded with the notice, in the caller's
+    transaction, so publishing answers at once and a notice is never left without its
+    sending. The worker runs `run_delivery_job`."""
+    from deliberation.jobs import start_job
+
+    return start_job(
+        kind="delivery",
+        target=f"notice:{notice.pk}",
+        community=notice.community,
+        title=_("Serving the notice: %(title)s") % {"title": notice.display_title},
+        params={"notice": notice.pk, "urgent": urgent},
+        by=by,
+    )
+
+
+def run_delivery_job(job, progress):
+    """The runner of a "delivery" job (deliberation.jobs.RUNNERS). Each attempt claims its
+    batches under its own token; a later attempt first settles what an earlier one left
+    "sending" (it died with its worker), asking the gateway before any resend."""
+    from deliberation.models import Notice
+
+    notice = Notice.objects.get(pk=job.params["notice"])
+    now = timezone.now()
+    create_records(notice, urgent=job.params.get("urgent", False), now=now)
+    token = f"j{job.pk}a{job.attempts}"
+    earlier = (
+        Delivery.objects.filter(notice=notice, status=DeliveryStatus.SENDING)
+        .filter(claim__startswith=f"j{job.pk}a")
+        .exclude(claim=token)
+    )
+    resolve_stalled(earlier)
+    records = Delivery.objects.filter(notice=notice).exclude(channel=DeliveryChannel.PAPER)
+    total = records.count()
+    done = total - _due(now).filter(notice=notice).count()
+    progress(done, total)
+    while True:
+        claimed = _send_batch(_due(timezone.now()).filter(notice=notice), token)
+        if claimed is None:
+            break
+        done += claimed
+        progress(min(done, total), total)
+    return []
+
+
+def create_records(notice, *, units=None, urgent=False, now=None):
+    """One record per household, channel and notice; idempotent (the unique constraint)."""
     now = now or timezone.now()
     template, params = _template_for(notice)
-    units = households(notice) if units is None else units
+    units = households_for(notice) if units is None else units
     unit_ids = list(units.values_list("pk", flat=True))
     voters = {
         o.unit_id: o.holder
@@ -161,20 +220,30 @@ def deliver_notice(notice, *, units=None, urgent=False, now=None):
                 row.receipt_code = new_receipt_code()
             rows.append(row)
     Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+
+def deliver_notice(notice, *, units=None, urgent=False, now=None):
+    """Create the records of every household of `notice` and send what is due, in this
+    process (the queue's runner is `run_delivery_job`). Returns the number of messages sent."""
+    now = now or timezone.now()
+    create_records(notice, units=units, urgent=urgent, now=now)
     return send_due(notice=notice, now=now)
 
 
 def send_due(*, notice=None, now=None):
-    """Send every pending record (and every deferred one whose time has come), in batches."""
+    """Send every pending record (and every deferred one whose time has come), in batches.
+    Returns the number of messages sent."""
     now = now or timezone.now()
     due = _due(now)
     if notice is not None:
         due = due.filter(notice=notice)
-    ids = list(due.order_by("pk").values_list("pk", flat=True))
     sent = 0
-    for start in range(0, len(ids), BATCH):
-        sent += _send_batch(ids[start : start + BATCH], now)
-    return sent
+    while True:
+        token = secrets.token_hex(8)
+        claimed = _send_batch(due, token, now=now)
+        if claimed is None:
+            return sent
+        sent += Delivery.objects.filter(claim=token, status=DeliveryStatus.SENT).count()
 
 
 def _due(now):
@@ -188,41 +257,111 @@ def _settle(delivery, status, **fields):
     Delivery.objects.filter(pk=delivery.pk).update(status=status, **fields)
 
 
-def _send_batch(ids, now):
-    """Claim a batch with one UPDATE (a token marks what this call took, so two workers never
-    send the same record), send each message, and record the outcomes with one commit."""
-    candidates = list(_due(now).filter(pk__in=ids).select_related("notice"))
+def out_id(delivery):
+    """The id the gateway keeps with a message (OutId), so it can say later whether it got it."""
+    return f"gy{delivery.pk}"
+
+
+def _send_batch(due, token, now=None):
+    """Take the next BATCH due records with one conditional UPDATE (status, token and claim
+    time: two workers never take the same record), send each, and record the outcomes with
+    one commit, in-app notifications in that same commit. Returns how many records it
+    settled or held back, None when nothing was due."""
+    now = now or timezone.now()
+    candidates = list(due.order_by("pk").select_related("notice")[:BATCH])
+    if not candidates:
+        return None
     ready = [
         d
         for d in candidates
         if d.channel != DeliveryChannel.SMS or d.urgent or _sms_hold(d, now) is None
     ]
-    token = secrets.token_hex(8)
     _due(now).filter(pk__in=[d.pk for d in ready]).update(
-        status=DeliveryStatus.SENDING, claim=token
+        status=DeliveryStatus.SENDING, claim=token, claimed_at=now
     )
     claimed = list(
-        Delivery.objects.filter(claim=token, status=DeliveryStatus.SENDING)
+        Delivery.objects.filter(
+            claim=token, status=DeliveryStatus.SENDING, pk__in=[d.pk for d in ready]
+        )
         .select_related("notice")
         .order_by("pk")
     )
-    sent = 0
+    notifications = []
     for delivery in claimed:
         text = render(delivery.template, delivery.params, delivery.language)
-        try:
-            message_id = _send(delivery, text)
-        except Exception as error:  # noqa: BLE001  (a failure is recorded, never retried blindly)
-            logger.warning("delivery %s failed: %s", delivery.pk, error)
-            delivery.status, delivery.reason = DeliveryStatus.FAILED, str(error)[:200]
-            continue
+        if delivery.channel == DeliveryChannel.APP:
+            notifications.append(_notification(delivery, text))
+            message_id = ""
+        else:
+            try:
+                message_id = _send(delivery, text)
+            except Exception as error:  # noqa: BLE001  (a failure is recorded, never retried blindly)
+                logger.warning("delivery %s failed: %s", delivery.pk, error)
+                delivery.status, delivery.reason = DeliveryStatus.FAILED, str(error)[:200]
+                continue
         delivery.status, delivery.sent_at = DeliveryStatus.SENT, now
         delivery.provider_message_id, delivery.reason = message_id or "", ""
-        sent += 1
     with transaction.atomic():
+        Notification.objects.bulk_create(notifications)
         Delivery.objects.bulk_update(
             claimed, ["status", "reason", "sent_at", "provider_message_id"], batch_size=BATCH
         )
-    return sent
+    if notifications:
+        forget_unread([n.user_id for n in notifications])
+    return len(candidates)
+
+
+def resolve_stalled(records):
+    """Settle records left "sending" by a worker that died mid-batch, without losing or
+    repeating a message. In-app notices are written in the commit that settles them, so one
+    still "sending" was never shown: it is sent again. An SMS is looked up at the gateway by
+    the OutId it carried: found, it is recorded as sent (or as the gateway's status says);
+    not found, it is sent again; if the gateway cannot be asked now, it waits for the next
+    try. An e-mail cannot be looked up: it is recorded as failed, outcome unknown, and the
+    household is left to the paper list. Returns the number of records settled."""
+    settled = 0
+    backend = sms.sender()
+    for delivery in records.filter(status=DeliveryStatus.SENDING).order_by("pk"):
+        since = delivery.claimed_at or delivery.created_at
+        if delivery.channel == DeliveryChannel.APP:
+            update = {"status": DeliveryStatus.PENDING}
+        elif delivery.channel == DeliveryChannel.SMS and hasattr(backend, "query_sent"):
+            try:
+                found = backend.query_sent(delivery.recipient, out_id=out_id(delivery), since=since)
+            except sms.SmsError as error:
+                logger.warning("delivery %s: gateway not asked: %s", delivery.pk, error)
+                continue
+            if found is None:
+                update = {"status": DeliveryStatus.PENDING}
+            else:
+                update = {
+                    "status": found["status"],
+                    "reason": found.get("reason", "")[:200],
+                    "sent_at": since,
+                    "provider_message_id": found.get("message_id", ""),
+                }
+        else:
+            update = {
+                "status": DeliveryStatus.FAILED,
+                "reason": "outcome unknown: the sender stopped mid-send",
+            }
+        logger.info("delivery %s left sending: now %s", delivery.pk, update["status"])
+        settled += Delivery.objects.filter(
+            pk=delivery.pk, status=DeliveryStatus.SENDING, claim=delivery.claim
+        ).update(**update)
+    return settled
+
+
+def recover_stalled_sends(now=None):
+    """Periodic duty: settle records claimed longer ago than JOB_STALL_SECONDS (their batch
+    would have ended long before: BATCH × the gateway's timeout is well below it), then send
+    what is due, deferred messages whose quiet hours are over among them."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.JOB_STALL_SECONDS)
+    resolved = resolve_stalled(
+        Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=cutoff)
+    )
+    return {"resolved": resolved, "sent": send_due(now=now)}
 
 
 def _sms_hold(delivery, now):
@@ -261,21 +400,25 @@ def _app_message(delivery):
     return Message(TEMPLATES[delivery.template], **params)
 
 
+def _notification(delivery, text):
+    return Notification(
+        user_id=delivery.user_id,
+        text=text[:300],
+        message=_app_message(delivery).as_data(),
+        url=delivery.notice.get_absolute_url(),
+    )
+
+
 def _send(delivery, text):
-    if delivery.channel == DeliveryChannel.APP:
-        Notification.objects.create(
-            user_id=delivery.user_id,
-            text=text[:300],
-            message=_app_message(delivery).as_data(),
-            url=delivery.notice.get_absolute_url(),
-        )
-        forget_unread([delivery.user_id])
-        return ""
     if delivery.channel == DeliveryChannel.EMAIL:
         send_mail(delivery.notice.title, text, None, [delivery.recipient])
         return ""
     return sms.send_template_sms(
-        delivery.recipient, template=delivery.template, params=delivery.params, text=text
+        delivery.recipient,
+        template=delivery.template,
+        params=delivery.params,
+        text=text,
+        out_id=out_id(delivery),
     )
 
 
@@ -364,14 +507,28 @@ def _report_item(item):
     biz_id, success = item.get("biz_id"), item.get("success")
     if not isinstance(biz_id, str) or not biz_id or not isinstance(success, bool):
         raise ReportRefused("an entry lacks biz_id or success")
+    tag = item.get("out_id")
+    tag = tag if isinstance(tag, str) else ""
     reason = f"{item.get('err_code', '')} {item.get('err_msg', '')}".strip()
-    return biz_id, success, reason[:200]
+    return biz_id, tag, success, reason[:200]
+
+
+def _by_out_id(tags):
+    """Records by the OutId their SMS carried (those settled by a gateway look-up after their
+    sender died know no BizId)."""
+    pks = {int(t[2:]): t for t in tags if t.startswith("gy") and t[2:].isdigit()}
+    return {
+        pks[d.pk]: d
+        for d in Delivery.objects.select_for_update().filter(
+            channel=DeliveryChannel.SMS, pk__in=pks, provider_message_id=""
+        )
+    }
 
 
 def record_sms_report(payload, now=None):
     """Apply the gateway's delivery reports (a JSON list of {biz_id, success, err_code,
-    err_msg, ...}). All or nothing: a malformed entry or an unknown message id refuses the
-    whole report and changes nothing. Returns the number of records updated."""
+    err_msg, out_id, ...}). All or nothing: a malformed entry or an unknown message id refuses
+    the whole report and changes nothing. Returns the number of records updated."""
     if not isinstance(payload, list) or not payload:
         raise ReportRefused("the report is not a non-empty list")
     items = [_report_item(item) for item in payload]
@@ -383,13 +540,19 @@ def record_sms_report(payload, now=None):
                 channel=DeliveryChannel.SMS, provider_message_id__in={i[0] for i in items}
             )
         }
-        unknown = sorted({biz_id for biz_id, _, _ in items} - set(known))
+        tagged = _by_out_id({tag for biz_id, tag, _, _ in items if biz_id not in known and tag})
+        unknown = sorted(
+            {biz_id for biz_id, tag, _, _ in items if biz_id not in known and tag not in tagged}
+        )
         if unknown:
             raise ReportRefused(f"unknown message ids: {', '.join(unknown)[:200]}")
-        for biz_id, success, reason in items:
-            delivery = known[biz_id]
+        for biz_id, tag, success, reason in items:
+            delivery = known.get(biz_id) or tagged[tag]
+            delivery.provider_message_id = biz_id
             delivery.status = DeliveryStatus.DELIVERED if success else DeliveryStatus.FAILED
             delivery.reason = "" if success else reason
             delivery.provider_status_at = now
-            delivery.save(update_fields=["status", "reason", "provider_status_at"])
+            delivery.save(
+                update_fields=["provider_message_id", "status", "reason", "provider_status_at"]
+            )
     return len(items)

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 RUNNERS = {
     "ballots": "deliberation.documents.ballots.print_ballots",
     "register": "deliberation.register_job.apply_register",
+    "delivery": "deliberation.delivery.run_delivery_job",
 }
 
 

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 
 from deliberation import rules
 from deliberation.audit import record_audit
-from deliberation.delivery import deliver_notice
+from deliberation.delivery import queue_delivery
 from deliberation.messages import Message
-from deliberation.models import NoticeKind, Unit
+from deliberation.models import NoticeKind
 from deliberation.notices import notify, publish_notice
 from meetings.access import may_in, participant_of
 from meetings.models import (
@@ -257,8 +257,8 @@ def publish_meeting_notice(meeting, *, by, now=None):
         if meeting.is_owners_session and meeting.estate_id:
             # Every owner of the estate must be told of an assembly (物业管理条例 art. 14):
             # served to each household like an assembly vote's notice, with proof.
-            units = Unit.objects.filter(building__estate_id=meeting.estate_id)
-            transaction.on_commit(lambda: deliver_notice(notice, units=units))
+            # (deliberation.delivery.households_for: the units of its estate).
+            queue_delivery(notice, by=by)
     return notice
 
 

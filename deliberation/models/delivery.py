@@ -54,6 +54,9 @@ class Delivery(models.Model):
     )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     claim = models.CharField(max_length=16, blank=True, db_index=True)  # the batch sending it
+    # When the batch took it: a record still "sending" long after was lost with its worker,
+    # and the gateway is asked whether it got the message before any resend.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     # The text as a translatable template code and its parameters, in the recipient's language
     template = models.CharField(max_length=40)
     params = models.JSONField(default=dict)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 class JobKind(models.TextChoices):
     BALLOTS = "ballots", _("Paper ballots")
     REGISTER = "register", _("Owners' register import")
+    DELIVERY = "delivery", _("Service of a notice")
 
 
 class JobState(models.TextChoices):

@@ -38,7 +38,7 @@ from deliberation import rules
 from deliberation.access import remember_roles, roles_in_estate, roles_of, roles_query
 from deliberation.audit import chain_ctes, record_audit
 from deliberation.audit import entry_values as audit_entry_values
-from deliberation.delivery import deliver_notice
+from deliberation.delivery import queue_delivery
 from deliberation.messages import Bilingual, Message
 from deliberation.models import (
     AssemblyVote,
@@ -741,9 +741,9 @@ def publish_vote_notice(vote, *, by, now=None, accept_short=False):
                 **({"fewer_candidates_than_seats": short} if short else {}),
             },
         )
-        # Served to every household of the estate (in the app, SMS, e-mail, paper), once
-        # the notice is committed; deliver_notice is idempotent, so a worker may redo it.
-        transaction.on_commit(lambda: deliver_notice(notice))
+        # Served to every household of the estate (in the app, SMS, e-mail, paper) by the
+        # task worker: the job is committed with the notice, so neither exists without the other.
+        queue_delivery(notice, by=by)
     return vote
 
 
@@ -2035,7 +2035,7 @@ def publish_result(vote, *, by):
             data={"notice": notice.pk, "late": late, "committee": granted},
         )
         # Served like the notice: every household, every channel, with proof.
-        transaction.on_commit(lambda: deliver_notice(notice))
+        queue_delivery(notice, by=by)
     return vote
 
 

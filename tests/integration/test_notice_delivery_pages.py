@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from deliberation.models import AuditEntry, Delivery, Unit
+from tests.queue import run_queued_tasks
 from tests.vote_factories import convene
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +20,7 @@ def notice(client, community, committee_member, django_capture_on_commit_callbac
     client.force_login(committee_member)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("vote_notice", args=[vote.pk]))
+        run_queued_tasks()
     vote.refresh_from_db()
     return vote.notice
 

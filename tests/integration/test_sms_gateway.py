@@ -16,6 +16,7 @@ from accounts.sms import LogSender
 from deliberation.delivery import deliver_notice, send_due
 from deliberation.models import Delivery, Holder, NoticeKind, SmsOptOut
 from deliberation.notices import publish_notice
+from tests.queue import run_queued_tasks
 from tests.vote_factories import convene
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +104,7 @@ def publish(client, vote, by, capture):
     client.force_login(by)
     with capture(execute=True):
         assert client.post(reverse("vote_notice", args=[vote.pk])).status_code == 302
+        run_queued_tasks()
     vote.refresh_from_db()
     return vote.notice
 

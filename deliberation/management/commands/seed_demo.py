@@ -8,6 +8,17 @@ from deliberation.demo import SEEDERS
 from deliberation.demo.registry import PERSONAS
 
 
+def serve_seeded_notices():
+    """Serve the demo's notices now, so its votes show delivery coverage at once (the queued
+    tasks then find their jobs done and stop)."""
+    from deliberation.jobs import run_job
+    from deliberation.models import BackgroundJob, JobKind, JobState
+
+    queued = BackgroundJob.objects.filter(kind=JobKind.DELIVERY, state=JobState.QUEUED)
+    for job_id in queued.values_list("pk", flat=True):
+        run_job.call(job_id)
+
+
 class Command(BaseCommand):
     help = "Load the demo community (safe to run again: existing data is kept)."
 
@@ -24,6 +35,7 @@ class Command(BaseCommand):
                     result = import_string(path)(context)
                     if isinstance(result, dict):
                         context.update(result)
+                serve_seeded_notices()
         finally:
             sms_log.setLevel(level)
         community = context["community"]
