@@ -1,13 +1,7 @@
 """Notices by SMS through Alibaba Cloud's gateway, against a fake gateway in this process that
 checks each request's signature the way the real one does, and the delivery reports it posts."""
 
-import base64
-import hashlib
-import hmac
 import json
-import threading
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.urls import reverse
@@ -16,84 +10,23 @@ from accounts.sms import LogSender
 from deliberation.delivery import deliver_notice, send_due
 from deliberation.models import Delivery, Holder, NoticeKind, SmsOptOut
 from deliberation.notices import publish_notice
+from tests.fake_aliyun import TEMPLATES, fake_gateway, sender_settings
 from tests.queue import run_queued_tasks
 from tests.vote_factories import convene
 
 pytestmark = pytest.mark.django_db
 
-KEY_ID, SECRET, TOKEN = "LTAI-test", "test-secret", "report-token-0123456789"
-TEMPLATES = {"vote_notice": "SMS_100001", "notice": "SMS_100002", "vote_result": "SMS_100003"}
-
-
-def _enc(value):
-    # RFC 3986 encoding as the gateway's documentation spells it out
-    return (
-        urllib.parse.quote(value, safe="")
-        .replace("+", "%20")
-        .replace("*", "%2A")
-        .replace("%7E", "~")
-    )
-
-
-class FakeGateway(BaseHTTPRequestHandler):
-    sent = []  # (phone, template code, params) of each accepted request
-    refused = []
-
-    def log_message(self, *args):
-        pass
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        params = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
-        signature = params.pop("Signature", "")
-        query = "&".join(f"{_enc(k)}={_enc(v)}" for k, v in sorted(params.items()))
-        to_sign = "POST&%2F&" + _enc(query)
-        expected = base64.b64encode(
-            hmac.new(f"{SECRET}&".encode(), to_sign.encode(), hashlib.sha1).digest()
-        ).decode()
-        ok = (
-            hmac.compare_digest(signature, expected)
-            and params.get("AccessKeyId") == KEY_ID
-            and params.get("Action") == "SendSms"
-            and params.get("Version") == "2017-05-25"
-            and params.get("SignatureMethod") == "HMAC-SHA1"
-        )
-        if not ok:
-            FakeGateway.refused.append(params.get("PhoneNumbers"))
-            answer, status = {"Code": "SignatureDoesNotMatch", "Message": "bad signature"}, 400
-        else:
-            biz_id = f"{len(FakeGateway.sent) + 1:06d}^0"
-            FakeGateway.sent.append(
-                (
-                    params["PhoneNumbers"],
-                    params["TemplateCode"],
-                    json.loads(params["TemplateParam"]),
-                )
-            )
-            answer, status = {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": "r"}, 200
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+TOKEN = "report-token-0123456789"
 
 
 @pytest.fixture
 def gateway(settings):
-    FakeGateway.sent, FakeGateway.refused = [], []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeGateway)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.SMS_SENDER = "accounts.aliyun_sms.AliyunSender"
-    settings.ALIYUN_SMS_ENDPOINT = f"http://127.0.0.1:{server.server_port}/"
-    settings.ALIYUN_SMS_ACCESS_KEY_ID = KEY_ID
-    settings.ALIYUN_SMS_ACCESS_KEY_SECRET = SECRET
-    settings.ALIYUN_SMS_TEMPLATES = TEMPLATES
-    settings.SMS_CALLBACK_TOKEN = TOKEN
-    yield FakeGateway
-    server.shutdown()
-    server.server_close()
+    with fake_gateway() as (fake, endpoint):
+        for name, value in sender_settings(endpoint).items():
+            setattr(settings, name, value)
+        settings.ALIYUN_SMS_TEMPLATES = TEMPLATES
+        settings.SMS_CALLBACK_TOKEN = TOKEN
+        yield fake
 
 
 def national(phone):
