@@ -19,6 +19,7 @@ back non-urgent SMS (docs/rules.md, "Service of notice").
 import logging
 import secrets
 from datetime import datetime, time, timedelta
+from time import monotonic
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -68,6 +69,7 @@ QUIET_START, QUIET_END = time(22, 0), time(8, 0)
 # records "sending", settled later by `resolve_stalled`. BATCH × ALIYUN_SMS_TIMEOUT must stay
 # well below JOB_STALL_SECONDS, so a slow batch is never taken for a dead one.
 BATCH = 25
+PROGRESS_EVERY_S = 1.0
 
 
 def render(template, params, language):
@@ -162,14 +164,17 @@ def run_delivery_job(job, progress):
     resolve_stalled(earlier)
     records = Delivery.objects.filter(notice=notice).exclude(channel=DeliveryChannel.PAPER)
     total = records.count()
-    done = total - _due(now).filter(notice=notice).count()
+    ids = _due_ids(_due(now).filter(notice=notice))
+    done = total - len(ids)
     progress(done, total)
-    while True:
-        claimed = _send_batch(_due(timezone.now()).filter(notice=notice), token)
-        if claimed is None:
-            break
-        done += claimed
-        progress(min(done, total), total)
+    shown = monotonic()
+    for start in range(0, len(ids), BATCH):
+        handled, _sent = _send_batch(ids[start : start + BATCH], token, timezone.now())
+        done += handled
+        if monotonic() - shown >= PROGRESS_EVERY_S:  # the bar and the heartbeat, not each batch
+            progress(min(done, total), total)
+            shown = monotonic()
+    progress(total - _due(timezone.now()).filter(notice=notice).count(), total)
     return []
 
 
@@ -237,13 +242,15 @@ def send_due(*, notice=None, now=None):
     due = _due(now)
     if notice is not None:
         due = due.filter(notice=notice)
+    ids = _due_ids(due)
     sent = 0
-    while True:
-        token = secrets.token_hex(8)
-        claimed = _send_batch(due, token, now=now)
-        if claimed is None:
-            return sent
-        sent += Delivery.objects.filter(claim=token, status=DeliveryStatus.SENT).count()
+    for start in range(0, len(ids), BATCH):
+        sent += _send_batch(ids[start : start + BATCH], secrets.token_hex(8), now)[1]
+    return sent
+
+
+def _due_ids(due):
+    return list(due.order_by("pk").values_list("pk", flat=True))
 
 
 def _due(now):
@@ -262,15 +269,12 @@ def out_id(delivery):
     return f"gy{delivery.pk}"
 
 
-def _send_batch(due, token, now=None):
-    """Take the next BATCH due records with one conditional UPDATE (status, token and claim
+def _send_batch(ids, token, now):
+    """Take the due records among `ids` with one conditional UPDATE (status, token and claim
     time: two workers never take the same record), send each, and record the outcomes with
-    one commit, in-app notifications in that same commit. Returns how many records it
-    settled or held back, None when nothing was due."""
-    now = now or timezone.now()
-    candidates = list(due.order_by("pk").select_related("notice")[:BATCH])
-    if not candidates:
-        return None
+    one commit, in-app notifications in that same commit. Returns (records handled: sent,
+    failed or held back; messages sent)."""
+    candidates = list(_due(now).filter(pk__in=ids).select_related("notice"))
     ready = [
         d
         for d in candidates
@@ -308,7 +312,7 @@ def _send_batch(due, token, now=None):
         )
     if notifications:
         forget_unread([n.user_id for n in notifications])
-    return len(candidates)
+    return len(candidates), sum(d.status == DeliveryStatus.SENT for d in claimed)
 
 
 def resolve_stalled(records):

@@ -238,9 +238,13 @@ def _proof_lines(records):
 @login_required
 @require_safe
 def vote_delivery_pdf(request, vote_id):
-    """Proof of service as a printable document: each household and what proves it served."""
+    """Proof of service as a printable document: each household and what proves it served.
+    Once the result is published it is one of the vote's documents: stored on first use with
+    its verification code and fingerprint, and the same file served from then on."""
     from deliberation.documents.pdf import render_pdf
-    from deliberation.documents.responses import pdf_response
+    from deliberation.documents.responses import pdf_response, stored_pdf_response
+    from deliberation.documents.storage import publish_document
+    from deliberation.models import DocumentKind, VoteState
 
     vote = _delivery_vote(request, vote_id)
     notice = vote.notice
@@ -268,5 +272,17 @@ def vote_delivery_pdf(request, vote_id):
         "coverage": coverage_text(notice),
         "rows": rows,
     }
+    title = _("Proof of service") + f" {vote.title}"
+    if vote.state == VoteState.PUBLISHED:
+        document = publish_document(
+            kind=DocumentKind.DELIVERY_PROOF,
+            source=vote,
+            community=vote.community,
+            title=title,
+            template_name="documents/delivery_proof.html",
+            context=context,
+            by=request.user,
+        )
+        return stored_pdf_response(document)
     pdf = render_pdf("documents/delivery_proof.html", context)
-    return pdf_response(pdf, _("Proof of service") + f" {vote.title}")
+    return pdf_response(pdf, title)

@@ -769,6 +769,7 @@ def vote_result(request, vote_id):
         "vote.publish_result",
         "vote.export",
         "vote.by_election",
+        "vote.delivery",
     )
     context = {
         "vote": vote,

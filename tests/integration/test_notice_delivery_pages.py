@@ -202,3 +202,40 @@ def test_the_proof_of_service_pdf_says_how_each_household_was_served(
     assert squeeze(f"纸质回执 {slip.receipt_code} 已签收") in text
     assert "在平台内查看" in text
     assert text.count("尚未送达") == total - 2
+
+
+def test_the_proof_of_service_is_among_the_vote_documents_and_frozen_with_its_result(
+    client, community, committee_member, community_worker, grid_worker, resident, notice
+):
+    from deliberation.models import DocumentKind, StoredDocument
+    from deliberation.services import votes as svc
+    from tests.pdf_checks import all_text, squeeze
+    from tests.vote_factories import move_to
+
+    vote = svc.AssemblyVote.objects.get(pk=vote_of(notice))
+    svc.appoint_teller(vote, community_worker, by=committee_member)
+    move_to(vote, "closed")
+    svc.tally_vote(vote, by=committee_member)
+    svc.confirm_result(vote, by=community_worker)
+    client.force_login(committee_member)
+    assert client.post(reverse("vote_publish", args=[vote.pk])).status_code == 302
+
+    result = page(client, "vote_result", vote.pk)
+    pdf_url = reverse("vote_delivery_pdf", args=[vote.pk])
+    xlsx_url = reverse("vote_delivery_export", args=[vote.pk])
+    assert pdf_url in result and xlsx_url in result
+    assert "送达证明（PDF）" in result and "送达证明（xlsx）" in result
+    first = client.get(pdf_url).getvalue()
+    stored = StoredDocument.objects.get(kind=DocumentKind.DELIVERY_PROOF)
+    assert squeeze(stored.verification_code) in squeeze(all_text(first))
+
+    # A receipt recorded later does not rewrite the vote's record
+    client.force_login(grid_worker)
+    slip = Delivery.objects.filter(notice=notice, channel="paper").first()
+    client.post(reverse("vote_delivery", args=[vote.pk]), {"code": slip.receipt_code})
+    assert client.get(pdf_url).getvalue() == first
+    assert StoredDocument.objects.filter(kind=DocumentKind.DELIVERY_PROOF).count() == 1
+
+    # Owners see the result, not the proof links
+    client.force_login(resident)
+    assert pdf_url not in page(client, "vote_result", vote.pk)
