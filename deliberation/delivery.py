@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -37,6 +37,7 @@ from deliberation.models import (
     AssemblyVote,
     Delivery,
     DeliveryChannel,
+    DeliveryPurpose,
     DeliveryStatus,
     ElectorateEntry,
     NoticeKind,
@@ -61,7 +62,20 @@ TEMPLATES = {
     ),
     "vote_result": gettext_noop("%(community)s: the result of “%(title)s” is published."),
     "notice": gettext_noop("%(community)s has posted a notice: “%(title)s”."),
+    "vote_opening": gettext_noop(
+        "%(community)s: voting on “%(title)s” is open until %(closes)s. "
+        "Vote on Gongyi, on paper or by written proxy."
+    ),
+    "vote_reminder": gettext_noop(
+        "%(community)s: you have not voted yet in “%(title)s”; voting closes at %(closes)s. "
+        "%(heads)s households / %(area)s m² more are needed to reach two thirds."
+    ),
 }
+TEMPLATES["vote_reminder_plain"] = gettext_noop(
+    "%(community)s: you have not voted yet in “%(title)s”; voting closes at %(closes)s."
+)
+DATE_PARAMS = ("opens", "closes")
+DATE_PARAM_FORMAT = "%Y-%m-%d %H:%M"
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 QUIET_START, QUIET_END = time(22, 0), time(8, 0)
@@ -101,7 +115,7 @@ def _template_for(notice):
     params = {"community": notice.community.name, "title": notice.title}
     if notice.kind == NoticeKind.VOTE_NOTICE and vote is not None:
         local = timezone.localtime(vote.opens_at)
-        params.update(title=vote.title, opens=local.strftime("%Y-%m-%d %H:%M"))
+        params.update(title=vote.title, opens=local.strftime(DATE_PARAM_FORMAT))
         return "vote_notice", params
     if notice.kind == NoticeKind.VOTE_RESULT and vote is not None:
         params.update(title=vote.title)
@@ -130,20 +144,81 @@ def households_for(notice):
     return households(notice)
 
 
-def queue_delivery(notice, *, by, urgent=False):
+def queue_delivery(notice, *, by, urgent=False, purpose=DeliveryPurpose.NOTICE, **extra):
     """Serve `notice` on the task queue: the job is recorded with the notice, in the caller's
     transaction, so publishing answers at once and a notice is never left without its
-    sending. The worker runs `run_delivery_job`."""
+    sending. The worker runs `run_delivery_job`. A later message about the notice (voting
+    opens, a reminder) gives its `purpose`, its `round`, the `units` it goes to and the
+    template's `params`."""
     from deliberation.jobs import start_job
 
+    round_ = extra.get("round", 0)
+    target = f"notice:{notice.pk}"
+    if purpose != DeliveryPurpose.NOTICE:
+        target += f":{purpose}:{round_}"
     return start_job(
         kind="delivery",
-        target=f"notice:{notice.pk}",
+        target=target,
         community=notice.community,
         title=_("Serving the notice: %(title)s") % {"title": notice.display_title},
-        params={"notice": notice.pk, "urgent": urgent},
+        params={"notice": notice.pk, "urgent": urgent, "purpose": str(purpose), **extra},
         by=by,
     )
+
+
+def _vote_params(vote):
+    closes = timezone.localtime(vote.closes_at).strftime(DATE_PARAM_FORMAT)
+    return {"community": vote.community.name, "title": vote.title, "closes": closes}
+
+
+def queue_reminder(vote, *, unit_ids, heads, area, by):
+    """SMS the households that have not voted yet, with the distance to the two-thirds lines
+    (by the rules engine, never a choice). Each reminder is a new round; pressing again while
+    one is being sent joins that one."""
+    if vote.notice_id is None or not unit_ids:
+        return None
+    last = Delivery.objects.filter(notice_id=vote.notice_id, purpose=DeliveryPurpose.REMINDER)
+    round_ = (last.aggregate(n=Max("round"))["n"] or 0) + 1
+    params = _vote_params(vote)
+    template = "vote_reminder_plain"
+    if heads or area:
+        template = "vote_reminder"
+        params.update(heads=f"{heads:,}", area=f"{area:,}")
+    return queue_delivery(
+        vote.notice,
+        by=by,
+        purpose=DeliveryPurpose.REMINDER,
+        round=round_,
+        units=sorted(unit_ids),
+        template=template,
+        params=params,
+    )
+
+
+def serve_openings(now=None):
+    """Periodic duty: when an assembly vote's window opens, tell every household of its
+    electorate (in the app and by SMS), once."""
+    from deliberation.models import BackgroundJob, VoteStatus
+
+    now = now or timezone.now()
+    opened = AssemblyVote.objects.filter(
+        status=VoteStatus.NOTICED, notice__isnull=False, opens_at__lte=now, closes_at__gt=now
+    ).select_related("notice", "community", "created_by")
+    queued = 0
+    for vote in opened:
+        target = f"notice:{vote.notice_id}:{DeliveryPurpose.OPENING}:0"
+        if BackgroundJob.objects.filter(kind="delivery", target=target).exists():
+            continue
+        with transaction.atomic():
+            queue_delivery(
+                vote.notice,
+                by=vote.created_by,
+                purpose=DeliveryPurpose.OPENING,
+                template="vote_opening",
+                params=_vote_params(vote),
+            )
+        queued += 1
+    return queued
 
 
 def run_delivery_job(job, progress):
@@ -152,19 +227,34 @@ def run_delivery_job(job, progress):
     "sending" (it died with its worker), asking the gateway before any resend."""
     from deliberation.models import Notice
 
-    notice = Notice.objects.get(pk=job.params["notice"])
+    params = job.params
+    notice = Notice.objects.get(pk=params["notice"])
+    purpose = params.get("purpose", DeliveryPurpose.NOTICE)
+    scope = {"notice": notice, "purpose": purpose, "round": params.get("round", 0)}
     now = timezone.now()
-    create_records(notice, urgent=job.params.get("urgent", False), now=now)
+    units = None
+    if params.get("units") is not None:
+        units = Unit.objects.filter(pk__in=params["units"])
+    create_records(
+        notice,
+        units=units,
+        urgent=params.get("urgent", False),
+        now=now,
+        purpose=purpose,
+        round=scope["round"],
+        template=params.get("template"),
+        params=params.get("params"),
+    )
     token = f"j{job.pk}a{job.attempts}"
     earlier = (
-        Delivery.objects.filter(notice=notice, status=DeliveryStatus.SENDING)
+        Delivery.objects.filter(status=DeliveryStatus.SENDING, **scope)
         .filter(claim__startswith=f"j{job.pk}a")
         .exclude(claim=token)
     )
     resolve_stalled(earlier)
-    records = Delivery.objects.filter(notice=notice).exclude(channel=DeliveryChannel.PAPER)
+    records = Delivery.objects.filter(**scope).exclude(channel=DeliveryChannel.PAPER)
     total = records.count()
-    ids = _due_ids(_due(now).filter(notice=notice))
+    ids = _due_ids(_due(now).filter(**scope))
     done = total - len(ids)
     progress(done, total)
     shown = monotonic()
@@ -174,14 +264,28 @@ def run_delivery_job(job, progress):
         if monotonic() - shown >= PROGRESS_EVERY_S:  # the bar and the heartbeat, not each batch
             progress(min(done, total), total)
             shown = monotonic()
-    progress(total - _due(timezone.now()).filter(notice=notice).count(), total)
+    progress(total - _due(timezone.now()).filter(**scope).count(), total)
     return []
 
 
-def create_records(notice, *, units=None, urgent=False, now=None):
-    """One record per household, channel and notice; idempotent (the unique constraint)."""
+def create_records(
+    notice,
+    *,
+    units=None,
+    urgent=False,
+    now=None,
+    purpose=DeliveryPurpose.NOTICE,
+    round=0,  # noqa: A002  (the field's name)
+    template=None,
+    params=None,
+):
+    """One record per household, channel and notice (and purpose and round); idempotent (the
+    unique constraint). The notice itself goes on every channel with a paper slip; a later
+    message about it goes in the app and by SMS (a reminder by SMS only: its in-app note is
+    written by the reminder itself)."""
     now = now or timezone.now()
-    template, params = _template_for(notice)
+    if template is None:
+        template, params = _template_for(notice)
     units = households_for(notice) if units is None else units
     unit_ids = list(units.values_list("pk", flat=True))
     voters = {
@@ -191,7 +295,9 @@ def create_records(notice, *, units=None, urgent=False, now=None):
         .order_by()
     }
     existing = set(
-        Delivery.objects.filter(notice=notice).values_list("unit_id", "channel").order_by()
+        Delivery.objects.filter(notice=notice, purpose=purpose, round=round)
+        .values_list("unit_id", "channel")
+        .order_by()
     )
     rows = []
     for unit_id in unit_ids:
@@ -208,11 +314,15 @@ def create_records(notice, *, units=None, urgent=False, now=None):
             language=language,
             urgent=urgent,
             created_at=now,
+            purpose=purpose,
+            round=round,
         )
-        wanted = {DeliveryChannel.PAPER: ""}
-        if user is not None:
+        wanted = {}
+        if purpose == DeliveryPurpose.NOTICE:
+            wanted[DeliveryChannel.PAPER] = ""
+        if user is not None and purpose != DeliveryPurpose.REMINDER:
             wanted[DeliveryChannel.APP] = str(user.pk)
-            if user.email:
+            if user.email and purpose == DeliveryPurpose.NOTICE:
                 wanted[DeliveryChannel.EMAIL] = user.email
         phone = (holder.phone if holder else "") or (user.phone if user else "") or ""
         if phone:
@@ -365,15 +475,15 @@ def recover_stalled_sends(now=None):
     resolved = resolve_stalled(
         Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=cutoff)
     )
-    return {"resolved": resolved, "sent": send_due(now=now)}
+    return {"resolved": resolved, "sent": send_due(now=now), "opened": serve_openings(now)}
 
 
 def _sms_hold(delivery, now):
     """Hold back a non-urgent SMS: opted out (non-legal notices), quiet hours, daily cap."""
-    if (
-        delivery.notice.kind not in LEGAL_NOTICE_KINDS
-        and SmsOptOut.objects.filter(phone=delivery.recipient).exists()
-    ):
+    legal = (
+        delivery.purpose == DeliveryPurpose.NOTICE and delivery.notice.kind in LEGAL_NOTICE_KINDS
+    )
+    if not legal and SmsOptOut.objects.filter(phone=delivery.recipient).exists():
         _settle(delivery, DeliveryStatus.SKIPPED, reason="opted out")
         return "opted out"
     until = quiet_until(now)
@@ -399,8 +509,9 @@ def _sms_hold(delivery, now):
 def _app_message(delivery):
     """The in-app text as a stored message: read in whatever language the reader has chosen."""
     params = dict(delivery.params)
-    if "opens" in params:
-        params["opens"] = datetime.strptime(params["opens"], "%Y-%m-%d %H:%M")
+    for name in DATE_PARAMS:
+        if name in params:
+            params[name] = datetime.strptime(params[name], DATE_PARAM_FORMAT)
     return Message(TEMPLATES[delivery.template], **params)
 
 
@@ -431,7 +542,11 @@ def record_view(notice, user, now=None):
     if not user.is_authenticated:
         return 0
     return Delivery.objects.filter(
-        notice=notice, channel=DeliveryChannel.APP, user=user, viewed_at__isnull=True
+        notice=notice,
+        purpose=DeliveryPurpose.NOTICE,
+        channel=DeliveryChannel.APP,
+        user=user,
+        viewed_at__isnull=True,
     ).update(viewed_at=now or timezone.now())
 
 
@@ -440,11 +555,12 @@ def served_condition(rule):
     paper = Q(channel=DeliveryChannel.PAPER, receipt_signed_at__isnull=False)
     viewed = Q(channel=DeliveryChannel.APP, viewed_at__isnull=False)
     sms_delivered = Q(channel=DeliveryChannel.SMS, status=DeliveryStatus.DELIVERED)
+    notice = Q(purpose=DeliveryPurpose.NOTICE)  # a reminder reaching a phone serves nothing
     if rule == ServiceRule.PAPER_ONLY:
-        return paper
+        return notice & paper
     if rule == ServiceRule.VIEW_OR_PAPER:
-        return paper | viewed
-    return paper | viewed | sms_delivered
+        return notice & (paper | viewed)
+    return notice & (paper | viewed | sms_delivered)
 
 
 def household_rows(notice):

@@ -204,9 +204,17 @@ __all__ += ["ACTIVE_JOB_STATES", "BackgroundJob", "JobKind", "JobState"]
 from deliberation.models.delivery import (  # noqa: E402
     Delivery,
     DeliveryChannel,
+    DeliveryPurpose,
     DeliveryStatus,
     ServiceRule,
     SmsOptOut,
 )
 
-__all__ += ["Delivery", "DeliveryChannel", "DeliveryStatus", "ServiceRule", "SmsOptOut"]
+__all__ += [
+    "Delivery",
+    "DeliveryChannel",
+    "DeliveryPurpose",
+    "DeliveryStatus",
+    "ServiceRule",
+    "SmsOptOut",
+]

@@ -36,6 +36,16 @@ class ServiceRule(models.TextChoices):
     PAPER_ONLY = "paper_only", _("Signed paper receipt only")
 
 
+class DeliveryPurpose(models.TextChoices):
+    """What a record serves: the notice itself (the legal service its proof is about), or a
+    later message about the same notice (voting has opened; a reminder to those who have not
+    voted, with the distance to two thirds)."""
+
+    NOTICE = "notice", _("The notice")
+    OPENING = "opening", _("Voting opens")
+    REMINDER = "reminder", _("Reminder")
+
+
 class Delivery(models.Model):
     notice = models.ForeignKey(
         "deliberation.Notice", on_delete=models.PROTECT, related_name="deliveries"
@@ -48,6 +58,10 @@ class Delivery(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     channel = models.CharField(_("channel"), max_length=8, choices=DeliveryChannel)
+    purpose = models.CharField(
+        max_length=10, choices=DeliveryPurpose, default=DeliveryPurpose.NOTICE
+    )
+    round = models.PositiveSmallIntegerField(default=0)  # the nth reminder
     recipient = models.CharField(_("sent to"), max_length=254, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=DeliveryStatus, default=DeliveryStatus.PENDING
@@ -80,7 +94,8 @@ class Delivery(models.Model):
         ordering = ["notice_id", "unit_id", "channel"]
         constraints = [
             models.UniqueConstraint(
-                fields=["notice", "unit", "channel"], name="delivery_once_per_channel"
+                fields=["notice", "unit", "channel", "purpose", "round"],
+                name="delivery_once_per_channel",
             ),
             models.UniqueConstraint(
                 fields=["notice", "receipt_code"],

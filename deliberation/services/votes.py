@@ -38,7 +38,7 @@ from deliberation import rules
 from deliberation.access import remember_roles, roles_in_estate, roles_of, roles_query
 from deliberation.audit import chain_ctes, record_audit
 from deliberation.audit import entry_values as audit_entry_values
-from deliberation.delivery import queue_delivery
+from deliberation.delivery import queue_delivery, queue_reminder
 from deliberation.messages import Bilingual, Message
 from deliberation.models import (
     AssemblyVote,
@@ -2218,8 +2218,8 @@ def remind_non_voters(vote, *, by):
     with transaction.atomic():
         vote = _lock(vote)
         _require(by, vote, "vote.remind")
-        heads = set(non_voters(vote, by).values_list("head", flat=True))
-        users = _electorate_users(vote, heads)
+        non_voting = set(non_voters(vote, by).values_list("head", flat=True))
+        users = _electorate_users(vote, non_voting)
         record_audit(
             actor=by,
             verb="vote.remind",
@@ -2228,6 +2228,11 @@ def remind_non_voters(vote, *, by):
             data={"reminded": len(users)},
         )
         heads, area = participation_gap(vote)
+        unit_ids = ElectorateEntry.objects.filter(vote=vote, head__in=non_voting).values_list(
+            "unit_id", flat=True
+        )
+        # And by SMS to every household that has not voted, account or not (the task worker).
+        queue_reminder(vote, unit_ids=set(unit_ids), heads=heads, area=area, by=by)
         if heads or area:
             text = Message(
                 gettext_noop(

@@ -35,7 +35,7 @@ from deliberation.delivery import (
     served_condition,
 )
 from deliberation.forms.notices import ReceiptForm
-from deliberation.models import Building, Delivery, DeliveryChannel
+from deliberation.models import Building, Delivery, DeliveryChannel, DeliveryPurpose
 from deliberation.notices import mask_text
 
 logger = logging.getLogger("gongyi.delivery")
@@ -192,7 +192,7 @@ def delivery_workbook(notice):
         ]
     )
     records = (
-        Delivery.objects.filter(notice=notice)
+        Delivery.objects.filter(notice=notice, purpose=DeliveryPurpose.NOTICE)
         .select_related("unit__building", "holder")
         .order_by("unit__building__name", "unit__stairwell", "unit__number", "channel")
     )

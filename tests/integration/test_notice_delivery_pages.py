@@ -6,7 +6,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from deliberation.models import AuditEntry, Delivery, Unit
+from accounts.sms import LogSender
+from deliberation.delivery import coverage
+from deliberation.models import AuditEntry, Delivery, Notification, Unit
 from tests.queue import run_queued_tasks
 from tests.vote_factories import convene
 
@@ -151,7 +153,7 @@ def test_a_reminder_tells_non_voters_how_far_the_vote_is_from_two_thirds(
 ):
     from decimal import Decimal
 
-    from deliberation.models import Holder, Notification
+    from deliberation.models import Holder
     from deliberation.services import votes as svc
     from tests.vote_factories import open_vote
 
@@ -170,14 +172,59 @@ def test_a_reminder_tells_non_voters_how_far_the_vote_is_from_two_thirds(
         if 3 * (part_area * 100 + c) >= 2 * total_area * 100
     )
 
+    owner.language = "en"
+    owner.save()
+    lone = Holder.objects.filter(community=community, user=None).first()
+    lone.phone = "+8613800000001"
+    lone.save()
+    LogSender.outbox.clear()
     client.force_login(committee_member)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("vote_turnout", args=[vote.pk]))
+        run_queued_tasks()
     assert response.status_code == 302
     client.force_login(owner)
     html = page(client, "notifications")
-    assert f"还差 {heads} 户 / {area:,.2f} ㎡ 达到三分之二" in html
+    assert f"{heads} owners / {area:,.2f} m² more are needed to reach two thirds" in html
     assert not Notification.objects.filter(user=committee_member, text__contains="还差").exists()
+
+    # By SMS too, to every household that has not voted, in its own language
+    texts = dict(LogSender.outbox)
+    assert committee_member.phone not in texts  # has voted
+    assert f"还差 {heads} 户 / {area:,.2f} ㎡ 达到三分之二" in texts["+8613800000001"]
+    assert f"{heads} households / {area:,.2f} m² more" in texts[owner.phone]
+    reminders = Delivery.objects.filter(notice=vote.notice, purpose="reminder")
+    assert set(reminders.values_list("channel", "round")) == {("sms", 1)}
+    # A reminder reaching a phone is not service of the notice
+    assert coverage(vote.notice)[0] == 0
+
+    # A second reminder is a new round, to those still not voting
+    LogSender.outbox.clear()
+    client.force_login(committee_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("vote_turnout", args=[vote.pk]))
+        run_queued_tasks()
+    assert "+8613800000001" in dict(LogSender.outbox)
+    assert reminders.filter(round=2).count() == reminders.filter(round=1).count()
+
+
+def test_every_household_is_told_when_voting_opens(community, committee_member, owner):
+    from deliberation.periodic import tick
+    from tests.vote_factories import convene, move_to, publish
+
+    vote = move_to(publish(convene(community, committee_member), committee_member), "open")
+    LogSender.outbox.clear()
+    tick.call()
+    run_queued_tasks()
+    texts = dict(LogSender.outbox)
+    assert f"“{vote.title}”已开始投票" in texts[owner.phone]
+    opening = Delivery.objects.filter(notice=vote.notice, purpose="opening")
+    assert {"app", "sms"} == set(opening.values_list("channel", flat=True))
+    assert Notification.objects.filter(user=owner, text__contains="已开始投票").exists()
+    LogSender.outbox.clear()
+    tick.call()
+    run_queued_tasks()
+    assert LogSender.outbox == []  # once
 
 
 def test_the_proof_of_service_pdf_says_how_each_household_was_served(
