@@ -3,7 +3,8 @@ test process. It checks each request's HMAC-SHA1 signature the way the real one 
 speaks two actions: SendSms (keeps the message with its OutId, answers a BizId) and
 QuerySendDetails (lists what it holds for one number and day, paged, each entry with its OutId
 and SendStatus). `hold_at=n` makes it keep the n-th message and then not answer until the
-test ends: the moment a sender is killed with its message accepted but unacknowledged."""
+test ends, nor take any message after it: the moment a sender is killed with its message
+accepted but unacknowledged."""
 
 import base64
 import hashlib
@@ -44,24 +45,36 @@ class Gateway:
         self.refused = []
         self.queries = []  # (phone, day) of each QuerySendDetails
         self.hold_at = hold_at
+        self.dead = False
         self.holding = threading.Event()  # set when the held message is kept
         self.release = threading.Event()
         self.lock = threading.Lock()
 
+    def restore(self):
+        """The line is back (a new worker may send); the held request stays unanswered."""
+        self.dead = False
+
     def accept(self, params):
         with self.lock:
-            biz_id = f"{len(self.messages) + 1:06d}^0"
-            message = {
-                "phone": params["PhoneNumbers"],
-                "template": params["TemplateCode"],
-                "params": json.loads(params["TemplateParam"]),
-                "out_id": params.get("OutId", ""),
-                "biz_id": biz_id,
-                "day": datetime.now(BEIJING).strftime("%Y%m%d"),
-            }
-            self.messages.append(message)
-            self.sent.append((message["phone"], message["template"], message["params"]))
-            held = self.hold_at == len(self.messages)
+            dead = self.dead
+            if not dead:
+                biz_id = f"{len(self.messages) + 1:06d}^0"
+                message = {
+                    "phone": params["PhoneNumbers"],
+                    "template": params["TemplateCode"],
+                    "params": json.loads(params["TemplateParam"]),
+                    "out_id": params.get("OutId", ""),
+                    "biz_id": biz_id,
+                    "day": datetime.now(BEIJING).strftime("%Y%m%d"),
+                }
+                self.messages.append(message)
+                self.sent.append((message["phone"], message["template"], message["params"]))
+                held = self.hold_at == len(self.messages)
+                self.dead = held
+        if dead:
+            # Past the held message the line is dead: nothing more arrives.
+            self.release.wait()
+            return {"Code": "ServiceUnavailable", "Message": "gone"}
         if held:
             self.holding.set()
             self.release.wait()

@@ -122,12 +122,26 @@ def vote_delivery_print(request, vote_id, building_id):
 
 
 def coverage_text(notice):
+    """The coverage line, and while the task worker is still sending, how far it has got."""
+    from deliberation.jobs import active_job
+
     served, total = coverage(notice)
-    return _("Served %(served)s / %(total)s households; %(pending)s awaiting a visit") % {
+    line = _("Served %(served)s / %(total)s households; %(pending)s awaiting a visit") % {
         "served": f"{served:,}",
         "total": f"{total:,}",
         "pending": f"{total - served:,}",
     }
+    job = active_job("delivery", f"notice:{notice.pk}")
+    if job is None:
+        return line
+    if not job.total:
+        sending = _("The notice is waiting to be sent.")
+    else:
+        sending = _("Sending: %(done)s of %(total)s messages handled.") % {
+            "done": f"{job.done:,}",
+            "total": f"{job.total:,}",
+        }
+    return f"{line} {sending}" if total else sending
 
 
 @login_required

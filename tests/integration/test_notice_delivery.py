@@ -211,6 +211,8 @@ def test_a_worker_killed_mid_send_neither_loses_nor_repeats_a_message(
     time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
     Holder.objects.filter(community=community, user=None).update(phone="+8613800000009")
     settings.SMS_SENDER = "tests.integration.test_notice_delivery.DyingSender"
+    settings.NOTICE_SEND_THREADS = 1  # one death at one known message (the real worker's test
+    # in test_notice_worker_killed.py sends with the threads)
     DyingSender.accepted, DyingSender.dying = {}, True
     notice = publish_notice(community=community, kind=NoticeKind.OTHER, title="停水", body="x")
     with pytest.raises(KeyboardInterrupt):

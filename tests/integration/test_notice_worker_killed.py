@@ -78,6 +78,7 @@ def test_a_worker_killed_mid_send_neither_loses_nor_duplicates_a_message(
         job.refresh_from_db()
         assert job.state == "running" and job.attempts == 1
 
+        gateway.restore()
         later = timezone.now() + timedelta(seconds=settings.JOB_STALL_SECONDS + 60)
         with time_machine.travel(later, tick=False):
             assert recover_stalled_jobs() == [job]
