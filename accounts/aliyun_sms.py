@@ -12,7 +12,8 @@ with its OutId and SendStatus (1 waiting for the handset's receipt, 2 failed, 3 
 `query_sent` uses it to learn whether a message whose sender died mid-send ever reached it.
 
 The gateway sends registered templates only: `ALIYUN_SMS_TEMPLATES` maps the project's template
-codes to the gateway's (`SMS_123456789`); `send(phone, text)` uses the template registered as
+codes to the gateway's (`SMS_123456789`), with "code:language" entries ("vote_notice:en") for a
+template registered in another language; `send(phone, text)` uses the template registered as
 "text" with the parameter `text`, and fails if there is none.
 """
 
@@ -72,8 +73,10 @@ class AliyunSender:
     def send(self, phone, text):
         self.send_template(phone, template="text", params={"text": text}, text=text)
 
-    def send_template(self, phone, *, template, params, text, out_id=""):
-        code = self.templates.get(template)
+    def send_template(self, phone, *, template, params, text, out_id="", language=""):
+        # A template registered in the recipient's language ("vote_notice:en"), else the
+        # default one (the gateway's templates are in Chinese unless registered otherwise).
+        code = self.templates.get(f"{template}:{language}") or self.templates.get(template)
         if not code:
             raise SmsError(f"no gateway template is registered for {template!r}")
         request = {

@@ -63,8 +63,13 @@ class Gateway(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 drops concurrent connects (a 1 s SYN retry each)
+
+
 def serve(port_queue):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    server = Server(("127.0.0.1", 0), Gateway)
     port_queue.put(server.server_port)
     server.serve_forever()
 

@@ -570,6 +570,7 @@ def _send(delivery, text):
         params=delivery.params,
         text=text,
         out_id=out_id(delivery),
+        language=delivery.language,
     )
 
 

@@ -142,6 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the default 5 drops concurrent connects (a 1 s SYN retry each)
 
     def handle_error(self, request, client_address):
         pass  # a sender killed mid-request leaves a broken socket behind: expected here

@@ -189,7 +189,7 @@ class DyingSender:
     def send(self, phone, text):
         raise AssertionError("notices use templates")
 
-    def send_template(self, phone, *, template, params, text, out_id=""):
+    def send_template(self, phone, *, template, params, text, out_id="", language=""):
         DyingSender.accepted[out_id] = phone
         if DyingSender.dying:
             raise KeyboardInterrupt

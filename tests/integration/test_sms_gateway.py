@@ -117,8 +117,19 @@ def test_assembly_notice_goes_through_the_gateway_and_its_report_marks_delivery(
         (TOKEN, [{"biz_id": "GOOD", "success": "yes"}], 400),
         (TOKEN, [{"biz_id": "999999^0", "success": True}], 400),
         (TOKEN, "GOOD+UNKNOWN", 400),
+        (TOKEN, [{"biz_id": "999999^0", "success": True, "out_id": "gy999999"}], 400),
+        (TOKEN, "OTHER-ID-FOR-GOOD", 400),
     ],
-    ids=["forged", "not-json", "not-a-list", "malformed-entry", "unknown-id", "one-unknown"],
+    ids=[
+        "forged",
+        "not-json",
+        "not-a-list",
+        "malformed-entry",
+        "unknown-id",
+        "one-unknown",
+        "unknown-out-id",
+        "out-id-of-a-message-with-its-id",
+    ],
 )
 def test_a_bad_report_is_refused_and_changes_nothing(
     client,
@@ -146,6 +157,10 @@ def test_a_bad_report_is_refused_and_changes_nothing(
         payload = [entry]
     elif payload == "GOOD+UNKNOWN":
         payload = [entry, {"biz_id": "999999^0", "success": True}]
+    elif payload == "OTHER-ID-FOR-GOOD":
+        # Only a message settled by a look-up (no id known) is found by its OutId
+        record = Delivery.objects.get(notice=notice, user=owner, channel="sms")
+        payload = [{"biz_id": "999998^0", "success": True, "out_id": f"gy{record.pk}"}]
     before = snapshot(notice)
     if payload == "not json":
         response = client.post(
@@ -279,3 +294,36 @@ def test_each_person_reads_the_text_in_their_language(community, owner, time_mac
     record = Delivery.objects.get(notice=notice, user=owner, channel="sms")
     assert (record.template, record.language) == ("notice", "en")
     assert record.params == {"community": community.name, "title": "停水"}
+
+
+def test_a_report_finds_a_message_settled_by_a_look_up_by_its_out_id(
+    client, community, committee_member, owner, gateway, time_machine,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
+    notice = publish(
+        client,
+        convene(community, committee_member),
+        committee_member,
+        django_capture_on_commit_callbacks,
+    )
+    record = Delivery.objects.get(notice=notice, user=owner, channel="sms")
+    Delivery.objects.filter(pk=record.pk).update(provider_message_id="")  # as a look-up leaves it
+    entry = {"biz_id": "000777^0", "success": True, "out_id": f"gy{record.pk}"}
+    assert report(client, TOKEN, [entry]).status_code == 200
+    record.refresh_from_db()
+    assert (record.status, record.provider_message_id) == ("delivered", "000777^0")
+
+
+def test_a_template_registered_in_the_recipients_language_is_used(
+    community, owner, gateway, settings, time_machine
+):
+    time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
+    settings.ALIYUN_SMS_TEMPLATES = {**TEMPLATES, "notice:en": "SMS_200002"}
+    owner.language = "en"
+    owner.save()
+    notice = publish_notice(community=community, kind=NoticeKind.OTHER, title="停水", body="x")
+    deliver_notice(notice)
+    codes = {phone: code for phone, code, _ in gateway.sent}
+    assert codes[national(owner.phone)] == "SMS_200002"
+    assert set(codes.values()) == {"SMS_200002", "SMS_100002"}
