@@ -322,6 +322,7 @@ def test_a_template_registered_in_the_recipients_language_is_used(
     settings.ALIYUN_SMS_TEMPLATES = {**TEMPLATES, "notice:en": "SMS_200002"}
     owner.language = "en"
     owner.save()
+    Holder.objects.filter(community=community, user=None).update(phone="+8613800000009")
     notice = publish_notice(community=community, kind=NoticeKind.OTHER, title="停水", body="x")
     deliver_notice(notice)
     codes = {phone: code for phone, code, _ in gateway.sent}
