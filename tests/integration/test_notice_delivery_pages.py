@@ -286,3 +286,19 @@ def test_the_proof_of_service_is_among_the_vote_documents_and_frozen_with_its_re
     # Owners see the result, not the proof links
     client.force_login(resident)
     assert pdf_url not in page(client, "vote_result", vote.pk)
+
+
+def test_the_printed_list_names_the_notice_in_the_workers_language(
+    client, community, grid_worker, notice
+):
+    grid_worker.language = "en"
+    grid_worker.save()
+    client.force_login(grid_worker)
+    client.cookies.pop("django_language", None)
+    building = Delivery.objects.filter(notice=notice, channel="paper").first().unit.building
+    printed = page(client, "vote_delivery_print", vote_of(notice), building.pk)
+    vote_title = notice.message["title"]["p"]["title"]
+    header = printed.split('class="receipt-slip')[0]
+    assert f"Owners&#x27; assembly notice: {vote_title}" in header
+    # The slip the household keeps carries the notice as published
+    assert f"业主大会会议公告：{vote_title}" in printed.split('class="receipt-slip')[1]
