@@ -32,10 +32,12 @@ class Command(BaseCommand):
         try:
             with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
                 for path in SEEDERS:
+                    if path == SEEDERS[-1]:
+                        # before the last seeder, which marks the older notifications read
+                        serve_seeded_notices()
                     result = import_string(path)(context)
                     if isinstance(result, dict):
                         context.update(result)
-                serve_seeded_notices()
         finally:
             sms_log.setLevel(level)
         community = context["community"]
