@@ -75,7 +75,11 @@ TEMPLATES = {
 TEMPLATES["vote_reminder_plain"] = gettext_noop(
     "%(community)s: you have not voted yet in “%(title)s”; voting closes at %(closes)s."
 )
-DATE_PARAMS = ("opens", "closes")
+TEMPLATES["minutes_corrections"] = gettext_noop(
+    "%(community)s: the draft minutes of “%(title)s” are open for corrections until "
+    "%(until)s. Read them on Gongyi or ask your grid worker."
+)
+DATE_PARAMS = ("opens", "closes", "until")
 DATE_PARAM_FORMAT = "%Y-%m-%d %H:%M"
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -171,6 +175,19 @@ def queue_delivery(notice, *, by, urgent=False, purpose=DeliveryPurpose.NOTICE, 
 def _vote_params(vote):
     closes = timezone.localtime(vote.closes_at).strftime(DATE_PARAM_FORMAT)
     return {"community": vote.community.name, "title": vote.title, "closes": closes}
+
+
+def queue_corrections(meeting, *, by):
+    """Tell every household of an owners' session that its draft minutes are open for
+    corrections, and until when (in the app and by SMS)."""
+    until = timezone.localtime(meeting.corrections_until).strftime(DATE_PARAM_FORMAT)
+    return queue_delivery(
+        meeting.notice,
+        by=by,
+        purpose=DeliveryPurpose.CORRECTIONS,
+        template="minutes_corrections",
+        params={"community": meeting.community.name, "title": meeting.title, "until": until},
+    )
 
 
 def queue_reminder(vote, *, unit_ids, heads, area, by):

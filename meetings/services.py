@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from deliberation import rules
 from deliberation.audit import record_audit
-from deliberation.delivery import queue_delivery
+from deliberation.delivery import queue_corrections, queue_delivery
 from deliberation.messages import Message
 from deliberation.models import NoticeKind
 from deliberation.notices import notify, publish_notice
@@ -942,6 +942,9 @@ def send_for_corrections(meeting, *, by, now=None):
             ),
             meeting.get_absolute_url(),
         )
+        if meeting.is_owners_session and meeting.estate_id and meeting.notice_id:
+            # Every household was served the session's notice: it is told of the draft too.
+            queue_corrections(meeting, by=by)
     return meeting
 
 
@@ -1168,7 +1171,7 @@ def publish_minutes(meeting, *, by):
         meeting.published_at = timezone.now()
         meeting.save(update_fields=["status", "published_at"])
         _commit(meeting, by, "publish_minutes", {"digest": meeting.minutes_digest}, ())
-        publish_notice(
+        minutes = publish_notice(
             community=meeting.community,
             kind=NoticeKind.MINUTES,
             title=Message(gettext_noop("Minutes: %(title)s"), title=meeting.title),
@@ -1176,6 +1179,9 @@ def publish_minutes(meeting, *, by):
             by=by,
             source=meeting,
         )
+        if meeting.is_owners_session and meeting.estate_id:
+            # The final minutes are served to every household like the session's notice.
+            queue_delivery(minutes, by=by)
     return meeting
 
 

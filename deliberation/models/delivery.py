@@ -39,11 +39,13 @@ class ServiceRule(models.TextChoices):
 class DeliveryPurpose(models.TextChoices):
     """What a record serves: the notice itself (the legal service its proof is about), or a
     later message about the same notice (voting has opened; a reminder to those who have not
-    voted, with the distance to two thirds)."""
+    voted, with the distance to two thirds; an owners' session's draft minutes open for
+    corrections, with the deadline)."""
 
     NOTICE = "notice", _("The notice")
     OPENING = "opening", _("Voting opens")
     REMINDER = "reminder", _("Reminder")
+    CORRECTIONS = "corrections", _("Draft minutes for corrections")
 
 
 class Delivery(models.Model):
@@ -59,7 +61,7 @@ class Delivery(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=8, choices=DeliveryChannel)
     purpose = models.CharField(
-        max_length=10, choices=DeliveryPurpose, default=DeliveryPurpose.NOTICE
+        max_length=12, choices=DeliveryPurpose, default=DeliveryPurpose.NOTICE
     )
     round = models.PositiveSmallIntegerField(default=0)  # the nth reminder
     recipient = models.CharField(_("sent to"), max_length=254, blank=True)

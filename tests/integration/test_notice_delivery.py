@@ -1,11 +1,13 @@
 """Service of notice: publishing an assembly notice reaches every household, once, with proof."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
 from accounts.sms import LogSender
 from deliberation.delivery import deliver_notice
-from deliberation.models import BackgroundJob, Delivery, Holder, Notification, Ownership
+from deliberation.models import BackgroundJob, Delivery, Holder, Notice, Notification, Ownership
 from tests.queue import run_queued_tasks
 from tests.vote_factories import convene
 
@@ -268,3 +270,47 @@ def test_an_owners_session_notice_is_served_to_every_household_of_its_estate(
     assert set(paper.values_list("unit_id", flat=True)) == units
     assert [phone for phone, _ in LogSender.outbox] == [owner.phone]
     assert not Delivery.objects.filter(notice=other).exists()
+
+
+def test_an_owners_session_serves_its_draft_minutes_with_the_deadline_and_then_the_minutes(
+    community, chair, community_worker, owner, time_machine, django_capture_on_commit_callbacks
+):
+    from meetings import services as meeting_services
+    from meetings.models import Kind, Meeting, Status
+    from tests.meeting_factories import make_meeting
+
+    time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
+    estate = community.estates.get()
+    session = make_meeting(
+        community, chair, secretary=community_worker, kind=Kind.OWNERS_SESSION,
+        status=Status.DRAFT, estate=estate,
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_services.publish_meeting_notice(session, by=chair)
+        run_queued_tasks()
+    Meeting.objects.filter(pk=session.pk).update(status=Status.CLOSED)  # the session was held
+    LogSender.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        session = meeting_services.send_for_corrections(session, by=chair)
+        run_queued_tasks()
+    texts = dict(LogSender.outbox)
+    assert "的会议纪要草稿征求更正，截止2026-03-08 00:00" in texts[owner.phone]
+    drafts = Delivery.objects.filter(notice=session.notice, purpose="corrections")
+    units = set(Ownership.objects.filter(unit__building__estate=estate).values_list("unit", flat=1))
+    reached = set(drafts.values_list("unit_id", flat=True))
+    owners = set(Ownership.objects.filter(holder__user=owner).values_list("unit", flat=True))
+    assert owners <= reached <= units  # every household with an account or a number
+    assert set(drafts.values_list("channel", flat=True)) == {"app", "sms"}
+
+    time_machine.move_to(session.corrections_until + timedelta(hours=10))  # past quiet hours
+    meeting_services.finalise_minutes(session, by=community_worker)
+    meeting_services.sign_minutes(session, by=chair)
+    meeting_services.sign_minutes(session, by=community_worker)
+    LogSender.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_services.publish_minutes(session, by=chair)
+        run_queued_tasks()
+    minutes = Notice.objects.get(kind="minutes", source_id=str(session.pk))
+    paper = Delivery.objects.filter(notice=minutes, channel="paper")
+    assert set(paper.values_list("unit_id", flat=True)) == units
+    assert owner.phone in dict(LogSender.outbox)
