@@ -42,6 +42,7 @@ SECTIONS = [
     ("ratings", _("Ratings"), "deliberation.Rating", ["user"]),
     ("objections", _("Objections to notices"), "deliberation.Objection", ["author"]),
     ("notifications", _("Notifications"), "deliberation.Notification", ["user"]),
+    ("deliveries", _("Notices served to you"), "deliberation.Delivery", ["user"]),
     ("attendance", _("Meeting attendance"), "meetings.Attendance", ["user"]),
     ("speaking_requests", _("Requests to speak"), "meetings.SpeakingRequest", ["user"]),
 ]
