@@ -79,6 +79,13 @@ TEMPLATES["minutes_corrections"] = gettext_noop(
     "%(community)s: the draft minutes of “%(title)s” are open for corrections until "
     "%(until)s. Read them on Gongyi or ask your grid worker."
 )
+TEMPLATES["task_due_soon"] = gettext_noop("%(community)s: the task “%(task)s” is due on %(due)s.")
+TEMPLATES["task_due_today"] = gettext_noop(
+    "%(community)s: the task “%(task)s” is due today (%(due)s)."
+)
+TEMPLATES["task_supervision"] = gettext_noop(
+    "%(community)s: supervision (督办) on the task “%(task)s”: %(text)s"
+)
 DATE_PARAMS = ("opens", "closes", "until")
 DATE_PARAM_FORMAT = "%Y-%m-%d %H:%M"
 
@@ -188,6 +195,44 @@ def queue_corrections(meeting, *, by):
         template="minutes_corrections",
         params={"community": meeting.community.name, "title": meeting.title, "until": until},
     )
+
+
+def serve_task(task, users, *, purpose, round, template, text=None, now=None):  # noqa: A002
+    """Records to tell the people who answer for `task` of its deadline or of a 督办 note, by
+    SMS to each one's number, in each one's language; the periodic tick sends them (quiet hours
+    and the daily cap hold, an opt-out stops them). Call inside the transaction that records
+    the reminder or the note: both are kept, or neither. Idempotent (the unique constraint)."""
+    now = now or timezone.now()
+    community = task.topic.community
+    rows = []
+    for user in users:
+        if not user.phone:
+            continue
+        language = user.language or settings.LANGUAGE_CODE
+        params = {
+            "community": community.name,
+            "task": task.title,
+            "due": task.due_date.isoformat() if task.due_date else "",
+        }
+        if text is not None:
+            with translation.override(language):
+                params["text"] = str(text)[:200]
+        rows.append(
+            Delivery(
+                task=task,
+                user=user,
+                channel=DeliveryChannel.SMS,
+                recipient=user.phone,
+                template=template,
+                params=params,
+                language=language,
+                created_at=now,
+                purpose=purpose,
+                round=round,
+            )
+        )
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
 
 
 def queue_reminder(vote, *, unit_ids, heads, area, by):
@@ -534,7 +579,9 @@ def recover_stalled_sends(now=None):
 def _sms_hold(delivery, now):
     """Hold back a non-urgent SMS: opted out (non-legal notices), quiet hours, daily cap."""
     legal = (
-        delivery.purpose == DeliveryPurpose.NOTICE and delivery.notice.kind in LEGAL_NOTICE_KINDS
+        delivery.purpose == DeliveryPurpose.NOTICE
+        and delivery.notice is not None
+        and delivery.notice.kind in LEGAL_NOTICE_KINDS
     )
     if not legal and SmsOptOut.objects.filter(phone=delivery.recipient).exists():
         _settle(delivery, DeliveryStatus.SKIPPED, reason="opted out")

@@ -46,13 +46,27 @@ class DeliveryPurpose(models.TextChoices):
     OPENING = "opening", _("Voting opens")
     REMINDER = "reminder", _("Reminder")
     CORRECTIONS = "corrections", _("Draft minutes for corrections")
+    TASK_DUE = "task_due", _("Task deadline")
+    SUPERVISION = "supervision", _("Supervision (督办)")
 
 
 class Delivery(models.Model):
+    """A message of a notice to a household (`notice`, `unit`), or of a task to the person who
+    answers for it (`task`, `user`: its deadlines and 督办)."""
+
     notice = models.ForeignKey(
-        "deliberation.Notice", on_delete=models.PROTECT, related_name="deliveries"
+        "deliberation.Notice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deliveries",
     )
-    unit = models.ForeignKey("deliberation.Unit", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        "deliberation.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    task = models.ForeignKey(
+        "deliberation.Task", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     holder = models.ForeignKey(
         "deliberation.Holder", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -100,6 +114,16 @@ class Delivery(models.Model):
                 name="delivery_once_per_channel",
             ),
             models.UniqueConstraint(
+                fields=["task", "user", "channel", "purpose", "round"],
+                condition=Q(task__isnull=False),
+                name="delivery_once_per_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(notice__isnull=False, unit__isnull=False)
+                | Q(task__isnull=False, user__isnull=False),
+                name="delivery_of_a_notice_or_a_task",
+            ),
+            models.UniqueConstraint(
                 fields=["notice", "receipt_code"],
                 condition=~Q(receipt_code=""),
                 name="delivery_receipt_code_unique",
@@ -108,6 +132,8 @@ class Delivery(models.Model):
         indexes = [models.Index(fields=["recipient", "sent_at"])]
 
     def __str__(self):
+        if self.task_id:
+            return f"task {self.task_id}/{self.user_id}/{self.channel}"
         return f"{self.notice_id}/{self.unit_id}/{self.channel}"
 
 
