@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='delivery',
             name='purpose',
-            field=models.CharField(choices=[('notice', 'The notice'), ('opening', 'Voting opens'), ('reminder', 'Reminder'), ('corrections', 'Draft minutes for corrections'), ('task_due', 'Task deadline'), ('supervision', 'Supervision (督办)')], default='notice', max_length=12),
+            field=models.CharField(choices=[('notice', 'The notice'), ('opening', 'Voting has opened'), ('reminder', 'Reminder'), ('corrections', 'Draft minutes for corrections'), ('task_due', 'Task deadline'), ('supervision', 'Supervision (督办)')], default='notice', max_length=12),
         ),
         migrations.AddField(
             model_name='delivery',

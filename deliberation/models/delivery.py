@@ -43,7 +43,7 @@ class DeliveryPurpose(models.TextChoices):
     corrections, with the deadline)."""
 
     NOTICE = "notice", _("The notice")
-    OPENING = "opening", _("Voting opens")
+    OPENING = "opening", _("Voting has opened")
     REMINDER = "reminder", _("Reminder")
     CORRECTIONS = "corrections", _("Draft minutes for corrections")
     TASK_DUE = "task_due", _("Task deadline")
