@@ -6,8 +6,14 @@ string, and signed as `POST&%2F&<percent-encoded canonical query>` with HMAC-SHA
 `<AccessKey secret>&`; the Base64 digest is sent as `Signature`. The gateway answers JSON with
 `Code` ("OK" when accepted) and `BizId`, the message id its delivery reports quote.
 
+Each notice message carries our `OutId`. `QuerySendDetails` lists what the gateway holds for
+one number on one day (SendDate, yyyyMMdd in Beijing time; PageSize at most 50), each entry
+with its OutId and SendStatus (1 waiting for the handset's receipt, 2 failed, 3 delivered):
+`query_sent` uses it to learn whether a message whose sender died mid-send ever reached it.
+
 The gateway sends registered templates only: `ALIYUN_SMS_TEMPLATES` maps the project's template
-codes to the gateway's (`SMS_123456789`); `send(phone, text)` uses the template registered as
+codes to the gateway's (`SMS_123456789`), with "code:language" entries ("vote_notice:en") for a
+template registered in another language; `send(phone, text)` uses the template registered as
 "text" with the parameter `text`, and fails if there is none.
 """
 
@@ -20,9 +26,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.sms import SmsError
 
@@ -66,24 +73,67 @@ class AliyunSender:
     def send(self, phone, text):
         self.send_template(phone, template="text", params={"text": text}, text=text)
 
-    def send_template(self, phone, *, template, params, text):
-        code = self.templates.get(template)
+    def send_template(self, phone, *, template, params, text, out_id="", language=""):
+        # A template registered in the recipient's language ("vote_notice:en"), else the
+        # default one (the gateway's templates are in Chinese unless registered otherwise).
+        code = self.templates.get(f"{template}:{language}") or self.templates.get(template)
         if not code:
             raise SmsError(f"no gateway template is registered for {template!r}")
         request = {
-            "AccessKeyId": self.key_id,
             "Action": "SendSms",
-            "Format": "JSON",
             "PhoneNumbers": national_number(phone),
-            "RegionId": "cn-hangzhou",
             "SignName": self.sign_name,
+            "TemplateCode": code,
+            "TemplateParam": json.dumps(params, ensure_ascii=False, sort_keys=True),
+        }
+        if out_id:
+            request["OutId"] = out_id
+        answer = self._call(request)
+        if answer.get("Code") != "OK" or not answer.get("BizId"):
+            raise SmsError(f"{answer.get('Code', 'refused')}: {answer.get('Message', '')}")
+        logger.info("SMS %s to %s accepted as %s", code, request["PhoneNumbers"], answer["BizId"])
+        return str(answer["BizId"])
+
+    def query_sent(self, phone, *, out_id, since):
+        """What the gateway holds of the message tagged `out_id` to `phone`, sent at `since`
+        or later (Beijing days up to today): None if it never got it."""
+        day = timezone.localdate(since)
+        today = timezone.localdate()
+        while day <= today:
+            page = 1
+            while True:
+                answer = self._call(
+                    {
+                        "Action": "QuerySendDetails",
+                        "PhoneNumber": national_number(phone),
+                        "SendDate": day.strftime("%Y%m%d"),
+                        "PageSize": "50",
+                        "CurrentPage": str(page),
+                    }
+                )
+                if answer.get("Code") != "OK":
+                    raise SmsError(f"{answer.get('Code', 'refused')}: {answer.get('Message')}")
+                entries = (answer.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+                for entry in entries:
+                    if entry.get("OutId") == out_id:
+                        return _found(entry)
+                if len(entries) < 50:
+                    break
+                page += 1
+            day += timedelta(days=1)
+        return None
+
+    def _call(self, action):
+        request = {
+            "AccessKeyId": self.key_id,
+            "Format": "JSON",
+            "RegionId": "cn-hangzhou",
             "SignatureMethod": "HMAC-SHA1",
             "SignatureNonce": uuid.uuid4().hex,
             "SignatureVersion": "1.0",
-            "TemplateCode": code,
-            "TemplateParam": json.dumps(params, ensure_ascii=False, sort_keys=True),
             "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": API_VERSION,
+            **action,
         }
         request["Signature"] = sign(request, self.secret)
         body = urllib.parse.urlencode(request).encode()
@@ -105,7 +155,11 @@ class AliyunSender:
                 answer = {"Code": f"HTTP {error.code}"}
         except (OSError, ValueError) as error:
             raise SmsError(f"gateway unreachable: {error}") from error
-        if answer.get("Code") != "OK" or not answer.get("BizId"):
-            raise SmsError(f"{answer.get('Code', 'refused')}: {answer.get('Message', '')}")
-        logger.info("SMS %s to %s accepted as %s", code, request["PhoneNumbers"], answer["BizId"])
-        return str(answer["BizId"])
+        return answer
+
+
+def _found(entry):
+    """A QuerySendDetails entry as a delivery outcome."""
+    status = {2: "failed", 3: "delivered"}.get(int(entry.get("SendStatus") or 1), "sent")
+    reason = "" if status != "failed" else str(entry.get("ErrCode", ""))
+    return {"status": status, "reason": reason, "message_id": ""}

@@ -205,6 +205,9 @@ SMS_PER_HOUR = env_int("SMS_PER_HOUR", 5)
 # in 24 hours; more wait. The Alibaba Cloud gateway (accounts.aliyun_sms.AliyunSender) reads
 # the ALIYUN_SMS_* settings; its delivery reports post to /sms/status/<SMS_CALLBACK_TOKEN>/.
 NOTICE_SMS_PER_NUMBER_PER_DAY = env_int("NOTICE_SMS_PER_NUMBER_PER_DAY", 3)
+# Requests to the SMS gateway (and mail server) in flight at once while a batch is sent: the
+# gateway's answer, not our work, is most of each message's time.
+NOTICE_SEND_THREADS = env_int("NOTICE_SEND_THREADS", 4)
 ALIYUN_SMS_ENDPOINT = env_str("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
 ALIYUN_SMS_ACCESS_KEY_ID = env_str("ALIYUN_SMS_ACCESS_KEY_ID")
 ALIYUN_SMS_ACCESS_KEY_SECRET = env_str("ALIYUN_SMS_ACCESS_KEY_SECRET")

@@ -23,6 +23,7 @@ class DeliberationConfig(AppConfig):
         ("ratings", _("Ratings"), "Rating", ["user"]),
         ("objections", _("Objections to notices"), "Objection", ["author"]),
         ("notifications", _("Notifications"), "Notification", ["user"]),
+        ("deliveries", _("Notices served to you"), "Delivery", ["user"]),
     ]
 
     def ready(self):

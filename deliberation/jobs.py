@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 # kind -> the runner, called as runner(job, progress); progress(done, total) records a step.
 RUNNERS = {
     "register": "deliberation.register_job.apply_register",
+    "delivery": "deliberation.delivery.run_delivery_job",
 }
 
 # kind -> the work of a split job: an object with plan(job) -> [(key, total)] in order,

@@ -2,7 +2,8 @@
 
 `tick` runs every PERIODIC_SECONDS: reminders and escalations (督办) of execution tasks, the
 end of evaluation windows (deliberation.services.execution.send_reminders, which sends each
-message once however often it runs), and background jobs lost with a killed worker. Before it
+message once however often it runs), background jobs lost with a killed worker, and notice
+messages: those a killed worker left "sending", and those deferred past quiet hours. Before it
 ends it queues its successor with `run_after`, unless one is already waiting; each worker
 started with `manage.py worker` makes sure one is waiting, so the chain survives a worker
 killed in the middle of a tick, and two chains started at once merge into one.
@@ -16,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django_tasks import task
 
+from deliberation.delivery import recover_stalled_sends
 from deliberation.jobs import recover_stalled_jobs
 from deliberation.services.execution import send_reminders
 
@@ -28,6 +30,7 @@ def _periodic_work():
     with translation.override(settings.LANGUAGE_CODE):
         yield "reminders", send_reminders
         yield "stalled jobs", recover_stalled_jobs
+        yield "notice sending", recover_stalled_sends
 
 
 @task()

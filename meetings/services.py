@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 
 from deliberation import rules
 from deliberation.audit import record_audit
-from deliberation.delivery import deliver_notice
+from deliberation.delivery import queue_corrections, queue_delivery
 from deliberation.messages import Message
-from deliberation.models import NoticeKind, Unit
+from deliberation.models import NoticeKind
 from deliberation.notices import notify, publish_notice
 from deliberation.templatetags.gongyi import cn_deadline
 from meetings.access import may_in, participant_of
@@ -264,8 +264,8 @@ def publish_meeting_notice(meeting, *, by, now=None):
         if meeting.is_owners_session and meeting.estate_id:
             # Every owner of the estate must be told of an assembly (物业管理条例 art. 14):
             # served to each household like an assembly vote's notice, with proof.
-            units = Unit.objects.filter(building__estate_id=meeting.estate_id)
-            transaction.on_commit(lambda: deliver_notice(notice, units=units))
+            # (deliberation.delivery.households_for: the units of its estate).
+            queue_delivery(notice, by=by)
     return notice
 
 
@@ -944,6 +944,9 @@ def send_for_corrections(meeting, *, by, now=None):
             ),
             meeting.get_absolute_url(),
         )
+        if meeting.is_owners_session and meeting.estate_id and meeting.notice_id:
+            # Every household was served the session's notice: it is told of the draft too.
+            queue_corrections(meeting, by=by)
     return meeting
 
 
@@ -1170,7 +1173,7 @@ def publish_minutes(meeting, *, by):
         meeting.published_at = timezone.now()
         meeting.save(update_fields=["status", "published_at"])
         _commit(meeting, by, "publish_minutes", {"digest": meeting.minutes_digest}, ())
-        publish_notice(
+        minutes = publish_notice(
             community=meeting.community,
             kind=NoticeKind.MINUTES,
             title=Message(gettext_noop("Minutes: %(title)s"), title=meeting.title),
@@ -1180,6 +1183,9 @@ def publish_minutes(meeting, *, by):
         )
         # The PDFs its page offers, stored on a task worker before anyone asks.
         record_published.send(Meeting, meeting=meeting)
+        if meeting.is_owners_session and meeting.estate_id:
+            # The final minutes are served to every household like the session's notice.
+            queue_delivery(minutes, by=by)
     return meeting
 
 

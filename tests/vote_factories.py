@@ -38,7 +38,10 @@ def convene(
 
 
 def publish(vote, by, accept_short=False):
+    from tests.queue import drop_queued_notices
+
     votes.publish_vote_notice(vote, by=by, accept_short=accept_short)
+    drop_queued_notices()
     vote.refresh_from_db()
     return vote
 

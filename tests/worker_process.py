@@ -21,11 +21,12 @@ def worker_command(*, batch):
 
 
 @contextmanager
-def worker_process(settings_dict, *, batch=False, step_fd=None):
+def worker_process(settings_dict, *, batch=False, step_fd=None, env=None):
     """Yield the worker's Popen; it is stopped (or reaped, if the test killed it) on exit.
 
     With `step_fd`, the worker writes "done/total" there after a job's first step and then
-    waits for ever (tests/worker_hold), so the test can kill it mid-task.
+    waits for ever (tests/worker_hold), so the test can kill it mid-task. `env`: settings
+    read from the environment (a fake SMS gateway's address, say).
     """
     env = {
         **os.environ,
@@ -34,6 +35,7 @@ def worker_process(settings_dict, *, batch=False, step_fd=None):
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "DEBUG": "true",
         "PGAPPNAME": CHILD_APP_NAME,
+        **(env or {}),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     pass_fds = []

@@ -206,9 +206,17 @@ __all__ += ["ACTIVE_JOB_STATES", "BackgroundJob", "JobKind", "JobPart", "JobStat
 from deliberation.models.delivery import (  # noqa: E402
     Delivery,
     DeliveryChannel,
+    DeliveryPurpose,
     DeliveryStatus,
     ServiceRule,
     SmsOptOut,
 )
 
-__all__ += ["Delivery", "DeliveryChannel", "DeliveryStatus", "ServiceRule", "SmsOptOut"]
+__all__ += [
+    "Delivery",
+    "DeliveryChannel",
+    "DeliveryPurpose",
+    "DeliveryStatus",
+    "ServiceRule",
+    "SmsOptOut",
+]

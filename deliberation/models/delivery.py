@@ -36,11 +36,37 @@ class ServiceRule(models.TextChoices):
     PAPER_ONLY = "paper_only", _("Signed paper receipt only")
 
 
+class DeliveryPurpose(models.TextChoices):
+    """What a record serves: the notice itself (the legal service its proof is about), or a
+    later message about the same notice (voting has opened; a reminder to those who have not
+    voted, with the distance to two thirds; an owners' session's draft minutes open for
+    corrections, with the deadline)."""
+
+    NOTICE = "notice", _("The notice")
+    OPENING = "opening", _("Voting has opened")
+    REMINDER = "reminder", _("Reminder")
+    CORRECTIONS = "corrections", _("Draft minutes for corrections")
+    TASK_DUE = "task_due", _("Task deadline")
+    SUPERVISION = "supervision", _("Supervision (督办)")
+
+
 class Delivery(models.Model):
+    """A message of a notice to a household (`notice`, `unit`), or of a task to the person who
+    answers for it (`task`, `user`: its deadlines and 督办)."""
+
     notice = models.ForeignKey(
-        "deliberation.Notice", on_delete=models.PROTECT, related_name="deliveries"
+        "deliberation.Notice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deliveries",
     )
-    unit = models.ForeignKey("deliberation.Unit", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        "deliberation.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    task = models.ForeignKey(
+        "deliberation.Task", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     holder = models.ForeignKey(
         "deliberation.Holder", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -48,12 +74,19 @@ class Delivery(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     channel = models.CharField(_("channel"), max_length=8, choices=DeliveryChannel)
+    purpose = models.CharField(
+        max_length=12, choices=DeliveryPurpose, default=DeliveryPurpose.NOTICE
+    )
+    round = models.PositiveSmallIntegerField(default=0)  # the nth reminder
     recipient = models.CharField(_("sent to"), max_length=254, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=DeliveryStatus, default=DeliveryStatus.PENDING
     )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     claim = models.CharField(max_length=16, blank=True, db_index=True)  # the batch sending it
+    # When the batch took it: a record still "sending" long after was lost with its worker,
+    # and the gateway is asked whether it got the message before any resend.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     # The text as a translatable template code and its parameters, in the recipient's language
     template = models.CharField(max_length=40)
     params = models.JSONField(default=dict)
@@ -77,7 +110,18 @@ class Delivery(models.Model):
         ordering = ["notice_id", "unit_id", "channel"]
         constraints = [
             models.UniqueConstraint(
-                fields=["notice", "unit", "channel"], name="delivery_once_per_channel"
+                fields=["notice", "unit", "channel", "purpose", "round"],
+                name="delivery_once_per_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["task", "user", "channel", "purpose", "round"],
+                condition=Q(task__isnull=False),
+                name="delivery_once_per_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(notice__isnull=False, unit__isnull=False)
+                | Q(task__isnull=False, user__isnull=False),
+                name="delivery_of_a_notice_or_a_task",
             ),
             models.UniqueConstraint(
                 fields=["notice", "receipt_code"],
@@ -88,6 +132,8 @@ class Delivery(models.Model):
         indexes = [models.Index(fields=["recipient", "sent_at"])]
 
     def __str__(self):
+        if self.task_id:
+            return f"task {self.task_id}/{self.user_id}/{self.channel}"
         return f"{self.notice_id}/{self.unit_id}/{self.channel}"
 
 

@@ -11,6 +11,7 @@ class DocumentKind(models.TextChoices):
     VOTE_RESULT = "vote_result", _("Vote result announcement")
     BALLOTS = "ballots", _("Paper ballots")
     NOTICE = "notice", _("Public notice")
+    DELIVERY_PROOF = "delivery_proof", _("Proof of service")
 
 
 class StoredDocument(models.Model):

@@ -12,6 +12,7 @@ from deliberation.messages import render
 class JobKind(models.TextChoices):
     BALLOTS = "ballots", _("Paper ballots")
     REGISTER = "register", _("Owners' register import")
+    DELIVERY = "delivery", _("Service of a notice")
 
 
 class JobState(models.TextChoices):

@@ -22,10 +22,12 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from accounts.models import User
 from deliberation.access import roles_of
 from deliberation.audit import record_audit
+from deliberation.delivery import serve_task
 from deliberation.lifecycle import transition_topic
 from deliberation.messages import Message, reason_data, text_of
 from deliberation.models import (
     Category,
+    DeliveryPurpose,
     DispatchState,
     Follow,
     FollowUpVisit,
@@ -426,6 +428,16 @@ def add_supervision_note(task, *, by, text, kind=SupervisionKind.MANUAL):
         message = Message(
             gettext_noop("Supervision (督办) on “%(task)s”: %(text)s"), task=task.title, text=text
         )
+        # And by SMS to those who answer for the task (the co-building unit's contacts, the
+        # worker), sent by the periodic tick; one round per note.
+        serve_task(
+            task,
+            responsible_users(task),
+            purpose=DeliveryPurpose.SUPERVISION,
+            round=SupervisionNote.objects.filter(task=task).count(),
+            template="task_supervision",
+            text=text,
+        )
         tell(
             set(responsible_users(task)) | set(supervisors(task.topic.community_id)),
             message,
@@ -459,6 +471,15 @@ def send_reminders(today=None):
             try:
                 with transaction.atomic():
                     Reminder.objects.create(task=task, kind=kind)
+                    soon = kind == ReminderKind.DUE_SOON
+                    # And by SMS to each of them, sent by the periodic tick (quiet hours hold).
+                    serve_task(
+                        task,
+                        responsible_users(task),
+                        purpose=DeliveryPurpose.TASK_DUE,
+                        round=1 if soon else 2,
+                        template="task_due_soon" if soon else "task_due_today",
+                    )
                     text = Message(
                         gettext_noop("Reminder: “%(task)s” is due on %(due)s.")
                         if kind == ReminderKind.DUE_SOON

@@ -37,7 +37,7 @@ from deliberation import rules
 from deliberation.access import remember_roles, roles_in_estate, roles_of, roles_query
 from deliberation.audit import chain_ctes, record_audit
 from deliberation.audit import entry_values as audit_entry_values
-from deliberation.delivery import deliver_notice
+from deliberation.delivery import queue_delivery, queue_reminder
 from deliberation.messages import Bilingual, Message
 from deliberation.models import (
     AssemblyVote,
@@ -738,9 +738,9 @@ def publish_vote_notice(vote, *, by, now=None, accept_short=False):
                 **({"fewer_candidates_than_seats": short} if short else {}),
             },
         )
-        # Served to every household of the estate (in the app, SMS, e-mail, paper), once
-        # the notice is committed; deliver_notice is idempotent, so a worker may redo it.
-        transaction.on_commit(lambda: deliver_notice(notice))
+        # Served to every household of the estate (in the app, SMS, e-mail, paper) by the
+        # task worker: the job is committed with the notice, so neither exists without the other.
+        queue_delivery(notice, by=by)
     return vote
 
 
@@ -2026,7 +2026,7 @@ def publish_result(vote, *, by):
             data={"notice": notice.pk, "late": late, "committee": granted},
         )
         # Served like the notice: every household, every channel, with proof.
-        transaction.on_commit(lambda: deliver_notice(notice))
+        queue_delivery(notice, by=by)
         vote_result_published.send(AssemblyVote, vote=vote)  # its PDF, on a task worker
     return vote
 
@@ -2210,8 +2210,8 @@ def remind_non_voters(vote, *, by):
     with transaction.atomic():
         vote = _lock(vote)
         _require(by, vote, "vote.remind")
-        heads = set(non_voters(vote, by).values_list("head", flat=True))
-        users = _electorate_users(vote, heads)
+        non_voting = set(non_voters(vote, by).values_list("head", flat=True))
+        users = _electorate_users(vote, non_voting)
         record_audit(
             actor=by,
             verb="vote.remind",
@@ -2220,6 +2220,11 @@ def remind_non_voters(vote, *, by):
             data={"reminded": len(users)},
         )
         heads, area = participation_gap(vote)
+        unit_ids = ElectorateEntry.objects.filter(vote=vote, head__in=non_voting).values_list(
+            "unit_id", flat=True
+        )
+        # And by SMS to every household that has not voted, account or not (the task worker).
+        queue_reminder(vote, unit_ids=set(unit_ids), heads=heads, area=area, by=by)
         if heads or area:
             text = Message(
                 gettext_noop(

@@ -34,9 +34,17 @@ from deliberation.delivery import (
     served_condition,
 )
 from deliberation.documents.pdf import render_pdf
-from deliberation.documents.responses import pdf_response
+from deliberation.documents.responses import pdf_response, stored_pdf_response
+from deliberation.documents.storage import publish_document
 from deliberation.forms.notices import ReceiptForm
-from deliberation.models import Building, Delivery, DeliveryChannel
+from deliberation.models import (
+    Building,
+    Delivery,
+    DeliveryChannel,
+    DeliveryPurpose,
+    DocumentKind,
+    VoteState,
+)
 from deliberation.notices import mask_text
 from deliberation.views.votes import coverage_text, vote_for
 
@@ -183,7 +191,7 @@ def delivery_workbook(notice):
         ]
     )
     records = (
-        Delivery.objects.filter(notice=notice)
+        Delivery.objects.filter(notice=notice, purpose=DeliveryPurpose.NOTICE)
         .select_related("unit__building", "holder")
         .order_by("unit__building__name", "unit__stairwell", "unit__number", "channel")
     )
@@ -229,7 +237,9 @@ def _proof_lines(records):
 @login_required
 @require_safe
 def vote_delivery_pdf(request, vote_id):
-    """Proof of service as a printable document: each household and what proves it served."""
+    """Proof of service as a printable document: each household and what proves it served.
+    Once the result is published it is one of the vote's documents: stored on first use with
+    its verification code and fingerprint, and the same file served from then on."""
     vote = _delivery_vote(request, vote_id)
     notice = vote.notice
     if notice is None:
@@ -256,5 +266,17 @@ def vote_delivery_pdf(request, vote_id):
         "coverage": coverage_text(notice),
         "rows": rows,
     }
+    title = _("Proof of service") + f" {vote.title}"
+    if vote.state == VoteState.PUBLISHED:
+        document = publish_document(
+            kind=DocumentKind.DELIVERY_PROOF,
+            source=vote,
+            community=vote.community,
+            title=title,
+            template_name="documents/delivery_proof.html",
+            context=context,
+            by=request.user,
+        )
+        return stored_pdf_response(document)
     pdf = render_pdf("documents/delivery_proof.html", context)
-    return pdf_response(pdf, _("Proof of service") + f" {vote.title}")
+    return pdf_response(pdf, title)

@@ -41,6 +41,7 @@ from deliberation.forms.votes import (
     VetForm,
     WindowForm,
 )
+from deliberation.jobs import active_job
 from deliberation.models import (
     AssemblyVote,
     Ballot,
@@ -83,12 +84,24 @@ def _vote_seen_by(user, vote, action=None):
 
 
 def coverage_text(notice):
+    """The coverage line, and while the task worker is still sending, how far it has got."""
     served, total = coverage(notice)
-    return _("Served %(served)s / %(total)s households; %(pending)s awaiting a visit") % {
+    line = _("Served %(served)s / %(total)s households; %(pending)s awaiting a visit") % {
         "served": f"{served:,}",
         "total": f"{total:,}",
         "pending": f"{total - served:,}",
     }
+    job = active_job("delivery", f"notice:{notice.pk}")
+    if job is None:
+        return line
+    if not job.total:
+        sending = _("The notice is waiting to be sent.")
+    else:
+        sending = _("Sending: %(done)s of %(total)s messages handled.") % {
+            "done": f"{job.done:,}",
+            "total": f"{job.total:,}",
+        }
+    return f"{line} {sending}" if total else sending
 
 
 def _can(request, vote, *actions):
@@ -777,6 +790,7 @@ def vote_result(request, vote_id):
         "vote.publish_result",
         "vote.export",
         "vote.by_election",
+        "vote.delivery",
     )
     context = {
         "vote": vote,

@@ -94,3 +94,16 @@ def test_a_section_for_a_model_that_does_not_exist_is_skipped(owner, monkeypatch
         [("nothing", "Nothing", "NoSuchModel", ["user"])],
     )
     assert data_export.collect(owner)["sections"] == []
+
+
+def test_the_export_lists_the_notices_served_to_the_person(client, community, owner):
+    from deliberation.delivery import deliver_notice
+    from deliberation.models import NoticeKind
+    from deliberation.notices import publish_notice
+
+    notice = publish_notice(community=community, kind=NoticeKind.OTHER, title="停水", body="x")
+    deliver_notice(notice)
+    client.force_login(owner)
+    rows = json.loads(download(client).content)["deliveries"]
+    assert {row["channel"] for row in rows} >= {"平台内", "短信"}
+    assert {row["recipient"] for row in rows} >= {owner.phone}

@@ -1,11 +1,14 @@
 """Service of notice: publishing an assembly notice reaches every household, once, with proof."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
 from accounts.sms import LogSender
 from deliberation.delivery import deliver_notice
-from deliberation.models import Delivery, Holder, Notification, Ownership
+from deliberation.models import BackgroundJob, Delivery, Holder, Notice, Notification, Ownership
+from tests.queue import run_queued_tasks
 from tests.vote_factories import convene
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +27,13 @@ def publish_through_page(client, vote, by, capture):
         response = client.post(reverse("vote_notice", args=[vote.pk]))
     assert response.status_code == 302
     vote.refresh_from_db()
+    # The page answers once the sending is queued; the task worker sends.
+    job = BackgroundJob.objects.get(kind="delivery", target=f"notice:{vote.notice_id}")
+    assert job.state == "queued" and not Delivery.objects.filter(notice=vote.notice).exists()
+    with capture(execute=True):
+        run_queued_tasks()
+    job.refresh_from_db()
+    assert job.state == "done" and job.done == job.total > 0
     return vote.notice
 
 
@@ -136,6 +146,7 @@ def test_the_published_result_is_served_to_every_household_too(
     vote = convene(community, committee_member)
     with django_capture_on_commit_callbacks(execute=True):
         publish(vote, committee_member)
+        run_queued_tasks()
     svc.appoint_teller(vote, community_worker, by=committee_member)
     move_to(vote, "closed")
     svc.tally_vote(vote, by=committee_member)
@@ -144,6 +155,7 @@ def test_the_published_result_is_served_to_every_household_too(
     client.force_login(committee_member)
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(reverse("vote_publish", args=[vote.pk])).status_code == 302
+        run_queued_tasks()
     vote.refresh_from_db()
     result = vote.result_notice
     units = set(
@@ -170,45 +182,67 @@ def test_the_published_result_is_served_to_every_household_too(
 
 
 class DyingSender:
-    """Sends one message, then the worker is killed."""
+    """A gateway that keeps what it accepted, and a worker that dies after its first message
+    was accepted but before the answer came back (the worst moment)."""
 
-    sent = []
+    accepted = {}  # out_id -> phone
+    dying = True
 
     def send(self, phone, text):
         raise AssertionError("notices use templates")
 
-    def send_template(self, phone, *, template, params, text):
-        if DyingSender.sent:
+    def send_template(self, phone, *, template, params, text, out_id="", language=""):
+        DyingSender.accepted[out_id] = phone
+        if DyingSender.dying:
             raise KeyboardInterrupt
-        DyingSender.sent.append(phone)
-        return "dying-1"
+        return f"biz-{out_id}"
+
+    def query_sent(self, phone, *, out_id, since):
+        if out_id not in DyingSender.accepted:
+            return None
+        return {"status": "sent", "reason": "", "message_id": ""}
 
 
-def test_a_worker_killed_mid_send_never_sends_a_message_twice(
+def test_a_worker_killed_mid_send_neither_loses_nor_repeats_a_message(
     community, owner, settings, time_machine
 ):
+    from deliberation.delivery import recover_stalled_sends
     from deliberation.models import NoticeKind
     from deliberation.notices import publish_notice
 
     time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
     Holder.objects.filter(community=community, user=None).update(phone="+8613800000009")
     settings.SMS_SENDER = "tests.integration.test_notice_delivery.DyingSender"
-    DyingSender.sent = []
+    settings.NOTICE_SEND_THREADS = 1  # one death at one known message (the real worker's test
+    # in test_notice_worker_killed.py sends with the threads)
+    DyingSender.accepted, DyingSender.dying = {}, True
     notice = publish_notice(community=community, kind=NoticeKind.OTHER, title="停水", body="x")
     with pytest.raises(KeyboardInterrupt):
         deliver_notice(notice)
-    assert len(DyingSender.sent) == 1
-    # The whole batch stays claimed: its outcome is unknown, so it is never sent again
-    stranded = Delivery.objects.filter(notice=notice, channel="sms", status="sending").count()
-    assert stranded == Delivery.objects.filter(notice=notice, channel="sms").count() > 1
+    assert len(DyingSender.accepted) == 1
+    sms = Delivery.objects.filter(notice=notice, channel="sms")
+    stranded = sms.filter(status="sending").count()
+    assert stranded == sms.count() > 1  # the whole batch was claimed
+    # No in-app notice shows before its batch is settled: those go with the commit
+    assert not Notification.objects.filter(url=notice.get_absolute_url()).exists()
 
-    # The worker restarts and runs the same call: nothing is sent twice
-    DyingSender.sent = []
-    deliver_notice(notice)
-    assert DyingSender.sent == []
-    assert Delivery.objects.filter(notice=notice, channel="sms", status="sending").count() == (
-        stranded
-    )
+    # A fresh claim is not touched: its worker may only be slow
+    DyingSender.dying = False
+    time_machine.move_to("2026-03-02 10:05 +08:00", tick=False)
+    assert recover_stalled_sends()["resolved"] == 0
+    assert sms.filter(status="sending").count() == stranded
+
+    # Once stale, the gateway is asked: what it got is recorded, the rest sent once
+    time_machine.move_to("2026-03-02 10:11 +08:00", tick=False)
+    outcome = recover_stalled_sends()
+    assert outcome["resolved"] > stranded  # the SMS batch and the in-app records
+    phones = sorted(DyingSender.accepted.values())
+    assert phones == sorted(sms.values_list("recipient", flat=True))  # each exactly once
+    assert sms.filter(status="sent").count() == sms.count()
+    in_app = Delivery.objects.filter(notice=notice, channel="app")
+    assert set(in_app.values_list("status", flat=True)) == {"sent"}
+    assert Notification.objects.filter(url=notice.get_absolute_url()).count() == in_app.count()
+    assert deliver_notice(notice) == 0
 
 
 def test_an_owners_session_notice_is_served_to_every_household_of_its_estate(
@@ -227,6 +261,7 @@ def test_an_owners_session_notice_is_served_to_every_household_of_its_estate(
     LogSender.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         notice = meeting_services.publish_meeting_notice(session, by=chair)
+        run_queued_tasks()
         other = meeting_services.publish_meeting_notice(consultation, by=chair)
     units = set(
         Ownership.objects.filter(unit__building__estate=estate).values_list("unit_id", flat=True)
@@ -235,3 +270,47 @@ def test_an_owners_session_notice_is_served_to_every_household_of_its_estate(
     assert set(paper.values_list("unit_id", flat=True)) == units
     assert [phone for phone, _ in LogSender.outbox] == [owner.phone]
     assert not Delivery.objects.filter(notice=other).exists()
+
+
+def test_an_owners_session_serves_its_draft_minutes_with_the_deadline_and_then_the_minutes(
+    community, chair, community_worker, owner, time_machine, django_capture_on_commit_callbacks
+):
+    from meetings import services as meeting_services
+    from meetings.models import Kind, Meeting, Status
+    from tests.meeting_factories import make_meeting
+
+    time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
+    estate = community.estates.get()
+    session = make_meeting(
+        community, chair, secretary=community_worker, kind=Kind.OWNERS_SESSION,
+        status=Status.DRAFT, estate=estate,
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_services.publish_meeting_notice(session, by=chair)
+        run_queued_tasks()
+    Meeting.objects.filter(pk=session.pk).update(status=Status.CLOSED)  # the session was held
+    LogSender.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        session = meeting_services.send_for_corrections(session, by=chair)
+        run_queued_tasks()
+    texts = dict(LogSender.outbox)
+    assert "的会议纪要草稿征求更正，截止2026-03-08 00:00" in texts[owner.phone]
+    drafts = Delivery.objects.filter(notice=session.notice, purpose="corrections")
+    units = set(Ownership.objects.filter(unit__building__estate=estate).values_list("unit", flat=1))
+    reached = set(drafts.values_list("unit_id", flat=True))
+    owners = set(Ownership.objects.filter(holder__user=owner).values_list("unit", flat=True))
+    assert owners <= reached <= units  # every household with an account or a number
+    assert set(drafts.values_list("channel", flat=True)) == {"app", "sms"}
+
+    time_machine.move_to(session.corrections_until + timedelta(hours=10))  # past quiet hours
+    meeting_services.finalise_minutes(session, by=community_worker)
+    meeting_services.sign_minutes(session, by=chair)
+    meeting_services.sign_minutes(session, by=community_worker)
+    LogSender.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_services.publish_minutes(session, by=chair)
+        run_queued_tasks()
+    minutes = Notice.objects.get(kind="minutes", source_id=str(session.pk))
+    paper = Delivery.objects.filter(notice=minutes, channel="paper")
+    assert set(paper.values_list("unit_id", flat=True)) == units
+    assert owner.phone in dict(LogSender.outbox)

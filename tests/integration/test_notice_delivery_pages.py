@@ -6,7 +6,10 @@ import re
 import pytest
 from django.urls import reverse
 
-from deliberation.models import AuditEntry, Delivery, Unit
+from accounts.sms import LogSender
+from deliberation.delivery import coverage
+from deliberation.models import AuditEntry, Delivery, Notification, Unit
+from tests.queue import run_queued_tasks
 from tests.vote_factories import convene
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +22,7 @@ def notice(client, community, committee_member, django_capture_on_commit_callbac
     client.force_login(committee_member)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("vote_notice", args=[vote.pk]))
+        run_queued_tasks()
     vote.refresh_from_db()
     return vote.notice
 
@@ -149,7 +153,7 @@ def test_a_reminder_tells_non_voters_how_far_the_vote_is_from_two_thirds(
 ):
     from decimal import Decimal
 
-    from deliberation.models import Holder, Notification
+    from deliberation.models import Holder
     from deliberation.services import votes as svc
     from tests.vote_factories import open_vote
 
@@ -168,14 +172,59 @@ def test_a_reminder_tells_non_voters_how_far_the_vote_is_from_two_thirds(
         if 3 * (part_area * 100 + c) >= 2 * total_area * 100
     )
 
+    owner.language = "en"
+    owner.save()
+    lone = Holder.objects.filter(community=community, user=None).first()
+    lone.phone = "+8613800000001"
+    lone.save()
+    LogSender.outbox.clear()
     client.force_login(committee_member)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("vote_turnout", args=[vote.pk]))
+        run_queued_tasks()
     assert response.status_code == 302
     client.force_login(owner)
     html = page(client, "notifications")
-    assert f"还差 {heads} 户 / {area:,.2f} ㎡ 达到三分之二" in html
+    assert f"{heads} owners / {area:,.2f} m² more are needed to reach two thirds" in html
     assert not Notification.objects.filter(user=committee_member, text__contains="还差").exists()
+
+    # By SMS too, to every household that has not voted, in its own language
+    texts = dict(LogSender.outbox)
+    assert committee_member.phone not in texts  # has voted
+    assert f"还差 {heads} 户 / {area:,.2f} ㎡ 达到三分之二" in texts["+8613800000001"]
+    assert f"{heads} households / {area:,.2f} m² more" in texts[owner.phone]
+    reminders = Delivery.objects.filter(notice=vote.notice, purpose="reminder")
+    assert set(reminders.values_list("channel", "round")) == {("sms", 1)}
+    # A reminder reaching a phone is not service of the notice
+    assert coverage(vote.notice)[0] == 0
+
+    # A second reminder is a new round, to those still not voting
+    LogSender.outbox.clear()
+    client.force_login(committee_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("vote_turnout", args=[vote.pk]))
+        run_queued_tasks()
+    assert "+8613800000001" in dict(LogSender.outbox)
+    assert reminders.filter(round=2).count() == reminders.filter(round=1).count()
+
+
+def test_every_household_is_told_when_voting_opens(community, committee_member, owner):
+    from deliberation.periodic import tick
+    from tests.vote_factories import convene, move_to, publish
+
+    vote = move_to(publish(convene(community, committee_member), committee_member), "open")
+    LogSender.outbox.clear()
+    tick.call()
+    run_queued_tasks()
+    texts = dict(LogSender.outbox)
+    assert f"“{vote.title}”已开始投票" in texts[owner.phone]
+    opening = Delivery.objects.filter(notice=vote.notice, purpose="opening")
+    assert {"app", "sms"} == set(opening.values_list("channel", flat=True))
+    assert Notification.objects.filter(user=owner, text__contains="已开始投票").exists()
+    LogSender.outbox.clear()
+    tick.call()
+    run_queued_tasks()
+    assert LogSender.outbox == []  # once
 
 
 def test_the_proof_of_service_pdf_says_how_each_household_was_served(
@@ -200,3 +249,56 @@ def test_the_proof_of_service_pdf_says_how_each_household_was_served(
     assert squeeze(f"纸质回执 {slip.receipt_code} 已签收") in text
     assert "在平台内查看" in text
     assert text.count("尚未送达") == total - 2
+
+
+def test_the_proof_of_service_is_among_the_vote_documents_and_frozen_with_its_result(
+    client, community, committee_member, community_worker, grid_worker, resident, notice
+):
+    from deliberation.models import DocumentKind, StoredDocument
+    from deliberation.services import votes as svc
+    from tests.pdf_checks import all_text, squeeze
+    from tests.vote_factories import move_to
+
+    vote = svc.AssemblyVote.objects.get(pk=vote_of(notice))
+    svc.appoint_teller(vote, community_worker, by=committee_member)
+    move_to(vote, "closed")
+    svc.tally_vote(vote, by=committee_member)
+    svc.confirm_result(vote, by=community_worker)
+    client.force_login(committee_member)
+    assert client.post(reverse("vote_publish", args=[vote.pk])).status_code == 302
+
+    result = page(client, "vote_result", vote.pk)
+    pdf_url = reverse("vote_delivery_pdf", args=[vote.pk])
+    xlsx_url = reverse("vote_delivery_export", args=[vote.pk])
+    assert pdf_url in result and xlsx_url in result
+    assert "送达证明（PDF）" in result and "送达证明（xlsx）" in result
+    first = client.get(pdf_url).getvalue()
+    stored = StoredDocument.objects.get(kind=DocumentKind.DELIVERY_PROOF)
+    assert squeeze(stored.verification_code) in squeeze(all_text(first))
+
+    # A receipt recorded later does not rewrite the vote's record
+    client.force_login(grid_worker)
+    slip = Delivery.objects.filter(notice=notice, channel="paper").first()
+    client.post(reverse("vote_delivery", args=[vote.pk]), {"code": slip.receipt_code})
+    assert client.get(pdf_url).getvalue() == first
+    assert StoredDocument.objects.filter(kind=DocumentKind.DELIVERY_PROOF).count() == 1
+
+    # Owners see the result, not the proof links
+    client.force_login(resident)
+    assert pdf_url not in page(client, "vote_result", vote.pk)
+
+
+def test_the_printed_list_names_the_notice_in_the_workers_language(
+    client, community, grid_worker, notice
+):
+    grid_worker.language = "en"
+    grid_worker.save()
+    client.force_login(grid_worker)
+    client.cookies.pop("django_language", None)
+    building = Delivery.objects.filter(notice=notice, channel="paper").first().unit.building
+    printed = page(client, "vote_delivery_print", vote_of(notice), building.pk)
+    vote_title = notice.message["title"]["p"]["title"]
+    header = printed.split('class="receipt-slip')[0]
+    assert f"Owners&#x27; assembly notice: {vote_title}" in header
+    # The slip the household keeps carries the notice as published
+    assert f"业主大会会议公告：{vote_title}" in printed.split('class="receipt-slip')[1]

@@ -1,13 +1,7 @@
 """Notices by SMS through Alibaba Cloud's gateway, against a fake gateway in this process that
 checks each request's signature the way the real one does, and the delivery reports it posts."""
 
-import base64
-import hashlib
-import hmac
 import json
-import threading
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.urls import reverse
@@ -16,83 +10,23 @@ from accounts.sms import LogSender
 from deliberation.delivery import deliver_notice, send_due
 from deliberation.models import Delivery, Holder, NoticeKind, SmsOptOut
 from deliberation.notices import publish_notice
+from tests.fake_aliyun import TEMPLATES, fake_gateway, sender_settings
+from tests.queue import run_queued_tasks
 from tests.vote_factories import convene
 
 pytestmark = pytest.mark.django_db
 
-KEY_ID, SECRET, TOKEN = "LTAI-test", "test-secret", "report-token-0123456789"
-TEMPLATES = {"vote_notice": "SMS_100001", "notice": "SMS_100002", "vote_result": "SMS_100003"}
-
-
-def _enc(value):
-    # RFC 3986 encoding as the gateway's documentation spells it out
-    return (
-        urllib.parse.quote(value, safe="")
-        .replace("+", "%20")
-        .replace("*", "%2A")
-        .replace("%7E", "~")
-    )
-
-
-class FakeGateway(BaseHTTPRequestHandler):
-    sent = []  # (phone, template code, params) of each accepted request
-    refused = []
-
-    def log_message(self, *args):
-        pass
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        params = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
-        signature = params.pop("Signature", "")
-        query = "&".join(f"{_enc(k)}={_enc(v)}" for k, v in sorted(params.items()))
-        to_sign = "POST&%2F&" + _enc(query)
-        expected = base64.b64encode(
-            hmac.new(f"{SECRET}&".encode(), to_sign.encode(), hashlib.sha1).digest()
-        ).decode()
-        ok = (
-            hmac.compare_digest(signature, expected)
-            and params.get("AccessKeyId") == KEY_ID
-            and params.get("Action") == "SendSms"
-            and params.get("Version") == "2017-05-25"
-            and params.get("SignatureMethod") == "HMAC-SHA1"
-        )
-        if not ok:
-            FakeGateway.refused.append(params.get("PhoneNumbers"))
-            answer, status = {"Code": "SignatureDoesNotMatch", "Message": "bad signature"}, 400
-        else:
-            biz_id = f"{len(FakeGateway.sent) + 1:06d}^0"
-            FakeGateway.sent.append(
-                (
-                    params["PhoneNumbers"],
-                    params["TemplateCode"],
-                    json.loads(params["TemplateParam"]),
-                )
-            )
-            answer, status = {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": "r"}, 200
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+TOKEN = "report-token-0123456789"
 
 
 @pytest.fixture
 def gateway(settings):
-    FakeGateway.sent, FakeGateway.refused = [], []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeGateway)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.SMS_SENDER = "accounts.aliyun_sms.AliyunSender"
-    settings.ALIYUN_SMS_ENDPOINT = f"http://127.0.0.1:{server.server_port}/"
-    settings.ALIYUN_SMS_ACCESS_KEY_ID = KEY_ID
-    settings.ALIYUN_SMS_ACCESS_KEY_SECRET = SECRET
-    settings.ALIYUN_SMS_TEMPLATES = TEMPLATES
-    settings.SMS_CALLBACK_TOKEN = TOKEN
-    yield FakeGateway
-    server.shutdown()
-    server.server_close()
+    with fake_gateway() as (fake, endpoint):
+        for name, value in sender_settings(endpoint).items():
+            setattr(settings, name, value)
+        settings.ALIYUN_SMS_TEMPLATES = TEMPLATES
+        settings.SMS_CALLBACK_TOKEN = TOKEN
+        yield fake
 
 
 def national(phone):
@@ -103,6 +37,7 @@ def publish(client, vote, by, capture):
     client.force_login(by)
     with capture(execute=True):
         assert client.post(reverse("vote_notice", args=[vote.pk])).status_code == 302
+        run_queued_tasks()
     vote.refresh_from_db()
     return vote.notice
 
@@ -182,8 +117,19 @@ def test_assembly_notice_goes_through_the_gateway_and_its_report_marks_delivery(
         (TOKEN, [{"biz_id": "GOOD", "success": "yes"}], 400),
         (TOKEN, [{"biz_id": "999999^0", "success": True}], 400),
         (TOKEN, "GOOD+UNKNOWN", 400),
+        (TOKEN, [{"biz_id": "999999^0", "success": True, "out_id": "gy999999"}], 400),
+        (TOKEN, "OTHER-ID-FOR-GOOD", 400),
     ],
-    ids=["forged", "not-json", "not-a-list", "malformed-entry", "unknown-id", "one-unknown"],
+    ids=[
+        "forged",
+        "not-json",
+        "not-a-list",
+        "malformed-entry",
+        "unknown-id",
+        "one-unknown",
+        "unknown-out-id",
+        "out-id-of-a-message-with-its-id",
+    ],
 )
 def test_a_bad_report_is_refused_and_changes_nothing(
     client,
@@ -211,6 +157,10 @@ def test_a_bad_report_is_refused_and_changes_nothing(
         payload = [entry]
     elif payload == "GOOD+UNKNOWN":
         payload = [entry, {"biz_id": "999999^0", "success": True}]
+    elif payload == "OTHER-ID-FOR-GOOD":
+        # Only a message settled by a look-up (no id known) is found by its OutId
+        record = Delivery.objects.get(notice=notice, user=owner, channel="sms")
+        payload = [{"biz_id": "999998^0", "success": True, "out_id": f"gy{record.pk}"}]
     before = snapshot(notice)
     if payload == "not json":
         response = client.post(
@@ -344,3 +294,37 @@ def test_each_person_reads_the_text_in_their_language(community, owner, time_mac
     record = Delivery.objects.get(notice=notice, user=owner, channel="sms")
     assert (record.template, record.language) == ("notice", "en")
     assert record.params == {"community": community.name, "title": "停水"}
+
+
+def test_a_report_finds_a_message_settled_by_a_look_up_by_its_out_id(
+    client, community, committee_member, owner, gateway, time_machine,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
+    notice = publish(
+        client,
+        convene(community, committee_member),
+        committee_member,
+        django_capture_on_commit_callbacks,
+    )
+    record = Delivery.objects.get(notice=notice, user=owner, channel="sms")
+    Delivery.objects.filter(pk=record.pk).update(provider_message_id="")  # as a look-up leaves it
+    entry = {"biz_id": "000777^0", "success": True, "out_id": f"gy{record.pk}"}
+    assert report(client, TOKEN, [entry]).status_code == 200
+    record.refresh_from_db()
+    assert (record.status, record.provider_message_id) == ("delivered", "000777^0")
+
+
+def test_a_template_registered_in_the_recipients_language_is_used(
+    community, owner, gateway, settings, time_machine
+):
+    time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
+    settings.ALIYUN_SMS_TEMPLATES = {**TEMPLATES, "notice:en": "SMS_200002"}
+    owner.language = "en"
+    owner.save()
+    Holder.objects.filter(community=community, user=None).update(phone="+8613800000009")
+    notice = publish_notice(community=community, kind=NoticeKind.OTHER, title="停水", body="x")
+    deliver_notice(notice)
+    codes = {phone: code for phone, code, _ in gateway.sent}
+    assert codes[national(owner.phone)] == "SMS_200002"
+    assert set(codes.values()) == {"SMS_200002", "SMS_100002"}

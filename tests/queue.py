@@ -1,0 +1,27 @@
+"""Run the task queue in the test's own process until it is empty, as `manage.py db_worker
+--batch` would: what publishing queued (a notice's sending, printing) is then done."""
+
+from unittest import mock
+
+from django.core.management import call_command
+
+
+def run_queued_tasks():
+    # A long-lived worker closes its connection between tasks; the test's must stay open.
+    with mock.patch(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    ):
+        call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+
+def drop_queued_notices():
+    """Take the queued sending of notices off the queue, job and task: a factory's vote is
+    published as before sending went to the worker, and a test that runs the worker for its
+    own job meets only that job. Tests of the sending publish through the page instead."""
+    from django_tasks_db.models import DBTaskResult
+
+    from deliberation.models import BackgroundJob, JobKind, JobState
+
+    queued = BackgroundJob.objects.filter(kind=JobKind.DELIVERY, state=JobState.QUEUED)
+    DBTaskResult.objects.filter(pk__in=[j.task_result_id for j in queued]).delete()
+    queued.delete()
