@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timedelta
 from time import monotonic
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -33,20 +34,24 @@ from django.utils.translation import gettext_noop
 
 from accounts import sms
 from deliberation.audit import record_audit
+from deliberation.jobs import start_job
 from deliberation.messages import Message
 from deliberation.models import (
     AssemblyVote,
+    BackgroundJob,
     Delivery,
     DeliveryChannel,
     DeliveryPurpose,
     DeliveryStatus,
     ElectorateEntry,
+    Notice,
     NoticeKind,
     Notification,
     Ownership,
     ServiceRule,
     SmsOptOut,
     Unit,
+    VoteStatus,
 )
 from deliberation.notices import forget_unread
 
@@ -148,12 +153,13 @@ def quiet_until(now):
 def households_for(notice):
     """The households of `notice`: an owners' session of one estate serves that estate,
     an assembly vote its frozen electorate, anything else the whole community."""
-    if notice.source_type == "meetings.meeting" and notice.source_id:
-        from meetings.models import Meeting
-
-        meeting = Meeting.objects.filter(pk=notice.source_id).first()
-        if meeting is not None and meeting.is_owners_session and meeting.estate_id:
-            return Unit.objects.filter(building__estate_id=meeting.estate_id)
+    if notice.source_type and notice.source_id:
+        # The source names the estate it serves, if it serves one (an owners' session's
+        # `served_estate_id`); read through the app registry, so this module names no app above.
+        source = apps.get_model(notice.source_type).objects.filter(pk=notice.source_id).first()
+        estate_id = getattr(source, "served_estate_id", None)
+        if estate_id:
+            return Unit.objects.filter(building__estate_id=estate_id)
     return households(notice)
 
 
@@ -163,8 +169,6 @@ def queue_delivery(notice, *, by, urgent=False, purpose=DeliveryPurpose.NOTICE, 
     sending. The worker runs `run_delivery_job`. A later message about the notice (voting
     opens, a reminder) gives its `purpose`, its `round`, the `units` it goes to and the
     template's `params`."""
-    from deliberation.jobs import start_job
-
     round_ = extra.get("round", 0)
     target = f"notice:{notice.pk}"
     if purpose != DeliveryPurpose.NOTICE:
@@ -262,8 +266,6 @@ def queue_reminder(vote, *, unit_ids, heads, area, by):
 def serve_openings(now=None):
     """Periodic duty: when an assembly vote's window opens, tell every household of its
     electorate (in the app and by SMS), once."""
-    from deliberation.models import BackgroundJob, VoteStatus
-
     now = now or timezone.now()
     opened = AssemblyVote.objects.filter(
         status=VoteStatus.NOTICED, notice__isnull=False, opens_at__lte=now, closes_at__gt=now
@@ -289,8 +291,6 @@ def run_delivery_job(job, progress):
     """The runner of a "delivery" job (deliberation.jobs.RUNNERS). Each attempt claims its
     batches under its own token; a later attempt first settles what an earlier one left
     "sending" (it died with its worker), asking the gateway before any resend."""
-    from deliberation.models import Notice
-
     params = job.params
     notice = Notice.objects.get(pk=params["notice"])
     purpose = params.get("purpose", DeliveryPurpose.NOTICE)

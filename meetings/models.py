@@ -159,6 +159,12 @@ class Meeting(models.Model):
         return self.kind == Kind.OWNERS_SESSION
 
     @property
+    def served_estate_id(self):
+        """The estate whose households its notices and minutes are served to (an owners'
+        session's), or None: deliberation.delivery serves the whole community then."""
+        return self.estate_id if self.is_owners_session else None
+
+    @property
     def minutes_frozen(self):
         return self.status in (Status.SIGNED, Status.PUBLISHED)
 

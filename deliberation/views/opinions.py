@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from deliberation.access import roles_of, topic_for
 from deliberation.forms.opinions import HideStatementForm, StatementForm
@@ -147,6 +148,7 @@ def statement_moderate(request, topic_id, statement_id):
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def opinion_map(request, topic_id):
     """The map as the task queue last drew it; never drawn here (services.recompute_map).
 

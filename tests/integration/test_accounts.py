@@ -142,7 +142,7 @@ class TemplateOnlyGateway:
     def send(self, phone, text):
         raise AssertionError("a gateway of templates cannot send free text")
 
-    def send_template(self, phone, *, template, params, text):
+    def send_template(self, phone, *, template, params, text, out_id="", language=""):
         TemplateOnlyGateway.sent.append((phone, template, params))
         return "biz-1"
 

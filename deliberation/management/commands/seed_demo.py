@@ -6,14 +6,13 @@ from django.utils.module_loading import import_string
 
 from deliberation.demo import SEEDERS
 from deliberation.demo.registry import PERSONAS
+from deliberation.jobs import run_job
+from deliberation.models import BackgroundJob, JobKind, JobState
 
 
 def serve_seeded_notices():
     """Serve the demo's notices now, so its votes show delivery coverage at once (the queued
     tasks then find their jobs done and stop)."""
-    from deliberation.jobs import run_job
-    from deliberation.models import BackgroundJob, JobKind, JobState
-
     queued = BackgroundJob.objects.filter(kind=JobKind.DELIVERY, state=JobState.QUEUED)
     for job_id in queued.values_list("pk", flat=True):
         run_job.call(job_id)
