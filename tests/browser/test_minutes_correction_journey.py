@@ -57,7 +57,7 @@ def test_the_draft_is_finalised_early_only_when_every_participant_confirmed_it(
 
     as_user(page, live_server, resident, meeting)
     press(page, "我已阅读草稿，无需更正")
-    expect(page.locator(".draft-confirmations")).to_contain_text("王芳: 已确认草稿")
+    expect(page.locator(".draft-confirmations")).to_contain_text("王芳：已确认草稿")
 
     as_user(page, live_server, owner, meeting)
     page.get_by_label("需要更正什么？").fill("应为3号楼电梯")
@@ -67,7 +67,7 @@ def test_the_draft_is_finalised_early_only_when_every_participant_confirmed_it(
     page.get_by_label("答复").fill("已核对录音")
     press(page, "采纳")
     # The accepted correction changed the text 王芳 confirmed: she is asked again.
-    expect(page.locator(".draft-confirmations")).to_contain_text("王芳: 确认的是早先的文本")
+    expect(page.locator(".draft-confirmations")).to_contain_text("王芳：确认的是早先的文本")
     press(page, "定稿并进入签字")
     expect(page.locator(".message.error")).to_contain_text("尚未确认：李明、王芳")
 
