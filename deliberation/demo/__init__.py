@@ -7,6 +7,7 @@ returned (community, users, password) and must be safe to run again (skip what e
 SEEDERS = [
     "deliberation.demo.registry.seed",
     "deliberation.demo.topics.seed",
+    "deliberation.demo.opinions.seed",
     "deliberation.demo.execution.seed",
     "deliberation.demo.votes.seed",
     "meetings.demo.seed",

@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import User
+from deliberation.delivery import coverage
 from deliberation.demo.registry import PERSONAS
 from deliberation.demo.topics import LIFT
 from deliberation.models import (
@@ -26,10 +27,13 @@ from deliberation.models import (
     AuditEntry,
     CoSign,
     Holder,
+    Moderation,
     Notice,
     Notification,
     PartnerUnit,
     Phase,
+    Statement,
+    StatementVote,
     SupervisionNote,
     Task,
     Topic,
@@ -188,6 +192,32 @@ def test_the_demo_has_a_live_consultation_a_noticed_hearing_and_a_review(demo):
     review = meetings[Kind.REVIEW]
     assert review.status == Status.CORRECTIONS
     assert review.minutes.filter(kind="decision").exists()
+
+
+# -- The lift matter's opinion map, and the service of the votes' notices ---------------------
+
+
+def test_the_lift_matter_has_an_opinion_map_li_ming_has_not_answered_yet(client, demo):
+    lift = Topic.objects.get(title=LIFT)
+    li_ming = User.objects.get(phone__endswith="13800000001")
+    assert Statement.objects.filter(topic=lift, state=Moderation.APPROVED).count() >= 8
+    hidden = Statement.objects.get(topic=lift, state=Moderation.HIDDEN)
+    assert hidden.reason  # moderation says why
+    assert not StatementVote.objects.filter(topic=lift, participant=li_ming).exists()
+    client.force_login(li_ming)
+    page = client.get(f"/topics/{lift.pk}/opinions/map/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    text = page.content.decode()
+    assert "还没有人对意见表态" not in text
+    assert "应先请第三方检测，查明停运原因再决定修还是换" in text  # what all groups agree on
+
+
+def test_the_open_votes_show_service_and_the_published_one_was_served_to_all(demo):
+    for vote in AssemblyVote.objects.exclude(notice=None):
+        served, households = coverage(vote.notice)
+        if vote.state == VoteState.PUBLISHED:
+            assert served == households
+        else:
+            assert 0 < served < households  # most reached; some for the grid workers to visit
 
 
 # -- Every page, as each persona, in English and in Chinese -------------------------------------
