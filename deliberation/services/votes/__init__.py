@@ -25,7 +25,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
@@ -34,7 +34,7 @@ from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 
 from deliberation import rules
-from deliberation.access import remember_roles, roles_in_estate, roles_of, roles_query
+from deliberation.access import roles_in_estate, roles_of
 from deliberation.audit import chain_ctes, record_audit
 from deliberation.audit import entry_values as audit_entry_values
 from deliberation.delivery import queue_delivery, queue_reminder
@@ -71,174 +71,114 @@ from deliberation.models import (
 from deliberation.natural import natural_key
 from deliberation.notices import notify, publish_notice
 from deliberation.permissions import ALLOWED, TELLER, may
-from deliberation.registry import head_key, voting_units
+from deliberation.services.votes.electorate import (
+    _electorate_users,
+    _freeze_electorate,
+    amend_electorate,
+    head_for_holder,
+)
+from deliberation.services.votes.roles import (
+    ORDINARY_CHOICES,
+    VoteError,
+    _lock,
+    _require,
+    _state_error,
+    _when,
+    head_of,
+    is_teller,
+    matters_of,
+    may_vote_action,
+    policy_for,
+    read_vote_page,
+    remember_teller,
+    vote_roles,
+    vote_with_teller,
+    voter_of,
+)
 from deliberation.signals import vote_result_published
-from plumbing.prepared import Prepared, PreparedInsert, on_server, together, typed
+from plumbing.prepared import Prepared, PreparedInsert, on_server, typed
+
+__all__ = [
+    "HeadHolding",
+    "NoticeCheck",
+    "ORDINARY_CHOICES",
+    "PAPER_DISAGREE",
+    "PAPER_REENTER",
+    "PAPER_SECOND",
+    "RECEIPT_ALPHABET",
+    "VERDICTS",
+    "VoteError",
+    "add_company_application",
+    "add_matter",
+    "amend_electorate",
+    "appoint_teller",
+    "approve_selection_plan",
+    "attach_matter_document",
+    "ballot_sheets",
+    "building_breakdown",
+    "by_election_plan",
+    "cancel_vote",
+    "candidate_result_label",
+    "cast_as_instructed",
+    "cast_ballot",
+    "cast_ballots",
+    "clear_paper_mismatch",
+    "confirm_result",
+    "confirmations_needed",
+    "convene_vote",
+    "count_matter",
+    "create_selection_plan",
+    "enter_paper_ballot",
+    "find_paper_ballot",
+    "head_for_holder",
+    "head_of",
+    "holdings_of",
+    "is_teller",
+    "matters_of",
+    "may_vote_action",
+    "new_receipt_code",
+    "non_voters",
+    "notice_checks",
+    "own_ballots",
+    "paper_ballot_status",
+    "paper_entry_refusal",
+    "paper_mismatches",
+    "paper_worklist",
+    "participation_gap",
+    "policy_for",
+    "publish_result",
+    "publish_selection_plan",
+    "publish_vote_notice",
+    "published_verdict",
+    "read_vote_page",
+    "receipt_hash",
+    "register_candidate",
+    "register_mandate",
+    "remember_teller",
+    "remind_non_voters",
+    "remove_matter_document",
+    "result_context",
+    "selection_round",
+    "shortlist_application",
+    "start_by_election",
+    "start_selection_vote",
+    "tally_vote",
+    "turnout",
+    "turnout_version",
+    "verify_receipt",
+    "vet_candidate",
+    "vote_result_for_topic",
+    "vote_roles",
+    "vote_with_teller",
+    "voter_of",
+]
+
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-ORDINARY_CHOICES = (BallotChoice.YES, BallotChoice.NO, BallotChoice.ABSTAIN)
-
-
-class VoteError(ValidationError):
-    """The operation is refused; the message says why and what to do, in the user's language."""
 
 
 # ---------------------------------------------------------------------------------------------
 # Roles and states
-
-
-def is_teller(user, vote):
-    if not user.is_authenticated:
-        return False
-    cache = getattr(user, "_gongyi_tellers", None)
-    if cache is None:
-        cache = user._gongyi_tellers = {}
-    if vote.pk not in cache:
-        cache[vote.pk] = VoteTeller.objects.filter(vote=vote, user=user).exists()
-    return cache[vote.pk]
-
-
-_VOTE_WITH_TELLER = {}
-
-
-def vote_with_teller(vote_id, user_id, related):
-    """The vote with `related` (select_related names) and `user_is_teller`, or None: the query
-    every vote page starts with, precompiled per `related`."""
-    return _vote_with_teller(related).first(vote_id, user_id)
-
-
-def read_vote_page(user, vote_id, related):
-    """What the vote page reads first, in one round trip: the vote as vote_with_teller gives
-    it (or None), its matters (matters_of) and the user's holder (voter_of); the user's roles
-    everywhere are remembered for roles_of. The caller still checks that the user may see the
-    vote before showing any of it."""
-    roles, role_values = roles_query(user)
-    vote_rows, role_rows, matters, entries = together(
-        (_vote_with_teller(related), "objects", (vote_id, user.pk)),
-        (roles, "rows", role_values),
-        (_MATTERS, "objects", (vote_id,)),
-        (_VOTER_ENTRY, "objects", (vote_id, user.pk)),
-    )
-    remember_roles(user, role_rows)
-    if not vote_rows:
-        return None, [], None
-    vote = vote_rows[0]
-    for matter in matters:
-        matter.vote = vote
-    return vote, matters, _holder_of_entry(vote, entries[0] if entries else None)
-
-
-def _vote_with_teller(related):
-    prepared = _VOTE_WITH_TELLER.get(related)
-    if prepared is None:
-        prepared = _VOTE_WITH_TELLER.setdefault(
-            related,
-            Prepared(
-                lambda vote_id, user_id: (
-                    AssemblyVote.objects.select_related(*related)
-                    .annotate(
-                        user_is_teller=Exists(
-                            VoteTeller.objects.filter(vote=OuterRef("pk"), user=user_id)
-                        )
-                    )
-                    .filter(pk=vote_id)
-                ),
-                int,
-                int,
-            ),
-        )
-    return prepared
-
-
-_MATTERS = Prepared(
-    lambda vote_id: VoteMatter.objects.filter(vote=vote_id).order_by("position"), int
-)
-
-
-def matters_of(vote):
-    """The vote's matters in notice order (each with .vote set)."""
-    matters = _MATTERS.objects(vote.pk)
-    for matter in matters:
-        matter.vote = vote
-    return matters
-
-
-def remember_teller(user, vote, appointed):
-    """Keep an answer read with the vote itself, so is_teller does not ask again."""
-    if user.is_authenticated:
-        cache = getattr(user, "_gongyi_tellers", None)
-        if cache is None:
-            cache = user._gongyi_tellers = {}
-        cache.setdefault(vote.pk, bool(appointed))
-
-
-def vote_roles(user, vote):
-    """Community roles (a committee's only in its own estate) plus the teller appointment."""
-    roles = set(roles_in_estate(user, vote.community_id, vote.estate_id))
-    if is_teller(user, vote):
-        roles.add(TELLER)
-    return frozenset(roles)
-
-
-def may_vote_action(user, vote, action, state=None):
-    return may(vote_roles(user, vote), action, state or vote.state)
-
-
-def _require(user, vote, action, state=None):
-    """PermissionDenied for a role that may never do this; a message when it is the wrong time."""
-    state = state or vote.state
-    roles = vote_roles(user, vote)
-    if may(roles, action, state):
-        return
-    if any(allowed & roles for allowed in ALLOWED[action].values()):
-        raise VoteError(
-            _("This step is not possible now: the vote is “%(state)s”.")
-            % {"state": VoteState(state).label},
-            code="state",
-        )
-    raise PermissionDenied
-
-
-def _state_error(vote, now=None):
-    state = vote.state_at(now)
-    if state in (VoteState.DRAFT, VoteState.NOTICED):
-        return VoteError(
-            _("Voting has not opened yet: it opens on %(time)s.") % {"time": _when(vote.opens_at)},
-            code="not_open",
-        )
-    if state == VoteState.CANCELLED:
-        return VoteError(_("This vote was cancelled."), code="cancelled")
-    return VoteError(
-        _("Voting closed on %(time)s; no more ballots can be cast.")
-        % {"time": _when(vote.closes_at)},
-        code="closed",
-    )
-
-
-def _when(value):
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
-
-
-def _lock(vote):
-    # FOR NO KEY UPDATE: a ballot inserted meanwhile takes a key-share lock on this row (its
-    # foreign key), which a plain FOR UPDATE would block, deadlocking against the ballot's
-    # unique-index wait (online and paper casting at once).
-    return (
-        AssemblyVote.objects.select_for_update(no_key=True)
-        .select_related("community", "estate")
-        .get(pk=vote.pk)
-    )
-
-
-def policy_for(community, matter=None):
-    min_size = 1
-    if matter is not None and matter.kind == MatterKind.ELECTION:
-        min_size = 3 if matter.seats <= 3 else 5
-    return rules.Policy(
-        deemed_votes=community.deemed_votes_policy,
-        tiebreak=community.election_tiebreak,
-        min_committee_size=min_size,
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -517,75 +457,6 @@ def vet_candidate(candidate, *, result, by, reasons="", party_opinion=""):
     return candidate
 
 
-def _freeze_electorate(vote, now):
-    units = voting_units(vote.estate).values_list(
-        "pk", "area", "head", "voter_id", "building_id", "building__name", "stairwell", "number"
-    )
-    rows = list(units)
-    if not rows:
-        raise VoteError(_("The estate's register is empty: import it before the notice."))
-    names = dict(
-        Holder.objects.filter(pk__in={r[3] for r in rows if r[3]}).values_list("pk", "name")
-    )
-    ElectorateEntry.objects.bulk_create(
-        [
-            ElectorateEntry(
-                vote=vote,
-                unit_id=pk,
-                unit_label="-".join(p for p in (bname, stairwell, number) if p),
-                sort_key=natural_key(bname, stairwell, number),
-                building_id=building_id,
-                building_name=bname,
-                area=area,
-                head=head,
-                holder_id=voter_id,
-                holder_name=names.get(voter_id, ""),
-                frozen_at=now,
-            )
-            for pk, area, head, voter_id, building_id, bname, stairwell, number in rows
-        ],
-        batch_size=2000,
-    )
-    _refresh_heads(vote)
-    _analyze(ElectorateEntry)
-    return len(rows)
-
-
-def _analyze(model):
-    """Refresh PostgreSQL's statistics of a table that just grew by a whole estate.
-
-    Until autovacuum gets round to it, the planner believes the snapshot holds a few rows and
-    finds a voter by scanning every entry of the vote (1.2 ms for 3,000 flats, on each ballot)
-    instead of through the holder's index.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-
-
-def _refresh_heads(vote, heads=None):
-    """Rebuild the per-head totals of the snapshot (all of them, or just `heads`)."""
-    existing = ElectorateHead.objects.filter(vote=vote)
-    entries = ElectorateEntry.objects.filter(vote=vote)
-    if heads is not None:
-        existing = existing.filter(head__in=heads)
-        entries = entries.filter(head__in=heads)
-    existing.delete()
-    totals = entries.values("head").annotate(area=Sum("area"), units=Count("pk")).order_by()
-    ElectorateHead.objects.bulk_create(
-        [
-            ElectorateHead(
-                vote=vote,
-                head=row["head"],
-                area_hundredths=int(row["area"].scaleb(2)),
-                units=row["units"],
-            )
-            for row in totals
-        ],
-        batch_size=2000,
-    )
-
-
 class NoticeCheck(namedtuple("NoticeCheck", "matter qualified awaiting")):
     @property
     def short(self):
@@ -744,13 +615,6 @@ def publish_vote_notice(vote, *, by, now=None, accept_short=False):
     return vote
 
 
-def _electorate_users(vote, heads=None):
-    entries = ElectorateEntry.objects.filter(vote=vote, holder__user__isnull=False)
-    if heads is not None:
-        entries = entries.filter(head__in=heads)
-    return set(entries.values_list("holder__user_id", flat=True))
-
-
 def cancel_vote(vote, *, by, reason):
     reason = (reason or "").strip()
     if not reason:
@@ -770,68 +634,6 @@ def cancel_vote(vote, *, by, reason):
     return vote
 
 
-def head_for_holder(holder):
-    return head_key(holder.pk, holder.kind)
-
-
-def amend_electorate(vote, *, unit_id, by, reason, area=None, holder=None):
-    """Correct one frozen unit (a sale, a register error). The reason is required and public."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise VoteError(_("An amendment needs a reason."), code="reason")
-    with transaction.atomic():
-        vote = _lock(vote)
-        _require(by, vote, "vote.amend_electorate")
-        entry = (
-            ElectorateEntry.objects.select_for_update().filter(vote=vote, unit_id=unit_id).first()
-        )
-        if entry is None:
-            raise VoteError(_("This unit is not in the electorate of this vote."), code="unit")
-        before = {"area": entry.area, "head": entry.head, "holder": entry.holder_name}
-        if area is not None:
-            if area <= 0:
-                raise VoteError(_("The area must be more than 0 m²."), code="area")
-            entry.area = area
-        if holder is not None:
-            if holder.community_id != vote.community_id:
-                raise VoteError(_("This holder is not in this community."), code="holder")
-            new_head = head_for_holder(holder)
-            if (
-                new_head != entry.head
-                and Ballot.objects.filter(vote=vote, head=entry.head).exists()
-            ):
-                raise VoteError(
-                    _("A ballot was already cast for this flat; its holder cannot change now."),
-                    code="voted",
-                )
-            entry.head, entry.holder, entry.holder_name = new_head, holder, holder.name
-        old_head = before["head"]
-        entry.save(update_fields=["area", "head", "holder", "holder_name"])
-        _refresh_heads(vote, {old_head, entry.head})
-        after = {"area": entry.area, "head": entry.head, "holder": entry.holder_name}
-        amendment = ElectorateAmendment.objects.create(
-            vote=vote,
-            unit_id=unit_id,
-            unit_label=entry.unit_label,
-            before=_jsonable(before),
-            after=_jsonable(after),
-            reason=reason,
-            by=by,
-        )
-        record_audit(
-            actor=by,
-            verb="vote.amend_electorate",
-            target=vote,
-            community=vote.community,
-            data={"unit": unit_id, "before": before, "after": after, "reason": reason},
-        )
-    return amendment
-
-
-def _jsonable(data):
-    return {k: str(v) if isinstance(v, Decimal) else v for k, v in data.items()}
-
-
 # ---------------------------------------------------------------------------------------------
 # Ballots
 
@@ -845,44 +647,6 @@ def receipt_hash(code):
     normalised = "".join(ch for ch in (code or "").upper() if ch.isalnum())
     key = settings.SECRET_KEY.encode()
     return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
-
-
-def head_of(vote, holder):
-    """The head key the holder votes under in this vote's snapshot, or None."""
-    known = getattr(holder, "_gongyi_heads", {})
-    if vote.pk in known:
-        return known[vote.pk]
-    return (
-        ElectorateEntry.objects.filter(vote=vote, holder=holder)
-        .values_list("head", flat=True)
-        .first()
-    )
-
-
-def voter_of(vote, user):
-    """The holder the user votes for in this vote (real-name link to the frozen register), or
-    None; one query, which also answers head_of for that holder during this request."""
-    return _holder_of_entry(vote, _VOTER_ENTRY.first(vote.pk, user.pk))
-
-
-def _holder_of_entry(vote, entry):
-    if entry is None:
-        return None
-    holder = entry.holder
-    holder._gongyi_heads = {vote.pk: entry.head}
-    return holder
-
-
-_VOTER_ENTRY = Prepared(
-    lambda vote_id, user_id: (
-        ElectorateEntry.objects.filter(vote=vote_id, holder__user=user_id)
-        .select_related("holder")
-        .order_by("holder_id", "building_name", "unit_label")
-        .only("head", "holder")[:1]
-    ),
-    int,
-    int,
-)
 
 
 def _already_cast(ballot):
@@ -1047,8 +811,14 @@ def _cast_in_one_statement(matter, holder, choice, candidates, by, channel, mand
 
 
 _BALLOT_FIELDS = [f for f in Ballot._meta.concrete_fields if f is not Ballot._meta.auto_field]
+
+
 _VOTE_OPENS = AssemblyVote._meta.get_field("opens_at")
+
+
 _VOTE_CLOSES = AssemblyVote._meta.get_field("closes_at")
+
+
 _CAST_SQL = {}
 
 
@@ -1143,6 +913,8 @@ def _vote_for_casting(vote_id):
 
 
 _INSERT_BALLOT = PreparedInsert(Ballot)
+
+
 _VOTE_FOR_CASTING = Prepared(
     lambda vote_id: AssemblyVote.objects.filter(pk=vote_id),
     int,
@@ -1562,7 +1334,11 @@ def paper_mismatches(vote):
 
 
 PAPER_SECOND = "second"  # one entry stored, a second teller must enter the ballot
+
+
 PAPER_DISAGREE = "disagree"  # the two entries of a matter disagree: set them aside
+
+
 PAPER_REENTER = "reenter"  # set aside, not yet entered again
 
 
