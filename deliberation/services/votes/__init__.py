@@ -17,38 +17,32 @@ areas and the choices with aggregate queries, and stores what rules returns.
 
 import hashlib
 import hmac
-import secrets
 from collections import namedtuple
-from contextlib import nullcontext
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 
 from deliberation import rules
-from deliberation.access import roles_in_estate, roles_of
-from deliberation.audit import chain_ctes, record_audit
-from deliberation.audit import entry_values as audit_entry_values
+from deliberation.access import roles_in_estate
+from deliberation.audit import record_audit
 from deliberation.delivery import queue_delivery, queue_reminder
 from deliberation.messages import Bilingual, Message
 from deliberation.models import (
     AssemblyVote,
-    AuditHead,
     Ballot,
     BallotChannel,
     BallotChoice,
     BallotSelection,
     Candidate,
     CompanyApplication,
-    ConvenedBy,
     ElectorateAmendment,
     ElectorateEntry,
     ElectorateHead,
@@ -66,14 +60,34 @@ from deliberation.models import (
     VoteResult,
     VoteState,
     VoteStatus,
-    VoteTeller,
 )
 from deliberation.natural import natural_key
 from deliberation.notices import notify, publish_notice
-from deliberation.permissions import ALLOWED, TELLER, may
+from deliberation.permissions import may
+from deliberation.services.votes.casting import (
+    RECEIPT_ALPHABET,
+    _already_cast,
+    _clean_choice,
+    cast_ballot,
+    cast_ballots,
+    new_receipt_code,
+    own_ballots,
+    receipt_hash,
+    verify_receipt,
+)
+from deliberation.services.votes.convening import (
+    NoticeCheck,
+    add_matter,
+    appoint_teller,
+    attach_matter_document,
+    cancel_vote,
+    convene_vote,
+    notice_checks,
+    publish_vote_notice,
+    remove_matter_document,
+)
 from deliberation.services.votes.electorate import (
     _electorate_users,
-    _freeze_electorate,
     amend_electorate,
     head_for_holder,
 )
@@ -96,7 +110,6 @@ from deliberation.services.votes.roles import (
     voter_of,
 )
 from deliberation.signals import vote_result_published
-from plumbing.prepared import Prepared, PreparedInsert, on_server, typed
 
 __all__ = [
     "HeadHolding",
@@ -174,203 +187,12 @@ __all__ = [
 ]
 
 
-RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-
-
 # ---------------------------------------------------------------------------------------------
 # Roles and states
 
 
 # ---------------------------------------------------------------------------------------------
 # Convening and the notice
-
-
-def _check_window(community, opens_at, closes_at):
-    if closes_at <= opens_at:
-        raise VoteError(_("Voting must close after it opens."), code="window")
-    length = closes_at - opens_at
-    low, high = community.voting_window_min_days, community.voting_window_max_days
-    if length < timedelta(days=low) or length > timedelta(days=high):
-        raise VoteError(
-            _("The voting window must last between %(low)s and %(high)s days.")
-            % {"low": low, "high": high},
-            code="window",
-        )
-
-
-def convene_vote(
-    *,
-    estate,
-    title,
-    opens_at,
-    closes_at,
-    by,
-    description="",
-    convened_by=ConvenedBy.COMMITTEE,
-    allow_change=False,
-    topic=None,
-    previous_round=None,
-):
-    community = estate.community
-    if not may(roles_in_estate(by, community, estate), "vote.convene"):
-        raise PermissionDenied
-    _check_window(community, opens_at, closes_at)
-    with transaction.atomic():
-        vote = AssemblyVote.objects.create(
-            community=community,
-            estate=estate,
-            title=title,
-            description=description,
-            convened_by=convened_by,
-            opens_at=opens_at,
-            closes_at=closes_at,
-            allow_change=allow_change,
-            topic=topic,
-            previous_round=previous_round,
-            created_by=by,
-        )
-        record_audit(
-            actor=by,
-            verb="vote.convene",
-            target=vote,
-            community=community,
-            data={
-                "title": title,
-                "estate": estate.pk,
-                "opens_at": opens_at,
-                "closes_at": closes_at,
-            },
-        )
-    return vote
-
-
-def add_matter(vote, *, code, title, by, text="", kind=MatterKind.ORDINARY, seats=1):
-    if code not in rules.MATTERS:
-        raise VoteError(_("Choose one of the nine matters of Civil Code art. 278."), code="code")
-    if kind == MatterKind.ELECTION:
-        if code != "elect_committee":
-            raise VoteError(_("A committee election is voted under “elect the committee”."))
-        if seats not in (3, 5, 7, 9, 11):
-            raise VoteError(_("The committee has an odd number of seats, 5 to 11 (3 if small)."))
-    elif kind == MatterKind.SELECTION:
-        if code != "hire_property_manager":
-            raise VoteError(_("A company selection is voted under “hire or dismiss”."))
-        seats = 1
-    else:
-        seats = 1
-    with transaction.atomic():
-        vote = _lock(vote)
-        if vote.status != VoteStatus.DRAFT:
-            raise VoteError(
-                _("The notice is published: nothing can be voted that was not in it."),
-                code="noticed",
-            )
-        _require(by, vote, "vote.edit")
-        position = (vote.matters.count() or 0) + 1
-        matter = VoteMatter.objects.create(
-            vote=vote, code=code, title=title, text=text, kind=kind, seats=seats, position=position
-        )
-        record_audit(
-            actor=by,
-            verb="vote.add_matter",
-            target=vote,
-            community=vote.community,
-            data={"matter": matter.pk, "code": code, "title": title, "kind": kind, "seats": seats},
-        )
-    return matter
-
-
-def _lock_draft_matter(matter, by):
-    """The vote locked and the matter re-read under the lock, if `by` may still edit it."""
-    vote = _lock(matter.vote)
-    roles = vote_roles(by, vote)
-    if not any(allowed & roles for allowed in ALLOWED["vote.edit"].values()):
-        raise PermissionDenied
-    if vote.status != VoteStatus.DRAFT:
-        raise VoteError(
-            _("The notice is published: its matters and their documents can no longer change."),
-            code="noticed",
-        )
-    _require(by, vote, "vote.edit")
-    matter = VoteMatter.objects.get(pk=matter.pk, vote=vote)
-    matter.vote = vote
-    return vote, matter
-
-
-def attach_matter_document(matter, *, document, document_type, by):
-    """Attach a stored document (deliberation.uploads.store_private) to a draft matter.
-
-    A document attached before replaces the old one, whose file is deleted after commit. On a
-    refusal nothing changes and the caller deletes the file it stored.
-    """
-    from deliberation.uploads import delete_private
-
-    with transaction.atomic():
-        vote, matter = _lock_draft_matter(matter, by)
-        previous = matter.attachment
-        matter.attachment = document
-        matter.attachment_type = document_type
-        matter.save(update_fields=["attachment", "attachment_type"])
-        record_audit(
-            actor=by,
-            verb="vote.attach_document",
-            target=vote,
-            community=vote.community,
-            data={
-                "matter": matter.pk,
-                "title": matter.title,
-                "type": document_type,
-                "replaced": bool(previous),
-            },
-        )
-        if previous and previous != document:
-            transaction.on_commit(lambda: delete_private(previous))
-    return matter
-
-
-def remove_matter_document(matter, *, by):
-    """Take the document off a draft matter; its file is deleted after commit."""
-    from deliberation.uploads import delete_private
-
-    with transaction.atomic():
-        vote, matter = _lock_draft_matter(matter, by)
-        previous = matter.attachment
-        if not previous:
-            raise VoteError(_("This matter has no document attached."), code="no_document")
-        matter.attachment = ""
-        matter.attachment_type = ""
-        matter.save(update_fields=["attachment", "attachment_type"])
-        record_audit(
-            actor=by,
-            verb="vote.remove_document",
-            target=vote,
-            community=vote.community,
-            data={"matter": matter.pk, "title": matter.title},
-        )
-        transaction.on_commit(lambda: delete_private(previous))
-    return matter
-
-
-def appoint_teller(vote, user, *, by):
-    with transaction.atomic():
-        vote = _lock(vote)
-        _require(by, vote, "vote.appoint_teller")
-        if not roles_of(user, vote.community_id):
-            raise VoteError(_("A teller must be a member of this community."), code="teller")
-        teller, created = VoteTeller.objects.get_or_create(
-            vote=vote, user=user, defaults={"appointed_by": by}
-        )
-        if hasattr(user, "_gongyi_tellers"):
-            del user._gongyi_tellers
-        if created:
-            record_audit(
-                actor=by,
-                verb="vote.appoint_teller",
-                target=vote,
-                community=vote.community,
-                data={"user": user.pk},
-            )
-    return teller
 
 
 def register_candidate(
@@ -457,602 +279,8 @@ def vet_candidate(candidate, *, result, by, reasons="", party_opinion=""):
     return candidate
 
 
-class NoticeCheck(namedtuple("NoticeCheck", "matter qualified awaiting")):
-    @property
-    def short(self):
-        """Fewer qualified candidates than seats."""
-        return len(self.qualified) < self.matter.seats
-
-
-def notice_checks(vote):
-    """Per election or selection matter: its qualified candidates and those awaiting vetting.
-
-    The manage page shows them before the notice; publish_vote_notice refuses while any
-    candidate awaits vetting (the notice would silently leave them off the ballot) and asks for
-    an explicit confirmation when fewer candidates qualified than there are seats.
-    """
-    checks = []
-    matters = vote.matters.filter(kind__in=[MatterKind.ELECTION, MatterKind.SELECTION])
-    for matter in matters.order_by("position").prefetch_related("candidates"):
-        candidates = sorted(matter.candidates.all(), key=lambda c: c.pk)
-        checks.append(
-            NoticeCheck(
-                matter,
-                [c for c in candidates if c.vetting_result == Candidate.Vetting.APPROVED],
-                [c for c in candidates if c.vetting_result == Candidate.Vetting.PENDING],
-            )
-        )
-    return checks
-
-
-def _check_candidates(vote, accept_short):
-    """Refuse a notice that would drop candidates awaiting vetting or leave seats unconfirmed."""
-    checks = notice_checks(vote)
-    awaiting = [c for check in checks for c in check.awaiting]
-    if awaiting:
-        raise VoteError(
-            _(
-                "Candidates are still awaiting the eligibility review: %(names)s. Record a "
-                "decision for each before publishing the notice, or they would not be on the "
-                "ballot."
-            )
-            % {"names": "、".join(c.name for c in awaiting)},
-            code="awaiting_vetting",
-        )
-    for check in checks:
-        if not check.qualified:
-            raise VoteError(
-                _("“%(title)s” has no qualified candidate yet.") % {"title": check.matter.title}
-            )
-    short = [c for c in checks if c.short]
-    if short and not accept_short:
-        raise VoteError(
-            " ".join(
-                _(
-                    "“%(title)s” has %(n)s qualified candidates for %(seats)s seats: seats left "
-                    "empty go to a by-election. Confirm that the notice goes out with fewer "
-                    "candidates than seats."
-                )
-                % {"title": c.matter.title, "n": len(c.qualified), "seats": c.matter.seats}
-                for c in short
-            ),
-            code="short_ballot",
-        )
-    return [
-        {"matter": c.matter.pk, "qualified": len(c.qualified), "seats": c.matter.seats}
-        for c in short
-    ]
-
-
-def publish_vote_notice(vote, *, by, now=None, accept_short=False):
-    """Publish the assembly notice and freeze the electorate; only what it lists can be voted.
-
-    `accept_short`: the person confirmed publishing an election with fewer qualified candidates
-    than seats (recorded in the audit entry)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        vote = _lock(vote)
-        if vote.status != VoteStatus.DRAFT:
-            raise VoteError(_("The notice of this vote is already published."), code="published")
-        _require(by, vote, "vote.publish_notice")
-        community = vote.community
-        matters = list(vote.matters.order_by("position"))
-        if not matters:
-            raise VoteError(_("Add at least one matter before publishing the notice."))
-        short = _check_candidates(vote, accept_short)
-        days = community.assembly_notice_days
-        first_day = timezone.localdate(now)
-        if (timezone.localdate(vote.opens_at) - first_day).days < days:
-            raise VoteError(
-                _(
-                    "The notice must be published at least %(days)s days before voting opens: "
-                    "move the opening to %(date)s or later."
-                )
-                % {"days": days, "date": date_format(first_day + timedelta(days=days))},
-                code="notice_period",
-            )
-        _check_window(community, vote.opens_at, vote.closes_at)
-        units = _freeze_electorate(vote, now)
-        lines = [
-            Message(
-                gettext_noop(
-                    "Voting from %(opens)s to %(closes)s, online, on paper or by written proxy."
-                ),
-                opens=vote.opens_at,
-                closes=vote.closes_at,
-            ),
-            "",
-        ]
-        for matter in matters:
-            lines.append(
-                Message(
-                    gettext_noop("%(position)s. %(title)s (%(rule)s)"),
-                    position=matter.position,
-                    title=matter.title,
-                    rule=Bilingual(matter.rule.label_zh, matter.rule.label_en),
-                )
-            )
-            if matter.text:
-                lines.append(matter.text)
-            if matter.attachment:
-                lines.append(
-                    Message(
-                        gettext_noop(
-                            "A document is attached to this matter: open it on the vote page."
-                        )
-                    )
-                )
-            for candidate in matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED):
-                lines.append(f"  · {candidate.name}")
-        notice = publish_notice(
-            community=community,
-            kind=NoticeKind.VOTE_NOTICE,
-            title=Message(gettext_noop("Owners' assembly notice: %(title)s"), title=vote.title),
-            body=lines,
-            by=by,
-            days=max((vote.closes_at - now).days + 1, 1),
-            source=vote,
-        )
-        vote.status = VoteStatus.NOTICED
-        vote.notice_published_at = now
-        vote.notice = notice
-        vote.save(update_fields=["status", "notice_published_at", "notice"])
-        record_audit(
-            actor=by,
-            verb="vote.publish_notice",
-            target=vote,
-            community=community,
-            data={
-                "notice": notice.pk,
-                "units": units,
-                "matters": [m.pk for m in matters],
-                **({"fewer_candidates_than_seats": short} if short else {}),
-            },
-        )
-        # Served to every household of the estate (in the app, SMS, e-mail, paper) by the
-        # task worker: the job is committed with the notice, so neither exists without the other.
-        queue_delivery(notice, by=by)
-    return vote
-
-
-def cancel_vote(vote, *, by, reason):
-    reason = (reason or "").strip()
-    if not reason:
-        raise VoteError(_("Give the reason for cancelling."), code="reason")
-    with transaction.atomic():
-        vote = _lock(vote)
-        _require(by, vote, "vote.cancel")
-        vote.status = VoteStatus.CANCELLED
-        vote.save(update_fields=["status"])
-        record_audit(
-            actor=by,
-            verb="vote.cancel",
-            target=vote,
-            community=vote.community,
-            data={"reason": reason},
-        )
-    return vote
-
-
 # ---------------------------------------------------------------------------------------------
 # Ballots
-
-
-def new_receipt_code():
-    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(10))
-    return f"{raw[:5]}-{raw[5:]}"
-
-
-def receipt_hash(code):
-    normalised = "".join(ch for ch in (code or "").upper() if ch.isalnum())
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
-
-
-def _already_cast(ballot):
-    return VoteError(
-        _("A ballot for this flat was already cast (%(channel)s, %(time)s).")
-        % {"channel": BallotChannel(ballot.channel).label, "time": _when(ballot.created_at)},
-        code="already_cast",
-    )
-
-
-def _clean_choice(matter, choice, candidates, channel):
-    """Return (choice, [candidate names]) or raise VoteError."""
-    if not matter.is_election:
-        allowed = ORDINARY_CHOICES + ((BallotChoice.SPOILED,) if channel == "paper" else ())
-        if choice not in allowed:
-            raise VoteError(_("Choose agree, oppose or abstain."), code="choice")
-        return choice, []
-    if choice == BallotChoice.SPOILED and channel == BallotChannel.PAPER:
-        return choice, []
-    ids = [int(c) for c in (candidates or [])]
-    approved = dict(
-        matter.candidates.filter(pk__in=ids, vetting_result=Candidate.Vetting.APPROVED).values_list(
-            "pk", "name"
-        )
-    )
-    if len(set(ids)) != len(ids) or set(ids) - set(approved):
-        raise VoteError(_("Mark only candidates on this ballot."), code="candidates")
-    if len(ids) > matter.seats:
-        if channel == BallotChannel.PAPER:  # an over-marked paper ballot is spoiled, not refused
-            return BallotChoice.SPOILED, []
-        raise VoteError(_("Mark at most %(n)s candidates.") % {"n": matter.seats}, code="too_many")
-    return BallotChoice.LIST, ids
-
-
-def cast_ballot(
-    matter,
-    holder,
-    choice,
-    *,
-    by,
-    channel,
-    candidates=None,
-    mandate=None,
-    receipt_code=None,
-    now=None,
-):
-    """Cast the holder's ballot on one matter; see the module docstring.
-
-    `choice` is "yes" / "no" / "abstain" (and "spoiled" on paper) for an ordinary matter; for
-    an election pass `choice="list"` and `candidates=[candidate ids]`. The unique constraint
-    (matter, head) decides races between channels and double taps: the loser gets a VoteError.
-    """
-    now = now or timezone.now()
-    code = receipt_code or new_receipt_code()
-    if connection.vendor == "postgresql":
-        ballot = _cast_in_one_statement(
-            matter, holder, choice, candidates, by, channel, mandate, code, now
-        )
-        if ballot is not None:
-            return ballot
-    return _cast_in_transaction(matter, holder, choice, candidates, by, channel, mandate, code, now)
-
-
-def _cast_in_transaction(matter, holder, choice, candidates, by, channel, mandate, code, now):
-    try:
-        with transaction.atomic():
-            # Read afresh and share-locked until commit: the window is checked against the
-            # vote as it stands when the ballot is stored.
-            vote = _vote_for_casting(matter.vote_id)
-            head, choice, candidate_ids = _check_ballot(
-                vote, matter, holder, choice, candidates, by, channel, mandate, now
-            )
-            ballot = _INSERT_BALLOT.create(
-                **_ballot_fields(vote, matter, head, holder, choice, channel, code, by, mandate)
-            )
-            if candidate_ids:
-                BallotSelection.objects.bulk_create(
-                    [BallotSelection(ballot=ballot, candidate_id=c) for c in candidate_ids]
-                )
-            _audit_ballot(by, vote, ballot, "vote.cast")
-    except IntegrityError:
-        existing = Ballot.objects.filter(matter=matter, head=head).first()
-        if existing is None:
-            raise
-        return _change_ballot(vote, existing, choice, candidate_ids, by, channel, code, now)
-    ballot.receipt_code = code
-    return ballot
-
-
-def _ballot_fields(vote, matter, head, holder, choice, channel, code, by, mandate):
-    return {
-        "vote": vote,
-        "matter": matter,
-        "head": head,
-        "holder": holder,
-        "choice": choice,
-        "channel": channel,
-        "receipt_hash": receipt_hash(code),
-        "cast_by": by,
-        "mandate": mandate,
-    }
-
-
-def _cast_in_one_statement(matter, holder, choice, candidates, by, channel, mandate, code, now):
-    """The ballot, its selections and its sealed audit entry stored by one statement
-    (PostgreSQL), or None when the transactional path must decide instead.
-
-    The vote is checked as the caller read it; the statement then share-locks the vote's row
-    and stores nothing unless its status and window are still the ones checked. Outside a
-    transaction the statement is its own, so the audit head, which every audited write locks
-    in turn, is held only while PostgreSQL runs it and commits, and not across the round trips
-    of a separate transaction (five instead of one) to a worker that may be waiting for a CPU.
-    None, and nothing stored, when the vote has changed since it was read, when the ballot is
-    refused on the vote as read (the transactional path, reading it afresh, says why), when
-    this head has a ballot already (a change, or a double tap) or before the audit head
-    exists.
-    """
-    vote = matter.vote
-    try:
-        head, choice, candidate_ids = _check_ballot(
-            vote, matter, holder, choice, candidates, by, channel, mandate, now
-        )
-    except (VoteError, PermissionDenied):
-        return None  # the vote as read may be stale: the locked read gives the answer
-    ballot = Ballot(
-        **_ballot_fields(vote, matter, head, holder, choice, channel, code, by, mandate)
-    )
-    values = [f.get_db_prep_save(f.pre_save(ballot, True), connection) for f in _BALLOT_FIELDS]
-    entry = audit_entry_values(
-        actor=by,
-        verb="vote.cast",
-        target_type=Ballot._meta.label_lower,
-        community=vote.community_id,
-        public=False,
-        data=_ballot_audit_data(vote, ballot),
-    )
-    guard = [
-        vote.pk,
-        vote.status,
-        _VOTE_OPENS.get_db_prep_value(vote.opens_at, connection),
-        _VOTE_CLOSES.get_db_prep_value(vote.closes_at, connection),
-    ]
-    try:
-        # Inside a caller's transaction (several matters under one receipt), a savepoint lets
-        # a refused statement leave that transaction usable.
-        with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            with connection.cursor() as cursor:
-                params = [*guard, *values, list(candidate_ids), *entry]
-                cursor.execute(*on_server(connection, cursor, [(_cast_sql(), params)]))
-                row = cursor.fetchone()
-    except IntegrityError:
-        return None
-    if row is None:
-        return None
-    if row[1] is None:  # cannot happen while the audit head exists, which the statement checks
-        raise RuntimeError(f"ballot {row[0]} was stored without its audit entry")
-    ballot.pk = row[0]
-    ballot._state.adding = False
-    ballot._state.db = connection.alias
-    ballot.receipt_code = code
-    return ballot
-
-
-_BALLOT_FIELDS = [f for f in Ballot._meta.concrete_fields if f is not Ballot._meta.auto_field]
-
-
-_VOTE_OPENS = AssemblyVote._meta.get_field("opens_at")
-
-
-_VOTE_CLOSES = AssemblyVote._meta.get_field("closes_at")
-
-
-_CAST_SQL = {}
-
-
-def _cast_sql():
-    """SQL of _cast_in_one_statement; names come from the models. Parameters: the vote's id,
-    status, opens_at and closes_at as read; the ballot's columns (_BALLOT_FIELDS); the
-    candidate ids; the audit entry's (audit.entry_values)."""
-    if connection.alias not in _CAST_SQL:
-        quote = connection.ops.quote_name
-        vote, ballot = AssemblyVote._meta, Ballot._meta
-        selection, head = BallotSelection._meta, AuditHead._meta
-        vote_table, vote_pk = quote(vote.db_table), quote(vote.pk.column)
-        status, opens, closes = (
-            quote(vote.get_field(name).column) for name in ("status", "opens_at", "closes_at")
-        )
-        columns = ", ".join(quote(f.column) for f in _BALLOT_FIELDS)
-        values = ", ".join(typed(f, connection) for f in _BALLOT_FIELDS)
-        selection_columns = ", ".join(
-            quote(selection.get_field(name).column) for name in ("ballot", "candidate")
-        )
-        head_exists = f"SELECT 1 FROM {quote(head.db_table)} WHERE {quote(head.pk.column)} = 1"  # noqa: S608
-        _CAST_SQL[connection.alias] = (
-            f"WITH cast_vote AS (SELECT {vote_pk} FROM {vote_table} "  # noqa: S608 (model names)
-            f"WHERE {vote_pk} = %s AND {status} = %s AND {opens} = %s AND {closes} = %s "
-            f"AND EXISTS ({head_exists}) FOR SHARE), "
-            f"cast_ballot AS (INSERT INTO {quote(ballot.db_table)} ({columns}) "
-            f"SELECT {values} FROM cast_vote RETURNING {quote(ballot.pk.column)} AS id), "
-            f"cast_selections AS (INSERT INTO {quote(selection.db_table)} ({selection_columns}) "
-            f"SELECT cast_ballot.id, candidate "
-            f"FROM cast_ballot, unnest(%s::bigint[]) AS candidate), "
-            f"{chain_ctes(connection, source='cast_ballot')} "
-            f"SELECT cast_ballot.id, audit_entry.id FROM cast_ballot "
-            f"LEFT JOIN audit_entry ON true"
-        )
-    return _CAST_SQL[connection.alias]
-
-
-def _check_ballot(vote, matter, holder, choice, candidates, by, channel, mandate, now):
-    """Who may cast this ballot now: returns (head, choice, candidate ids) or raises."""
-    state = vote.state_at(now)
-    if state != VoteState.OPEN and not (
-        channel == BallotChannel.PAPER and state == VoteState.CLOSED
-    ):
-        raise _state_error(vote, now)
-    if holder is None:
-        raise VoteError(
-            _("Only owners on the register vote; tenants and other residents cannot."),
-            code="not_owner",
-        )
-    head = head_of(vote, holder)
-    if head is None:
-        raise VoteError(
-            _(
-                "Your name is not on the register of this vote. Ask your community worker to "
-                "check it."
-            ),
-            code="not_in_electorate",
-        )
-    roles = vote_roles(by, vote)
-    if channel == BallotChannel.ONLINE:
-        if holder.user_id != by.pk:
-            raise VoteError(
-                _("Your name does not match the register — ask your community worker."),
-                code="real_name",
-            )
-    elif channel == BallotChannel.MEETING:
-        if holder.user_id != by.pk and TELLER not in roles:
-            raise PermissionDenied
-    elif channel == BallotChannel.PAPER:
-        if TELLER not in roles:
-            raise PermissionDenied
-    elif channel == BallotChannel.PROXY:
-        _check_mandate(mandate, vote, head, matter, by, choice, candidates)
-    else:
-        raise VoteError(_("Unknown ballot channel."), code="channel")
-    choice, candidate_ids = _clean_choice(matter, choice, candidates, channel)
-    return head, choice, candidate_ids
-
-
-def _vote_for_casting(vote_id):
-    """The vote, read with a share lock held until the caller's transaction ends.
-
-    Ballots share the lock with each other; a cancellation (FOR NO KEY UPDATE, see _lock)
-    waits for the ballots in flight, and a ballot cast meanwhile waits for it and then sees
-    the vote cancelled. Django's select_for_update has no FOR SHARE, hence the suffix (SQLite
-    has no row locks: BEGIN IMMEDIATE serialises its writers anyway).
-    """
-    vote = _VOTE_FOR_CASTING.first(vote_id)
-    if vote is None:
-        raise AssemblyVote.DoesNotExist
-    return vote
-
-
-_INSERT_BALLOT = PreparedInsert(Ballot)
-
-
-_VOTE_FOR_CASTING = Prepared(
-    lambda vote_id: AssemblyVote.objects.filter(pk=vote_id),
-    int,
-    suffix=lambda connection: " FOR SHARE" if connection.features.has_select_for_update else "",
-)
-
-
-def _change_ballot(vote, existing, choice, candidate_ids, by, channel, code, now):
-    changeable = (
-        vote.allow_change
-        and existing.channel == channel
-        and channel in (BallotChannel.ONLINE, BallotChannel.MEETING)
-        and existing.cast_by_id == by.pk
-    )
-    if not changeable:
-        raise _already_cast(existing)
-    with transaction.atomic():
-        ballot = Ballot.objects.select_for_update().get(pk=existing.pk)
-        ballot.choice = choice
-        ballot.changed_at = now
-        ballot.receipt_hash = receipt_hash(code)
-        ballot.save(update_fields=["choice", "changed_at", "receipt_hash"])
-        ballot.selections.all().delete()
-        BallotSelection.objects.bulk_create(
-            [BallotSelection(ballot=ballot, candidate_id=c) for c in candidate_ids]
-        )
-        _audit_ballot(by, vote, ballot, "vote.change_ballot")
-    ballot.receipt_code = code
-    return ballot
-
-
-def _audit_ballot(by, vote, ballot, verb):
-    record_audit(
-        actor=by,
-        verb=verb,
-        target=ballot,
-        community=vote.community_id,
-        public=False,
-        data=_ballot_audit_data(vote, ballot),
-    )
-
-
-def _ballot_audit_data(vote, ballot):
-    # The choice stays out of the log: only tellers and the owner see it.
-    return {"vote": vote.pk, "matter": ballot.matter_id, "channel": ballot.channel}
-
-
-def _check_mandate(mandate, vote, head, matter, by, choice, candidates):
-    if (
-        mandate is None
-        or mandate.vote_id != vote.pk
-        or mandate.revoked_at is not None
-        or mandate.head != head
-        or mandate.agent_id != by.pk
-    ):
-        raise VoteError(_("No valid written mandate lets you vote for this owner."), code="mandate")
-    if not mandate.matters.filter(pk=matter.pk).exists():
-        raise VoteError(_("The mandate does not cover “%(title)s”.") % {"title": matter.title})
-    instruction = mandate.instructions.get(str(matter.pk))
-    given = sorted(int(c) for c in candidates or []) if matter.is_election else choice
-    expected = sorted(instruction or []) if matter.is_election else instruction
-    if given != expected:
-        raise VoteError(
-            _("A proxy must vote as the owner instructed in the mandate."), code="instruction"
-        )
-
-
-def cast_ballots(vote, holder, choices, *, by, channel, mandate=None, now=None):
-    """Cast several matters at once under one receipt code, all or nothing.
-
-    `choices` maps each VoteMatter to a choice string or, for an election, a list of candidate
-    ids. Returns (receipt_code, [ballots]).
-    """
-    code = new_receipt_code()
-    ballots = []
-    # One matter needs no outer transaction: cast_ballot's own is the whole of it (and no
-    # savepoint is spent on it).
-    with transaction.atomic() if len(choices) > 1 else nullcontext():
-        for matter, choice in choices.items():
-            if matter.vote_id != vote.pk:
-                raise VoteError(_("This matter is not in the notice of this vote."), code="matter")
-            if matter.is_election:
-                if choice == BallotChoice.SPOILED:
-                    ballot_choice, candidates = choice, None
-                else:
-                    ballot_choice, candidates = BallotChoice.LIST, choice
-            else:
-                ballot_choice, candidates = choice, None
-            ballots.append(
-                cast_ballot(
-                    matter,
-                    holder,
-                    ballot_choice,
-                    candidates=candidates,
-                    by=by,
-                    channel=channel,
-                    mandate=mandate,
-                    receipt_code=code,
-                    now=now,
-                )
-            )
-    return code, ballots
-
-
-def verify_receipt(vote, code):
-    """Ballots counted under this receipt code: [(matter title, channel label, time)]."""
-    digest = receipt_hash(code)
-    rows = (
-        Ballot.objects.filter(vote=vote, receipt_hash=digest)
-        .select_related("matter")
-        .order_by("matter__position")
-    )
-    found = [
-        {
-            "matter": b.matter.title,
-            "channel": BallotChannel(b.channel).label,
-            "at": b.changed_at or b.created_at,
-        }
-        for b in rows
-    ]
-    if not found:
-        raise VoteError(
-            _("No ballot in this vote has this receipt code. Check the code and try again."),
-            code="receipt",
-        )
-    return found
-
-
-def own_ballots(vote, holder):
-    """The owner's own ballots in this vote (choices included: they are the owner's)."""
-    if holder is None:
-        return []
-    return list(
-        Ballot.objects.filter(vote=vote, holder=holder)
-        .select_related("matter")
-        .prefetch_related("selections__candidate")
-        .order_by("matter__position")
-    )
 
 
 # ---------------------------------------------------------------------------------------------
