@@ -16,14 +16,13 @@ areas and the choices with aggregate queries, and stores what rules returns.
 """
 
 import hashlib
-from collections import namedtuple
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy, gettext_noop
@@ -37,16 +36,11 @@ from deliberation.messages import Bilingual, Message
 from deliberation.models import (
     AssemblyVote,
     Ballot,
-    BallotChoice,
-    BallotSelection,
     Candidate,
     CompanyApplication,
     ElectorateAmendment,
     ElectorateEntry,
-    ElectorateHead,
-    Holder,
     MatterKind,
-    Membership,
     NoticeKind,
     PlanStatus,
     PropertySelectionPlan,
@@ -54,7 +48,6 @@ from deliberation.models import (
     Role,
     VoteMatter,
     VoteResult,
-    VoteState,
     VoteStatus,
 )
 from deliberation.natural import natural_key
@@ -80,6 +73,14 @@ from deliberation.services.votes.convening import (
     publish_vote_notice,
     remove_matter_document,
 )
+from deliberation.services.votes.counting import HeadHolding, count_matter, holdings_of, tally_vote
+from deliberation.services.votes.elections import (
+    _seat_new_committee,
+    by_election_plan,
+    register_candidate,
+    start_by_election,
+    vet_candidate,
+)
 from deliberation.services.votes.electorate import (
     _electorate_users,
     amend_electorate,
@@ -89,7 +90,6 @@ from deliberation.services.votes.paper import (
     PAPER_DISAGREE,
     PAPER_REENTER,
     PAPER_SECOND,
-    _paper_pending_error,
     ballot_sheets,
     clear_paper_mismatch,
     enter_paper_ballot,
@@ -105,7 +105,6 @@ from deliberation.services.votes.roles import (
     VoteError,
     _lock,
     _require,
-    _when,
     head_of,
     is_teller,
     matters_of,
@@ -203,90 +202,6 @@ __all__ = [
 # Convening and the notice
 
 
-def register_candidate(
-    matter,
-    *,
-    name,
-    nominated_by,
-    by,
-    holder=None,
-    nominators=0,
-    party_member=False,
-    profile="",
-):
-    if not matter.is_election:
-        raise VoteError(_("Candidates stand only in an election or a selection."))
-    with transaction.atomic():
-        vote = _lock(matter.vote)
-        _require(by, vote, "vote.nominate")
-        needed = vote.community.owner_nominators_needed  # a local rule (DOMAIN.md §4)
-        if nominated_by == Candidate.Nomination.OWNERS and nominators < needed:
-            raise VoteError(
-                _("A nomination by owners needs at least %(n)s owners.") % {"n": needed},
-                code="nominators",
-            )
-        roles = vote_roles(by, vote)
-        if nominated_by == Candidate.Nomination.SELF:
-            holder = (
-                Holder.objects.filter(user=by, community=vote.community, ownerships__isnull=False)
-                .distinct()
-                .first()
-            )
-            if holder is None:
-                raise VoteError(_("Only an owner may nominate themself."), code="not_owner")
-            name = holder.name
-        elif not may(roles, "vote.vet", vote.state):
-            # Owners may nominate only themselves; other nominations are entered by the runners.
-            raise PermissionDenied
-        if Candidate.objects.filter(matter=matter, name=name).exists():
-            raise VoteError(_("%(name)s is already a candidate.") % {"name": name})
-        candidate = Candidate.objects.create(
-            matter=matter,
-            name=name,
-            holder=holder,
-            nominated_by=nominated_by,
-            nominators=nominators,
-            party_member=party_member,
-            profile=profile,
-            registered_by=by,
-        )
-        record_audit(
-            actor=by,
-            verb="vote.candidate",
-            target=vote,
-            community=vote.community,
-            data={"candidate": candidate.pk, "name": name, "nominated_by": nominated_by},
-        )
-    return candidate
-
-
-def vet_candidate(candidate, *, result, by, reasons="", party_opinion=""):
-    reasons, party_opinion = reasons.strip(), party_opinion.strip()
-    if result == Candidate.Vetting.REJECTED and not reasons:
-        raise VoteError(_("Give the reasons a candidate does not qualify."), code="reasons")
-    if result not in (Candidate.Vetting.APPROVED, Candidate.Vetting.REJECTED):
-        raise VoteError(_("Choose qualified or not qualified."))
-    with transaction.atomic():
-        vote = _lock(candidate.matter.vote)
-        _require(by, vote, "vote.vet")
-        candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
-        candidate.vetting_result = result
-        candidate.vetting_reasons = reasons
-        candidate.party_opinion = party_opinion
-        candidate.vetted_by = by
-        candidate.save(
-            update_fields=["vetting_result", "vetting_reasons", "party_opinion", "vetted_by"]
-        )
-        record_audit(
-            actor=by,
-            verb="vote.vet",
-            target=vote,
-            community=vote.community,
-            data={"candidate": candidate.pk, "result": result, "reasons": reasons},
-        )
-    return candidate
-
-
 # ---------------------------------------------------------------------------------------------
 # Ballots
 
@@ -305,219 +220,6 @@ def vet_candidate(candidate, *, result, by, reasons="", party_opinion=""):
 
 # ---------------------------------------------------------------------------------------------
 # Counting: aggregate queries over the snapshot, handed to the rules engine
-
-
-def holdings_of(vote):
-    """One rules.Holding per head, its frozen area summed in the database."""
-    return _heads_and_choices(vote, None)[0]
-
-
-def _heads_and_choices(vote, matter):
-    """(holdings, {head: choice}) from the frozen per-head totals, in one query.
-
-    Each head's area was summed when the electorate was frozen (ElectorateHead, in integer
-    hundredths); its choice on `matter` is joined in (the unique constraint makes it at most
-    one). Raw SQL skips the ORM's per-row conversions, which at 10,000 units cost more than the
-    count itself (bench/tally.py).
-    """
-    heads = ElectorateHead._meta.db_table
-    ballots = Ballot._meta.db_table
-    if matter is None:
-        sql = f"SELECT h.head, h.area_hundredths, NULL FROM {heads} h WHERE h.vote_id = %s"  # noqa: S608
-        params = [vote.pk]
-    else:
-        sql = (
-            f"SELECT h.head, h.area_hundredths, b.choice FROM {heads} h "  # noqa: S608
-            f"LEFT JOIN {ballots} b ON b.matter_id = %s AND b.head = h.head "
-            "WHERE h.vote_id = %s"
-        )
-        params = [matter.pk, vote.pk]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    holdings = []
-    choices = {}
-    decimals = {}
-    for head, hundredths, choice in rows:
-        area = decimals.get(hundredths)
-        if area is None:
-            area = decimals[hundredths] = Decimal(hundredths).scaleb(-2)
-        holdings.append(HeadHolding(head, area, head))
-        if choice is not None:
-            choices[head] = choice
-    return holdings, choices
-
-
-# rules reads a holding's .unit, .area and .holder only; a named tuple with those fields is
-# built in a fraction of the time of the frozen dataclass, which matters at 10,000 heads.
-HeadHolding = namedtuple("HeadHolding", ["unit", "area", "holder"])
-
-
-def _election_ballots(matter):
-    names = dict(matter.candidates.values_list("pk", "name"))
-    ballots = {}
-    spoiled = []
-    for head, choice in Ballot.objects.filter(matter=matter).values_list("head", "choice"):
-        if choice == BallotChoice.SPOILED:
-            spoiled.append(head)
-        else:
-            ballots[head] = []
-    for head, candidate_id in BallotSelection.objects.filter(ballot__matter=matter).values_list(
-        "ballot__head", "candidate_id"
-    ):
-        ballots[head].append(names[candidate_id])
-    approved = list(
-        matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED)
-        .order_by("pk")
-        .values_list("name", flat=True)
-    )
-    # rules.elect treats a ballot naming someone twice as spoiled but participating: that is
-    # exactly what a spoiled paper ballot is, so it is passed on in that form.
-    for head in spoiled:
-        ballots[head] = [approved[0], approved[0]]
-    return ballots, approved
-
-
-def count_matter(matter, holdings=None):
-    """The rules engine's answer for one matter from the current ballots (nothing stored)."""
-    vote = matter.vote
-    policy = policy_for(vote.community, matter)
-    if matter.is_election:
-        holdings = holdings if holdings is not None else holdings_of(vote)
-        ballots, approved = _election_ballots(matter)
-        return rules.elect(holdings, ballots, approved, matter.seats, policy)
-    holdings, ballots = _heads_and_choices(vote, matter)
-    return rules.decide(matter.code, holdings, ballots, policy)
-
-
-def _reasons(outcome):
-    return [{"code": r.code, "zh": r.zh, "en": r.en, "met": r.met} for r in outcome.reasons]
-
-
-def _figures(outcome):
-    def d(value):
-        return str(value) if isinstance(value, Decimal) else value
-
-    if isinstance(outcome, rules.ElectionResult):
-        return {
-            "kind": "election",
-            "seats": outcome.seats,
-            "total_area": d(outcome.total_area),
-            "total_headcount": outcome.total_headcount,
-            "participating_area": d(outcome.participating_area),
-            "participating_headcount": outcome.participating_headcount,
-            "participation_met": outcome.participation_met,
-            "spoiled_area": d(outcome.spoiled_area),
-            "spoiled_headcount": outcome.spoiled_headcount,
-            "elected": list(outcome.elected),
-            "alternates": list(outcome.alternates),
-            "vacancies": outcome.vacancies,
-            "undecided_seats": outcome.undecided_seats,
-            "ties": [list(t) for t in outcome.ties],
-            "alternate_ties": [list(t) for t in outcome.alternate_ties],
-            "committee_valid": outcome.committee_valid,
-            "candidates": [
-                {
-                    "name": c.name,
-                    "area": d(c.area),
-                    "headcount": c.headcount,
-                    "area_met": c.area_met,
-                    "headcount_met": c.headcount_met,
-                    "qualified": c.qualified,
-                    "outcome": c.outcome,
-                }
-                for c in outcome.counts.values()
-            ],
-        }
-    figures = {
-        "kind": "decision",
-        **{
-            name: d(getattr(outcome, name))
-            for name in (
-                "total_area",
-                "total_headcount",
-                "participating_area",
-                "participating_headcount",
-                "participation_met",
-                "yes_area",
-                "yes_headcount",
-                "no_area",
-                "no_headcount",
-                "abstain_area",
-                "abstain_headcount",
-                "spoiled_area",
-                "spoiled_headcount",
-                "non_voting_area",
-                "non_voting_headcount",
-                "approval_met",
-                "passed",
-                "depends_on_deemed",
-            )
-        },
-    }
-    if outcome.deemed is not None:
-        figures["deemed"] = {
-            "passed": outcome.deemed.passed,
-            "deemed_area": d(outcome.deemed.deemed_area),
-            "deemed_headcount": outcome.deemed.deemed_headcount,
-            "reasons": [{"zh": r.zh, "en": r.en, "met": r.met} for r in outcome.deemed.reasons],
-        }
-    return figures
-
-
-def _passed(outcome):
-    if isinstance(outcome, rules.ElectionResult):
-        if outcome.seats == 1:
-            return bool(outcome.elected)
-        return outcome.committee_valid and outcome.participation_met
-    return outcome.passed
-
-
-def tally_vote(vote, *, by):
-    """Count every matter after closing and store the results; tellers then confirm."""
-    with transaction.atomic():
-        vote = _lock(vote)
-        state = vote.state
-        if state not in (VoteState.CLOSED, VoteState.COUNTED):
-            if state in (VoteState.OPEN, VoteState.NOTICED, VoteState.DRAFT):
-                raise VoteError(
-                    _("The count starts after voting closes on %(time)s.")
-                    % {"time": _when(vote.closes_at)},
-                    code="not_closed",
-                )
-            raise VoteError(_("This vote can no longer be counted."), code="done")
-        _require(by, vote, "vote.tally", state)
-        worklist = paper_worklist(vote)
-        if worklist:
-            raise _paper_pending_error(worklist)
-        holdings = holdings_of(vote)
-        now = timezone.now()
-        summary = {}
-        for matter in vote.matters.order_by("position"):
-            outcome = count_matter(matter, holdings)
-            VoteResult.objects.update_or_create(
-                matter=matter,
-                defaults={
-                    "passed": _passed(outcome),
-                    "figures": _figures(outcome),
-                    "reasons": _reasons(outcome),
-                    "computed_at": now,
-                    "computed_by": by,
-                },
-            )
-            summary[matter.pk] = _passed(outcome)
-        ResultConfirmation.objects.filter(vote=vote).delete()  # a recount needs new confirmations
-        vote.status = VoteStatus.COUNTED
-        vote.counted_at = now
-        vote.save(update_fields=["status", "counted_at"])
-        record_audit(
-            actor=by,
-            verb="vote.tally",
-            target=vote,
-            community=vote.community,
-            data={"passed": summary},
-        )
-    return vote
 
 
 def confirmations_needed(vote):
@@ -602,117 +304,6 @@ def publish_result(vote, *, by):
         queue_delivery(notice, by=by)
         vote_result_published.send(AssemblyVote, vote=vote)  # its PDF, on a task worker
     return vote
-
-
-def _seat_new_committee(vote, by):
-    granted = []
-    for matter in vote.matters.filter(kind=MatterKind.ELECTION).select_related("result"):
-        result = getattr(matter, "result", None)
-        if result is None or not result.passed:
-            continue
-        elected = result.figures.get("elected", [])
-        for candidate in matter.candidates.filter(name__in=elected, holder__user__isnull=False):
-            user_id = candidate.holder.user_id
-            _row, created = Membership.objects.get_or_create(
-                user_id=user_id, community=vote.community, role=Role.COMMITTEE, estate=vote.estate
-            )
-            if created:
-                granted.append(user_id)
-    return granted
-
-
-def by_election_plan(matter):
-    """(seats to fill, candidates who stood and were not elected) after a published result:
-    what a by-election on `matter` starts with."""
-    result = getattr(matter, "result", None)
-    figures = result.figures if result is not None else {}
-    seats = figures.get("vacancies", 0) + figures.get("undecided_seats", 0)
-    if matter.kind == MatterKind.SELECTION and not figures.get("elected"):
-        seats = 1
-    done = set(figures.get("elected", [])) | set(figures.get("alternates", []))
-    standing = [
-        c
-        for c in matter.candidates.filter(vetting_result=Candidate.Vetting.APPROVED).order_by("pk")
-        if c.name not in done
-    ]
-    return seats, standing
-
-
-def start_by_election(vote, matter, *, by, opens_at, closes_at, title=None):
-    """Open a draft by-election (or revote of a tie) for the seats the result left open.
-
-    It starts with those seats and every qualified candidate who stood and was not elected.
-    Tied candidates keep their vetting (the revote of a tie); the others stand again only once
-    the vetting confirms they still qualify and stand, so each is carried over awaiting it
-    (the notice waits for that decision, see publish_vote_notice)."""
-    vote = AssemblyVote.objects.select_related("community", "estate").get(pk=vote.pk)
-    result = VoteResult.objects.filter(matter=matter, matter__vote=vote).first()
-    if vote.status != VoteStatus.PUBLISHED or result is None or not matter.is_election:
-        raise VoteError(_("A by-election follows a published election result."))
-    _require(by, vote, "vote.by_election", vote.state)
-    if matter.kind == MatterKind.SELECTION and vote.selection_plans.exists():
-        raise VoteError(
-            _("The next round of a company selection is drafted from its selection plan."),
-            code="plan",
-        )
-    figures = result.figures
-    seats, standing = by_election_plan(matter)
-    if seats < 1:
-        raise VoteError(_("Every seat was filled; no by-election is needed."), code="full")
-    tied = {name for group in figures.get("ties", []) for name in group}
-    with transaction.atomic():
-        new_vote = convene_vote(
-            estate=vote.estate,
-            title=title or _("By-election: %(title)s") % {"title": vote.title},
-            opens_at=opens_at,
-            closes_at=closes_at,
-            by=by,
-            convened_by=vote.convened_by,
-            previous_round=vote,
-            topic=vote.topic,
-        )
-        new_matter = VoteMatter.objects.create(
-            vote=new_vote,
-            code=matter.code,
-            kind=matter.kind,
-            title=matter.title,
-            text=matter.text,
-            seats=seats if matter.kind == MatterKind.ELECTION else 1,
-            position=1,
-        )
-        # A by-election fills any number of seats; the odd 5-11 rule is for a whole term.
-        for candidate in standing:
-            confirmed = candidate.name in tied
-            Candidate.objects.create(
-                matter=new_matter,
-                name=candidate.name,
-                holder=candidate.holder,
-                nominated_by=candidate.nominated_by,
-                nominators=candidate.nominators,
-                party_member=candidate.party_member,
-                profile=candidate.profile,
-                vetting_result=(
-                    candidate.vetting_result if confirmed else Candidate.Vetting.PENDING
-                ),
-                vetting_reasons=candidate.vetting_reasons if confirmed else "",
-                party_opinion=candidate.party_opinion if confirmed else "",
-                vetted_by=candidate.vetted_by if confirmed else None,
-                application=None,
-                registered_by=by,
-            )
-        record_audit(
-            actor=by,
-            verb="vote.by_election",
-            target=vote,
-            community=vote.community,
-            data={
-                "new_vote": new_vote.pk,
-                "seats": seats,
-                "tied": sorted(tied),
-                "carried_over": [c.name for c in standing],
-            },
-        )
-    return new_vote
 
 
 # ---------------------------------------------------------------------------------------------
