@@ -38,8 +38,6 @@ LOCAL_IMPORTS_WITHOUT_A_WHY = {
     "deliberation.register_io": 1,
     "deliberation.services.kpi": 1,
     "deliberation.services.opinions": 1,
-    "deliberation.services.votes.convening": 2,
-    "deliberation.services.votes.paper": 1,
     "deliberation.templatetags.execution_tags": 1,
     "deliberation.views.documents": 1,
     "deliberation.views.jobs": 1,

@@ -34,6 +34,7 @@ from deliberation.notices import publish_notice
 from deliberation.permissions import ALLOWED, may
 from deliberation.services.votes.electorate import _freeze_electorate
 from deliberation.services.votes.roles import VoteError, _lock, _require, vote_roles
+from deliberation.uploads import delete_private
 
 
 def _check_window(community, opens_at, closes_at):
@@ -154,8 +155,6 @@ def attach_matter_document(matter, *, document, document_type, by):
     A document attached before replaces the old one, whose file is deleted after commit. On a
     refusal nothing changes and the caller deletes the file it stored.
     """
-    from deliberation.uploads import delete_private
-
     with transaction.atomic():
         vote, matter = _lock_draft_matter(matter, by)
         previous = matter.attachment
@@ -181,8 +180,6 @@ def attach_matter_document(matter, *, document, document_type, by):
 
 def remove_matter_document(matter, *, by):
     """Take the document off a draft matter; its file is deleted after commit."""
-    from deliberation.uploads import delete_private
-
     with transaction.atomic():
         vote, matter = _lock_draft_matter(matter, by)
         previous = matter.attachment

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deliberation.audit import record_audit
+from deliberation.documents.qr import ballot_short_code, normalise_short_code, parse_ballot_qr
 from deliberation.models import (
     Ballot,
     BallotChannel,
@@ -82,8 +83,6 @@ def _check_collected(vote, collected_at, now):
 def find_paper_ballot(vote, text):
     """The head a teller means by `text`: the QR code printed on the ballot (scanned), its short
     entry code (typed), or a unit label of the frozen register. None when nothing matches."""
-    from deliberation.documents.qr import ballot_short_code, normalise_short_code, parse_ballot_qr
-
     text = (text or "").strip()
     if not text:
         return None
