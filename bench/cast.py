@@ -60,7 +60,7 @@ def build(owners):
         VoteMatter,
         VoteStatus,
     )
-    from deliberation.services.votes import _freeze_electorate
+    from deliberation.services.votes.electorate import _freeze_electorate
 
     community = Community.objects.create(name="压测社区")
     estate = Estate.objects.create(community=community, name="压测小区")

@@ -81,7 +81,7 @@ def build(owners, votes):
     from django.utils import timezone
 
     from deliberation.models import AssemblyVote, VoteMatter, VoteStatus
-    from deliberation.services.votes import _freeze_electorate
+    from deliberation.services.votes.electorate import _freeze_electorate
 
     first, matter, sessions = cast.build(owners)
     pairs = [(first.pk, matter.pk)]

@@ -46,7 +46,8 @@ def build(units=UNITS, ballots=BALLOTS, seed=278):
         VoteMatter,
         VoteStatus,
     )
-    from deliberation.services.votes import _freeze_electorate, receipt_hash
+    from deliberation.services.votes import receipt_hash
+    from deliberation.services.votes.electorate import _freeze_electorate
 
     rng = random.Random(seed)
     community = Community.objects.create(name="基准社区")

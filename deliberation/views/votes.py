@@ -57,6 +57,7 @@ from deliberation.models import (
 from deliberation.permissions import ALLOWED, may
 from deliberation.services import votes as svc
 from deliberation.services.votes import VoteError
+from deliberation.services.votes.roles import _state_error
 from deliberation.uploads import delete_private, serve_private, store_private, suffix_for
 
 
@@ -192,7 +193,7 @@ def vote_detail(request, vote_id):
         if form is None:
             form = BallotForm(request.POST, matters=matters)
             form.is_valid()
-            form.add_error(None, svc._state_error(vote) if holder else _no_holder_error())
+            form.add_error(None, _state_error(vote) if holder else _no_holder_error())
             status = 400
         elif form.is_valid():
             try:

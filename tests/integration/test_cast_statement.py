@@ -14,7 +14,7 @@ from django.utils import timezone
 from deliberation.audit import content_digest, entry_values, verify_chain
 from deliberation.models import AssemblyVote, AuditEntry, Ballot, BallotSelection, Holder
 from deliberation.services import votes
-from deliberation.services.votes import VoteError
+from deliberation.services.votes import VoteError, casting
 from tests.sql import round_trips
 from tests.vote_factories import election, open_vote
 
@@ -189,14 +189,14 @@ def test_both_ways_of_casting_store_the_same_rows_and_hashes(
         ids = list(_next_ids_from([Ballot, BallotSelection, AuditEntry]))
         _restart(ids)
         savepoint = transaction.savepoint()
-        one = votes._cast_in_one_statement(
+        one = casting._cast_in_one_statement(
             matter, holder, choice, candidates, owner, "online", None, code, now
         )
         assert one is not None  # the statement took it
         by_statement = _stored(one)
         transaction.savepoint_rollback(savepoint)
         _restart(ids)
-        other = votes._cast_in_transaction(
+        other = casting._cast_in_transaction(
             matter, holder, choice, candidates, owner, "online", None, code, now
         )
         by_transaction = _stored(other)

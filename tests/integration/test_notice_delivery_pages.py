@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.sms import LogSender
 from deliberation.delivery import coverage
-from deliberation.models import AuditEntry, Delivery, Notification, Unit
+from deliberation.models import AssemblyVote, AuditEntry, Delivery, Notification, Unit
 from tests.queue import run_queued_tasks
 from tests.vote_factories import convene
 
@@ -259,7 +259,7 @@ def test_the_proof_of_service_is_among_the_vote_documents_and_frozen_with_its_re
     from tests.pdf_checks import all_text, squeeze
     from tests.vote_factories import move_to
 
-    vote = svc.AssemblyVote.objects.get(pk=vote_of(notice))
+    vote = AssemblyVote.objects.get(pk=vote_of(notice))
     svc.appoint_teller(vote, community_worker, by=committee_member)
     move_to(vote, "closed")
     svc.tally_vote(vote, by=committee_member)

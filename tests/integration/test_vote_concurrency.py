@@ -13,7 +13,7 @@ from django.db import connection, connections
 
 from deliberation.models import Ballot, Holder, Role
 from deliberation.services import votes
-from deliberation.services.votes import VoteError
+from deliberation.services.votes import VoteError, roles
 from tests.factories import add_member
 from tests.vote_factories import open_vote
 
@@ -111,7 +111,7 @@ def test_a_ballot_cast_while_the_vote_is_being_cancelled_waits_and_is_refused(
     def cancel():  # what cancel_vote does, held open until the cast has had its chance
         try:
             with transaction.atomic():
-                votes._lock(vote)
+                roles._lock(vote)
                 AssemblyVote.objects.filter(pk=vote.pk).update(status=VoteStatus.CANCELLED)
                 cancelling.set()
                 commit.wait(timeout=30)

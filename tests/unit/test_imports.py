@@ -38,7 +38,6 @@ LOCAL_IMPORTS_WITHOUT_A_WHY = {
     "deliberation.register_io": 1,
     "deliberation.services.kpi": 1,
     "deliberation.services.opinions": 1,
-    "deliberation.services.votes": 3,
     "deliberation.templatetags.execution_tags": 1,
     "deliberation.views.documents": 1,
     "deliberation.views.jobs": 1,
