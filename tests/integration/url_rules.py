@@ -240,6 +240,17 @@ def _meeting_rules():
     def live(w):
         return {"meeting_id": meeting(w).pk}
 
+    def noticed(w):
+        def make():
+            from meetings.services import publish_meeting_notice
+
+            draft = meeting(w, "to_notice", Status.DRAFT)
+            publish_meeting_notice(draft, by=w.chair)  # its invitation is served: paper slips
+            draft.refresh_from_db()
+            return draft
+
+        return w.once("meeting_noticed", make)
+
     return {
         "meeting_list": Rule(expect=signed_in()),
         "meeting_create": Rule(
@@ -265,6 +276,15 @@ def _meeting_rules():
             methods=form,
         ),
         "meeting_minutes": Rule(kwargs=live, expect=members(), methods=form),
+        "meeting_delivery": Rule(
+            kwargs=lambda w: {"meeting_id": noticed(w).pk},
+            expect=members(officers | STAFF),
+            methods=form,
+        ),
+        "meeting_delivery_print": Rule(
+            kwargs=lambda w: {"meeting_id": noticed(w).pk, "message": "invitation"},
+            expect=members(officers | STAFF),
+        ),
         "meeting_paper": Rule(
             kwargs=lambda w: {"meeting_id": meeting(w, "signed", Status.SIGNED).pk},
             expect=members(officers),
