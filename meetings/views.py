@@ -133,6 +133,9 @@ def meeting_delivery(request, meeting_id):
     served, their paper lists, and the form where a signed receipt is recorded by its code."""
     meeting = _delivery_meeting(request, meeting_id)
     form = ReceiptForm(request.POST or None)
+    form.fields["code"].help_text = _(
+        "Type the 8 characters printed on the slip the participant signed."
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
