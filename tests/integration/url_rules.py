@@ -242,12 +242,24 @@ def _meeting_rules():
 
     def noticed(w):
         def make():
-            from meetings.services import publish_meeting_notice
+            # Noticed without the room's broadcast (no event loop here): its invitation is
+            # served, so its paper slips exist.
+            from deliberation.models import NoticeKind
+            from deliberation.notices import publish_notice
+            from meetings.delivery import serve_invitation
 
-            draft = meeting(w, "to_notice", Status.DRAFT)
-            publish_meeting_notice(draft, by=w.chair)  # its invitation is served: paper slips
-            draft.refresh_from_db()
-            return draft
+            noticed = meeting(w, "noticed", Status.NOTICED)
+            noticed.notice = publish_notice(
+                community=w.community,
+                kind=NoticeKind.MEETING,
+                title=noticed.title,
+                body=["议程见会议页面"],
+                by=w.chair,
+                source=noticed,
+            )
+            noticed.save(update_fields=["notice"])
+            serve_invitation(noticed, by=w.chair)
+            return noticed
 
         return w.once("meeting_noticed", make)
 
