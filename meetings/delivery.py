@@ -23,12 +23,12 @@ from deliberation.models import DeliveryPurpose, Notice, NoticeKind
 
 KEY_PREFIX = "meetings.participant:"
 
-# What is served to each participant, in order: (slug, label)
-MESSAGES = (
-    ("invitation", _("Invitation")),
-    ("draft", _("Draft for corrections")),
-    ("minutes", _("Final minutes")),
-)
+# What is served to each participant, by the slug its printed list is named by
+LABELS = {
+    "invitation": _("Invitation"),
+    "draft": _("Draft for corrections"),
+    "minutes": _("Final minutes"),
+}
 
 
 def addressee_key(participant):
@@ -119,13 +119,13 @@ def served_messages(meeting):
     """Each message served so far: (slug, label, notice, purpose), oldest first."""
     found = []
     if meeting.notice_id:
-        found.append(("invitation", MESSAGES[0][1], meeting.notice, DeliveryPurpose.NOTICE))
+        found.append(("invitation", meeting.notice, DeliveryPurpose.NOTICE))
         if meeting.corrections_until:
-            found.append(("draft", MESSAGES[1][1], meeting.notice, DeliveryPurpose.CORRECTIONS))
+            found.append(("draft", meeting.notice, DeliveryPurpose.CORRECTIONS))
     minutes = minutes_notice(meeting) if meeting.published_at else None
     if minutes is not None:
-        found.append(("minutes", MESSAGES[2][1], minutes, DeliveryPurpose.NOTICE))
-    return found
+        found.append(("minutes", minutes, DeliveryPurpose.NOTICE))
+    return [(slug, LABELS[slug], notice, purpose) for slug, notice, purpose in found]
 
 
 def coverage(meeting):
