@@ -943,10 +943,8 @@ def send_for_corrections(meeting, *, by, now=None):
         meeting.save(update_fields=["status", "corrections_until"])
         _commit(meeting, by, "send_for_corrections", {"until": meeting.corrections_until})
         users = [p.user for p in meeting.participants.exclude(user=None).select_related("user")]
-        if delivery.serves_participants(meeting):
-            # Each participant is served the draft with the deadline, with proof.
-            delivery.serve_draft(meeting, by=by)
-            users = []
+        if delivery.serves_participants(meeting) and delivery.serve_draft(meeting, by=by):
+            users = []  # each participant is served the draft with the deadline, with proof
         notify(
             users,
             Message(
@@ -1201,8 +1199,8 @@ def publish_minutes(meeting, *, by):
         if meeting.is_owners_session and meeting.estate_id:
             # The final minutes are served to every household like the session's notice.
             queue_delivery(minutes, by=by)
-        else:
-            delivery.serve_minutes(meeting, minutes, by=by)
+        elif delivery.serves_participants(meeting):
+            delivery.serve_minutes(meeting, minutes, by=by)  # to each participant, with proof
     return meeting
 
 
