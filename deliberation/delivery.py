@@ -19,6 +19,7 @@ back non-urgent SMS (docs/rules.md, "Service of notice").
 import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from time import monotonic
 
@@ -35,7 +36,7 @@ from django.utils.translation import gettext_noop
 from accounts import sms
 from deliberation.audit import record_audit
 from deliberation.jobs import start_job
-from deliberation.messages import Message
+from deliberation.messages import Bilingual, Message
 from deliberation.models import (
     AssemblyVote,
     BackgroundJob,
@@ -54,6 +55,7 @@ from deliberation.models import (
     VoteStatus,
 )
 from deliberation.notices import forget_unread
+from deliberation.templatetags.gongyi import cn_deadline
 
 logger = logging.getLogger("gongyi.delivery")
 
@@ -91,7 +93,42 @@ TEMPLATES["task_due_today"] = gettext_noop(
 TEMPLATES["task_supervision"] = gettext_noop(
     "%(community)s: supervision (督办) on the task “%(task)s”: %(text)s"
 )
-DATE_PARAMS = ("opens", "closes", "until")
+# A meeting's invited participants (not households): the invitation, the draft minutes or
+# hearing record for corrections, and the final text (meetings.delivery).
+TEMPLATES["meeting_invitation"] = gettext_noop(
+    "%(community)s: you are invited to “%(title)s” on %(when)s at %(place)s. "
+    "Reply on Gongyi or to the organiser."
+)
+TEMPLATES["meeting_invitation_online"] = gettext_noop(
+    "%(community)s: you are invited to “%(title)s” on %(when)s, online. "
+    "Reply on Gongyi or to the organiser."
+)
+TEMPLATES["meeting_corrections"] = gettext_noop(
+    "%(community)s: the draft minutes of “%(title)s” are open for your corrections until "
+    "%(until)s. Read them on Gongyi or ask the secretary for a copy."
+)
+TEMPLATES["hearing_corrections"] = gettext_noop(
+    "%(community)s: the draft record of the hearing “%(title)s” is open for your corrections "
+    "until %(until)s. Read it on Gongyi or ask the secretary for a copy."
+)
+TEMPLATES["meeting_minutes"] = gettext_noop(
+    "%(community)s: the minutes of “%(title)s” are final and published on Gongyi."
+)
+TEMPLATES["hearing_record"] = gettext_noop(
+    "%(community)s: the record of the hearing “%(title)s” is final and published on Gongyi."
+)
+# An e-mail's subject, where the notice's title would not say what the message is about.
+SUBJECTS = {
+    "task_due_soon": gettext_noop("Task deadline: %(task)s"),
+    "task_due_today": gettext_noop("Task deadline: %(task)s"),
+    "task_supervision": gettext_noop("Supervision (督办): %(task)s"),
+    "meeting_corrections": gettext_noop("Draft minutes for your corrections: %(title)s"),
+    "hearing_corrections": gettext_noop("Draft hearing record for your corrections: %(title)s"),
+}
+DATE_PARAMS = ("opens", "closes", "when")
+# A period's end, said as people say it: midnight is 24:00 of the day before (cn_deadline),
+# in the recipient's language.
+DEADLINE_PARAMS = ("until",)
 DATE_PARAM_FORMAT = "%Y-%m-%d %H:%M"
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -104,9 +141,30 @@ BATCH = 25
 PROGRESS_EVERY_S = 1.0
 
 
+def _deadline(value):
+    return cn_deadline(timezone.make_aware(datetime.strptime(value, DATE_PARAM_FORMAT)))
+
+
+def _localised(params):
+    """`params` with each deadline written in the active language ("2026年3月7日 24:00")."""
+    params = dict(params)
+    for name in DEADLINE_PARAMS:
+        if params.get(name):
+            params[name] = _deadline(params[name])
+    return params
+
+
 def render(template, params, language):
     with translation.override(language):
-        return _(TEMPLATES[template]) % params
+        return _(TEMPLATES[template]) % _localised(params)
+
+
+def subject(delivery):
+    """An e-mail's subject in the recipient's language."""
+    if delivery.template in SUBJECTS:
+        with translation.override(delivery.language):
+            return (_(SUBJECTS[delivery.template]) % delivery.params)[:150]
+    return delivery.notice.title if delivery.notice_id else ""
 
 
 def new_receipt_code():
@@ -203,14 +261,17 @@ def queue_corrections(meeting, *, by):
 
 def serve_task(task, users, *, purpose, round, template, text=None, now=None):  # noqa: A002
     """Records to tell the people who answer for `task` of its deadline or of a 督办 note, by
-    SMS to each one's number, in each one's language; the periodic tick sends them (quiet hours
-    and the daily cap hold, an opt-out stops them). Call inside the transaction that records
-    the reminder or the note: both are kept, or neither. Idempotent (the unique constraint)."""
+    SMS to each one's number and by e-mail where they gave one, in each one's language; the
+    periodic tick sends them (quiet hours and the daily cap hold an SMS, an opt-out stops it).
+    Call inside the transaction that records the reminder or the note: both are kept, or
+    neither. Idempotent (the unique constraint)."""
     now = now or timezone.now()
     community = task.topic.community
     rows = []
     for user in users:
-        if not user.phone:
+        channels = {DeliveryChannel.SMS: user.phone, DeliveryChannel.EMAIL: user.email}
+        channels = {channel: to for channel, to in channels.items() if to}
+        if not channels:
             continue
         language = user.language or settings.LANGUAGE_CODE
         params = {
@@ -221,12 +282,12 @@ def serve_task(task, users, *, purpose, round, template, text=None, now=None):  
         if text is not None:
             with translation.override(language):
                 params["text"] = str(text)[:200]
-        rows.append(
+        rows += [
             Delivery(
                 task=task,
                 user=user,
-                channel=DeliveryChannel.SMS,
-                recipient=user.phone,
+                channel=channel,
+                recipient=recipient,
                 template=template,
                 params=params,
                 language=language,
@@ -234,9 +295,77 @@ def serve_task(task, users, *, purpose, round, template, text=None, now=None):  
                 purpose=purpose,
                 round=round,
             )
-        )
+            for channel, recipient in channels.items()
+        ]
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """A person a notice's source names to be served (a meeting's invited participant): `key`
+    is the source's own ("meetings.participant:12"), so this module names no app above it."""
+
+    key: str
+    name: str
+    user: object = None  # their account, if they have one
+    phone: str = ""
+
+
+def serve_people(notice, people, *, by, purpose, template, params, now=None):
+    """Serve `notice` (or, for `purpose`, the later message about it) to each of `people`
+    (Addressee): in the app and by e-mail to those with an account, by SMS to those with a
+    number, and a paper record with a receipt slip for everyone, which counts once signed.
+    Call inside the transaction that sends the message: the records and the job that sends
+    them are kept, or neither. Idempotent (the unique constraint): calling again for a
+    person added later creates their records alone, and a retried job sends nothing twice."""
+    now = now or timezone.now()
+    rows = []
+    for person in people:
+        user = person.user
+        language = (user.language if user else "") or settings.LANGUAGE_CODE
+        wanted = {DeliveryChannel.PAPER: ""}
+        if user is not None:
+            wanted[DeliveryChannel.APP] = str(user.pk)
+            if user.email:
+                wanted[DeliveryChannel.EMAIL] = user.email
+        phone = person.phone or (user.phone if user else "")
+        if phone:
+            wanted[DeliveryChannel.SMS] = phone
+        for channel, recipient in wanted.items():
+            rows.append(
+                Delivery(
+                    notice=notice,
+                    addressee=person.key,
+                    addressee_name=person.name[:100],
+                    user=user,
+                    channel=channel,
+                    recipient=recipient,
+                    template=template,
+                    params=params,
+                    language=language,
+                    created_at=now,
+                    purpose=purpose,
+                    receipt_code=new_receipt_code() if channel == DeliveryChannel.PAPER else "",
+                )
+            )
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return queue_delivery(notice, by=by, purpose=purpose, people=True)
+
+
+def addressee_rows(notice, purpose=DeliveryPurpose.NOTICE):
+    """The paper record of each person served `notice` for `purpose`, `served` annotated."""
+    proof = Delivery.objects.filter(
+        notice=notice, addressee=OuterRef("addressee"), purpose=purpose
+    ).filter(served_condition(notice.community.service_rule, purpose))
+    return (
+        Delivery.objects.filter(
+            notice=notice, purpose=purpose, channel=DeliveryChannel.PAPER, unit__isnull=True
+        )
+        .exclude(addressee="")
+        .annotate(served=Exists(proof))
+        .order_by("pk")
+    )
 
 
 def queue_reminder(vote, *, unit_ids, heads, area, by):
@@ -299,16 +428,17 @@ def run_delivery_job(job, progress):
     units = None
     if params.get("units") is not None:
         units = Unit.objects.filter(pk__in=params["units"])
-    create_records(
-        notice,
-        units=units,
-        urgent=params.get("urgent", False),
-        now=now,
-        purpose=purpose,
-        round=scope["round"],
-        template=params.get("template"),
-        params=params.get("params"),
-    )
+    if not params.get("people"):  # a source's people: their records came with the job
+        create_records(
+            notice,
+            units=units,
+            urgent=params.get("urgent", False),
+            now=now,
+            purpose=purpose,
+            round=scope["round"],
+            template=params.get("template"),
+            params=params.get("params"),
+        )
     token = f"j{job.pk}a{job.attempts}"
     earlier = (
         Delivery.objects.filter(status=DeliveryStatus.SENDING, **scope)
@@ -612,6 +742,13 @@ def _app_message(delivery):
     for name in DATE_PARAMS:
         if name in params:
             params[name] = datetime.strptime(params[name], DATE_PARAM_FORMAT)
+    for name in DEADLINE_PARAMS:
+        if params.get(name):
+            text = {}
+            for language in ("zh-hans", "en"):
+                with translation.override(language):
+                    text[language] = _deadline(params[name])
+            params[name] = Bilingual(text["zh-hans"], text["en"])
     return Message(TEMPLATES[delivery.template], **params)
 
 
@@ -620,43 +757,50 @@ def _notification(delivery, text):
         user_id=delivery.user_id,
         text=text[:300],
         message=_app_message(delivery).as_data(),
-        url=delivery.notice.get_absolute_url(),
+        # A person the source named is sent to the source (the meeting), a household the notice
+        url=(delivery.addressee and delivery.notice.source_url)
+        or delivery.notice.get_absolute_url(),
     )
 
 
 def _send(delivery, text):
     if delivery.channel == DeliveryChannel.EMAIL:
-        send_mail(delivery.notice.title, text, None, [delivery.recipient])
+        send_mail(subject(delivery), text, None, [delivery.recipient])
         return ""
+    with translation.override(delivery.language):
+        params = _localised(delivery.params)  # the gateway's template gets the deadline as said
     return sms.send_template_sms(
         delivery.recipient,
         template=delivery.template,
-        params=delivery.params,
+        params=params,
         text=text,
         out_id=out_id(delivery),
         language=delivery.language,
     )
 
 
-def record_view(notice, user, now=None):
-    """The recipient opened the notice: the first view of each of their in-app records."""
-    if not user.is_authenticated:
+def record_view(notice, user, now=None, purpose=DeliveryPurpose.NOTICE):
+    """The recipient opened the notice (or, for `purpose`, the later message about it): the
+    first view of each of their in-app records."""
+    if not user.is_authenticated or notice is None:
         return 0
     return Delivery.objects.filter(
         notice=notice,
-        purpose=DeliveryPurpose.NOTICE,
+        purpose=purpose,
         channel=DeliveryChannel.APP,
         user=user,
         viewed_at__isnull=True,
     ).update(viewed_at=now or timezone.now())
 
 
-def served_condition(rule):
-    """The records that prove service under the community's rule (docs/rules.md)."""
+def served_condition(rule, purpose=DeliveryPurpose.NOTICE):
+    """The records that prove service under the community's rule (docs/rules.md): of the
+    notice itself, or of the later message `purpose` where that is served too (a meeting's
+    draft minutes, to each participant)."""
     paper = Q(channel=DeliveryChannel.PAPER, receipt_signed_at__isnull=False)
     viewed = Q(channel=DeliveryChannel.APP, viewed_at__isnull=False)
     sms_delivered = Q(channel=DeliveryChannel.SMS, status=DeliveryStatus.DELIVERED)
-    notice = Q(purpose=DeliveryPurpose.NOTICE)  # a reminder reaching a phone serves nothing
+    notice = Q(purpose=purpose)  # a reminder reaching a phone serves nothing
     if rule == ServiceRule.PAPER_ONLY:
         return notice & paper
     if rule == ServiceRule.VIEW_OR_PAPER:
@@ -670,7 +814,7 @@ def household_rows(notice):
         served_condition(notice.community.service_rule)
     )
     return (
-        Delivery.objects.filter(notice=notice, channel=DeliveryChannel.PAPER)
+        Delivery.objects.filter(notice=notice, channel=DeliveryChannel.PAPER, unit__isnull=False)
         .annotate(served=Exists(proof))
         .select_related("unit__building", "holder")
         .order_by("unit__building__name", "unit__stairwell", "unit__number")
@@ -684,7 +828,9 @@ def coverage(notice):
 
 
 def record_receipt(notice, code, *, by, now=None):
-    """A worker records the signed paper receipt whose code is printed on the slip."""
+    """A worker records the signed paper receipt whose code is printed on the slip. `notice`
+    may be a list: the notices whose slips one page takes (a meeting's notice and minutes)."""
+    notices = list(notice) if isinstance(notice, list | tuple) else [notice]
     code = (code or "").strip().upper().replace(" ", "").replace("-", "")
     if not code:
         raise ValidationError(_("Type the code printed on the receipt slip."))
@@ -692,7 +838,8 @@ def record_receipt(notice, code, *, by, now=None):
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update()
-            .filter(notice=notice, channel=DeliveryChannel.PAPER, receipt_code=code)
+            .filter(notice__in=notices, channel=DeliveryChannel.PAPER, receipt_code=code)
+            .select_related("notice")
             .first()
         )
         if delivery is None:
@@ -709,12 +856,10 @@ def record_receipt(notice, code, *, by, now=None):
         delivery.save(
             update_fields=["receipt_signed_at", "receipt_recorded_by", "status", "sent_at"]
         )
-        record_audit(
-            actor=by,
-            verb="notice.receipt",
-            target=notice,
-            data={"unit": delivery.unit_id, "code": code},
-        )
+        data = {"unit": delivery.unit_id, "code": code}
+        if delivery.addressee:
+            data = {"addressee": delivery.addressee, "purpose": delivery.purpose, "code": code}
+        record_audit(actor=by, verb="notice.receipt", target=delivery.notice, data=data)
     return delivery
 
 

@@ -105,6 +105,11 @@ ALLOWED.update(
         "meeting.sign": {"signed": SEATED},
         "meeting.paper_signature": {"signed": OFFICERS},
         "meeting.publish_minutes": {"signed": frozenset({CHAIR_SEAT})},
+        # Service of its messages on each participant: coverage, paper lists, receipts
+        "meeting.delivery": {
+            s: OFFICERS | STAFF
+            for s in ("noticed", "live", "closed", "corrections", "signed", "published")
+        },
     }
 )
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.phone import normalise_phone
+from accounts.phone import CN_MOBILE, normalise_phone
 from deliberation.models import Topic, VoteMatter
 from meetings.models import (
     HEARING_ORDER,
@@ -346,7 +346,10 @@ class InviteForm(forms.Form):
         max_length=20,
         required=False,
         label=_("mobile number"),
-        help_text=_("Leave empty for someone without an account."),
+        help_text=_(
+            "Finds their account. For someone without one, give their name and, if they "
+            "have one, their number: invitations and minutes then go by SMS."
+        ),
     )
     name = forms.CharField(max_length=100, required=False, label=_("name"))
     role = forms.ChoiceField(choices=SeatRole.choices, label=_("role in the meeting"))
@@ -362,8 +365,18 @@ class InviteForm(forms.Form):
             except Exception:  # noqa: BLE001 - any parse failure is the same mistake to the user
                 normalised = None
             data["user"] = User.objects.filter(phone=normalised).first() if normalised else None
-            if data["user"] is None:
-                self.add_error("phone", _("No account has this mobile number."))
+            mobile = bool(normalised) and bool(CN_MOBILE.match(normalised.removeprefix("+86")))
+            if data["user"] is None and mobile and data.get("name"):
+                # Someone without an account: invited by name, told by SMS at this number.
+                data["phone"] = normalised
+            elif data["user"] is None:
+                self.add_error(
+                    "phone",
+                    _(
+                        "No account has this mobile number. To invite someone without an "
+                        "account, give their name too: they are told by SMS."
+                    ),
+                )
         elif not data.get("name"):
             self.add_error("name", _("Give a mobile number or a name."))
         return data

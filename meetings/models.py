@@ -212,6 +212,8 @@ class Participant(models.Model):
     name = models.CharField(_("name"), max_length=100)
     role = models.CharField(_("role in the meeting"), max_length=16, choices=SeatRole)
     organisation = models.CharField(_("unit or department"), max_length=100, blank=True)
+    # For someone invited without an account: where the invitation and the minutes go by SMS.
+    phone = models.CharField(_("mobile number"), max_length=20, blank=True)
     holder = models.ForeignKey(
         "deliberation.Holder", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

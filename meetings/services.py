@@ -28,6 +28,7 @@ from deliberation.messages import Message
 from deliberation.models import NoticeKind
 from deliberation.notices import notify, publish_notice
 from deliberation.templatetags.gongyi import cn_deadline
+from meetings import delivery
 from meetings.access import may_in, participant_of
 from meetings.models import (
     HEARING_ORDER,
@@ -183,7 +184,9 @@ def add_agenda_item(meeting, *, by, title, topic=None, vote_matter=None, **limit
     return item
 
 
-def invite_participant(meeting, *, by, role, user=None, name="", organisation="", holder=None):
+def invite_participant(
+    meeting, *, by, role, user=None, name="", organisation="", holder=None, phone=""
+):
     with transaction.atomic():
         meeting = _lock(meeting.pk)
         _require(by, meeting, "meeting.edit")
@@ -200,9 +203,13 @@ def invite_participant(meeting, *, by, role, user=None, name="", organisation=""
             role=role,
             organisation=organisation,
             holder=holder,
+            phone="" if user is not None else phone,
         )
         _commit(meeting, by, "invite", {"participant": participant.pk}, (ATTENDANCE,))
-        if user is not None and meeting.status == Status.NOTICED:
+        if meeting.status == Status.NOTICED and delivery.serves_participants(meeting):
+            # Served the invitation like those invited before the notice, with proof.
+            delivery.serve_invitation(meeting, by=by, participants=[participant])
+        elif user is not None and meeting.status == Status.NOTICED:
             notify(
                 [user],
                 Message(gettext_noop("You are invited to %(title)s."), title=meeting.title),
@@ -256,6 +263,10 @@ def publish_meeting_notice(meeting, *, by, now=None):
         meeting.save(update_fields=["notice", "status"])
         _commit(meeting, by, "notice", {"notice": notice.pk})
         users = [p.user for p in meeting.participants.exclude(user=None).select_related("user")]
+        if delivery.serves_participants(meeting):
+            # Each participant is served the invitation, with proof (the bell is one channel).
+            delivery.serve_invitation(meeting, by=by)
+            users = []
         notify(
             users + [meeting.secretary],
             Message(gettext_noop("You are invited to %(title)s."), title=meeting.title),
@@ -932,6 +943,8 @@ def send_for_corrections(meeting, *, by, now=None):
         meeting.save(update_fields=["status", "corrections_until"])
         _commit(meeting, by, "send_for_corrections", {"until": meeting.corrections_until})
         users = [p.user for p in meeting.participants.exclude(user=None).select_related("user")]
+        if delivery.serves_participants(meeting) and delivery.serve_draft(meeting, by=by):
+            users = []  # each participant is served the draft with the deadline, with proof
         notify(
             users,
             Message(
@@ -1186,6 +1199,8 @@ def publish_minutes(meeting, *, by):
         if meeting.is_owners_session and meeting.estate_id:
             # The final minutes are served to every household like the session's notice.
             queue_delivery(minutes, by=by)
+        elif delivery.serves_participants(meeting):
+            delivery.serve_minutes(meeting, minutes, by=by)  # to each participant, with proof
     return meeting
 
 

@@ -16,6 +16,12 @@ urlpatterns = [
     path("<int:meeting_id>/checkin/<str:token>/", views.meeting_checkin, name="meeting_checkin"),
     path("<int:meeting_id>/minutes/", views.meeting_minutes, name="meeting_minutes"),
     path("<int:meeting_id>/minutes/paper/", views.meeting_paper, name="meeting_paper"),
+    path("<int:meeting_id>/delivery/", views.meeting_delivery, name="meeting_delivery"),
+    re_path(
+        r"^(?P<meeting_id>[0-9]+)/delivery/(?P<message>invitation|draft|minutes)/print/$",
+        views.meeting_delivery_print,
+        name="meeting_delivery_print",
+    ),
 ]
 
 # Printed records (PDF), with the permission of the meeting page

@@ -4,7 +4,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -15,9 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from deliberation.access import community_for, community_ids_of, estates_where, roles_of
+from deliberation.delivery import record_receipt
+from deliberation.forms.notices import ReceiptForm
 from deliberation.models import Community
 from deliberation.permissions import may
-from meetings import services
+from meetings import delivery, services
 from meetings.access import (
     CHAIR,
     DISPLAY,
@@ -96,6 +98,8 @@ def _detail(request, meeting, status=200, **forms):
         "rsvp_form": forms.get("rsvp_form") or RsvpForm(),
         "chair_form": forms.get("chair_form") or MoveChairForm(meeting=meeting),
     }
+    if may_in(request.user, meeting, "meeting.delivery") and delivery.serves_participants(meeting):
+        context["delivery"] = delivery.coverage(meeting)
     return TemplateResponse(request, "meetings/detail.html", context, status=status)
 
 
@@ -103,7 +107,69 @@ def _detail(request, meeting, status=200, **forms):
 @require_safe
 def meeting_detail(request, meeting_id):
     meeting = meeting_for(request.user, meeting_id, "meeting.view")
+    delivery.record_reading(meeting, request.user)
     return _detail(request, meeting)
+
+
+def _delivery_meeting(request, meeting_id):
+    meeting = meeting_for(request.user, meeting_id, "meeting.delivery")
+    if not delivery.serves_participants(meeting):
+        raise Http404  # an owners' session is served per household, on the vote's pages
+    return meeting
+
+
+def coverage_line(row):
+    return _("Served %(served)s / %(total)s people; %(pending)s still to be served") % {
+        "served": f"{row['served']:,}",
+        "total": f"{row['total']:,}",
+        "pending": f"{row['pending']:,}",
+    }
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def meeting_delivery(request, meeting_id):
+    """How far each message of the meeting has reached its participants, who is still to be
+    served, their paper lists, and the form where a signed receipt is recorded by its code."""
+    meeting = _delivery_meeting(request, meeting_id)
+    form = ReceiptForm(request.POST or None)
+    form.fields["code"].help_text = _(
+        "Type the 8 characters printed on the slip the participant signed."
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                served = record_receipt(
+                    delivery.notices_of(meeting), form.cleaned_data["code"], by=request.user
+                )
+            except ValidationError as error:
+                form.add_error("code", error)
+            else:
+                messages.success(
+                    request,
+                    _("Receipt recorded: %(name)s is served.") % {"name": served.addressee_name},
+                )
+                return redirect("meeting_delivery", meeting.pk)
+        status = 400
+    rows = delivery.coverage(meeting)
+    for row in rows:
+        row["line"] = coverage_line(row)
+    context = {"meeting": meeting, "rows": rows, "form": form}
+    return TemplateResponse(request, "meetings/delivery.html", context, status=status)
+
+
+@login_required
+@require_safe
+def meeting_delivery_print(request, meeting_id, message):
+    """The paper delivery list of one message: a receipt slip for each person not yet served."""
+    meeting = _delivery_meeting(request, meeting_id)
+    row = next((r for r in delivery.coverage(meeting) if r["slug"] == message), None)
+    if row is None:
+        raise Http404
+    return TemplateResponse(
+        request, "meetings/delivery_print.html", {"meeting": meeting, "row": row}
+    )
 
 
 def _run_or_error(request, meeting, call):
@@ -154,6 +220,7 @@ def meeting_prepare(request, meeting_id, step):
                 user=data["user"],
                 name=data["name"],
                 organisation=data["organisation"],
+                phone=data["phone"] if data["user"] is None else "",
             ),
         )
     elif step == "rsvp":
@@ -296,6 +363,8 @@ def _minutes_call(action, meeting, user, data):
 @require_http_methods(["GET", "HEAD", "POST"])
 def meeting_minutes(request, meeting_id):
     meeting = meeting_for(request.user, meeting_id, "meeting.view")
+    if request.method == "GET":
+        delivery.record_reading(meeting, request.user, minutes_page=True)
     form = None
     if request.method == "POST":
         action = request.POST.get("action", "")

@@ -51,7 +51,8 @@ class DeliveryPurpose(models.TextChoices):
 
 
 class Delivery(models.Model):
-    """A message of a notice to a household (`notice`, `unit`), or of a task to the person who
+    """A message of a notice to a household (`notice`, `unit`), to a person its source names
+    (`notice`, `addressee`: a meeting's invited participant), or of a task to the person who
     answers for it (`task`, `user`: its deadlines and 督办)."""
 
     notice = models.ForeignKey(
@@ -73,6 +74,10 @@ class Delivery(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A person served for the notice's source, by the key the source gives ("meetings.
+    # participant:12"), and their name as invited: someone without an account has no other.
+    addressee = models.CharField(max_length=40, blank=True)
+    addressee_name = models.CharField(_("addressee"), max_length=100, blank=True)
     channel = models.CharField(_("channel"), max_length=8, choices=DeliveryChannel)
     purpose = models.CharField(
         max_length=12, choices=DeliveryPurpose, default=DeliveryPurpose.NOTICE
@@ -118,9 +123,15 @@ class Delivery(models.Model):
                 condition=Q(task__isnull=False),
                 name="delivery_once_per_person",
             ),
+            models.UniqueConstraint(
+                fields=["notice", "addressee", "channel", "purpose", "round"],
+                condition=~Q(addressee=""),
+                name="delivery_once_per_addressee",
+            ),
             models.CheckConstraint(
                 condition=Q(notice__isnull=False, unit__isnull=False)
-                | Q(task__isnull=False, user__isnull=False),
+                | Q(task__isnull=False, user__isnull=False)
+                | (Q(notice__isnull=False) & ~Q(addressee="")),
                 name="delivery_of_a_notice_or_a_task",
             ),
             models.UniqueConstraint(
@@ -134,6 +145,8 @@ class Delivery(models.Model):
     def __str__(self):
         if self.task_id:
             return f"task {self.task_id}/{self.user_id}/{self.channel}"
+        if self.addressee:
+            return f"{self.notice_id}/{self.addressee}/{self.channel}"
         return f"{self.notice_id}/{self.unit_id}/{self.channel}"
 
 

@@ -70,6 +70,8 @@ AUDITED = {
     "meeting_checkin": ("owner",),
     "meeting_minutes": ("resident", "community_worker"),
     "meeting_paper": ("chair",),
+    "meeting_delivery": ("community_worker",),
+    "meeting_delivery_print": ("chair",),
     # Owners' assembly votes and property selection
     "vote_list": ("owner", "committee_member"),
     "vote_detail": ("owner", "committee_member"),

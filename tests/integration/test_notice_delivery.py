@@ -294,7 +294,8 @@ def test_an_owners_session_serves_its_draft_minutes_with_the_deadline_and_then_t
         session = meeting_services.send_for_corrections(session, by=chair)
         run_queued_tasks()
     texts = dict(LogSender.outbox)
-    assert "的会议纪要草稿征求更正，截止2026-03-08 00:00" in texts[owner.phone]
+    # The period ends at midnight: said as 24:00 of its last day (Civil Code art. 203)
+    assert "的会议纪要草稿征求更正，截止2026年3月7日 24:00" in texts[owner.phone]
     drafts = Delivery.objects.filter(notice=session.notice, purpose="corrections")
     units = set(Ownership.objects.filter(unit__building__estate=estate).values_list("unit", flat=1))
     reached = set(drafts.values_list("unit_id", flat=True))

@@ -240,6 +240,29 @@ def _meeting_rules():
     def live(w):
         return {"meeting_id": meeting(w).pk}
 
+    def noticed(w):
+        def make():
+            # Noticed without the room's broadcast (no event loop here): its invitation is
+            # served, so its paper slips exist.
+            from deliberation.models import NoticeKind
+            from deliberation.notices import publish_notice
+            from meetings.delivery import serve_invitation
+
+            noticed = meeting(w, "noticed", Status.NOTICED)
+            noticed.notice = publish_notice(
+                community=w.community,
+                kind=NoticeKind.MEETING,
+                title=noticed.title,
+                body=["议程见会议页面"],
+                by=w.chair,
+                source=noticed,
+            )
+            noticed.save(update_fields=["notice"])
+            serve_invitation(noticed, by=w.chair)
+            return noticed
+
+        return w.once("meeting_noticed", make)
+
     return {
         "meeting_list": Rule(expect=signed_in()),
         "meeting_create": Rule(
@@ -265,6 +288,15 @@ def _meeting_rules():
             methods=form,
         ),
         "meeting_minutes": Rule(kwargs=live, expect=members(), methods=form),
+        "meeting_delivery": Rule(
+            kwargs=lambda w: {"meeting_id": noticed(w).pk},
+            expect=members(officers | STAFF),
+            methods=form,
+        ),
+        "meeting_delivery_print": Rule(
+            kwargs=lambda w: {"meeting_id": noticed(w).pk, "message": "invitation"},
+            expect=members(officers | STAFF),
+        ),
         "meeting_paper": Rule(
             kwargs=lambda w: {"meeting_id": meeting(w, "signed", Status.SIGNED).pk},
             expect=members(officers),
