@@ -137,7 +137,7 @@ def _unit_label(estate, building, stairwell, number):
 def plan_register_import(community, parsed, *, create_buildings=False, progress=None):
     """Compare the parsed file with the register. Reads only; safe outside a transaction.
 
-    `progress(done, total, "check")` hears of every limits.PROGRESS_ROWS rows grouped into units,
+    `progress(done, total, "check")` hears of every PROGRESS_ROWS rows grouped into units,
     then compared with the register (each row counts twice)."""
     plan = ImportPlan(
         community=community,
@@ -145,11 +145,60 @@ def plan_register_import(community, parsed, *, create_buildings=False, progress=
         errors=list(parsed.errors),
         create_buildings=create_buildings,
     )
+    error = _error_of(plan)
+    estates = {e.name: e for e in Estate.objects.filter(community=community)}
+    buildings, building_names = _buildings_of(community)
+    grouped, new_buildings = _group_by_unit(
+        parsed, estates, buildings, create_buildings, error, progress
+    )
+    holders = _HolderMatcher(community, error)
+    existing_units = _units_of(community, building_names)
+    ownerships = _ownerships_of(community)
+    holder_names = {}
+    estate_names = {e.pk: e.name for e in estates.values()}
+    total_rows = len(parsed.rows)
+    compared = 0
+    for key, rows in grouped.items():
+        if progress is not None and compared // limits.PROGRESS_ROWS != (compared + len(rows)) // (
+            limits.PROGRESS_ROWS
+        ):
+            progress(total_rows + compared, 2 * total_rows, "check")
+        compared += len(rows)
+        label = _unit_label(estate_names[key[0]], *key[1:])
+        unit_plan = _plan_unit(key, rows, label, holders, error)
+        if unit_plan is None:
+            continue
+        existing = existing_units.pop(key, None)
+        if existing is not None:
+            _diff_unit(unit_plan, existing, ownerships.get(existing["pk"], {}), holder_names)
+        plan.units.append(unit_plan)
+
+    # Existing holders whose names we need to describe removed ownerships.
+    _fill_holder_names(plan, holder_names)
+    plan.holders = list(holders.plans.values())
+    # A holder that is new and also exists as another key of an existing holder is fine.
+    plan.new_buildings = list(new_buildings.values())
+    plan.not_in_file = sorted(
+        _unit_label(estate_names.get(k[0], ""), *k[1:]) for k in existing_units
+    )
+    plan.errors.sort(key=lambda e: e.row)
+    return plan
+
+
+def _error_of(plan):
+    """`error(row, column key, message)`, adding a RowError to the plan."""
 
     def error(row, key, message):
-        plan.errors.append(RowError(row, parsed.column_name(key), message))
+        plan.errors.append(RowError(row, plan.parsed.column_name(key), message))
 
-    estates = {e.name: e for e in Estate.objects.filter(community=community)}
+    return error
+
+
+# ---- the register as it stands
+
+
+def _buildings_of(community):
+    """({(estate id, name): building id}, {building id: (estate id, name)})."""
     buildings = {}
     building_names = {}
     for pk, estate_id, name in Building.objects.filter(estate__community=community).values_list(
@@ -157,10 +206,45 @@ def plan_register_import(community, parsed, *, create_buildings=False, progress=
     ):
         buildings[(estate_id, name)] = pk
         building_names[pk] = (estate_id, name)
-    new_buildings = {}
+    return buildings, building_names
 
-    # Group the rows by unit.
+
+def _units_of(community, building_names):
+    """{(estate id, building, stairwell, number): the unit's pk and fields}."""
+    existing_units = {}
+    unit_values = Unit.objects.filter(building__estate__community=community).values_list(
+        "pk", "building_id", "stairwell", "number", "floor", "area", "area_basis", "kind"
+    )
+    for pk, building_id, stairwell, number, floor, area, basis, kind in unit_values:
+        estate_id, building_name = building_names[building_id]
+        existing_units[(estate_id, building_name, stairwell, number)] = {
+            "pk": pk,
+            "floor": floor,
+            "area": area,
+            "area_basis": basis,
+            "kind": kind,
+        }
+    return existing_units
+
+
+def _ownerships_of(community):
+    """{unit id: {holder id: (ownership pk, share, designated voter)}}."""
+    ownerships = {}
+    for pk, unit_id, holder_id, share, voter in Ownership.objects.filter(
+        unit__building__estate__community=community
+    ).values_list("pk", "unit_id", "holder_id", "share", "is_designated_voter"):
+        ownerships.setdefault(unit_id, {})[holder_id] = (pk, share, voter)
+    return ownerships
+
+
+# ---- step 1: the file's rows grouped by unit
+
+
+def _group_by_unit(parsed, estates, buildings, create_buildings, error, progress):
+    """({unit key: [rows]}, {building key: (estate, name)} of buildings to create); rows of
+    an unknown estate or building are errors."""
     grouped = {}
+    new_buildings = {}
     total_rows = len(parsed.rows)
     for index, row in enumerate(parsed.rows):
         if progress is not None and index % limits.PROGRESS_ROWS == 0:
@@ -189,43 +273,34 @@ def plan_register_import(community, parsed, *, create_buildings=False, progress=
                 continue
             new_buildings.setdefault(building_key, (estate, row.building))
         grouped.setdefault((estate.pk, row.building, row.stairwell, row.number), []).append(row)
+    return grouped, new_buildings
 
-    # Holders: one plan per distinct key in the file, matched to the register.
-    holder_rows = Holder.objects.filter(community=community).order_by("pk")
-    by_digest, by_masked, by_name_phone = {}, {}, {}
-    for holder in holder_rows.only("pk", "name", "kind", "phone", "id_digest", "id_masked"):
-        if holder.id_digest:
-            by_digest.setdefault(holder.id_digest, holder)
-        if holder.id_masked:
-            by_masked.setdefault((holder.id_masked, holder.name), holder)
-        by_name_phone.setdefault((holder.name, normalise_phone(holder.phone)), holder)
-    holder_plans = {}
 
-    def holder_for(row):
-        if row.id_digest:
-            key = ("id", row.id_digest)
-        elif row.id_is_masked:
-            key = ("masked", row.id_masked, row.holder_name)
-        else:
-            key = ("name", row.holder_name, row.phone)
-        plan_ = holder_plans.get(key)
+# ---- step 2: holders matched to the register
+
+
+class _HolderMatcher:
+    """One HolderPlan per distinct holder of the file, matched to the register: by identity
+    digest, by masked number and name, else by name and mobile number."""
+
+    def __init__(self, community, error):
+        self.error = error
+        self.plans = {}
+        self.by_digest, self.by_masked, self.by_name_phone = {}, {}, {}
+        holder_rows = Holder.objects.filter(community=community).order_by("pk")
+        for holder in holder_rows.only("pk", "name", "kind", "phone", "id_digest", "id_masked"):
+            if holder.id_digest:
+                self.by_digest.setdefault(holder.id_digest, holder)
+            if holder.id_masked:
+                self.by_masked.setdefault((holder.id_masked, holder.name), holder)
+            self.by_name_phone.setdefault((holder.name, normalise_phone(holder.phone)), holder)
+
+    def holder_for(self, row):
+        """The row's HolderPlan, or None (with an error) when the row contradicts another."""
+        key = _holder_key(row)
+        plan_ = self.plans.get(key)
         if plan_ is not None:
-            if plan_.name != row.holder_name:
-                error(
-                    row.row,
-                    "id_number",
-                    _("This identity number is given to %(other)s in row %(row)s.")
-                    % {"other": plan_.name, "row": plan_.first_row},
-                )
-                return None
-            if plan_.kind != row.holder_kind:
-                error(
-                    row.row,
-                    "holder_kind",
-                    _("Row %(row)s gives this holder another kind.") % {"row": plan_.first_row},
-                )
-                return None
-            return plan_
+            return self._same_holder(plan_, row)
         plan_ = HolderPlan(
             key=key,
             name=row.holder_name,
@@ -236,11 +311,11 @@ def plan_register_import(community, parsed, *, create_buildings=False, progress=
             first_row=row.row,
         )
         if key[0] == "id":
-            existing = by_digest.get(row.id_digest)
+            existing = self.by_digest.get(row.id_digest)
         elif key[0] == "masked":
-            existing = by_masked.get((row.id_masked, row.holder_name))
+            existing = self.by_masked.get((row.id_masked, row.holder_name))
             if existing is None:
-                error(
+                self.error(
                     row.row,
                     "id_number",
                     _(
@@ -250,118 +325,123 @@ def plan_register_import(community, parsed, *, create_buildings=False, progress=
                 )
                 return None
         else:
-            existing = by_name_phone.get((row.holder_name, row.phone))
+            existing = self.by_name_phone.get((row.holder_name, row.phone))
         plan_.existing = existing
         if existing is not None:
-            if existing.name != plan_.name:
-                plan_.changes.append(("name", existing.name, plan_.name))
-            if plan_.phone and normalise_phone(existing.phone) != plan_.phone:
-                plan_.changes.append(("phone", existing.phone, plan_.phone))
-            if existing.kind != plan_.kind:
-                plan_.changes.append(
-                    ("holder_kind", existing.get_kind_display(), HolderKind(plan_.kind).label)
-                )
-            if key[0] == "id" and existing.id_masked != plan_.id_masked:
-                plan_.changes.append(("id_masked", existing.id_masked, plan_.id_masked))
-        holder_plans[key] = plan_
+            _diff_holder(plan_, existing)
+        self.plans[key] = plan_
         return plan_
 
-    existing_units = {}
-    unit_values = Unit.objects.filter(building__estate__community=community).values_list(
-        "pk", "building_id", "stairwell", "number", "floor", "area", "area_basis", "kind"
-    )
-    for pk, building_id, stairwell, number, floor, area, basis, kind in unit_values:
-        estate_id, building_name = building_names[building_id]
-        existing_units[(estate_id, building_name, stairwell, number)] = {
-            "pk": pk,
-            "floor": floor,
-            "area": area,
-            "area_basis": basis,
-            "kind": kind,
-        }
-    ownerships = {}
-    for pk, unit_id, holder_id, share, voter in Ownership.objects.filter(
-        unit__building__estate__community=community
-    ).values_list("pk", "unit_id", "holder_id", "share", "is_designated_voter"):
-        ownerships.setdefault(unit_id, {})[holder_id] = (pk, share, voter)
-    holder_names = {}
-    estate_names = {e.pk: e.name for e in estates.values()}
+    def _same_holder(self, plan_, row):
+        """A later row of a holder already seen: it must give the same name and kind."""
+        if plan_.name != row.holder_name:
+            self.error(
+                row.row,
+                "id_number",
+                _("This identity number is given to %(other)s in row %(row)s.")
+                % {"other": plan_.name, "row": plan_.first_row},
+            )
+            return None
+        if plan_.kind != row.holder_kind:
+            self.error(
+                row.row,
+                "holder_kind",
+                _("Row %(row)s gives this holder another kind.") % {"row": plan_.first_row},
+            )
+            return None
+        return plan_
 
-    compared = 0
-    for key, rows in grouped.items():
-        if progress is not None and compared // limits.PROGRESS_ROWS != (compared + len(rows)) // (
-            limits.PROGRESS_ROWS
-        ):
-            progress(total_rows + compared, 2 * total_rows, "check")
-        compared += len(rows)
-        first = rows[0]
-        label = _unit_label(estate_names[key[0]], *key[1:])
-        fields = {
-            "floor": first.floor,
-            "area": first.area,
-            "area_basis": first.area_basis,
-            "kind": first.kind,
-        }
-        bad = False
-        for other in rows[1:]:
-            for name in ("area", "floor", "area_basis", "kind"):
-                if getattr(other, name) != fields[name]:
-                    column = name if name in COLUMN_BY_KEY else "area"
-                    error(
-                        other.row,
-                        column,
-                        _("Duplicate unit: row %(row)s gives %(unit)s a different %(field)s.")
-                        % {"row": first.row, "unit": label, "field": FIELD_LABELS[name]},
-                    )
-                    bad = True
-                    break
-        owners = []
-        seen = {}
-        for row in rows:
-            holder = holder_for(row)
-            if holder is None:
-                bad = True
-                continue
-            identity = holder.existing.pk if holder.existing is not None else holder.key
-            if identity in seen:
-                error(
-                    row.row,
-                    "number",
-                    _("Duplicate unit: row %(row)s already lists %(unit)s for this holder.")
-                    % {"row": seen[identity], "unit": label},
-                )
-                bad = True
-                continue
-            seen[identity] = row.row
-            owners.append([holder, row.share, row.voter])
-        if bad or not owners:
-            continue
-        if not _settle_shares_and_voter(owners, rows, label, error):
-            continue
-        unit_plan = UnitPlan(
-            key=key, label=label, building_key=(key[0], key[1]), fields=fields, owners=owners
+
+def _holder_key(row):
+    if row.id_digest:
+        return ("id", row.id_digest)
+    if row.id_is_masked:
+        return ("masked", row.id_masked, row.holder_name)
+    return ("name", row.holder_name, row.phone)
+
+
+def _diff_holder(plan_, existing):
+    """What the file changes of a holder in the register, as (field, old, new)."""
+    if existing.name != plan_.name:
+        plan_.changes.append(("name", existing.name, plan_.name))
+    if plan_.phone and normalise_phone(existing.phone) != plan_.phone:
+        plan_.changes.append(("phone", existing.phone, plan_.phone))
+    if existing.kind != plan_.kind:
+        plan_.changes.append(
+            ("holder_kind", existing.get_kind_display(), HolderKind(plan_.kind).label)
         )
-        existing = existing_units.pop(key, None)
-        if existing is not None:
-            unit_plan.existing_id = existing["pk"]
-            for name in ("floor", "area", "area_basis", "kind"):
-                if existing[name] != fields[name]:
-                    unit_plan.changes.append(
-                        (name, _display(name, existing[name]), _display(name, fields[name]))
-                    )
-            _plan_ownerships(unit_plan, ownerships.get(existing["pk"], {}), holder_names)
-        plan.units.append(unit_plan)
+    if plan_.key[0] == "id" and existing.id_masked != plan_.id_masked:
+        plan_.changes.append(("id_masked", existing.id_masked, plan_.id_masked))
 
-    # Existing holders whose names we need to describe removed ownerships.
-    _fill_holder_names(plan, holder_names)
-    plan.holders = list(holder_plans.values())
-    # A holder that is new and also exists as another key of an existing holder is fine.
-    plan.new_buildings = list(new_buildings.values())
-    plan.not_in_file = sorted(
-        _unit_label(estate_names.get(k[0], ""), *k[1:]) for k in existing_units
+
+# ---- step 3: one unit's rows made a UnitPlan, and diffed with the register
+
+
+def _plan_unit(key, rows, label, holders, error):
+    """A UnitPlan from the unit's rows, or None when they disagree (errors added)."""
+    first = rows[0]
+    fields = {
+        "floor": first.floor,
+        "area": first.area,
+        "area_basis": first.area_basis,
+        "kind": first.kind,
+    }
+    bad = not _rows_agree(rows, fields, label, error)
+    owners = []
+    seen = {}
+    for row in rows:
+        holder = holders.holder_for(row)
+        if holder is None:
+            bad = True
+            continue
+        identity = holder.existing.pk if holder.existing is not None else holder.key
+        if identity in seen:
+            error(
+                row.row,
+                "number",
+                _("Duplicate unit: row %(row)s already lists %(unit)s for this holder.")
+                % {"row": seen[identity], "unit": label},
+            )
+            bad = True
+            continue
+        seen[identity] = row.row
+        owners.append([holder, row.share, row.voter])
+    if bad or not owners:
+        return None
+    if not _settle_shares_and_voter(owners, rows, label, error):
+        return None
+    return UnitPlan(
+        key=key, label=label, building_key=(key[0], key[1]), fields=fields, owners=owners
     )
-    plan.errors.sort(key=lambda e: e.row)
-    return plan
+
+
+def _rows_agree(rows, fields, label, error):
+    """Every row of a unit gives it the first row's floor, area, basis and kind."""
+    agree = True
+    for other in rows[1:]:
+        for name in ("area", "floor", "area_basis", "kind"):
+            if getattr(other, name) != fields[name]:
+                column = name if name in COLUMN_BY_KEY else "area"
+                error(
+                    other.row,
+                    column,
+                    _("Duplicate unit: row %(row)s gives %(unit)s a different %(field)s.")
+                    % {"row": rows[0].row, "unit": label, "field": FIELD_LABELS[name]},
+                )
+                agree = False
+                break
+    return agree
+
+
+def _diff_unit(unit_plan, existing, current_ownerships, holder_names):
+    """The unit is in the register: note its changed fields and plan its ownerships."""
+    unit_plan.existing_id = existing["pk"]
+    for name in ("floor", "area", "area_basis", "kind"):
+        if existing[name] != unit_plan.fields[name]:
+            unit_plan.changes.append(
+                (name, _display(name, existing[name]), _display(name, unit_plan.fields[name]))
+            )
+    _plan_ownerships(unit_plan, current_ownerships, holder_names)
 
 
 def _settle_shares_and_voter(owners, rows, label, error):
