@@ -369,6 +369,15 @@ def topic_edit(request, topic_id):
 
 
 # ---- the topic page ----------------------------------------------------------------------
+#
+# A topic page is two cached fragments (plumbing.fragments) and what is personal about it:
+# - "comments": one page of comments, per page and what the member may do with them
+#   (react, reply, moderate); bumped as ("comments", topic) by add_comment, react and
+#   hide_comment. The member's CSRF token and own reactions are filled in per request.
+# - "topic": the topic's own account, its recent history and whether it has polls; bumped
+#   as ("topic", topic) by record_audit for every audited change to the topic. Staff, who
+#   see acceptance deadlines run out, get it fresh.
+# The list's rows are a third, "topics", bumped as ("topics", community) (docs/topics.md).
 
 
 def _comment_queryset():
@@ -389,32 +398,6 @@ def _comment_queryset():
         .annotate(agree_count=count_of(Reaction.AGREE), thanks_count=count_of(Reaction.THANKS))
         .order_by("created_at", "pk")
     )
-
-
-class CommentPage:
-    """One page of top-level comments without a COUNT query: fetch one more to know if
-    there is a next page (the total is on the topic as comment_count)."""
-
-    def __init__(self, queryset, number):
-        try:
-            self.number = max(1, int(number or 1))
-        except ValueError:
-            self.number = 1
-        start = (self.number - 1) * COMMENT_PAGE_SIZE
-        rows = list(queryset[start : start + COMMENT_PAGE_SIZE + 1])
-        self.object_list = rows[:COMMENT_PAGE_SIZE]
-        self.has_next = len(rows) > COMMENT_PAGE_SIZE
-        self.has_previous = self.number > 1
-        self.has_other_pages = self.has_next or self.has_previous
-
-    def __iter__(self):
-        return iter(self.object_list)
-
-    def next_page_number(self):
-        return self.number + 1
-
-    def previous_page_number(self):
-        return self.number - 1
 
 
 # Run on every view of a topic page by a member who may react: compiled once.
@@ -453,7 +436,8 @@ def _comment_list(request, topic, can, fragment):
                 Prefetch("replies", queryset=_comment_queryset(), to_attr="shown_replies")
             )
         )
-        page = CommentPage(top_level, number)
+        # No COUNT query: the total is on the topic as comment_count.
+        page = fragments.peek_page(top_level, number, COMMENT_PAGE_SIZE)
         context = {
             "comments": page,
             "can": {"react": can["react"], "comment": can["comment"], "moderate": can["moderate"]},
