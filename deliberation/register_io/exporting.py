@@ -142,59 +142,32 @@ def register_template(community, *, language="zh-hans"):
     estate_name = estate.name if estate else ("Estate" if language == "en" else "阳光小区")
     building_name = building.name if building else ("Building 1" if language == "en" else "1号楼")
     yes, no = ("yes", "no") if language == "en" else ("是", "否")
-    w = lambda words, code: _word(words, code, language)  # noqa: E731
+
+    def example(number, area, basis, name, id_number, phone, share, voter):
+        return [
+            estate_name,
+            building_name,
+            "1",
+            number,
+            1,
+            area,
+            _word(AREA_BASIS_WORDS, basis, language),
+            _word(UNIT_KIND_WORDS, "flat", language),
+            name,
+            _word(HOLDER_KIND_WORDS, "person", language),
+            id_number,
+            phone,
+            share,
+            voter,
+        ]
+
     examples = [
-        [
-            estate_name,
-            building_name,
-            "1",
-            "101",
-            1,
-            89.5,
-            w(AREA_BASIS_WORDS, "registered"),
-            w(UNIT_KIND_WORDS, "flat"),
-            "张三",
-            w(HOLDER_KIND_WORDS, "person"),
-            "110105195001011234",
-            "13800000000",
-            1,
-            yes,
-        ],
-        [
-            estate_name,
-            building_name,
-            "1",
-            "102",
-            1,
-            92.0,
-            w(AREA_BASIS_WORDS, "surveyed"),
-            w(UNIT_KIND_WORDS, "flat"),
-            "李四",
-            w(HOLDER_KIND_WORDS, "person"),
-            "",
-            "13900000000",
-            0.5,
-            yes,
-        ],
-        [
-            estate_name,
-            building_name,
-            "1",
-            "102",
-            1,
-            92.0,
-            w(AREA_BASIS_WORDS, "surveyed"),
-            w(UNIT_KIND_WORDS, "flat"),
-            "王五",
-            w(HOLDER_KIND_WORDS, "person"),
-            "",
-            "",
-            0.5,
-            no,
-        ],
+        example("101", 89.5, "registered", "张三", "110105195001011234", "13800000000", 1, yes),
+        example("102", 92.0, "surveyed", "李四", "", "13900000000", 0.5, yes),
+        example("102", 92.0, "surveyed", "王五", "", "", 0.5, no),
     ]
-    for example in examples:
-        sheet.append([_safe_cell(sheet, v) for v in example])
+    for values in examples:
+        sheet.append([_safe_cell(sheet, v) for v in values])
     notes = workbook.create_sheet(title="Notes" if language == "en" else "填写说明")
     for column in COLUMNS:
         notes.append(

@@ -162,27 +162,36 @@ def _parse_area(row):
 
 def _parse_choices(row):
     """Area basis, unit kind and holder kind from their words (a default when blank)."""
-    area_basis = _choice(row.get("area_basis"), AREA_BASIS_WORDS, AreaBasis.REGISTERED)
-    if area_basis is None:
-        row.error(
-            "area_basis",
-            _("Unknown area basis “%(value)s”: use 登记, 测绘 or 合同.")
-            % {"value": row.get("area_basis")},
-        )
-    kind = _choice(row.get("kind"), UNIT_KIND_WORDS, UnitKind.FLAT)
-    if kind is None:
-        row.error(
-            "kind",
-            _("Unknown kind “%(value)s”: use 住宅, 商铺 or 车位.") % {"value": row.get("kind")},
-        )
-    holder_kind = _choice(row.get("holder_kind"), HOLDER_KIND_WORDS, HolderKind.PERSON)
-    if holder_kind is None:
-        row.error(
-            "holder_kind",
-            _("Unknown holder kind “%(value)s”: use 个人, 单位 or 建设单位.")
-            % {"value": row.get("holder_kind")},
-        )
+    area_basis = _parse_choice(
+        row,
+        "area_basis",
+        AREA_BASIS_WORDS,
+        AreaBasis.REGISTERED,
+        gettext_lazy("Unknown area basis “%(value)s”: use 登记, 测绘 or 合同."),
+    )
+    kind = _parse_choice(
+        row,
+        "kind",
+        UNIT_KIND_WORDS,
+        UnitKind.FLAT,
+        gettext_lazy("Unknown kind “%(value)s”: use 住宅, 商铺 or 车位."),
+    )
+    holder_kind = _parse_choice(
+        row,
+        "holder_kind",
+        HOLDER_KIND_WORDS,
+        HolderKind.PERSON,
+        gettext_lazy("Unknown holder kind “%(value)s”: use 个人, 单位 or 建设单位."),
+    )
     return area_basis, kind, holder_kind
+
+
+def _parse_choice(row, key, words, default, unknown):
+    """The code for the cell's word (`default` when blank), or None with `unknown` said."""
+    value = _choice(row.get(key), words, default)
+    if value is None:
+        row.error(key, unknown % {"value": row.get(key)})
+    return value
 
 
 def _check_holder_name(row):
