@@ -87,29 +87,10 @@ def export_register(community, *, language="zh-hans"):
         )
     )
     yes, no = ("yes", "no") if language == "en" else ("是", "否")
-    for (
-        estate,
-        building,
-        stairwell,
-        number,
-        floor,
-        area,
-        basis,
-        kind,
-        name,
-        holder_kind,
-        id_masked,
-        phone,
-        share,
-        voter,
-    ) in ownerships.iterator(chunk_size=2000):
+    rows = ownerships.iterator(chunk_size=2000)
+    for *unit, basis, kind, name, holder_kind, id_masked, phone, share, voter in rows:
         values = [
-            estate,
-            building,
-            stairwell,
-            number,
-            floor,
-            area,
+            *unit,  # estate, building, stairwell, number, floor, area
             _word(AREA_BASIS_WORDS, basis, language),
             _word(UNIT_KIND_WORDS, kind, language),
             name,
