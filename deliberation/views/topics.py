@@ -818,35 +818,40 @@ def comment_react(request, topic_id, comment_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def comment_report(request, topic_id, comment_id):
-    topic = topic_for(request.user, topic_id, "topic.report")
-    comment = _comment_of(topic, comment_id)
-    form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.report_comment(comment, by=request.user, reason=form.cleaned_data["reason"])
-            messages.success(request, _("Thank you. A moderator will look at the comment."))
-            return redirect(topic)
-        except ValidationError as error:
-            form.add_error(None, error)
-    return _step_page(
+    return _comment_with_reason(
         request,
-        topic,
-        "deliberation/topic_comment_action.html",
-        form,
-        {"comment": comment, "action": "report"},
+        topic_id,
+        comment_id,
+        "report",
+        permission="topic.report",
+        service=services.report_comment,
+        done=_("Thank you. A moderator will look at the comment."),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def comment_hide(request, topic_id, comment_id):
-    topic = topic_for(request.user, topic_id, "topic.moderate")
+    return _comment_with_reason(
+        request,
+        topic_id,
+        comment_id,
+        "hide",
+        permission="topic.moderate",
+        service=services.hide_comment,
+        done=_("The comment is hidden."),
+    )
+
+
+def _comment_with_reason(request, topic_id, comment_id, action, *, permission, service, done):
+    """Report or hide a comment: a page asking for the reason, then `service` with it."""
+    topic = topic_for(request.user, topic_id, permission)
     comment = _comment_of(topic, comment_id)
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.hide_comment(comment, by=request.user, reason=form.cleaned_data["reason"])
-            messages.success(request, _("The comment is hidden."))
+            service(comment, by=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, done)
             return redirect(topic)
         except ValidationError as error:
             form.add_error(None, error)
@@ -855,7 +860,7 @@ def comment_hide(request, topic_id, comment_id):
         topic,
         "deliberation/topic_comment_action.html",
         form,
-        {"comment": comment, "action": "hide"},
+        {"comment": comment, "action": action},
     )
 
 
