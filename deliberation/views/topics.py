@@ -697,15 +697,26 @@ def _step_page(request, topic, template, form, extra=None):
     return TemplateResponse(request, template, context, status=status)
 
 
+def _step_topic(request, topic_id, action, not_now):
+    """The topic for a step's page, and a redirect to it saying `not_now` when the step's
+    form is asked for in a phase where the member may not take it."""
+    topic = topic_for(request.user, topic_id, action)
+    if request.method == "GET" and not may(
+        roles_of(request.user, topic.community_id), action, topic.phase
+    ):
+        messages.error(request, not_now)
+        return topic, redirect(topic)
+    return topic, None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def topic_triage(request, topic_id):
-    topic = topic_for(request.user, topic_id, "topic.triage")
-    if request.method == "GET" and not may(
-        roles_of(request.user, topic.community_id), "topic.triage", topic.phase
-    ):
-        messages.error(request, _("This topic is not waiting for acceptance."))
-        return redirect(topic)
+    topic, gone = _step_topic(
+        request, topic_id, "topic.triage", _("This topic is not waiting for acceptance.")
+    )
+    if gone:
+        return gone
     form = TriageForm(request.POST or None, topic=topic, initial={"version": topic.version})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -733,12 +744,11 @@ def topic_triage(request, topic_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def topic_decide(request, topic_id):
-    topic = topic_for(request.user, topic_id, "topic.decide")
-    if request.method == "GET" and not may(
-        roles_of(request.user, topic.community_id), "topic.decide", topic.phase
-    ):
-        messages.error(request, _("Only a topic under discussion can be decided."))
-        return redirect(topic)
+    topic, gone = _step_topic(
+        request, topic_id, "topic.decide", _("Only a topic under discussion can be decided.")
+    )
+    if gone:
+        return gone
     form = DecisionForm(
         request.POST or None,
         initial={"version": topic.version, "decided_on": timezone.localdate()},
