@@ -47,7 +47,12 @@ class _Cells:
         self.parsed = parsed
         self.errors = []
         self.bad_keys = set()
-        self.text = {key: self._refuse_formula(key, _text(value)) for key, value in cells.items()}
+        self.text = text = {}
+        for key, value in cells.items():
+            value = _text(value)
+            if value.startswith(FORMULA_START):  # "=" among them: most cells skip the checks
+                value = self._refuse_formula(key, value)
+            text[key] = value
 
     def error(self, key, message):
         self.bad_keys.add(key)
