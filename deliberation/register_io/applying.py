@@ -76,14 +76,39 @@ def _import_register(community, data, by, create_buildings, expected, filename, 
 
 
 def _apply_plan(plan, progress=lambda done, total: None):
+    """Write the plan: buildings, changed holders, new units (with their new holders and
+    ownerships) in batches, telling `progress(done, total)` after each, then the other new
+    holders, changed units and the ownership changes of units already in the register."""
     community = plan.community
     total = len(plan.units)
     progress(0, total)
+    building_ids = _building_ids(plan)
+    _update_holders(plan.changed_holders)
+    new_units = [u for u in plan.units if u.existing_id is None]
+    done = total - len(new_units)  # units already in the register count as done
+    progress(done, total)
+    # Each batch of new units with its new holders and ownerships, so the count moves
+    # steadily over all the writing.
+    for start in range(0, len(new_units), limits.BATCH):
+        batch = new_units[start : start + limits.BATCH]
+        _create_holders(
+            community, [h for u in batch for h, _share, _voter in u.owners if h.existing is None]
+        )
+        _create_units(batch, building_ids)
+        done += len(batch)
+        progress(done, total)
+    _create_holders(community, plan.new_holders)  # those who own only units already there
+    _update_units(plan.changed_units)
+    _change_ownerships(plan.units)
+
+
+def _building_ids(plan):
+    """{(estate id, name): building id} of the community, the plan's new buildings created."""
     building_ids = dict(
         ((estate_id, name), pk)
-        for pk, estate_id, name in Building.objects.filter(estate__community=community).values_list(
-            "pk", "estate_id", "name"
-        )
+        for pk, estate_id, name in Building.objects.filter(
+            estate__community=plan.community
+        ).values_list("pk", "estate_id", "name")
     )
     if plan.new_buildings:
         created = Building.objects.bulk_create(
@@ -92,82 +117,86 @@ def _apply_plan(plan, progress=lambda done, total: None):
         )
         for building in created:
             building_ids[(building.estate_id, building.name)] = building.pk
+    return building_ids
 
-    def create_holders(plans):
-        """New holders not yet written, once each (a holder may own several units)."""
-        fresh = list({id(h): h for h in plans if getattr(h, "db_id", None) is None}.values())
-        created = Holder.objects.bulk_create(
-            [
-                Holder(
-                    community=community,
-                    kind=h.kind,
-                    name=h.name,
-                    phone=h.phone,
-                    id_digest=h.id_digest,
-                    id_masked=h.id_masked,
-                )
-                for h in fresh
-            ],
-            batch_size=limits.BATCH,
-        )
-        for plan_, holder in zip(fresh, created, strict=True):
-            plan_.db_id = holder.pk
 
-    changed_holders = plan.changed_holders
-    if changed_holders:
-        objs = []
-        for h in changed_holders:
-            holder = h.existing
-            holder.name, holder.kind = h.name, h.kind
-            if h.phone:
-                holder.phone = h.phone
-            if h.id_digest:
-                holder.id_masked = h.id_masked
-            objs.append(holder)
-        Holder.objects.bulk_update(
-            objs, ["name", "kind", "phone", "id_masked"], batch_size=UPDATE_BATCH
-        )
+def _create_holders(community, plans):
+    """New holders not yet written, once each (a holder may own several units)."""
+    fresh = list({id(h): h for h in plans if getattr(h, "db_id", None) is None}.values())
+    created = Holder.objects.bulk_create(
+        [
+            Holder(
+                community=community,
+                kind=h.kind,
+                name=h.name,
+                phone=h.phone,
+                id_digest=h.id_digest,
+                id_masked=h.id_masked,
+            )
+            for h in fresh
+        ],
+        batch_size=limits.BATCH,
+    )
+    for plan_, holder in zip(fresh, created, strict=True):
+        plan_.db_id = holder.pk
 
-    new_units = [u for u in plan.units if u.existing_id is None]
-    done = total - len(new_units)  # units already in the register count as done
-    progress(done, total)
-    # Each batch of new units with its new holders and ownerships, so the count moves
-    # steadily over all the writing.
-    for start in range(0, len(new_units), limits.BATCH):
-        batch = new_units[start : start + limits.BATCH]
-        create_holders([h for u in batch for h, _share, _voter in u.owners if h.existing is None])
-        created = Unit.objects.bulk_create(
-            [
-                Unit(
-                    building_id=building_ids[u.building_key],
-                    stairwell=u.key[2],
-                    number=u.key[3],
-                    sort_key=unit_sort_key(u.building_key[1], u.key[2], u.key[3]),
-                    **u.fields,
-                )
-                for u in batch
-            ]
-        )
-        owned = []
-        for unit_plan, unit in zip(batch, created, strict=True):
-            unit_plan.db_id = unit.pk
-            unit_plan.ownership_ops = {}
-            owned += [
-                Ownership(
-                    unit_id=unit.pk,
-                    holder_id=holder.db_id if holder.existing is None else holder.existing.pk,
-                    share=share,
-                    is_designated_voter=voter,
-                )
-                for holder, share, voter in unit_plan.owners
-            ]
-        Ownership.objects.bulk_create(owned, batch_size=limits.BATCH)
-        done += len(batch)
-        progress(done, total)
-    create_holders(plan.new_holders)  # those who own only units already in the register
+
+def _update_holders(changed_holders):
+    if not changed_holders:
+        return
+    objs = []
+    for h in changed_holders:
+        holder = h.existing
+        holder.name, holder.kind = h.name, h.kind
+        if h.phone:
+            holder.phone = h.phone
+        if h.id_digest:
+            holder.id_masked = h.id_masked
+        objs.append(holder)
+    Holder.objects.bulk_update(
+        objs, ["name", "kind", "phone", "id_masked"], batch_size=UPDATE_BATCH
+    )
+
+
+def _holder_id(holder):
+    return holder.db_id if holder.existing is None else holder.existing.pk
+
+
+def _create_units(batch, building_ids):
+    """A batch of new units, and all their ownerships."""
+    created = Unit.objects.bulk_create(
+        [
+            Unit(
+                building_id=building_ids[u.building_key],
+                stairwell=u.key[2],
+                number=u.key[3],
+                sort_key=unit_sort_key(u.building_key[1], u.key[2], u.key[3]),
+                **u.fields,
+            )
+            for u in batch
+        ]
+    )
+    owned = []
+    for unit_plan, unit in zip(batch, created, strict=True):
+        unit_plan.db_id = unit.pk
+        unit_plan.ownership_ops = {}
+        owned += [
+            Ownership(
+                unit_id=unit.pk,
+                holder_id=_holder_id(holder),
+                share=share,
+                is_designated_voter=voter,
+            )
+            for holder, share, voter in unit_plan.owners
+        ]
+    Ownership.objects.bulk_create(owned, batch_size=limits.BATCH)
+
+
+def _update_units(changed):
+    """Floor, area, basis and kind of units already in the register, where they changed."""
     changed_units = [
         Unit(pk=u.existing_id, **u.fields)
-        for u in plan.changed_units
+        for u in changed
         if any(c[0] in ("floor", "area", "area_basis", "kind") for c in u.changes)
     ]
     if changed_units:
@@ -175,8 +204,11 @@ def _apply_plan(plan, progress=lambda done, total: None):
             changed_units, ["floor", "area", "area_basis", "kind"], batch_size=UPDATE_BATCH
         )
 
+
+def _change_ownerships(units):
+    """Owners removed, shares and voters updated, owners added, for units already there."""
     remove, losing_vote, other_updates, create = [], [], [], []
-    for unit in plan.units:
+    for unit in units:
         ops = unit.ownership_ops
         if not ops:
             continue
@@ -188,7 +220,7 @@ def _apply_plan(plan, progress=lambda done, total: None):
             create.append(
                 Ownership(
                     unit_id=unit.existing_id or unit.db_id,
-                    holder_id=holder.db_id if holder.existing is None else holder.existing.pk,
+                    holder_id=_holder_id(holder),
                     share=share,
                     is_designated_voter=voter,
                 )
