@@ -5,8 +5,9 @@ Domain code (accounts, deliberation, meetings) reaches it through three modules,
 - `plumbing.prepared`: `Prepared(lambda x: queryset, int)` runs a hot ORM query compiled once;
   `PreparedInsert(Model).create(...)`; `together(...)` runs several in one round trip;
   `on_server` and `typed` for a hand-written statement to be prepared on PostgreSQL.
-- `plumbing.fragments`: cached HTML (`Fragment`, `fetch`, `local`, `form_html`, `personalise`)
-  and `bump(scope, pk)`, which makes every fragment showing that scope stale.
+- `plumbing.fragments`: cached HTML (`Fragment`, `fetch`, `local`, `form_html`, `personalise`),
+  page links from numbers kept in a fragment (`PageLinks`, `peek_page`, `requested_page`), and
+  `bump(scope, pk)`, which makes every fragment showing that scope stale.
 - `plumbing.batching`: `Batch(send, wait)`, items gathered per key on the serving event loop and
   sent once when the wait ends (the live room's running count).
 

@@ -179,6 +179,14 @@ class PageLinks:
         return self.number - 1
 
 
+def peek_page(queryset, number, size):
+    """Page `number` (from 1) of `queryset` without a COUNT query: one row more is fetched to
+    know whether there is a next page."""
+    start = (number - 1) * size
+    rows = list(queryset[start : start + size + 1])
+    return PageLinks(number, has_next=len(rows) > size, items=rows[:size])
+
+
 class _Counts:
     def __init__(self, num_pages):
         self.num_pages = num_pages

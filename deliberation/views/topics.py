@@ -369,6 +369,15 @@ def topic_edit(request, topic_id):
 
 
 # ---- the topic page ----------------------------------------------------------------------
+#
+# A topic page is two cached fragments (plumbing.fragments) and what is personal about it:
+# - "comments": one page of comments, per page and what the member may do with them
+#   (react, reply, moderate); bumped as ("comments", topic) by add_comment, react and
+#   hide_comment. The member's CSRF token and own reactions are filled in per request.
+# - "topic": the topic's own account, its recent history and whether it has polls; bumped
+#   as ("topic", topic) by record_audit for every audited change to the topic. Staff, who
+#   see acceptance deadlines run out, get it fresh.
+# The list's rows are a third, "topics", bumped as ("topics", community) (docs/topics.md).
 
 
 def _comment_queryset():
@@ -389,32 +398,6 @@ def _comment_queryset():
         .annotate(agree_count=count_of(Reaction.AGREE), thanks_count=count_of(Reaction.THANKS))
         .order_by("created_at", "pk")
     )
-
-
-class CommentPage:
-    """One page of top-level comments without a COUNT query: fetch one more to know if
-    there is a next page (the total is on the topic as comment_count)."""
-
-    def __init__(self, queryset, number):
-        try:
-            self.number = max(1, int(number or 1))
-        except ValueError:
-            self.number = 1
-        start = (self.number - 1) * COMMENT_PAGE_SIZE
-        rows = list(queryset[start : start + COMMENT_PAGE_SIZE + 1])
-        self.object_list = rows[:COMMENT_PAGE_SIZE]
-        self.has_next = len(rows) > COMMENT_PAGE_SIZE
-        self.has_previous = self.number > 1
-        self.has_other_pages = self.has_next or self.has_previous
-
-    def __iter__(self):
-        return iter(self.object_list)
-
-    def next_page_number(self):
-        return self.number + 1
-
-    def previous_page_number(self):
-        return self.number - 1
 
 
 # Run on every view of a topic page by a member who may react: compiled once.
@@ -453,7 +436,8 @@ def _comment_list(request, topic, can, fragment):
                 Prefetch("replies", queryset=_comment_queryset(), to_attr="shown_replies")
             )
         )
-        page = CommentPage(top_level, number)
+        # No COUNT query: the total is on the topic as comment_count.
+        page = fragments.peek_page(top_level, number, COMMENT_PAGE_SIZE)
         context = {
             "comments": page,
             "can": {"react": can["react"], "comment": can["comment"], "moderate": can["moderate"]},
@@ -713,15 +697,26 @@ def _step_page(request, topic, template, form, extra=None):
     return TemplateResponse(request, template, context, status=status)
 
 
+def _step_topic(request, topic_id, action, not_now):
+    """The topic for a step's page, and a redirect to it saying `not_now` when the step's
+    form is asked for in a phase where the member may not take it."""
+    topic = topic_for(request.user, topic_id, action)
+    if request.method == "GET" and not may(
+        roles_of(request.user, topic.community_id), action, topic.phase
+    ):
+        messages.error(request, not_now)
+        return topic, redirect(topic)
+    return topic, None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def topic_triage(request, topic_id):
-    topic = topic_for(request.user, topic_id, "topic.triage")
-    if request.method == "GET" and not may(
-        roles_of(request.user, topic.community_id), "topic.triage", topic.phase
-    ):
-        messages.error(request, _("This topic is not waiting for acceptance."))
-        return redirect(topic)
+    topic, gone = _step_topic(
+        request, topic_id, "topic.triage", _("This topic is not waiting for acceptance.")
+    )
+    if gone:
+        return gone
     form = TriageForm(request.POST or None, topic=topic, initial={"version": topic.version})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -749,12 +744,11 @@ def topic_triage(request, topic_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def topic_decide(request, topic_id):
-    topic = topic_for(request.user, topic_id, "topic.decide")
-    if request.method == "GET" and not may(
-        roles_of(request.user, topic.community_id), "topic.decide", topic.phase
-    ):
-        messages.error(request, _("Only a topic under discussion can be decided."))
-        return redirect(topic)
+    topic, gone = _step_topic(
+        request, topic_id, "topic.decide", _("Only a topic under discussion can be decided.")
+    )
+    if gone:
+        return gone
     form = DecisionForm(
         request.POST or None,
         initial={"version": topic.version, "decided_on": timezone.localdate()},
@@ -834,35 +828,40 @@ def comment_react(request, topic_id, comment_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def comment_report(request, topic_id, comment_id):
-    topic = topic_for(request.user, topic_id, "topic.report")
-    comment = _comment_of(topic, comment_id)
-    form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.report_comment(comment, by=request.user, reason=form.cleaned_data["reason"])
-            messages.success(request, _("Thank you. A moderator will look at the comment."))
-            return redirect(topic)
-        except ValidationError as error:
-            form.add_error(None, error)
-    return _step_page(
+    return _comment_with_reason(
         request,
-        topic,
-        "deliberation/topic_comment_action.html",
-        form,
-        {"comment": comment, "action": "report"},
+        topic_id,
+        comment_id,
+        "report",
+        permission="topic.report",
+        service=services.report_comment,
+        done=_("Thank you. A moderator will look at the comment."),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def comment_hide(request, topic_id, comment_id):
-    topic = topic_for(request.user, topic_id, "topic.moderate")
+    return _comment_with_reason(
+        request,
+        topic_id,
+        comment_id,
+        "hide",
+        permission="topic.moderate",
+        service=services.hide_comment,
+        done=_("The comment is hidden."),
+    )
+
+
+def _comment_with_reason(request, topic_id, comment_id, action, *, permission, service, done):
+    """Report or hide a comment: a page asking for the reason, then `service` with it."""
+    topic = topic_for(request.user, topic_id, permission)
     comment = _comment_of(topic, comment_id)
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.hide_comment(comment, by=request.user, reason=form.cleaned_data["reason"])
-            messages.success(request, _("The comment is hidden."))
+            service(comment, by=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, done)
             return redirect(topic)
         except ValidationError as error:
             form.add_error(None, error)
@@ -871,7 +870,7 @@ def comment_hide(request, topic_id, comment_id):
         topic,
         "deliberation/topic_comment_action.html",
         form,
-        {"comment": comment, "action": "hide"},
+        {"comment": comment, "action": action},
     )
 
 

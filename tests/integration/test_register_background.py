@@ -43,8 +43,8 @@ def fragment(client, url):
 def test_a_large_register_is_applied_in_the_background_with_progress(
     client, community, community_worker, big_file, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(register_io, "BATCH", 10)
-    monkeypatch.setattr(register_io, "PROGRESS_ROWS", 10)
+    monkeypatch.setattr(register_io.limits, "BATCH", 10)
+    monkeypatch.setattr(register_io.limits, "PROGRESS_ROWS", 10)
     monkeypatch.setattr(
         "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
     )

@@ -119,14 +119,14 @@ def test_a_small_file_that_unpacks_to_too_much_is_refused_unopened(
 
 def test_a_sheet_declaring_more_rows_than_a_register_holds_is_refused(worker, community):
     before = current_register(community)
-    response = upload(worker, community, a_data_row_at(register_io.MAX_SHEET_ROWS + 2))
+    response = upload(worker, community, a_data_row_at(register_io.limits.MAX_SHEET_ROWS + 2))
     assert "文件超过 100000 行" in response.text
     assert current_register(community) == before
 
 
 def test_a_sheet_that_takes_too_long_to_read_is_refused(worker, community, monkeypatch):
     seconds = iter(range(0, 10**6, 5))  # each look at the clock finds 5 s more gone
-    monkeypatch.setattr(register_io, "_clock", lambda: next(seconds))
+    monkeypatch.setattr(register_io.reading, "_clock", lambda: next(seconds))
     before = current_register(community)
     response = upload(worker, community, a_data_row_at(20_000))
     assert "读取时间过长" in response.text, response.text

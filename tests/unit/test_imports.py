@@ -35,7 +35,6 @@ LOCAL_IMPORTS_WITHOUT_A_WHY = {
     "deliberation.forms.topics": 1,
     "deliberation.jobs": 1,
     "deliberation.management.commands.opinion_map": 2,
-    "deliberation.register_io": 1,
     "deliberation.services.kpi": 1,
     "deliberation.services.opinions": 1,
     "deliberation.templatetags.execution_tags": 1,
