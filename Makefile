@@ -66,8 +66,10 @@ demo: migrate
 # both; the worker finishes its current step first, and a job cut short resumes when next run.
 serve:
 	@echo "Serving HTTP and websockets on http://$(HOST):$(PORT)/ with one task worker (Ctrl-C stops both)"
+	@echo "E-mails the worker sends are written to var/mail/, one file each."
 	@trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' INT TERM EXIT; \
-	$(PY) manage.py worker --no-reload --verbosity 0 & worker=$$!; \
+	EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend \
+	  $(PY) manage.py worker --no-reload --verbosity 0 & worker=$$!; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install-test

@@ -245,6 +245,9 @@ REGISTER_MAX_BYTES = env_int("REGISTER_MAX_BYTES", 10 * 1024 * 1024)
 REGISTER_BACKGROUND_BYTES = env_int("REGISTER_BACKGROUND_BYTES", 100 * 1024)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# With EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (make run's task worker),
+# each message is a file here instead of a screenful on the console.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@gongyi.local")
 
 # Security headers. Production turns the HTTPS switches on through the environment.
