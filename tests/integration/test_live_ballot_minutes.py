@@ -42,27 +42,32 @@ def pdf_text(client, user, url):
     return pdf_checks.squeeze(pdf_checks.all_text(response.content))
 
 
+def noticed_fund_vote(community, committee_member):
+    """A maintenance-fund vote of the estate whose notice was published now, opening the day
+    after the notice period: (vote, its matter, when voting opens)."""
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        opens = start + timedelta(days=community.assembly_notice_days + 1)
+        vote = votes.convene_vote(
+            estate=community.estates.get(),
+            title="电梯更换维修资金表决",
+            opens_at=opens,
+            closes_at=opens + timedelta(days=7),
+            by=committee_member,
+        )
+        matter = votes.add_matter(
+            vote, code="use_maintenance_fund", title="使用维修资金更换电梯", by=committee_member
+        )
+        votes.appoint_teller(vote, committee_member, by=committee_member)
+        votes.publish_vote_notice(vote, by=committee_member)
+    return vote, matter, opens
+
+
 def test_an_owners_session_minutes_the_assembly_result_not_the_rooms_majority(
     client, community, chair, committee_member, owner
 ):
     estate = community.estates.get()
-    start = timezone.now()
-    clock = time_machine.travel(start, tick=False)
-    clock.start()
-    opens = start + timedelta(days=community.assembly_notice_days + 1)
-    vote = votes.convene_vote(
-        estate=estate,
-        title="电梯更换维修资金表决",
-        opens_at=opens,
-        closes_at=opens + timedelta(days=7),
-        by=committee_member,
-    )
-    matter = votes.add_matter(
-        vote, code="use_maintenance_fund", title="使用维修资金更换电梯", by=committee_member
-    )
-    votes.appoint_teller(vote, committee_member, by=committee_member)
-    votes.publish_vote_notice(vote, by=committee_member)
-    clock.stop()
+    vote, matter, opens = noticed_fund_vote(community, committee_member)
 
     with time_machine.travel(opens + timedelta(hours=3), tick=False):
         meeting = make_meeting(
@@ -145,21 +150,7 @@ def test_an_owners_session_counts_its_quorum_against_the_votes_frozen_electorate
     """A flat sold or added after the notice changes the live register, not the vote: the room
     counts present owners against the same owners and area the assembly vote will count."""
     estate = community.estates.get()
-    start = timezone.now()
-    with time_machine.travel(start, tick=False):
-        opens = start + timedelta(days=community.assembly_notice_days + 1)
-        vote = votes.convene_vote(
-            estate=estate,
-            title="电梯更换维修资金表决",
-            opens_at=opens,
-            closes_at=opens + timedelta(days=7),
-            by=committee_member,
-        )
-        matter = votes.add_matter(
-            vote, code="use_maintenance_fund", title="使用维修资金更换电梯", by=committee_member
-        )
-        votes.appoint_teller(vote, committee_member, by=committee_member)
-        votes.publish_vote_notice(vote, by=committee_member)
+    vote, matter, opens = noticed_fund_vote(community, committee_member)
     frozen_heads = vote.heads.count()
     frozen_area = sum(vote.electorate.values_list("area", flat=True))
     # After the notice the register gains a flat of 1,000 m² with an owner of its own.
