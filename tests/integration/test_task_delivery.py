@@ -34,9 +34,9 @@ def texts():
     return [text for _phone, text in LogSender.outbox]
 
 
-def test_deadlines_and_supervision_reach_the_unit_and_the_worker_by_sms(
-    community, resident, community_worker, chair, partner
-):
+def two_tasks(community, resident, community_worker, partner):
+    """A task the school (its contact reads English) accepted, and one the worker holds,
+    both added today: (school's task, worker's task)."""
     partner.language = "en"
     partner.save()
     with time_machine.travel(at(TODAY), tick=False):
@@ -53,6 +53,13 @@ def test_deadlines_and_supervision_reach_the_unit_and_the_worker_by_sms(
             topic, by=community_worker, title="清理楼道", route=Route.IMMEDIATE,
             responsible=Responsible.COMMUNITY_WORKER, assignee=community_worker,
         )  # fmt: skip
+    return task, worker_task
+
+
+def test_deadlines_and_supervision_reach_the_unit_and_the_worker_by_sms(
+    community, resident, community_worker, chair, partner
+):
+    task, worker_task = two_tasks(community, resident, community_worker, partner)
     due = task.due_date
 
     # Three days ahead, at one in the morning: recorded, held until 08:00
@@ -99,24 +106,9 @@ def test_deadlines_and_supervision_reach_the_unit_and_the_worker_by_sms(
 def test_deadlines_and_supervision_go_by_e_mail_too_to_those_who_gave_one(
     community, resident, community_worker, chair, partner
 ):
-    partner.language = "en"
-    partner.save()
     community_worker.email = ""  # gave none: SMS alone
     community_worker.save()
-    with time_machine.travel(at(TODAY), tick=False):
-        topic = make_topic(community, resident)
-        school = PartnerUnit.objects.create(community=community, name="第一小学")
-        school.contacts.add(partner)
-        task = svc.add_task(
-            topic, by=community_worker, title="更换楼道灯", route=Route.IMMEDIATE,
-            responsible=Responsible.COMMUNITY_WORKER,
-        )  # fmt: skip
-        svc.dispatch_task(task, school, by=community_worker)
-        svc.answer_dispatch(task, by=partner, accept=True)
-        worker_task = svc.add_task(
-            topic, by=community_worker, title="清理楼道", route=Route.IMMEDIATE,
-            responsible=Responsible.COMMUNITY_WORKER, assignee=community_worker,
-        )  # fmt: skip
+    task, worker_task = two_tasks(community, resident, community_worker, partner)
     due = task.due_date
     assert worker_task.due_date == due
     mail.outbox.clear()
