@@ -33,6 +33,11 @@ def national(phone):
     return phone.removeprefix("+86")
 
 
+def publish_new_vote(client, community, committee_member, capture):
+    """Convene a vote of the community and publish its notice through the page."""
+    return publish(client, convene(community, committee_member), committee_member, capture)
+
+
 def publish(client, vote, by, capture):
     client.force_login(by)
     with capture(execute=True):
@@ -145,11 +150,8 @@ def test_a_bad_report_is_refused_and_changes_nothing(
     caplog,
 ):
     time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
-    notice = publish(
-        client,
-        convene(community, committee_member),
-        committee_member,
-        django_capture_on_commit_callbacks,
+    notice = publish_new_vote(
+        client, community, committee_member, django_capture_on_commit_callbacks
     )
     good = Delivery.objects.get(notice=notice, user=owner, channel="sms").provider_message_id
     entry = {"biz_id": good, "success": True, "err_code": "DELIVERED"}
@@ -190,11 +192,8 @@ def test_a_gateway_refusal_is_recorded_as_failed(
 ):
     time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
     settings.ALIYUN_SMS_ACCESS_KEY_SECRET = "wrong-secret"
-    notice = publish(
-        client,
-        convene(community, committee_member),
-        committee_member,
-        django_capture_on_commit_callbacks,
+    notice = publish_new_vote(
+        client, community, committee_member, django_capture_on_commit_callbacks
     )
     record = Delivery.objects.get(notice=notice, user=owner, channel="sms")
     assert gateway.sent == [] and national(owner.phone) in gateway.refused
@@ -212,11 +211,8 @@ def test_no_sms_in_quiet_hours_unless_urgent(
     django_capture_on_commit_callbacks,
 ):
     time_machine.move_to("2026-03-02 22:30 +08:00", tick=False)
-    notice = publish(
-        client,
-        convene(community, committee_member),
-        committee_member,
-        django_capture_on_commit_callbacks,
+    notice = publish_new_vote(
+        client, community, committee_member, django_capture_on_commit_callbacks
     )
     record = Delivery.objects.get(notice=notice, user=owner, channel="sms")
     assert gateway.sent == []
@@ -301,11 +297,8 @@ def test_a_report_finds_a_message_settled_by_a_look_up_by_its_out_id(
     django_capture_on_commit_callbacks,
 ):  # fmt: skip
     time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
-    notice = publish(
-        client,
-        convene(community, committee_member),
-        committee_member,
-        django_capture_on_commit_callbacks,
+    notice = publish_new_vote(
+        client, community, committee_member, django_capture_on_commit_callbacks
     )
     record = Delivery.objects.get(notice=notice, user=owner, channel="sms")
     Delivery.objects.filter(pk=record.pk).update(provider_message_id="")  # as a look-up leaves it
