@@ -55,6 +55,7 @@ from deliberation.models import (
 from deliberation.permissions import STAFF, may
 from deliberation.services import execution as svc
 from deliberation.uploads import serve_private
+from deliberation.views.form_errors import apply_call
 
 
 def task_for(user, task_id, action="task.view"):
@@ -70,17 +71,6 @@ def task_for(user, task_id, action="task.view"):
     if not may_ever(roles, action):
         raise PermissionDenied
     return task
-
-
-def _apply(form, call):
-    """Run a service call; its ValidationError becomes the form's error. True on success."""
-    try:
-        call()
-    except ValidationError as error:
-        for message in error.messages:
-            form.add_error(None, message)
-        return False
-    return True
 
 
 @login_required
@@ -150,7 +140,7 @@ def task_detail(request, task_id):
     forms = _task_forms(request, task, action)
     if action:
         form = forms[action]
-        if form.is_valid() and _apply(form, lambda: _run(action, task, form, request.user)):
+        if form.is_valid() and apply_call(form, lambda: _run(action, task, form, request.user)):
             messages.success(request, _("Saved."))
             return redirect(task)
     return TemplateResponse(
@@ -274,7 +264,7 @@ def task_new(request, topic_id):
                 due_reason=data.get("due_reason", ""),
             )
 
-        if _apply(form, call):
+        if apply_call(form, call):
             messages.success(request, _("The task was added."))
             return redirect(holder["task"])
     open_phase = may(roles, "task.add", topic.phase)
@@ -326,7 +316,7 @@ def topic_rate(request, topic_id):
             comment=data["comment"],
             tasks=data.get("tasks", ()),
         )
-        if _apply(form, call):
+        if apply_call(form, call):
             messages.success(request, _("Thank you: your rating was recorded."))
             return redirect("topic_tasks", topic.pk)
     context["form"] = form
@@ -341,7 +331,7 @@ def visit_new(request, topic_id):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         call = lambda: svc.record_visit(topic, by=request.user, **data)  # noqa: E731
-        if _apply(form, call):
+        if apply_call(form, call):
             if data["outcome"] == VisitOutcome.FAILED and may(
                 roles_of(request.user, topic.community_id), "topic.reopen", topic.phase
             ):
@@ -369,7 +359,7 @@ def topic_reopen(request, topic_id):
         call = lambda: svc.reopen_topic(  # noqa: E731
             topic, by=request.user, tasks=data["tasks"], note=data["note"]
         )
-        if _apply(form, call):
+        if apply_call(form, call):
             messages.success(
                 request, _("The topic is reopened: the work chosen is redone under supervision.")
             )
@@ -410,13 +400,15 @@ def partner_list(request, community_id):
     )
     if action == "register" and partner_form.is_valid():
         data = partner_form.cleaned_data
-        if _apply(partner_form, lambda: svc.register_partner(community, by=request.user, **data)):
+        if apply_call(
+            partner_form, lambda: svc.register_partner(community, by=request.user, **data)
+        ):
             messages.success(request, _("The co-building unit was registered."))
             return redirect("partner_list", community.pk)
     elif action == "offer" and offer_form.is_valid():
         data = offer_form.cleaned_data
         unit = data.pop("unit")
-        if _apply(offer_form, lambda: svc.add_offering(unit, by=request.user, **data)):
+        if apply_call(offer_form, lambda: svc.add_offering(unit, by=request.user, **data)):
             messages.success(request, _("Your offer was published."))
             return redirect("partner_list", community.pk)
     elif action not in ("", "register", "offer"):
@@ -459,7 +451,7 @@ def order_service(request, offering_id):
     form = OrderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         done = []
-        if _apply(
+        if apply_call(
             form,
             lambda: done.append(svc.order_service(offering, by=request.user, **form.cleaned_data)),
         ):

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Min, Q
 from django.shortcuts import get_object_or_404, redirect
@@ -30,6 +30,7 @@ from deliberation.forms.notices import AnswerObjectionForm, ObjectionForm
 from deliberation.models import Community, Notice, Objection, Role
 from deliberation.notices import answer_objection, file_objection
 from deliberation.permissions import may
+from deliberation.views.form_errors import apply_call
 from plumbing import fragments
 
 PAGE_SIZE = 20
@@ -169,7 +170,7 @@ def notice_detail(request, community_id, notice_id):
 
 def _object(request, notice, form):
     text = form.cleaned_data["text"] if form.is_valid() else None
-    return text is not None and _apply(
+    return text is not None and apply_call(
         form, lambda: file_objection(notice, by=request.user, text=text)
     )
 
@@ -179,7 +180,7 @@ def _answer(request, notice, form):
         return False
     objection = get_object_or_404(Objection, notice=notice, pk=form.cleaned_data["objection"])
     text = form.cleaned_data["answer"]
-    return _apply(form, lambda: answer_objection(objection, by=request.user, text=text))
+    return apply_call(form, lambda: answer_objection(objection, by=request.user, text=text))
 
 
 def _objections_shown(user, notice, roles):
@@ -190,14 +191,3 @@ def _objections_shown(user, notice, roles):
     if user.is_authenticated:
         return list(objections.filter(author=user))
     return []
-
-
-def _apply(form, call):
-    """Run a service call; its ValidationError becomes the form's error. True on success."""
-    try:
-        call()
-    except ValidationError as error:
-        for message in error.messages:
-            form.add_error(None, message)
-        return False
-    return True
