@@ -278,6 +278,20 @@ def _head_sql():
     return _HEAD_SQL[key]
 
 
+def _stored_entry_hash(entry):
+    """The hash a stored entry's own fields give; it matches `entry.hash` unless altered."""
+    return entry_hash(
+        prev_hash=entry.prev_hash,
+        created_at=entry.created_at,
+        actor_id=entry.actor_id,
+        community_id=entry.community_id,
+        verb=entry.verb,
+        target=(entry.target_type, entry.target_id),
+        data=entry.data,
+        public=entry.public,
+    )
+
+
 def verify_chain(batch_size=2000):
     """Walk the chain in order. Returns (checked_count, first_broken_entry_or_None, problem)."""
     expected_prev = genesis_hash()
@@ -285,16 +299,7 @@ def verify_chain(batch_size=2000):
     for entry in AuditEntry.objects.order_by("pk").iterator(chunk_size=batch_size):
         if entry.prev_hash != expected_prev:
             return checked, entry, "previous hash does not match the entry before it"
-        digest = entry_hash(
-            prev_hash=entry.prev_hash,
-            created_at=entry.created_at,
-            actor_id=entry.actor_id,
-            community_id=entry.community_id,
-            verb=entry.verb,
-            target=(entry.target_type, entry.target_id),
-            data=entry.data,
-            public=entry.public,
-        )
+        digest = _stored_entry_hash(entry)
         if digest != entry.hash:
             return checked, entry, "content does not match its hash"
         expected_prev = entry.hash
@@ -337,16 +342,7 @@ def check_links(entries):
     for entry in entries:
         expected_prev = entry.hash_before if entry.hash_before is not None else genesis_hash()
         next_link = entry.link_after if entry.link_after is not None else head
-        digest = entry_hash(
-            prev_hash=entry.prev_hash,
-            created_at=entry.created_at,
-            actor_id=entry.actor_id,
-            community_id=entry.community_id,
-            verb=entry.verb,
-            target=(entry.target_type, entry.target_id),
-            data=entry.data,
-            public=entry.public,
-        )
+        digest = _stored_entry_hash(entry)
         entry.intact = (
             digest == entry.hash and entry.prev_hash == expected_prev and next_link == entry.hash
         )
