@@ -102,16 +102,21 @@ def _preview(request, community, context):
     context["plan"] = plan
     if plan.ok and plan.has_changes:
         token = register_io.stash_upload(community, request.user, data)
-        context["apply_form"] = RegisterApplyForm(
-            auto_id="apply_%s",
-            initial={
-                "token": token,
-                "fingerprint": plan.fingerprint(),
-                "create_buildings": create_buildings,
-            },
-        )
+        context["apply_form"] = _apply_form(token, plan, create_buildings)
         context["form"] = RegisterUploadForm()
     return None
+
+
+def _apply_form(token, plan, create_buildings):
+    """The button that applies this preview: the stashed upload and the plan it showed."""
+    return RegisterApplyForm(
+        auto_id="apply_%s",
+        initial={
+            "token": token,
+            "fingerprint": plan.fingerprint(),
+            "create_buildings": create_buildings,
+        },
+    )
 
 
 def _apply(request, community, context):
@@ -144,14 +149,7 @@ def _apply(request, community, context):
         context["plan"] = plan
         context["changed_meanwhile"] = True
         if plan.ok and plan.has_changes:
-            context["apply_form"] = RegisterApplyForm(
-                auto_id="apply_%s",
-                initial={
-                    "token": token,
-                    "fingerprint": plan.fingerprint(),
-                    "create_buildings": create_buildings,
-                },
-            )
+            context["apply_form"] = _apply_form(token, plan, create_buildings)
         return None
     except register_io.RegisterRejected as rejected:
         register_io.discard_upload(community, request.user, token)
