@@ -3,7 +3,7 @@
 Outsiders get 404, so nobody learns what exists; members without the role get 403.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -31,6 +31,7 @@ __all__ = [
     "raise_not_found",
     "remember_roles",
     "require",
+    "require_in_phase",
     "roles_in_estate",
     "roles_of",
     "roles_query",
@@ -67,6 +68,18 @@ def raise_not_found():
 def may_ever(roles, action):
     """True when the roles allow `action` in at least one state (else the answer is 403)."""
     return any(allowed & set(roles) for allowed in ALLOWED[action].values())
+
+
+def require_in_phase(user, topic, action, messages, default):
+    """Role check (403) and phase check (a message) for `action` on a topic. A role that may
+    do it in another phase is told why not now: `messages[action]`, else `default`; either may
+    name the topic's phase as %(phase)s."""
+    roles = roles_of(user, topic.community_id)
+    if may(roles, action, topic.phase):
+        return
+    if not may_ever(roles, action):
+        raise PermissionDenied
+    raise ValidationError(messages.get(action, default) % {"phase": Phase(topic.phase).label})
 
 
 def topic_for(user, topic_id, action=None, queryset=None):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django_tasks import task
 
 from deliberation import opinion_map
-from deliberation.access import may_ever, roles_of
+from deliberation.access import require_in_phase, roles_of
 from deliberation.audit import record_audit
 from deliberation.messages import Message
 from deliberation.models import LatestOpinionMap, Moderation, Statement, StatementVote, Topic
@@ -37,13 +37,11 @@ STATE_MESSAGES = {
 }
 
 
+NOT_NOW = gettext_lazy("This cannot be done now.")
+
+
 def _require(user, topic, action):
-    roles = roles_of(user, topic.community_id)
-    if may(roles, action, topic.phase):
-        return
-    if not may_ever(roles, action):
-        raise PermissionDenied
-    raise ValidationError(STATE_MESSAGES.get(action, _("This cannot be done now.")))
+    require_in_phase(user, topic, action, STATE_MESSAGES, NOT_NOW)
 
 
 def _lock(topic):

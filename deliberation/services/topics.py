@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from deliberation.access import community_ids_of, may_ever, roles_of
+from deliberation.access import community_ids_of, require_in_phase, roles_of
 from deliberation.audit import record_audit
 from deliberation.lifecycle import TransitionRefused, transition_topic
 from deliberation.messages import Message
@@ -77,17 +77,12 @@ STATE_MESSAGES = {
 # ---- helpers ---------------------------------------------------------------------------
 
 
+NOT_IN_THIS_PHASE = gettext_lazy("This cannot be done while the topic is “%(phase)s”.")
+
+
 def _require(user, topic, action):
     """Role check (403) and phase check (a message) for `action` on a locked topic."""
-    roles = roles_of(user, topic.community_id)
-    if may(roles, action, topic.phase):
-        return
-    if not may_ever(roles, action):
-        raise PermissionDenied
-    raise ValidationError(
-        STATE_MESSAGES.get(action, _("This cannot be done while the topic is “%(phase)s”."))
-        % {"phase": Phase(topic.phase).label}
-    )
+    require_in_phase(user, topic, action, STATE_MESSAGES, NOT_IN_THIS_PHASE)
 
 
 def _lock(topic):
