@@ -216,7 +216,9 @@ class PartnerUnitAdmin(admin.ModelAdmin):
     inlines = [PartnerOfferingInline]
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that change only through the services (and their audit): shown, never edited."""
+
     def has_add_permission(self, request):
         return False
 
@@ -228,14 +230,14 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(_ReadOnlyAdmin):
+class TaskAdmin(ReadOnlyAdmin):
     list_display = ["title", "topic", "round", "responsible", "due_date", "state", "progress"]
     list_filter = ["state", "responsible", "route"]
     search_fields = ["title", "topic__title"]
 
 
 @admin.register(Rating)
-class RatingAdmin(_ReadOnlyAdmin):
+class RatingAdmin(ReadOnlyAdmin):
     list_display = ["topic", "round", "user", "level", "created_at"]
     list_filter = ["level"]
 
@@ -246,14 +248,14 @@ from deliberation.models import AssemblyVote, ElectorateAmendment  # noqa: E402
 
 
 @admin.register(AssemblyVote)
-class AssemblyVoteAdmin(_ReadOnlyAdmin):
+class AssemblyVoteAdmin(ReadOnlyAdmin):
     list_display = ["title", "estate", "status", "opens_at", "closes_at", "result_published_at"]
     list_filter = ["status", "convened_by"]
     search_fields = ["title", "estate__name"]
 
 
 @admin.register(ElectorateAmendment)
-class ElectorateAmendmentAdmin(_ReadOnlyAdmin):
+class ElectorateAmendmentAdmin(ReadOnlyAdmin):
     list_display = ["vote", "unit_label", "reason", "by", "created_at"]
     search_fields = ["unit_label", "reason"]
 
@@ -263,13 +265,13 @@ from deliberation.models import Comment, Decision  # noqa: E402
 
 
 @admin.register(Decision)
-class DecisionAdmin(_ReadOnlyAdmin):
+class DecisionAdmin(ReadOnlyAdmin):
     list_display = ["topic", "decided_by", "decided_on", "recorded_by"]
     list_filter = ["decided_by"]
 
 
 @admin.register(Comment)
-class CommentAdmin(_ReadOnlyAdmin):
+class CommentAdmin(ReadOnlyAdmin):
     list_display = ["topic", "author", "stance", "created_at", "hidden_at"]
     list_filter = ["stance"]
     search_fields = ["body"]

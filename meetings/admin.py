@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from deliberation.admin import ReadOnlyAdmin
 from meetings.models import AgendaItem, Meeting, MinutesEntry, Participant, RoomEvent
 
 
@@ -41,14 +42,5 @@ class MinutesEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoomEvent)
-class RoomEventAdmin(admin.ModelAdmin):
+class RoomEventAdmin(ReadOnlyAdmin):
     list_display = ["meeting", "version", "command", "actor", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
