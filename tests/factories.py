@@ -55,6 +55,17 @@ def add_estate(community, name="和谐家园", units=4, area="90.00"):
     return estate
 
 
+def add_building(community, name="2号楼", units=3, area="90.00", holders="二楼业主"):
+    """Another building in the community's estate: `units` flats (201, 202, ...) of `area` m²,
+    each with its own holder (二楼业主1, ...)."""
+    building = Building.objects.create(estate=community.estates.get(), name=name)
+    for i in range(1, units + 1):
+        unit = Unit.objects.create(building=building, number=f"{200 + i}", area=Decimal(area))
+        holder = Holder.objects.create(community=community, name=f"{holders}{i}")
+        Ownership.objects.create(unit=unit, holder=holder)
+    return building
+
+
 def add_member(community, role, user=None, estate=None, name=None):
     user = user or make_user(name=name or role)
     if role == Role.OWNER:

@@ -3,16 +3,15 @@ in Chinese and in English: the start, the job page while it waits, a job that fa
 message in the reader's language, and the way on), and the files when it is done."""
 
 from concurrent.futures import ThreadPoolExecutor
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.db import connection
 from playwright.sync_api import expect
 
-from deliberation.models import Building, Holder, Ownership, Unit
 from tests.browser.conftest import log_in
 from tests.browser.test_accessibility import set_language
+from tests.factories import add_building
 from tests.vote_factories import open_vote
 from tests.worker_process import worker_process
 
@@ -23,12 +22,7 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def vote(community, committee_member):
-    estate = community.estates.get()
-    building = Building.objects.create(estate=estate, name="2号楼")
-    for i in range(1, 4):
-        unit = Unit.objects.create(building=building, number=f"{200 + i}", area=Decimal("90.00"))
-        holder = Holder.objects.create(community=community, name=f"二楼业主{i}")
-        Ownership.objects.create(unit=unit, holder=holder)
+    add_building(community, name="2号楼")
     # Opening a vote broadcasts through async_to_sync, which Playwright's event loop in this
     # thread forbids: open it from another thread.
     with ThreadPoolExecutor(max_workers=1) as pool:

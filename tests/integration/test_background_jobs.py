@@ -3,52 +3,27 @@ the work, a worker prints one PDF per building and one for all, and the person w
 it sees the progress, a notification at the end, and a way to try again after a failure."""
 
 import re
-from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from deliberation.models import (
     BackgroundJob,
     Building,
     DocumentKind,
-    Holder,
     Notification,
-    Ownership,
     Role,
     StoredDocument,
-    Unit,
 )
 from tests import pdf_checks
-from tests.factories import add_member
+from tests.factories import add_building, add_member
 from tests.vote_factories import open_vote
 
 
 @pytest.fixture
 def vote(community, committee_member):
-    estate = community.estates.get()
-    building = Building.objects.create(estate=estate, name="2号楼")
-    for i in range(1, 4):
-        unit = Unit.objects.create(building=building, number=f"{200 + i}", area=Decimal("90.00"))
-        holder = Holder.objects.create(community=community, name=f"二楼业主{i}")
-        Ownership.objects.create(unit=unit, holder=holder)
+    add_building(community, name="2号楼")
     return open_vote(community, committee_member)
-
-
-@pytest.fixture
-def run_worker(monkeypatch, django_capture_on_commit_callbacks):
-    """The database worker in this process, until the queue is empty. It would close the
-    test's connection between tasks, as a long-lived worker must; here that one stays open."""
-    monkeypatch.setattr(
-        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
-    )
-
-    def run():
-        with django_capture_on_commit_callbacks(execute=True):
-            call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
-
-    return run
 
 
 def start_printing(client, user, vote):
@@ -65,7 +40,7 @@ def ballots_stored():
 
 
 def test_the_request_only_queues_and_the_worker_prints_each_building_and_all(
-    client, community, vote, committee_member, run_worker
+    client, community, vote, committee_member, run_tasks
 ):
     response = start_printing(client, committee_member, vote)
     assert response.status_code == 302
@@ -74,7 +49,7 @@ def test_the_request_only_queues_and_the_worker_prints_each_building_and_all(
     waiting = client.get(job_url).content.decode()
     assert "等待" in waiting and 'hx-trigger="every 1s"' in waiting
 
-    run_worker()
+    run_tasks()
 
     page = fragment(client, job_url)
     flats = {b.name: b.units.count() for b in Building.objects.filter(estate__community=community)}
@@ -106,7 +81,7 @@ def test_the_person_can_leave_and_find_their_work_again(client, vote, committee_
 
 
 def test_a_failed_job_says_so_and_trying_again_finishes_it(
-    client, vote, committee_member, monkeypatch, run_worker
+    client, vote, committee_member, monkeypatch, run_tasks
 ):
     from deliberation.documents import ballots
 
@@ -121,14 +96,14 @@ def test_a_failed_job_says_so_and_trying_again_finishes_it(
 
     monkeypatch.setattr(ballots, "publish_document", publish_failing_once)
     job_url = start_printing(client, committee_member, vote)["Location"]
-    run_worker()
+    run_tasks()
     page = fragment(client, job_url)
     assert "失败" in page and "出了问题" in page and "重试" in page
     assert "未能完成" in Notification.objects.get(user=committee_member).text
 
     retry = client.post(job_url + "retry")
     assert retry["Location"] == job_url
-    run_worker()
+    run_tasks()
     page = fragment(client, job_url)
     assert "已生成 9 / 9 份" in page and "重试" not in page
     assert ballots_stored().count() == 3
@@ -157,14 +132,14 @@ def test_residents_may_not_start_printing_and_outsiders_do_not_see_the_vote(
 
 
 def test_each_building_is_its_own_task_and_counts_once_however_often_it_runs(
-    client, community, vote, committee_member, run_worker
+    client, community, vote, committee_member, run_tasks
 ):
     from django_tasks_db.models import DBTaskResult
 
     from deliberation.jobs import run_job_part
 
     job_url = start_printing(client, committee_member, vote)["Location"]
-    run_worker()
+    run_tasks()
     job = BackgroundJob.objects.get()
     parts = list(job.parts.all())
     assert [(p.key, p.total) for p in parts] == [
@@ -176,7 +151,7 @@ def test_each_building_is_its_own_task_and_counts_once_however_often_it_runs(
 
     # A duplicate of a finished building's task (a worker lost after storing it) does nothing.
     run_job_part.enqueue(parts[0].pk)
-    run_worker()
+    run_tasks()
     job.refresh_from_db()
     assert (job.state, job.done, job.total) == ("done", 9, 9)
     assert ballots_stored().count() == 3
@@ -184,7 +159,7 @@ def test_each_building_is_its_own_task_and_counts_once_however_often_it_runs(
 
 
 def test_a_failure_is_told_in_the_readers_language_and_retry_is_offered_only_if_it_can_help(
-    client, vote, committee_member, run_worker
+    client, vote, committee_member, run_tasks
 ):
     from deliberation.models import ElectorateEntry
     from deliberation.services import votes
@@ -194,7 +169,7 @@ def test_a_failure_is_told_in_the_readers_language_and_retry_is_offered_only_if_
     votes.amend_electorate(
         vote, unit_id=entry.unit_id, area=entry.area + 1, reason="更正", by=committee_member
     )
-    run_worker()
+    run_tasks()
     page = fragment(client, job_url)
     assert "开始生成后表决权人名册又有更正" in page and "重新生成表决票" in page
     assert "重试" not in page  # the same job would fail again

@@ -8,7 +8,6 @@ import os
 import re
 import signal
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 import time_machine
@@ -22,15 +21,13 @@ from django_tasks_db.models import DBTaskResult
 from deliberation.jobs import recover_stalled_jobs
 from deliberation.models import (
     BackgroundJob,
-    Building,
     DocumentKind,
-    Holder,
     Notification,
-    Ownership,
     StoredDocument,
     Unit,
 )
 from tests import pdf_checks
+from tests.factories import add_building
 from tests.vote_factories import open_vote
 from tests.worker_process import worker_process
 
@@ -39,12 +36,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def vote(community, committee_member):
-    estate = community.estates.get()
-    building = Building.objects.create(estate=estate, name="2号楼")
-    for i in range(1, 4):
-        unit = Unit.objects.create(building=building, number=f"{200 + i}", area=Decimal("90.00"))
-        holder = Holder.objects.create(community=community, name=f"二楼业主{i}")
-        Ownership.objects.create(unit=unit, holder=holder)
+    add_building(community, name="2号楼")
     return open_vote(community, committee_member)
 
 
