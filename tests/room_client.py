@@ -1,10 +1,20 @@
 """Websocket helpers for room tests: a signed-in communicator and waiting for a fragment."""
 
+import pytest_asyncio
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 from django.test import Client
 
 from config.asgi import application
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def close_worker_thread_connections():
+    """Leave no open connection in the sync worker thread for later tests without a database.
+    Autouse in each test module that imports it."""
+    yield
+    await database_sync_to_async(connections.close_all)()
 
 
 def session_cookie(user):

@@ -2,10 +2,8 @@
 item's map change as residents answer; the task queue draws it and the room gets it."""
 
 import pytest
-import pytest_asyncio
 from channels.db import database_sync_to_async
 from django.core.management import call_command
-from django.db import connections
 
 from deliberation.models import StatementVote
 from deliberation.services import opinions
@@ -13,16 +11,15 @@ from meetings import services as room
 from meetings.models import AgendaItem
 from tests.integration.test_opinion_pages import SHARED, build_camps
 from tests.meeting_factories import live_consultation
-from tests.room_client import drain, receive_until, room_socket
+from tests.room_client import (  # noqa: F401  (autouse fixture)
+    close_worker_thread_connections,
+    drain,
+    receive_until,
+    room_socket,
+)
 from tests.topic_factories import discussing
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def _close_worker_thread_connections():
-    yield
-    await database_sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

@@ -3,26 +3,22 @@
 import json
 
 import pytest
-import pytest_asyncio
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
-from django.db import connections
 
 from deliberation.models import AuditEntry
 from meetings import services
 from meetings.consumers import CLOSE_BAD_MESSAGE, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from meetings.models import ItemStatus, Meeting, SpeakerRequest, SpeakerStatus
 from tests.meeting_factories import live_consultation, make_meeting
-from tests.room_client import drain, receive_until, room_socket
+from tests.room_client import (  # noqa: F401  (autouse fixture)
+    close_worker_thread_connections,
+    drain,
+    receive_until,
+    room_socket,
+)
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def _close_worker_thread_connections():
-    """Leave no open connection in the sync worker thread for later tests without a database."""
-    yield
-    await database_sync_to_async(connections.close_all)()
 
 
 @pytest.fixture
