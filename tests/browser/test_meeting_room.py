@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.asgi_server import asgi_server  # noqa: F401 - fixture
-from tests.browser.conftest import PHONE, log_in
+from tests.browser.room_pages import open_page  # noqa: F401 - fixture
 from tests.meeting_factories import live_consultation, make_meeting
 
 
@@ -15,33 +15,13 @@ def meeting(community, chair, community_worker, owner, resident):
     return live_consultation(community, chair, community_worker, owner, resident)
 
 
-@pytest.fixture
-def open_page(browser):
-    contexts = []
-
-    def open_as(base_url, user, path):
-        context = browser.new_context(viewport=PHONE, locale="zh-CN")
-        contexts.append(context)
-        page = context.new_page()
-        log_in(page, base_url, user)
-        expect(page.get_by_role("heading", level=1)).to_be_visible()
-        page.goto(base_url + path)
-        # The room is live once the socket's first snapshot has been swapped in.
-        expect(page.locator("[data-room][data-connected=true]")).to_be_attached()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
-
 def _room(meeting, display=False):
     return f"/meetings/{meeting.pk}/room/" + ("?view=display" if display else "")
 
 
 def test_the_chair_moves_on_and_the_phone_and_the_display_follow_without_reload(
     asgi_server,  # noqa: F811
-    open_page,
+    open_page,  # noqa: F811
     meeting,
     chair,
     owner,
@@ -65,7 +45,7 @@ def test_the_chair_moves_on_and_the_phone_and_the_display_follow_without_reload(
 
 def test_a_raised_hand_reaches_the_chair_who_gives_the_floor(
     asgi_server,  # noqa: F811
-    open_page,
+    open_page,  # noqa: F811
     meeting,
     chair,
     owner,
@@ -85,7 +65,7 @@ def test_a_raised_hand_reaches_the_chair_who_gives_the_floor(
 
 def test_a_live_vote_from_a_phone(
     asgi_server,  # noqa: F811
-    open_page,
+    open_page,  # noqa: F811
     meeting,
     chair,
     owner,
@@ -113,7 +93,7 @@ def test_a_live_vote_from_a_phone(
 
 def test_each_of_my_buttons_shows_its_done_state_and_keeps_it_after_a_reload(
     asgi_server,  # noqa: F811
-    open_page,
+    open_page,  # noqa: F811
     community,
     chair,
     community_worker,
@@ -161,7 +141,7 @@ def test_each_of_my_buttons_shows_its_done_state_and_keeps_it_after_a_reload(
 
 def test_the_chair_and_the_secretary_each_see_their_own_controls(
     asgi_server,  # noqa: F811
-    open_page,
+    open_page,  # noqa: F811
     meeting,
     chair,
     community_worker,
@@ -188,7 +168,7 @@ def test_the_chair_and_the_secretary_each_see_their_own_controls(
 
 def test_a_room_command_that_cannot_be_done_says_why_on_the_phone(
     asgi_server,  # noqa: F811
-    open_page,
+    open_page,  # noqa: F811
     community,
     chair,
     community_worker,

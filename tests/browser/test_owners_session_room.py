@@ -17,27 +17,8 @@ from deliberation.models import Ballot, Unit
 from deliberation.services import votes
 from meetings.models import Kind
 from tests.browser.asgi_server import asgi_server  # noqa: F401 - fixture
-from tests.browser.conftest import PHONE, log_in
+from tests.browser.room_pages import open_page  # noqa: F401 - fixture
 from tests.meeting_factories import make_meeting
-
-
-@pytest.fixture
-def open_page(browser):
-    contexts = []
-
-    def open_as(base_url, user, path):
-        context = browser.new_context(viewport=PHONE, locale="zh-CN")
-        contexts.append(context)
-        page = context.new_page()
-        log_in(page, base_url, user)
-        expect(page.get_by_role("heading", level=1)).to_be_visible()
-        page.goto(base_url + path)
-        expect(page.locator("[data-room][data-connected=true]")).to_be_attached()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture
@@ -61,7 +42,7 @@ def assembly_vote(community, committee_member):
 
 def test_a_live_ballot_in_an_owners_session_is_counted_with_the_assembly_vote(
     asgi_server,  # noqa: F811
-    open_page,
+    open_page,  # noqa: F811
     community,
     chair,
     committee_member,
