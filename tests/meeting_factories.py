@@ -4,7 +4,14 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from meetings.models import AgendaItem, Kind, Meeting, Participant, SeatRole, Status
+from meetings.models import (
+    AgendaItem,
+    Kind,
+    Meeting,
+    Participant,
+    SeatRole,
+    Status,
+)
 
 
 def make_meeting(
@@ -53,3 +60,21 @@ def live_consultation(community, chair, community_worker, owner, resident):
     return make_meeting(
         community, chair, secretary=community_worker, participants=[owner, resident]
     )
+
+
+def owners_session_on(matter, chair, participants):
+    """A live owners' session of the matter's estate whose one agenda item puts the matter to
+    the room: a ballot cast there counts with the matter's assembly vote. (meeting, item)"""
+    estate = matter.vote.estate
+    meeting = make_meeting(
+        estate.community,
+        chair,
+        participants=participants,
+        kind=Kind.OWNERS_SESSION,
+        estate=estate,
+        items=(matter.title,),
+    )
+    item = meeting.items.get()
+    item.vote_matter = matter
+    item.save()
+    return meeting, item

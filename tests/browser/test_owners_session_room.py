@@ -15,10 +15,9 @@ from playwright.sync_api import expect
 
 from deliberation.models import Ballot, Unit
 from deliberation.services import votes
-from meetings.models import Kind
 from tests.browser.asgi_server import asgi_server  # noqa: F401 - fixture
 from tests.browser.room_pages import open_page  # noqa: F401 - fixture
-from tests.meeting_factories import make_meeting
+from tests.meeting_factories import owners_session_on
 
 
 @pytest.fixture
@@ -51,17 +50,7 @@ def test_a_live_ballot_in_an_owners_session_is_counted_with_the_assembly_vote(
 ):
     matter = assembly_vote.matters.get()
     estate = community.estates.get()
-    meeting = make_meeting(
-        community,
-        chair,
-        participants=[owner, committee_member],
-        kind=Kind.OWNERS_SESSION,
-        estate=estate,
-        items=("使用维修资金更换电梯",),
-    )
-    item = meeting.items.get()
-    item.vote_matter = matter
-    item.save()
+    meeting, _item = owners_session_on(matter, chair, [owner, committee_member])
     room = f"/meetings/{meeting.pk}/room/"
     console = open_page(asgi_server, chair, room)
     phone = open_page(asgi_server, owner, room)

@@ -18,10 +18,9 @@ from django.utils import timezone
 from deliberation.models import Ballot, Building, Holder, Ownership, Unit
 from deliberation.services import votes
 from meetings import services
-from meetings.models import Kind
 from meetings.rendering import room_state
 from tests import pdf_checks
-from tests.meeting_factories import live_consultation, make_meeting
+from tests.meeting_factories import live_consultation, owners_session_on
 
 pytestmark = pytest.mark.django_db
 
@@ -70,17 +69,7 @@ def test_an_owners_session_minutes_the_assembly_result_not_the_rooms_majority(
     vote, matter, opens = noticed_fund_vote(community, committee_member)
 
     with time_machine.travel(opens + timedelta(hours=3), tick=False):
-        meeting = make_meeting(
-            community,
-            chair,
-            participants=[owner, committee_member],
-            kind=Kind.OWNERS_SESSION,
-            estate=estate,
-            items=("使用维修资金更换电梯",),
-        )
-        item = meeting.items.get()
-        item.vote_matter = matter
-        item.save()
+        meeting, item = owners_session_on(matter, chair, [owner, committee_member])
         services.open_item(meeting, by=chair, item_id=item.pk)
         live = services.open_live_vote(meeting, by=chair, item_id=item.pk, question=matter.title)
         for user in (owner, committee_member):
@@ -161,17 +150,7 @@ def test_an_owners_session_counts_its_quorum_against_the_votes_frozen_electorate
     )
 
     with time_machine.travel(opens + timedelta(hours=1), tick=False):
-        meeting = make_meeting(
-            community,
-            chair,
-            participants=[owner],
-            kind=Kind.OWNERS_SESSION,
-            estate=estate,
-            items=("使用维修资金更换电梯",),
-        )
-        item = meeting.items.get()
-        item.vote_matter = matter
-        item.save()
+        meeting, item = owners_session_on(matter, chair, [owner])
         quorum = room_state(meeting)["quorum"]
     assert quorum["total_heads"] == frozen_heads
     assert quorum["total_area"] == f"{frozen_area:.2f}"
