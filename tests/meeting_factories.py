@@ -8,6 +8,7 @@ from meetings.models import (
     AgendaItem,
     Kind,
     Meeting,
+    MinutesEntry,
     Participant,
     SeatRole,
     Status,
@@ -60,6 +61,20 @@ def live_consultation(community, chair, community_worker, owner, resident):
     return make_meeting(
         community, chair, secretary=community_worker, participants=[owner, resident]
     )
+
+
+def closed_consultation(community, chair, community_worker, owner, resident):
+    """A closed consultation with one line of minutes: 赵书记 chaired, 刘洋 recorded, 李明 and
+    王芳 took part."""
+    meeting = make_meeting(
+        community,
+        chair,
+        secretary=community_worker,
+        participants=[owner, resident],
+        status=Status.CLOSED,
+    )
+    MinutesEntry.objects.create(meeting=meeting, text="同意先修2号楼电梯", author=community_worker)
+    return meeting
 
 
 def owners_session_on(matter, chair, participants):

@@ -9,25 +9,16 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from deliberation.models import AuditEntry
-from meetings.models import MinutesEntry, Status
+from meetings.models import Status
 from tests.browser.conftest import log_in
-from tests.meeting_factories import make_meeting
+from tests.meeting_factories import closed_consultation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def meeting(community, chair, community_worker, owner, resident):
-    """A closed consultation: 赵书记 chaired, 刘洋 recorded, 李明 and 王芳 took part."""
-    meeting = make_meeting(
-        community,
-        chair,
-        secretary=community_worker,
-        participants=[owner, resident],
-        status=Status.CLOSED,
-    )
-    MinutesEntry.objects.create(meeting=meeting, text="同意先修2号楼电梯", author=community_worker)
-    return meeting
+    return closed_consultation(community, chair, community_worker, owner, resident)
 
 
 def as_user(page, live_server, user, meeting):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from deliberation.models import AuditEntry
 from meetings.models import Kind, Meeting, MinutesEntry, Status
-from tests.meeting_factories import make_meeting
+from tests.meeting_factories import closed_consultation, make_meeting
 from tests.pdf_checks import all_text, squeeze
 
 pytestmark = pytest.mark.django_db
@@ -19,15 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def closed(community, chair, community_worker, owner, resident):
-    meeting = make_meeting(
-        community,
-        chair,
-        secretary=community_worker,
-        participants=[owner, resident],
-        status=Status.CLOSED,
-    )
-    MinutesEntry.objects.create(meeting=meeting, text="同意先修2号楼电梯", author=community_worker)
-    return meeting
+    return closed_consultation(community, chair, community_worker, owner, resident)
 
 
 def minutes(client, user, meeting, **data):
