@@ -1,7 +1,19 @@
 """Factories for execution and evaluation tests: decided topics, tasks and ratings."""
 
+from django.utils import timezone
+
 from deliberation.lifecycle import transition_topic
-from deliberation.models import Category, Phase, Topic
+from deliberation.models import (
+    Category,
+    Phase,
+    RatingLevel,
+    Responsible,
+    Route,
+    Topic,
+    VisitChannel,
+    VisitOutcome,
+)
+from deliberation.services import execution as svc
 
 PATH_TO_DECIDED = [Phase.COLLECTING, Phase.TRIAGE, Phase.DISCUSSING, Phase.DECIDED]
 
@@ -26,6 +38,61 @@ def make_topic(community, proposer, title="楼道灯不亮", phase=Phase.DECIDED
     return topic
 
 
+def topic_with_task(community, proposer, worker, topic="楼道灯不亮", task="更换灯泡"):
+    """A decided topic and its first task, which the community worker does at once:
+    (topic, task)."""
+    topic = make_topic(community, proposer, title=topic)
+    task = svc.add_task(
+        topic,
+        by=worker,
+        title=task,
+        responsible=Responsible.COMMUNITY_WORKER,
+        route=Route.IMMEDIATE,
+    )
+    return topic, task
+
+
+def light_mended(community, proposer, worker):
+    """楼道灯不亮, its one task (修灯) done: it waits for its evaluation. (topic, task)"""
+    topic, task = topic_with_task(community, proposer, worker, task="修灯")
+    svc.complete_task(task, by=worker, text="修好了")
+    return topic, task
+
+
+def roof_repair_complained_about(community, proposer, raters, worker, visitor):
+    """楼顶漏水: the repair (referred to the property manager), then an interim clean-up
+    finished last; each of `raters` dissatisfied with the repair; `visitor`'s follow-up visit
+    recorded. (topic, repair, cleanup)"""
+    topic = make_topic(community, proposer, title="楼顶漏水")
+    repair = svc.add_task(
+        topic,
+        by=worker,
+        title="修补楼顶防水层",
+        responsible=Responsible.PROPERTY_MANAGER,
+        route=Route.REFERRED,
+    )
+    cleanup = svc.add_task(
+        topic,
+        by=worker,
+        title="清理楼道积水",
+        responsible=Responsible.GRID_WORKER,
+        route=Route.IMMEDIATE,
+    )
+    svc.complete_task(repair, by=worker, text="已修补")
+    svc.complete_task(cleanup, by=worker, text="已清理")  # the interim task, last
+    topic.refresh_from_db()
+    for who in raters:
+        svc.rate_topic(topic, by=who, level=RatingLevel.DISSATISFIED, tasks=[repair])
+    svc.record_visit(
+        topic,
+        by=visitor,
+        visited_on=timezone.localdate(),
+        channel=VisitChannel.HOME,
+        outcome=VisitOutcome.HOLDS,
+    )
+    return topic, repair, cleanup
+
+
 # --- objects for the URL permission matrix (tests/integration/url_rules.py) -------------------
 
 
@@ -34,11 +101,9 @@ def world_decided_topic(world):
 
 
 def world_task(world):
-    from deliberation.services.execution import add_task
-
     def build():
         topic = make_topic(world.community, world.resident, title="修路灯")
-        return add_task(
+        return svc.add_task(
             topic,
             by=world.community_worker,
             title="换灯泡",

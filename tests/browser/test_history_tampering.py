@@ -3,23 +3,16 @@
 from django.db import connection
 from playwright.sync_api import expect
 
-from deliberation.models import AuditEntry, Responsible, Route
+from deliberation.models import AuditEntry
 from deliberation.services import execution as svc
 from tests.browser.conftest import log_in
-from tests.factories_execution import make_topic
+from tests.factories_execution import topic_with_task
 
 
 def test_a_resident_sees_a_forged_entry_marked_in_the_history(
     page, live_server, community, resident, community_worker
 ):
-    topic = make_topic(community, resident, title="修楼道灯")
-    task = svc.add_task(
-        topic,
-        by=community_worker,
-        title="更换灯泡",
-        responsible=Responsible.COMMUNITY_WORKER,
-        route=Route.IMMEDIATE,
-    )
+    topic, task = topic_with_task(community, resident, community_worker, topic="修楼道灯")
     svc.report_progress(task, by=community_worker, text="买好灯泡", percent=40)
     svc.complete_task(task, by=community_worker, text="换好了")
 

@@ -1,42 +1,17 @@
 """A worker sends back a result residents rated 不满意, redoing the repair they complained about."""
 
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from deliberation.models import Phase, RatingLevel, Responsible, Route, Task
-from deliberation.services import execution as svc
+from deliberation.models import Phase, Task
 from tests.browser.conftest import log_in
-from tests.factories_execution import make_topic
+from tests.factories_execution import roof_repair_complained_about
 
 
 def test_a_worker_reopens_the_repair_residents_complained_about(
     page, live_server, community, resident, owner, community_worker, grid_worker
 ):
-    topic = make_topic(community, resident, title="楼顶漏水")
-    repair = svc.add_task(
-        topic,
-        by=community_worker,
-        title="修补楼顶防水层",
-        responsible=Responsible.PROPERTY_MANAGER,
-        route=Route.REFERRED,
-    )
-    cleanup = svc.add_task(
-        topic,
-        by=community_worker,
-        title="清理楼道积水",
-        responsible=Responsible.GRID_WORKER,
-        route=Route.IMMEDIATE,
-    )
-    svc.complete_task(repair, by=community_worker, text="已修补")
-    svc.complete_task(cleanup, by=community_worker, text="已清理")  # the interim task, last
-    for who in (resident, owner):
-        svc.rate_topic(topic, by=who, level=RatingLevel.DISSATISFIED, tasks=[repair])
-    svc.record_visit(
-        topic,
-        by=grid_worker,
-        visited_on=timezone.localdate(),
-        channel="home",
-        outcome="holds",
+    topic, repair, cleanup = roof_repair_complained_about(
+        community, resident, [resident, owner], community_worker, grid_worker
     )
 
     log_in(page, live_server.url, community_worker)

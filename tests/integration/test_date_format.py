@@ -8,10 +8,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from deliberation.models import Notification, Responsible, Route
-from deliberation.services import execution as svc
+from deliberation.models import Notification
 from meetings.models import Status
-from tests.factories_execution import make_topic
+from tests.factories_execution import topic_with_task
 from tests.meeting_factories import make_meeting
 
 pytestmark = pytest.mark.django_db
@@ -52,14 +51,7 @@ def test_a_new_task_s_due_date_in_the_notification_is_written_the_chinese_way(
     client, community, resident, community_worker, django_capture_on_commit_callbacks
 ):
     with time_machine.travel(MOMENT), django_capture_on_commit_callbacks(execute=True):
-        topic = make_topic(community, resident, title="楼道灯不亮")
-        task = svc.add_task(
-            topic,
-            by=community_worker,
-            title="更换灯泡",
-            responsible=Responsible.COMMUNITY_WORKER,
-            route=Route.IMMEDIATE,
-        )
+        _topic, task = topic_with_task(community, resident, community_worker)
     due = task.due_date
     client.force_login(resident)
     text = client.get(reverse("notifications")).text

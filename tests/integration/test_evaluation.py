@@ -25,7 +25,7 @@ from deliberation.models import (
 )
 from deliberation.services import execution as svc
 from tests.factories import add_member
-from tests.factories_execution import make_topic
+from tests.factories_execution import light_mended, make_topic
 
 pytestmark = pytest.mark.django_db
 
@@ -47,15 +47,7 @@ def clock(monkeypatch):
 
 @pytest.fixture
 def evaluating(community, resident, community_worker, clock):
-    topic = make_topic(community, resident)
-    task = svc.add_task(
-        topic,
-        by=community_worker,
-        title="修灯",
-        responsible=Responsible.COMMUNITY_WORKER,
-        route=Route.IMMEDIATE,
-    )
-    svc.complete_task(task, by=community_worker, text="修好了")
+    topic, _task = light_mended(community, resident, community_worker)
     topic.refresh_from_db()
     assert topic.phase == Phase.EVALUATING
     return topic

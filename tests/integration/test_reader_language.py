@@ -9,14 +9,12 @@ from django.utils import timezone
 from deliberation.models import (
     Notification,
     Phase,
-    Responsible,
-    Route,
     Task,
     VisitChannel,
     VisitOutcome,
 )
 from deliberation.services import execution as svc
-from tests.factories_execution import make_topic
+from tests.factories_execution import light_mended
 
 pytestmark = pytest.mark.django_db
 
@@ -34,15 +32,7 @@ def reopened(
 ):
     """楼道灯不亮: fixed, then reopened after a failed follow-up visit, all written in Chinese."""
     with django_capture_on_commit_callbacks(execute=True):
-        topic = make_topic(community, resident)
-        task = svc.add_task(
-            topic,
-            by=community_worker,
-            title="修灯",
-            responsible=Responsible.COMMUNITY_WORKER,
-            route=Route.IMMEDIATE,
-        )
-        svc.complete_task(task, by=community_worker, text="修好了")
+        topic, task = light_mended(community, resident, community_worker)
         svc.record_visit(
             topic,
             by=grid_worker,

@@ -14,11 +14,9 @@ from deliberation.models import (
     Responsible,
     Route,
     Task,
-    VisitChannel,
-    VisitOutcome,
 )
 from deliberation.services import execution as svc
-from tests.factories_execution import make_topic
+from tests.factories_execution import make_topic, roof_repair_complained_about
 
 pytestmark = pytest.mark.django_db
 
@@ -27,34 +25,10 @@ pytestmark = pytest.mark.django_db
 def rated(community, resident, owner, community_worker, grid_worker):
     """The repair, then an interim clean-up finished last; both residents dissatisfied with the
     repair; the visit recorded."""
-    topic = make_topic(community, resident, title="楼顶漏水")
-    repair = svc.add_task(
-        topic,
-        by=community_worker,
-        title="修补楼顶防水层",
-        responsible=Responsible.PROPERTY_MANAGER,
-        route=Route.REFERRED,
+    topic, repair, cleanup = roof_repair_complained_about(
+        community, resident, [resident, owner], community_worker, grid_worker
     )
-    cleanup = svc.add_task(
-        topic,
-        by=community_worker,
-        title="清理楼道积水",
-        responsible=Responsible.GRID_WORKER,
-        route=Route.IMMEDIATE,
-    )
-    svc.complete_task(repair, by=community_worker, text="已修补")
-    svc.complete_task(cleanup, by=community_worker, text="已清理")
-    topic.refresh_from_db()
     assert topic.phase == Phase.EVALUATING
-    for who in (resident, owner):
-        svc.rate_topic(topic, by=who, level=RatingLevel.DISSATISFIED, tasks=[repair])
-    svc.record_visit(
-        topic,
-        by=grid_worker,
-        visited_on=timezone.localdate(),
-        channel=VisitChannel.HOME,
-        outcome=VisitOutcome.HOLDS,
-    )
     return topic, repair, cleanup
 
 

@@ -4,10 +4,10 @@ import pytest
 from django.db import connection
 from django.utils.html import escape
 
-from deliberation.models import AuditEntry, Responsible, Role, Route
+from deliberation.models import AuditEntry, Role
 from deliberation.services import execution as svc
 from tests.factories import add_member
-from tests.factories_execution import make_topic
+from tests.factories_execution import topic_with_task
 
 pytestmark = pytest.mark.django_db
 
@@ -19,14 +19,7 @@ def worked_topic(community, resident, community_worker, chair):
     unit = svc.register_partner(
         community, by=community_worker, name="幸福物业", kind="company", contacts=[contact]
     )
-    topic = make_topic(community, resident, title="修楼道灯")
-    task = svc.add_task(
-        topic,
-        by=community_worker,
-        title="更换灯泡",
-        responsible=Responsible.COMMUNITY_WORKER,
-        route=Route.IMMEDIATE,
-    )
+    topic, task = topic_with_task(community, resident, community_worker, topic="修楼道灯")
     svc.dispatch_task(task, unit, by=community_worker)
     svc.answer_dispatch(task, by=contact, accept=True)
     svc.report_progress(task, by=contact, text="买好灯泡", percent=40)
