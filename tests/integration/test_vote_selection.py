@@ -91,6 +91,31 @@ def test_a_plan_goes_from_approval_to_an_assembly_vote(community, committee_memb
     assert sorted(matter.candidates.values_list("name", flat=True)) == ["乐业物业", "安居物业"]
 
 
+def cast_paper_ballots(community, matter, teller, marks):
+    """The teller enters one paper ballot per owner of the community, in order, each naming
+    the candidates in its row of `marks`."""
+    ids = dict(matter.candidates.values_list("name", "pk"))
+    for holder, names in zip(
+        Holder.objects.filter(community=community).order_by("pk"), marks, strict=True
+    ):
+        votes.cast_ballot(
+            matter,
+            holder,
+            "list",
+            candidates=[ids[n] for n in names],
+            by=teller,
+            channel="paper",
+        )
+
+
+def count_and_publish(vote, teller, committee_member):
+    """The vote closes; the teller counts and confirms; the committee publishes the result."""
+    move_to(vote, "closed")
+    votes.tally_vote(vote, by=teller)
+    votes.confirm_result(vote, by=teller)
+    votes.publish_result(vote, by=committee_member)
+
+
 def test_a_resident_cannot_draft_a_plan(community, resident):
     with pytest.raises(PermissionDenied):
         plan_for(community, resident)
@@ -114,10 +139,7 @@ def test_when_no_company_wins_a_majority_the_next_round_opens(community, committ
         votes.cast_ballot(
             matter, holder, "list", candidates=[ids[n % 2]], by=teller, channel="paper"
         )
-    move_to(vote, "closed")
-    votes.tally_vote(vote, by=teller)
-    votes.confirm_result(vote, by=teller)
-    votes.publish_result(vote, by=committee_member)
+    count_and_publish(vote, teller, committee_member)
     matter.refresh_from_db()
     assert matter.result.passed is False
     assert matter.result.figures["elected"] == []
@@ -131,23 +153,9 @@ def test_a_vacancy_opens_a_by_election_from_the_result_page(client, community, c
     vote = election(community, committee_member, names=("甲", "乙", "丙"), seats=3)
     teller = tellers(community, vote, committee_member)
     matter = vote.matters.get()
-    ids = dict(matter.candidates.values_list("name", "pk"))
     marks = [["甲", "乙"], ["甲", "乙"], ["甲", "乙"], ["甲", "乙"], ["丙"], ["丙"]]
-    for holder, names in zip(
-        Holder.objects.filter(community=community).order_by("pk"), marks, strict=True
-    ):
-        votes.cast_ballot(
-            matter,
-            holder,
-            "list",
-            candidates=[ids[n] for n in names],
-            by=teller,
-            channel="paper",
-        )
-    move_to(vote, "closed")
-    votes.tally_vote(vote, by=teller)
-    votes.confirm_result(vote, by=teller)
-    votes.publish_result(vote, by=committee_member)
+    cast_paper_ballots(community, matter, teller, marks)
+    count_and_publish(vote, teller, committee_member)
     matter.refresh_from_db()
     assert sorted(matter.result.figures["elected"]) == ["乙", "甲"]  # 4 heads each; 丙 has 2
     assert matter.result.figures["vacancies"] == 1
@@ -171,23 +179,9 @@ def test_a_tie_for_the_last_seat_goes_to_a_revote_with_the_tied_candidates(
     vote = election(community, committee_member, names=("甲", "乙", "丙", "丁"), seats=3)
     teller = tellers(community, vote, committee_member)
     matter = vote.matters.get()
-    ids = dict(matter.candidates.values_list("name", "pk"))
     marks = [["甲", "乙", "丙"]] * 2 + [["甲", "乙", "丁"]] * 2 + [["甲", "丙", "丁"]] * 2
-    for holder, names in zip(
-        Holder.objects.filter(community=community).order_by("pk"), marks, strict=True
-    ):
-        votes.cast_ballot(
-            matter,
-            holder,
-            "list",
-            candidates=[ids[n] for n in names],
-            by=teller,
-            channel="paper",
-        )
-    move_to(vote, "closed")
-    votes.tally_vote(vote, by=teller)
-    votes.confirm_result(vote, by=teller)
-    votes.publish_result(vote, by=committee_member)
+    cast_paper_ballots(community, matter, teller, marks)
+    count_and_publish(vote, teller, committee_member)
     matter.refresh_from_db()
     figures = matter.result.figures
     # 甲 6; 乙, 丙, 丁 4 each for the two seats left: a revote among the three.
@@ -231,10 +225,7 @@ def test_a_forged_by_election_on_a_plan_s_selection_vote_is_refused(
         votes.cast_ballot(
             matter, holder, "list", candidates=[ids[n % 2]], by=teller, channel="paper"
         )
-    move_to(vote, "closed")
-    votes.tally_vote(vote, by=teller)
-    votes.confirm_result(vote, by=teller)
-    votes.publish_result(vote, by=committee_member)
+    count_and_publish(vote, teller, committee_member)
     client.force_login(committee_member)
     response = client.post(
         reverse("vote_by_election", args=[vote.pk, matter.pk]),
