@@ -51,11 +51,15 @@ def production_env(tmp_path):
     return env
 
 
-def manage(tmp_path, *args):
+def manage(tmp_path, *args, unset=()):
+    """manage.py under the production settings, with the variables in `unset` left out."""
+    env = production_env(tmp_path)
+    for name in unset:
+        del env[name]
     return subprocess.run(  # noqa: S603  (our own manage.py with fixed arguments)
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=production_env(tmp_path),
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -73,15 +77,8 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
 
 def test_check_deploy_warns_when_no_proxy_is_trusted(tmp_path):
     """Behind nginx, an empty TRUSTED_PROXIES ignores its X-Forwarded-Proto: redirect loop."""
-    env = production_env(tmp_path)
-    del env["TRUSTED_PROXIES"]
-    result = subprocess.run(  # noqa: S603  (our own manage.py with fixed arguments)
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = manage(
+        tmp_path, "check", "--deploy", "--fail-level", "WARNING", unset=["TRUSTED_PROXIES"]
     )
     assert result.returncode != 0
     assert "gongyi.W001" in result.stdout + result.stderr
@@ -120,16 +117,7 @@ def test_production_cookies_are_secure_and_hsts_is_a_year(tmp_path):
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
-    env = production_env(tmp_path)
-    del env["SECRET_KEY"]
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = manage(tmp_path, "check", unset=["SECRET_KEY"])
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
