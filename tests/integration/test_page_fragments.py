@@ -121,19 +121,26 @@ def test_the_comment_list_follows_a_language_switch(client, topic, resident, own
     assert ">Report<" in html and "举报" not in html
 
 
+def seen_by_two(client, url, first_person, second_person):
+    """`url` viewed by one person, then by another: the queries of each view, and the page
+    the second person got."""
+    client.force_login(first_person)
+    with CaptureQueriesContext(connection) as first:
+        page(client, url)
+    client.force_login(second_person)
+    with CaptureQueriesContext(connection) as second:
+        html = page(client, url)
+    return first.captured_queries, second.captured_queries, html
+
+
 def test_the_second_view_of_a_comment_list_does_not_query_the_comments(
     client, topic, resident, owner
 ):
     for n in range(3):
         services.add_comment(topic, by=owner, body=f"意见{n}", stance="support")
-    client.force_login(owner)
-    with CaptureQueriesContext(connection) as first:
-        page(client, topic.get_absolute_url())
-    client.force_login(resident)
-    with CaptureQueriesContext(connection) as second:
-        html = page(client, topic.get_absolute_url())
-    assert any(COMMENT_ROWS in q["sql"] for q in first.captured_queries)
-    assert not any(COMMENT_ROWS in q["sql"] for q in second.captured_queries)
+    first, second, html = seen_by_two(client, topic.get_absolute_url(), owner, resident)
+    assert any(COMMENT_ROWS in q["sql"] for q in first)
+    assert not any(COMMENT_ROWS in q["sql"] for q in second)
     assert '<ol class="comments">' in html and all(f"意见{n}" in html for n in range(3))
 
 
@@ -190,15 +197,10 @@ def test_staff_deadlines_never_reach_residents(client, community, resident, comm
 def test_the_second_view_of_a_topic_does_not_read_its_history_or_photos(
     client, topic, resident, owner
 ):
-    client.force_login(owner)
-    with CaptureQueriesContext(connection) as first:
-        page(client, topic.get_absolute_url())
-    client.force_login(resident)
-    with CaptureQueriesContext(connection) as second:
-        html = page(client, topic.get_absolute_url())
+    first, second, html = seen_by_two(client, topic.get_absolute_url(), owner, resident)
     tables = ('FROM "deliberation_auditentry"', 'FROM "deliberation_topicphoto"')
-    assert all(any(t in q["sql"] for q in first.captured_queries) for t in tables)
-    assert not any(t in q["sql"] for q in second.captured_queries for t in tables)
+    assert all(any(t in q["sql"] for q in first) for t in tables)
+    assert not any(t in q["sql"] for q in second for t in tables)
     assert '<h1 id="topic-title">' in html and '<section id="history"' in html
 
 
