@@ -7,21 +7,12 @@ from django.urls import reverse
 from deliberation.models import Comment
 from deliberation.services import topics as services
 from tests.factories import add_member
+from tests.integration import url_rules
 from tests.topic_factories import collecting, discussing, in_triage
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = [
-    "outsider",
-    "resident",
-    "owner",
-    "grid_worker",
-    "community_worker",
-    "committee_member",
-    "chair",
-    "partner",
-    "observer",
-]
+PERSONAS = url_rules.PERSONAS[2:]  # from the outsider on: everyone who belongs somewhere
 
 
 @pytest.fixture
