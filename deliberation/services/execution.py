@@ -64,7 +64,7 @@ from deliberation.notices import (
     tell,
 )
 from deliberation.permissions import STAFF, may
-from deliberation.services import DOUBLE_SUBMIT_WINDOW
+from deliberation.services import sent_just_now
 from deliberation.uploads import store_private, suffix_for
 
 MAX_PHOTOS = 4
@@ -961,12 +961,9 @@ def order_service(offering, *, by, details, location=""):
     if not details:
         raise ValidationError(_("Please say what you need, and when and where."))
     with transaction.atomic():
-        recent = Topic.objects.filter(
-            proposer=by,
-            service_offering=offering,
-            description=details,
-            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
-        ).first()
+        recent = sent_just_now(
+            Topic.objects, proposer=by, service_offering=offering, description=details
+        )
         if recent is not None:
             return recent
         topic = Topic.objects.create(

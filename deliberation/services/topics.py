@@ -55,7 +55,7 @@ from deliberation.notices import (
     tell,
 )
 from deliberation.permissions import may
-from deliberation.services import DOUBLE_SUBMIT_WINDOW
+from deliberation.services import sent_just_now
 from deliberation.services.execution import dispatch_order
 from deliberation.services.opinions import snapshot_for_decision
 from deliberation.uploads import delete_private, store_private, suffix_for
@@ -175,13 +175,13 @@ def propose_topic(
     if len(photos) > MAX_PHOTOS:
         raise ValidationError(_("Please attach at most %(n)s photos.") % {"n": MAX_PHOTOS})
     with transaction.atomic():
-        recent = Topic.objects.filter(
+        recent = sent_just_now(
+            Topic.objects,
             community=community,
             proposer=proposer,
             title=title,
             description=description,
-            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
-        ).first()
+        )
         if recent is not None:
             return recent
         topic = Topic.objects.create(
@@ -433,13 +433,7 @@ def add_comment(topic, *, by, body, stance, parent=None):
                 raise ValidationError(_("That comment belongs to another topic."))
             if parent.parent_id:
                 parent = parent.parent
-        recent = Comment.objects.filter(
-            topic=topic,
-            author=by,
-            parent=parent,
-            body=body,
-            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
-        ).first()
+        recent = sent_just_now(Comment.objects, topic=topic, author=by, parent=parent, body=body)
         if recent is not None:
             return recent  # the same comment sent twice
         comment = Comment.objects.create(
