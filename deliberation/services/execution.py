@@ -166,6 +166,17 @@ def default_due_date(topic, today=None):
     return due if due >= today else today + timedelta(days=days)
 
 
+def _audit_task_added(task, by, **data):
+    """The audit entry of a new task, first or redone: its topic and round, then `data`."""
+    record_audit(
+        actor=by,
+        verb="task.add",
+        target=task,
+        community=task.topic.community_id,
+        data={"topic": task.topic_id, "round": task.round, **data},
+    )
+
+
 def add_task(
     topic,
     *,
@@ -217,19 +228,13 @@ def add_task(
             due_reason=due_reason.strip(),
             created_by=by,
         )
-        record_audit(
-            actor=by,
-            verb="task.add",
-            target=task,
-            community=topic.community_id,
-            data={
-                "topic": topic.pk,
-                "round": task.round,
-                "responsible": responsible,
-                "route": route,
-                "due": due_date,
-                "due_reason": task.due_reason,
-            },
+        _audit_task_added(
+            task,
+            by,
+            responsible=responsible,
+            route=route,
+            due=due_date,
+            due_reason=task.due_reason,
         )
         if topic.phase == Phase.DECIDED:
             transition_topic(topic, Phase.EXECUTING, by=by, data={"task": task.pk})
@@ -844,19 +849,8 @@ def _reopen(topic, *, by, grounds, task_ids, note=""):
             due_date=due,
             created_by=by or topic.proposer,
         )
-        record_audit(
-            actor=by,
-            verb="task.add",
-            target=task,
-            community=topic.community_id,
-            data={
-                "topic": topic.pk,
-                "round": task.round,
-                "reopened": True,
-                "redoes": old.pk,
-                "reason": text_of(reason),
-                **reason_data(reason),
-            },
+        _audit_task_added(
+            task, by, reopened=True, redoes=old.pk, reason=text_of(reason), **reason_data(reason)
         )
         add_supervision_note(task, by=None, text=instruction, kind=SupervisionKind.REOPENED)
         created.append(task)
