@@ -46,6 +46,22 @@ def refuse_out_of_range(parser, checks):
             parser.error(f"{name} {value} is out of range: {low} to {high}")
 
 
+# The bounds of a load run against a server (browse, cast_soak).
+MAX_SECONDS = 1800
+MAX_RATE = 2000
+
+
+def load_run_limits(args):
+    """refuse_out_of_range's checks for the options every load run has: its length, its rate,
+    the server's workers and the baseline's length."""
+    return (
+        ("--seconds", args.seconds, 1, MAX_SECONDS),
+        ("--rate", args.rate, 1, MAX_RATE),
+        ("--workers", args.workers, 1, 4),
+        ("--baseline-seconds", args.baseline_seconds, 1, args.seconds),
+    )
+
+
 @dataclass
 class Sample:
     wall: float

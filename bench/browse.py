@@ -40,7 +40,7 @@ import threading
 from urllib.parse import quote
 
 from bench import cast, topic_list
-from bench._compare import load_average, markdown, refuse_out_of_range
+from bench._compare import load_average, load_run_limits, markdown, refuse_out_of_range
 from bench._django import machine_line, print_table, setup_django, teardown_django
 from bench._openloop import held, run_paced, summary
 
@@ -48,8 +48,6 @@ PG_URL = "postgres://postgres@127.0.0.1:5432/gongyi_bench_browse"
 REDIS_URL = "redis://127.0.0.1:6379/3"
 TARGET_RATE = 200
 TARGET_P99_MS = 300
-MAX_SECONDS = 1800
-MAX_RATE = 2000
 NOTICES = 80
 # (label, weight): the mix of pages a resident reads.
 MIX = [
@@ -85,11 +83,8 @@ def parse_args(argv=None):
     refuse_out_of_range(
         parser,
         (
-            ("--seconds", args.seconds, 1, MAX_SECONDS),
-            ("--rate", args.rate, 1, MAX_RATE),
-            ("--workers", args.workers, 1, 4),
+            *load_run_limits(args),
             ("--sessions", args.sessions, 1, topic_list.USERS),
-            ("--baseline-seconds", args.baseline_seconds, 1, args.seconds),
             ("--phases", args.phases, 1, 50),
         ),
     )

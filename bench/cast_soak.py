@@ -29,7 +29,7 @@ import sys
 from collections import Counter
 
 from bench import cast
-from bench._compare import refuse_out_of_range
+from bench._compare import load_run_limits, refuse_out_of_range
 from bench._django import ROOT, machine_line, print_table, setup_django, teardown_django
 from bench._openloop import held, run_paced, summary
 
@@ -38,8 +38,6 @@ TARGET_RATE = cast.TARGET_RATE
 TARGET_P99_MS = cast.TARGET_P99_MS
 LOG = ROOT / "var" / "bench" / "cast_soak-client.jsonl"
 RECEIPT = re.compile(rb"data-receipt>\s*([A-Z0-9]{5}-[A-Z0-9]{5})\s*<")
-MAX_SECONDS = 1800
-MAX_RATE = 2000
 WARM_SECONDS = 3
 
 
@@ -58,15 +56,7 @@ def parse_args(argv=None):
     parser.add_argument("--max-inflight", type=int, default=256)
     parser.add_argument("--no-record", action="store_true", help="leave bench/RESULTS.md alone")
     args = parser.parse_args(argv)
-    refuse_out_of_range(
-        parser,
-        (
-            ("--seconds", args.seconds, 1, MAX_SECONDS),
-            ("--rate", args.rate, 1, MAX_RATE),
-            ("--workers", args.workers, 1, 4),
-            ("--baseline-seconds", args.baseline_seconds, 1, args.seconds),
-        ),
-    )
+    refuse_out_of_range(parser, load_run_limits(args))
     args.votes = votes_needed(args.rate, args.seconds, args.owners)
     return args
 
