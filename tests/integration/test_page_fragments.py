@@ -144,6 +144,17 @@ def test_the_second_view_of_a_comment_list_does_not_query_the_comments(
     assert '<ol class="comments">' in html and all(f"意见{n}" in html for n in range(3))
 
 
+def decide_today(topic, chair):
+    """The chair records the residents' meeting's decision (更换主板), dated today."""
+    services.record_decision(
+        topic,
+        by=chair,
+        text="更换主板",
+        decided_by="residents_meeting",
+        decided_on=timezone.localdate(),
+    )
+
+
 def test_a_phase_change_changes_what_the_comment_list_offers(
     client, community, resident, owner, community_worker, chair
 ):
@@ -151,13 +162,7 @@ def test_a_phase_change_changes_what_the_comment_list_offers(
     services.add_comment(topic, by=owner, body="好主意", stance="support")
     client.force_login(owner)
     assert "?reply=" in page(client, topic.get_absolute_url())
-    services.record_decision(
-        topic,
-        by=chair,
-        text="更换主板",
-        decided_by="residents_meeting",
-        decided_on=timezone.localdate(),
-    )
+    decide_today(topic, chair)
     assert "?reply=" not in page(client, topic.get_absolute_url())
 
 
@@ -165,13 +170,7 @@ def test_a_decision_and_its_history_show_on_the_topic_page_at_once(client, topic
     client.force_login(resident)
     html = page(client, topic.get_absolute_url())
     assert "更换主板" not in html
-    services.record_decision(
-        topic,
-        by=chair,
-        text="更换主板",
-        decided_by="residents_meeting",
-        decided_on=timezone.localdate(),
-    )
+    decide_today(topic, chair)
     html = page(client, topic.get_absolute_url())
     account, _sep, history = html.partition('id="history"')
     assert 'id="decision-title"' in account and "更换主板" in account
