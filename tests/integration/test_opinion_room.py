@@ -11,8 +11,8 @@ from meetings import services as room
 from meetings.models import AgendaItem
 from tests.integration.test_opinion_pages import SHARED, build_camps
 from tests.meeting_factories import live_consultation
-from tests.room_client import (  # noqa: F401  (autouse fixture)
-    close_worker_thread_connections,
+from tests.room_client import (
+    close_worker_thread_connections,  # noqa: F401  (autouse)
     drain,
     receive_until,
     room_socket,

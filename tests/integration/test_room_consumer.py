@@ -11,8 +11,8 @@ from meetings import services
 from meetings.consumers import CLOSE_BAD_MESSAGE, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from meetings.models import ItemStatus, Meeting, SpeakerRequest, SpeakerStatus
 from tests.meeting_factories import live_consultation, make_meeting
-from tests.room_client import (  # noqa: F401  (autouse fixture)
-    close_worker_thread_connections,
+from tests.room_client import (
+    close_worker_thread_connections,  # noqa: F401  (autouse)
     drain,
     receive_until,
     room_socket,
