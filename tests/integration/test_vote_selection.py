@@ -91,6 +91,33 @@ def test_a_plan_goes_from_approval_to_an_assembly_vote(community, committee_memb
     assert sorted(matter.candidates.values_list("name", flat=True)) == ["乐业物业", "安居物业"]
 
 
+def two_companies_shortlisted(community, committee_member):
+    """An approved, published plan with 安居物业 and 乐业物业 on its shortlist: (plan, the
+    last application)."""
+    plan = plan_for(community, committee_member)
+    votes.approve_selection_plan(plan, basis="业主大会决定", by=committee_member)
+    votes.publish_selection_plan(plan, by=committee_member)
+    for name in ("安居物业", "乐业物业"):
+        app = apply(plan, committee_member, name, "2.00")
+        votes.shortlist_application(app, shortlisted=True, reason="入围", by=committee_member)
+    return plan, app
+
+
+def split_evenly(community, vote, committee_member):
+    """The selection vote noticed and opened; the six owners' paper ballots split 3-3, so
+    neither company has more than half: (matter, teller)."""
+    teller = tellers(community, vote, committee_member)
+    publish(vote, committee_member)
+    move_to(vote, "open")
+    matter = vote.matters.get()
+    ids = list(matter.candidates.order_by("pk").values_list("pk", flat=True))
+    for n, holder in enumerate(Holder.objects.filter(community=community).order_by("pk")):
+        votes.cast_ballot(
+            matter, holder, "list", candidates=[ids[n % 2]], by=teller, channel="paper"
+        )
+    return matter, teller
+
+
 def cast_paper_ballots(community, matter, teller, marks):
     """The teller enters one paper ballot per owner of the community, in order, each naming
     the candidates in its row of `marks`."""
@@ -122,23 +149,9 @@ def test_a_resident_cannot_draft_a_plan(community, resident):
 
 
 def test_when_no_company_wins_a_majority_the_next_round_opens(community, committee_member):
-    plan = plan_for(community, committee_member)
-    votes.approve_selection_plan(plan, basis="业主大会决定", by=committee_member)
-    votes.publish_selection_plan(plan, by=committee_member)
-    for name in ("安居物业", "乐业物业"):
-        app = apply(plan, committee_member, name, "2.00")
-        votes.shortlist_application(app, shortlisted=True, reason="入围", by=committee_member)
+    plan, _app = two_companies_shortlisted(community, committee_member)
     vote = votes.start_selection_vote(plan, by=committee_member, **window())
-    teller = tellers(community, vote, committee_member)
-    publish(vote, committee_member)
-    move_to(vote, "open")
-    matter = vote.matters.get()
-    ids = list(matter.candidates.order_by("pk").values_list("pk", flat=True))
-    # Six owners split 3-3: neither company has more than half.
-    for n, holder in enumerate(Holder.objects.filter(community=community).order_by("pk")):
-        votes.cast_ballot(
-            matter, holder, "list", candidates=[ids[n % 2]], by=teller, channel="paper"
-        )
+    matter, teller = split_evenly(community, vote, committee_member)
     count_and_publish(vote, teller, committee_member)
     matter.refresh_from_db()
     assert matter.result.passed is False
@@ -206,25 +219,12 @@ def test_a_tie_for_the_last_seat_goes_to_a_revote_with_the_tied_candidates(
 def test_a_forged_by_election_on_a_plan_s_selection_vote_is_refused(
     client, community, committee_member
 ):
-    plan = plan_for(community, committee_member)
-    votes.approve_selection_plan(plan, basis="业主大会决定", by=committee_member)
-    votes.publish_selection_plan(plan, by=committee_member)
-    for name in ("安居物业", "乐业物业"):
-        app = apply(plan, committee_member, name, "2.00")
-        votes.shortlist_application(app, shortlisted=True, reason="入围", by=committee_member)
+    plan, app = two_companies_shortlisted(community, committee_member)
     vote = votes.start_selection_vote(plan, by=committee_member, **window())
     with pytest.raises(VoteError, match="入围名单"):
         # While a round is under way the shortlist stays as published.
         votes.shortlist_application(app, shortlisted=False, reason="改", by=committee_member)
-    teller = tellers(community, vote, committee_member)
-    publish(vote, committee_member)
-    move_to(vote, "open")
-    matter = vote.matters.get()
-    ids = list(matter.candidates.order_by("pk").values_list("pk", flat=True))
-    for n, holder in enumerate(Holder.objects.filter(community=community).order_by("pk")):
-        votes.cast_ballot(
-            matter, holder, "list", candidates=[ids[n % 2]], by=teller, channel="paper"
-        )
+    matter, teller = split_evenly(community, vote, committee_member)
     count_and_publish(vote, teller, committee_member)
     client.force_login(committee_member)
     response = client.post(
