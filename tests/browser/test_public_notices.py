@@ -8,11 +8,10 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from deliberation.documents.contexts import notice_context
-from deliberation.documents.storage import publish_document
-from deliberation.models import DocumentKind, NoticeKind, Objection
+from deliberation.models import NoticeKind, Objection
 from deliberation.notices import publish_notice
 from tests.browser.conftest import log_in
+from tests.document_factories import stored_notice
 
 
 def test_a_visitor_reads_the_board_and_checks_a_document_code(page, live_server, community):
@@ -25,14 +24,7 @@ def test_a_visitor_reads_the_board_and_checks_a_document_code(page, live_server,
     publish_notice(
         community=community, kind=NoticeKind.MINUTES, title="议事会纪要", body="张伟发言"
     )
-    document = publish_document(
-        kind=DocumentKind.NOTICE,
-        source=notice,
-        community=community,
-        title=notice.title,
-        template_name="documents/notice.html",
-        context=notice_context(notice),
-    )
+    document = stored_notice(notice)
 
     page.goto(live_server.url + "/")
     page.get_by_role("link", name=f"{community.name}公示栏").click()

@@ -8,10 +8,9 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from deliberation.documents.contexts import notice_context
-from deliberation.documents.storage import publish_document
-from deliberation.models import AuditEntry, DocumentKind, NoticeKind, Objection, Role
+from deliberation.models import AuditEntry, NoticeKind, Objection, Role
 from deliberation.notices import publish_notice
+from tests.document_factories import stored_notice
 from tests.factories import add_member, give_unit
 
 pytestmark = pytest.mark.django_db
@@ -87,22 +86,8 @@ def test_a_visitor_posting_an_objection_is_asked_to_sign_in(client, decision):
 
 
 def test_anyone_checks_a_public_documents_code(client, community, decision, minutes):
-    public = publish_document(
-        kind=DocumentKind.NOTICE,
-        source=decision,
-        community=community,
-        title=decision.title,
-        template_name="documents/notice.html",
-        context=notice_context(decision),
-    )
-    private = publish_document(
-        kind=DocumentKind.NOTICE,
-        source=minutes,
-        community=community,
-        title=minutes.title,
-        template_name="documents/notice.html",
-        context=notice_context(minutes),
-    )
+    public = stored_notice(decision)
+    private = stored_notice(minutes)
     response = client.get(reverse("document_lookup"), {"code": public.verification_code})
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()

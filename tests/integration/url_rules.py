@@ -598,13 +598,11 @@ RULES.update(_vote_rules())
 
 def _document_rules():
     """PDF downloads: each with the permission of the page it hangs from."""
-    from deliberation.documents.contexts import notice_context
-    from deliberation.documents.storage import publish_document
-    from deliberation.models import DocumentKind
     from deliberation.notices import publish_notice
     from deliberation.services import votes as svc
     from meetings.models import Kind, Status
     from tests import vote_factories as vf
+    from tests.document_factories import stored_notice
     from tests.meeting_factories import make_meeting
 
     runners = STAFF | {"committee_member"}
@@ -620,14 +618,7 @@ def _document_rules():
     def stored(w):
         def build():
             n = notice(w)
-            return publish_document(
-                kind=DocumentKind.NOTICE,
-                source=n,
-                community=w.community,
-                title=n.title,
-                template_name="documents/notice.html",
-                context=notice_context(n),
-            )
+            return stored_notice(n)
 
         return w.once("document:stored", build)
 
