@@ -113,20 +113,31 @@ def _manage_page(request, vote, status=200, **forms):
     return TemplateResponse(request, "deliberation/vote_manage.html", context, status=status)
 
 
+def _manage_form(request, vote, name, form, call, done, field=None):
+    """A form of the manage page, posted: valid, the service is called with its data
+    (`call(data)`), `done` is said and the page shown afresh; otherwise the page again with
+    the form (as `name`) and why (on `field`, or the whole form)."""
+    if form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except VoteError as error:
+            form.add_error(field, error)
+        else:
+            messages.success(request, done)
+            return redirect("vote_manage", vote.pk)
+    return _manage_page(request, vote, status=400, **{name: form})
+
+
 @login_required
 @require_POST
 def vote_add_matter(request, vote_id):
     vote = vote_for(request.user, vote_id, "vote.edit")
     form = MatterForm(request.POST)
-    if form.is_valid():
-        try:
-            svc.add_matter(vote, by=request.user, **form.cleaned_data)
-        except VoteError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Matter added."))
-            return redirect("vote_manage", vote.pk)
-    return _manage_page(request, vote, status=400, matter_form=form)
+
+    def add(data):
+        svc.add_matter(vote, by=request.user, **data)
+
+    return _manage_form(request, vote, "matter_form", form, add, _("Matter added."))
 
 
 @login_required
@@ -185,15 +196,12 @@ def vote_matter_document(request, vote_id, matter_id):
 def vote_appoint_teller(request, vote_id):
     vote = vote_for(request.user, vote_id, "vote.appoint_teller")
     form = TellerForm(request.POST)
-    if form.is_valid():
-        try:
-            svc.appoint_teller(vote, form.cleaned_data["user"], by=request.user)
-        except VoteError as error:
-            form.add_error("user", error)
-        else:
-            messages.success(request, _("Teller appointed."))
-            return redirect("vote_manage", vote.pk)
-    return _manage_page(request, vote, status=400, teller_form=form)
+
+    def appoint(data):
+        svc.appoint_teller(vote, data["user"], by=request.user)
+
+    done = _("Teller appointed.")
+    return _manage_form(request, vote, "teller_form", form, appoint, done, field="user")
 
 
 @login_required
