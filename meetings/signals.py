@@ -1,6 +1,6 @@
 """What the room's services announce after commit, for the rendering to send to the sockets.
 
-The services (meetings/services.py) change rows and say what changed; meetings/rendering.py,
+The services (meetings/services/) change rows and say what changed; meetings/rendering.py,
 which reads the services' state to draw the room, hears these and fans the bytes out. So the
 services never import the rendering, and the two stay one above the other.
 """

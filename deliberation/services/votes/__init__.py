@@ -89,6 +89,7 @@ from deliberation.services.votes.results import (
 from deliberation.services.votes.roles import (
     ORDINARY_CHOICES,
     VoteError,
+    forget_tellers,
     head_of,
     is_teller,
     matters_of,
@@ -149,6 +150,7 @@ __all__ = [
     "create_selection_plan",
     "enter_paper_ballot",
     "find_paper_ballot",
+    "forget_tellers",
     "head_for_holder",
     "head_of",
     "holdings_of",

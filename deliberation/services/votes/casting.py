@@ -276,7 +276,7 @@ def _check_ballot(vote, matter, holder, choice, candidates, by, channel, mandate
             _("Only owners on the register vote; tenants and other residents cannot."),
             code="not_owner",
         )
-    head = head_of(vote, holder)
+    head = head_of(vote, holder, by)
     if head is None:
         raise VoteError(
             _(

@@ -33,7 +33,13 @@ from deliberation.models import (
 from deliberation.notices import publish_notice
 from deliberation.permissions import ALLOWED, may
 from deliberation.services.votes.electorate import _freeze_electorate
-from deliberation.services.votes.roles import VoteError, _lock, _require, vote_roles
+from deliberation.services.votes.roles import (
+    VoteError,
+    _lock,
+    _require,
+    forget_tellers,
+    vote_roles,
+)
 from deliberation.uploads import delete_private
 
 
@@ -208,8 +214,7 @@ def appoint_teller(vote, user, *, by):
         teller, created = VoteTeller.objects.get_or_create(
             vote=vote, user=user, defaults={"appointed_by": by}
         )
-        if hasattr(user, "_gongyi_tellers"):
-            del user._gongyi_tellers
+        forget_tellers(user)
         if created:
             record_audit(
                 actor=by,

@@ -165,7 +165,7 @@ def enter_paper_ballot(vote, holder, choices, *, by, collected_at=None, entry=No
         state = vote.state_at(now)
         _require(by, vote, "vote.enter_paper", state)
         _check_collected(vote, collected_at, now)
-        head = head_of(vote, holder)
+        head = head_of(vote, holder, by)
         if head is None:
             raise VoteError(_("This holder is not in the electorate of this vote."))
         for matter in choices:

@@ -28,7 +28,7 @@ def register_mandate(vote, *, holder, agent, instructions, document, document_ty
         if state not in (VoteState.NOTICED, VoteState.OPEN):
             raise _state_error(vote)
         _require(by, vote, "vote.register_mandate", state)
-        head = head_of(vote, holder)
+        head = head_of(vote, holder, by)
         if head is None:
             raise VoteError(_("This holder is not in the electorate of this vote."))
         if agent.pk == holder.user_id:

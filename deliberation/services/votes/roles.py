@@ -33,12 +33,26 @@ class VoteError(ValidationError):
     """The operation is refused; the message says why and what to do, in the user's language."""
 
 
+# What this module works out about a person once per request, in accounts.User's
+# `request_cache` under this key: "tellers" {vote id: appointed?}, "heads" {(vote id, holder
+# id): the head key the holder votes under}.
+_CACHE_KEY = "deliberation.votes.roles"
+
+
+def _cache(user, part):
+    return user.request_cache.setdefault(_CACHE_KEY, {}).setdefault(part, {})
+
+
+def forget_tellers(user):
+    """Drop the person's remembered teller appointments, after they change."""
+    if user.is_authenticated:
+        user.request_cache.get(_CACHE_KEY, {}).pop("tellers", None)
+
+
 def is_teller(user, vote):
     if not user.is_authenticated:
         return False
-    cache = getattr(user, "_gongyi_tellers", None)
-    if cache is None:
-        cache = user._gongyi_tellers = {}
+    cache = _cache(user, "tellers")
     if vote.pk not in cache:
         cache[vote.pk] = VoteTeller.objects.filter(vote=vote, user=user).exists()
     return cache[vote.pk]
@@ -71,7 +85,7 @@ def read_vote_page(user, vote_id, related):
     vote = vote_rows[0]
     for matter in matters:
         matter.vote = vote
-    return vote, matters, _holder_of_entry(vote, entries[0] if entries else None)
+    return vote, matters, _holder_of_entry(user, vote, entries[0] if entries else None)
 
 
 def _vote_with_teller(related):
@@ -112,10 +126,7 @@ def matters_of(vote):
 def remember_teller(user, vote, appointed):
     """Keep an answer read with the vote itself, so is_teller does not ask again."""
     if user.is_authenticated:
-        cache = getattr(user, "_gongyi_tellers", None)
-        if cache is None:
-            cache = user._gongyi_tellers = {}
-        cache.setdefault(vote.pk, bool(appointed))
+        _cache(user, "tellers").setdefault(vote.pk, bool(appointed))
 
 
 def vote_roles(user, vote):
@@ -187,11 +198,13 @@ def policy_for(community, matter=None):
     )
 
 
-def head_of(vote, holder):
-    """The head key the holder votes under in this vote's snapshot, or None."""
-    known = getattr(holder, "_gongyi_heads", {})
-    if vote.pk in known:
-        return known[vote.pk]
+def head_of(vote, holder, by=None):
+    """The head key the holder votes under in this vote's snapshot, or None. `by`: the person
+    acting, whose request may know it already (voter_of read it with the holder)."""
+    if by is not None and by.is_authenticated:
+        known = _cache(by, "heads")
+        if (vote.pk, holder.pk) in known:
+            return known[(vote.pk, holder.pk)]
     return (
         ElectorateEntry.objects.filter(vote=vote, holder=holder)
         .values_list("head", flat=True)
@@ -202,14 +215,14 @@ def head_of(vote, holder):
 def voter_of(vote, user):
     """The holder the user votes for in this vote (real-name link to the frozen register), or
     None; one query, which also answers head_of for that holder during this request."""
-    return _holder_of_entry(vote, _VOTER_ENTRY.first(vote.pk, user.pk))
+    return _holder_of_entry(user, vote, _VOTER_ENTRY.first(vote.pk, user.pk))
 
 
-def _holder_of_entry(vote, entry):
+def _holder_of_entry(user, vote, entry):
     if entry is None:
         return None
     holder = entry.holder
-    holder._gongyi_heads = {vote.pk: entry.head}
+    _cache(user, "heads")[(vote.pk, holder.pk)] = entry.head
     return holder
 
 
