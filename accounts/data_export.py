@@ -7,12 +7,15 @@ hashes, identity digests, receipt keys) never leave the database.
 """
 
 import datetime
+import functools
 import json
+import operator
 from io import BytesIO
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
 from django.utils import timezone
 
 # Field names never exported, whatever model they are on.
@@ -24,8 +27,9 @@ def declared_sections():
     """(key, title, model label, lookups) of every app's personal data, in INSTALLED_APPS order.
 
     Each app declares its own on its AppConfig: `personal_data = [(key, title, model name,
-    lookups tying a row to the user; the first lookup that exists wins), ...]`. This module
-    knows no app's models."""
+    lookups tying a row to the user; the first lookup that exists wins), ...]`. A lookup may be
+    a tuple of lookups: a row is the person's if any of them names her. This module knows no
+    app's models."""
     found = []
     for config in apps.get_app_configs():
         for key, title, model_name, lookups in getattr(config, "personal_data", ()):
@@ -54,6 +58,8 @@ def _model(label):
 
 
 def _lookup_exists(model, lookup):
+    if isinstance(lookup, tuple):
+        return all(_lookup_exists(model, each) for each in lookup)
     opts = model._meta
     parts = lookup.split("__")
     for i, part in enumerate(parts):
@@ -85,7 +91,9 @@ def section_rows(model, lookup, user):
         for f in model._meta.concrete_fields
         if not f.primary_key and f.name not in SECRET_FIELDS and f.name != "user"
     ]
-    queryset = model._default_manager.filter(**{lookup: user}).order_by("pk")
+    ties = lookup if isinstance(lookup, tuple) else (lookup,)
+    mine = functools.reduce(operator.or_, (Q(**{tie: user}) for tie in ties))
+    queryset = model._default_manager.filter(mine).order_by("pk")
     rows = list(queryset.values("pk", *[f.attname for f in fields])[:ROW_LIMIT])
     labels = {}
     for f in fields:

@@ -8,7 +8,8 @@ class MeetingsConfig(AppConfig):
     # What "download my data" exports of a person's part in meetings (accounts/data_export.py):
     # (key, title, model, lookups tying a row to the person; the first that exists wins).
     # A seat holds the invitation, the reply, the check-in and the draft confirmed; a
-    # signature is the person's as a participant (online, on paper or refused).
+    # signature is the person's as a participant (online, on paper or refused) or one she gave
+    # in an office (chair, secretary), which names no participant.
     personal_data = [
         ("meeting_seats", _("Meetings you were invited to"), "Participant", ["user"]),
         (
@@ -33,7 +34,7 @@ class MeetingsConfig(AppConfig):
             "meeting_signatures",
             _("Your signatures of meeting minutes"),
             "Signature",
-            ["participant__user"],
+            [("participant__user", "user")],
         ),
     ]
 

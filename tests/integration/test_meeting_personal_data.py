@@ -57,3 +57,16 @@ def test_a_resident_finds_her_part_in_a_meeting_and_nobody_elses(client, signed,
     ]
     text = response.content.decode()
     assert "李明更正" not in text and "李明：一起修" not in text
+
+
+def test_the_chair_finds_the_signature_she_gave_in_office(client, signed, chair, resident):
+    services.sign_minutes(signed, by=chair)
+
+    client.force_login(chair)
+    mine = json.loads(client.get(reverse("my_data_download") + "?format=json").content)
+    assert [(s["capacity"], s["meeting"]) for s in mine["meeting_signatures"]] == [
+        ("chair", signed.title)
+    ]
+    client.force_login(resident)
+    hers = json.loads(client.get(reverse("my_data_download") + "?format=json").content)
+    assert [s["capacity"] for s in hers["meeting_signatures"]] == ["participant"]
