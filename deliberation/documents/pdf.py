@@ -31,6 +31,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "documents.css"
+UA_STYLESHEET = Path(__file__).with_name("documents_ua.css")
 STATIC_ROOT_DIR = (Path(settings.BASE_DIR) / "static").resolve()
 
 # The families the documents print in; each must exist in regular and bold (checked).
@@ -127,6 +128,27 @@ def stylesheet():
 
 
 @functools.cache
+def ua_stylesheet():
+    """The user-agent stylesheet: only the HTML the documents use (documents_ua.css)."""
+    from weasyprint import CSS
+
+    return CSS(filename=str(UA_STYLESHEET), url_fetcher=url_fetcher())
+
+
+@functools.cache
+def _document_class():
+    """weasyprint.HTML with documents_ua.css as its user-agent stylesheet, in place of the
+    HTML5 one written for any web page, which WeasyPrint matches against every element."""
+    from weasyprint import HTML
+
+    class DocumentHTML(HTML):
+        def _ua_stylesheets(self, forms=False):
+            return [ua_stylesheet()]
+
+    return DocumentHTML
+
+
+@functools.cache
 def url_fetcher():
     """Only data: URIs and files under static/: user text can never make the server fetch."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -214,12 +236,12 @@ def render_pdf(template_name, context, *, draft=False):
 
     Raises MissingFontError rather than printing Chinese as empty boxes.
     """
-    from weasyprint import HTML
-
     _checked_fonts()
     html = document_html(template_name, context, draft=draft)
     with _render_lock, _collector_paused():  # Pango's font map is not thread-safe
-        source = HTML(string=html, base_url=str(STATIC_ROOT_DIR), url_fetcher=url_fetcher())
+        source = _document_class()(
+            string=html, base_url=str(STATIC_ROOT_DIR), url_fetcher=url_fetcher()
+        )
         document = source.render(stylesheets=[stylesheet()], font_config=font_config())
         document.fonts = _warm_fonts()
         pdf = document.write_pdf()
