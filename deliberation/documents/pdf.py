@@ -19,8 +19,12 @@ import collections
 import contextlib
 import functools
 import gc
+import io
+import os
 import re
+import signal
 import threading
+import traceback
 import urllib.parse
 from pathlib import Path
 
@@ -234,19 +238,125 @@ def document_html(template_name, context, *, draft=False):
 def render_pdf(template_name, context, *, draft=False):
     """Render a documents template to PDF bytes. A draft is marked as such on every page.
 
-    Raises MissingFontError rather than printing Chinese as empty boxes.
+    A document of independent sheets (SHEETS: no page number runs across them) is printed in
+    parts, one per core, and the parts joined in order. Raises MissingFontError rather than
+    printing Chinese as empty boxes.
     """
     _checked_fonts()
-    html = document_html(template_name, context, draft=draft)
+    htmls = [
+        document_html(template_name, part, draft=draft) for part in _parts(template_name, context)
+    ]
     with _render_lock, _collector_paused():  # Pango's font map is not thread-safe
-        source = _document_class()(
-            string=html, base_url=str(STATIC_ROOT_DIR), url_fetcher=url_fetcher()
-        )
-        document = source.render(stylesheets=[stylesheet()], font_config=font_config())
-        document.fonts = _warm_fonts()
-        pdf = document.write_pdf()
-        _keep_fonts(document.fonts)
-        return pdf
+        if len(htmls) == 1:
+            return _render(htmls[0])
+        return _joined(_in_processes(_render, htmls))
+
+
+def _render(html):
+    source = _document_class()(
+        string=html, base_url=str(STATIC_ROOT_DIR), url_fetcher=url_fetcher()
+    )
+    document = source.render(stylesheets=[stylesheet()], font_config=font_config())
+    document.fonts = _warm_fonts()
+    pdf = document.write_pdf()
+    _keep_fonts(document.fonts)
+    return pdf
+
+
+# Templates made of sheets that stand alone (one page or more each, nothing counted across
+# them): the context key holding the sheets, which may be printed in parts.
+SHEETS = {"documents/ballots.html": "sheets"}
+# Below this many sheets per part, forking and joining cost more than the second core gives.
+MIN_SHEETS_PER_PART = 25
+
+
+def document_processes():
+    """How many processes print one document: the cores this process may use, at most
+    settings.DOCUMENT_PROCESSES (2 unless set)."""
+    return max(1, min(len(os.sched_getaffinity(0)), getattr(settings, "DOCUMENT_PROCESSES", 2)))
+
+
+def _parts(template_name, context):
+    key = SHEETS.get(template_name)
+    sheets = list(context.get(key) or []) if key else []
+    count = min(document_processes(), len(sheets) // MIN_SHEETS_PER_PART)
+    if count < 2:
+        return [context]
+    size = -(-len(sheets) // count)
+    return [{**context, key: sheets[i : i + size]} for i in range(0, len(sheets), size)]
+
+
+class PartFailed(RuntimeError):
+    """A part of a document printed in another process failed; the message says how."""
+
+
+def _in_processes(work, items):
+    """[work(item) for item in items]: the first here, each other in a process forked from
+    this one, so the children start with the fonts and stylesheets warm. A child only lays
+    out and writes a PDF from a string (no database, no Django) and leaves by os._exit,
+    so nothing of the parent's (connections, atexit) runs in it. A child that fails or dies
+    is reported as PartFailed once every child has ended; none is left waiting."""
+    children = []
+    try:
+        for item in items[1:]:
+            children.append(_fork(work, item))
+        results = [work(items[0])]
+    except BaseException:
+        for pid, pipe in children:
+            os.kill(pid, signal.SIGKILL)
+            pipe.close()
+            os.waitpid(pid, 0)
+        raise
+    failures = []
+    for number, (pid, pipe) in enumerate(children, start=2):
+        with pipe:
+            data = pipe.read()
+        _pid, status = os.waitpid(pid, 0)
+        if data[:1] == b"\0":
+            results.append(data[1:])
+        elif data[:1] == b"\1":
+            failures.append(f"part {number}: {data[1:].decode(errors='replace')}")
+        else:
+            code = os.waitstatus_to_exitcode(status)
+            failures.append(f"part {number}: the process ended with status {code}, no PDF")
+    if failures:
+        raise PartFailed("; ".join(failures))
+    return results
+
+
+def _fork(work, item):
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.close(read_end)
+            try:
+                data = b"\0" + work(item)
+                code = 0
+            except BaseException:
+                data = b"\1" + traceback.format_exc(limit=-8).encode()
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return pid, os.fdopen(read_end, "rb")
+
+
+def _joined(pdfs):
+    """The parts' pages in order, in one PDF, with the first part's metadata."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for number, pdf in enumerate(pdfs):
+        reader = PdfReader(io.BytesIO(pdf))
+        if number == 0 and reader.metadata:
+            writer.add_metadata(reader.metadata)
+        writer.append(reader)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 @contextlib.contextmanager
