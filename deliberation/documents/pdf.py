@@ -1,14 +1,20 @@
 """Chinese PDFs with WeasyPrint: one font configuration, checked fonts, a locked-down fetcher.
 
-Where the time goes (see bench/pdf.py): laying out the pages and subsetting the CJK fonts.
-Subsetting a 65,000-glyph Noto CJK face with fontTools takes seconds per document; HarfBuzz
-(Debian's libharfbuzz-subset0) does it in milliseconds, so a missing HarfBuzz-subset is a
-system-check warning. The font configuration and the shared stylesheet are built once per
-process and reused by every render, and so are WeasyPrint's PDF font objects (`_WarmFont`):
-left to itself WeasyPrint copies each Noto collection file (20-27 MB) into memory for every
-document and subsets it again, even when the same glyphs were subset a moment before.
-What is left is WeasyPrint's own work, the same as for any caller: the cascade, laying out
-the lines and painting them (bench/RESULTS.md has the profile).
+Where the time goes (see bench/pdf.py): laying out the pages, the cascade, painting, and
+subsetting the CJK fonts. Subsetting a 65,000-glyph Noto CJK face with fontTools takes
+seconds per document; HarfBuzz (Debian's libharfbuzz-subset0) does it in milliseconds, so a
+missing HarfBuzz-subset is a system-check warning. The font configuration and the shared
+stylesheet are built once per process and reused by every render, and so are WeasyPrint's
+PDF font objects (`_WarmFont`): left to itself WeasyPrint copies each Noto collection file
+(20-27 MB) into memory for every document and subsets it again, even when the same glyphs
+were subset a moment before. The user-agent stylesheet is cut to the HTML the documents use
+(documents_ua.css): WeasyPrint matches every rule of its HTML5 one against every element.
+
+A document of independent sheets (the ballots, SHEETS) is printed in two parts at once, the
+second in a process forked with the fonts warm, and the parts joined in order (`render_pdf`):
+the wall time of 300 ballots about halves on two cores. What is left of a long document such
+as the minutes is WeasyPrint's own work on one core, the same as for any caller: laying out
+the lines (Pango) and boxes, resolving styles, painting (bench/RESULTS.md has the profile).
 
 Fonts are set on `html`, not `body`: page-margin boxes (page numbers, the verification code)
 inherit from the root element, and would otherwise fall back to another font file.
