@@ -351,14 +351,19 @@ def _fork(work, item):
 
 
 def _joined(pdfs):
-    """The parts' pages in order, in one PDF, with the first part's metadata."""
+    """The parts' pages in order, in one PDF, with the first part's metadata and language
+    (screen readers read /Lang)."""
     from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
 
     writer = PdfWriter()
     for number, pdf in enumerate(pdfs):
         reader = PdfReader(io.BytesIO(pdf))
-        if number == 0 and reader.metadata:
-            writer.add_metadata(reader.metadata)
+        if number == 0:
+            if reader.metadata:
+                writer.add_metadata(reader.metadata)
+            if "/Lang" in reader.root_object:
+                writer.root_object[NameObject("/Lang")] = reader.root_object["/Lang"]
         writer.append(reader)
     out = io.BytesIO()
     writer.write(out)

@@ -53,6 +53,8 @@ def test_ballots_printed_in_two_processes_are_the_pages_one_process_prints(in_pa
         assert f"表决票编号{sheet['number']}" in text
     assert pdf_checks.tofu(printed) == []
     assert reader.metadata.title == pdf_checks.reader(expected).metadata.title
+    assert reader.root_object["/Lang"] == "zh-Hans"  # what screen readers read it in
+    assert len(reader.outline) == len(context["sheets"])  # one bookmark per sheet
 
 
 def test_a_few_ballots_are_printed_in_this_process(monkeypatch):
