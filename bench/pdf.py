@@ -14,7 +14,8 @@ fed exactly the HTML `render_pdf` prints from. Interleaved, round by round:
 - minutes, warm: `render_pdf` on the same minutes again (the target's "warm");
 - 300 ballots: plain WeasyPrint on the ballots' HTML, then `render_pdf` from the sheets
   (QR codes included), which prints them in two processes (one per core) and joins the
-  halves; its CPU time is both processes'; and `render_pdf` in one process
+  halves when a core is free (1-minute load average below the cores), else in one; its CPU
+  time is both processes'; and `render_pdf` in one process
   (DOCUMENT_PROCESSES = 1), to show what the second core gives in the same run.
 
 Each round of minutes is a different text (another seed), so "first render" is honest. Wall

@@ -10,11 +10,13 @@ PDF font objects (`_WarmFont`): left to itself WeasyPrint copies each Noto colle
 were subset a moment before. The user-agent stylesheet is cut to the HTML the documents use
 (documents_ua.css): WeasyPrint matches every rule of its HTML5 one against every element.
 
-A document of independent sheets (the ballots, SHEETS) is printed in two parts at once, the
-second in a process forked with the fonts warm, and the parts joined in order (`render_pdf`):
-the wall time of 300 ballots about halves on two cores. What is left of a long document such
-as the minutes is WeasyPrint's own work on one core, the same as for any caller: laying out
-the lines (Pango) and boxes, resolving styles, painting (bench/RESULTS.md has the profile).
+A document of independent sheets (the ballots, SHEETS) is printed in two parts at once when
+a core is free, the second in a process forked with the fonts warm, and the parts joined in
+order (`render_pdf`): the wall time of 300 ballots about halves on two cores. On cores busy
+with other work the second process gains nothing and costs CPU, so then one process prints.
+What is left of a long document such as the minutes is WeasyPrint's own work on one core,
+the same as for any caller: laying out the lines (Pango) and boxes, resolving styles,
+painting (bench/RESULTS.md has the profile).
 
 Fonts are set on `html`, not `body`: page-margin boxes (page numbers, the verification code)
 inherit from the root element, and would otherwise fall back to another font file.
@@ -278,8 +280,13 @@ MIN_SHEETS_PER_PART = 25
 
 def document_processes():
     """How many processes print one document: the cores this process may use, at most
-    settings.DOCUMENT_PROCESSES (2 unless set)."""
-    return max(1, min(len(os.sched_getaffinity(0)), getattr(settings, "DOCUMENT_PROCESSES", 2)))
+    settings.DOCUMENT_PROCESSES (2 unless set); one while the cores are busy (a load average
+    of a task per core or more): the second process would then wait for a core like the
+    first, and the fork and the join would only add CPU (bench/RESULTS.md)."""
+    cores = len(os.sched_getaffinity(0))
+    if os.getloadavg()[0] >= cores:
+        return 1
+    return max(1, min(cores, getattr(settings, "DOCUMENT_PROCESSES", 2)))
 
 
 def _parts(template_name, context):

@@ -65,6 +65,18 @@ def test_a_few_ballots_are_printed_in_this_process(monkeypatch):
     assert len(pages) == len(context["sheets"])
 
 
+def test_ballots_are_printed_in_this_process_while_every_core_is_busy(monkeypatch):
+    monkeypatch.setattr(pdf, "MIN_SHEETS_PER_PART", 2)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.5, 2.0, 1.0))
+    monkeypatch.setattr(os, "fork", pytest.fail)
+    context = ballots(4)
+    pages = pdf_checks.page_texts(pdf.render_pdf("documents/ballots.html", context))
+    assert len(pages) == len(context["sheets"])
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.5, 0.5, 0.5))  # a core is free
+    assert pdf.document_processes() == 2
+
+
 def test_a_part_that_fails_in_its_process_is_reported(in_parts, monkeypatch):
     parent, render = os.getpid(), pdf._render
 
