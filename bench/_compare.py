@@ -70,7 +70,16 @@ class Sample:
     result: object = field(default=None, repr=False)
 
 
-def measure(fn, *, collect=True):
+def _cpu(children):
+    """CPU seconds of this process, and with `children` of the child processes it has
+    waited for (a document printed in two processes uses two processes' CPU)."""
+    if not children:
+        return time.process_time()
+    times = os.times()
+    return time.process_time() + times.children_user + times.children_system
+
+
+def measure(fn, *, collect=True, children=False):
     """One timed call. With `collect`, the garbage the call left is collected inside the
     timing, so the next contender does not pay for it (interleaving would otherwise charge
     A's leftovers to B). What existed before the call is frozen first (gc.freeze), so that
@@ -78,23 +87,24 @@ def measure(fn, *, collect=True):
     if collect:
         gc.collect()
         gc.freeze()
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu = time.perf_counter(), _cpu(children)
     result = fn()
     if collect:
         gc.collect()
-    return Sample(time.perf_counter() - wall, time.process_time() - cpu, load_1min(), result)
+    return Sample(time.perf_counter() - wall, _cpu(children) - cpu, load_1min(), result)
 
 
-def interleave(contenders, rounds, *, collect=True, between=None):
+def interleave(contenders, rounds, *, collect=True, between=None, children=False):
     """{name: [Sample, ...]}: every contender once per round, in the order given, `rounds`
     times (A B A B ..., never all A then all B). `between(round)` runs before each round,
-    untimed (to make a fresh change, say)."""
+    untimed (to make a fresh change, say). `children`: count the CPU of child processes the
+    call waited for."""
     samples = {name: [] for name in contenders}
     for number in range(rounds):
         if between is not None:
             between(number)
         for name, fn in contenders.items():
-            samples[name].append(measure(fn, collect=collect))
+            samples[name].append(measure(fn, collect=collect, children=children))
     return samples
 
 

@@ -13,7 +13,10 @@ fed exactly the HTML `render_pdf` prints from. Interleaved, round by round:
   glyph subset is new);
 - minutes, warm: `render_pdf` on the same minutes again (the target's "warm");
 - 300 ballots: plain WeasyPrint on the ballots' HTML, then `render_pdf` from the sheets
-  (QR codes included).
+  (QR codes included), which prints them in two processes (one per core) and joins the
+  halves when a core is free (1-minute load average below the cores), else in one; its CPU
+  time is both processes'; and `render_pdf` in one process
+  (DOCUMENT_PROCESSES = 1), to show what the second core gives in the same run.
 
 Each round of minutes is a different text (another seed), so "first render" is honest. Wall
 and CPU time and the load average are printed per figure; the verdict is on the wall clock.
@@ -64,6 +67,14 @@ def plain_weasyprint(html):
     css = CSS(filename=str(STYLESHEET), font_config=fonts)
     document = HTML(string=html, base_url=str(STATIC_ROOT_DIR))
     return document.write_pdf(stylesheets=[css], font_config=fonts)
+
+
+def one_process(render, *args):
+    """`render` with the second process turned off: what the second core gives, in this run."""
+    from django.test import override_settings
+
+    with override_settings(DOCUMENT_PROCESSES=1):
+        return render(*args)
 
 
 def profile_minutes(size):
@@ -148,8 +159,12 @@ def main():
             "300 ballots, render_pdf (QR codes included)": lambda: render_pdf(
                 "documents/ballots.html", contexts.with_ballot_codes(raw)
             ),
+            "300 ballots, render_pdf in one process": lambda: one_process(
+                render_pdf, "documents/ballots.html", contexts.with_ballot_codes(raw)
+            ),
         },
         args.ballot_rounds,
+        children=True,  # render_pdf prints half the sheets in a second process
     )
     sheets = page_count(ballots["300 ballots, render_pdf (QR codes included)"][0].result)
     report(
@@ -158,7 +173,10 @@ def main():
         ballots,
         baseline="300 ballots, plain WeasyPrint (peer)",
         targets={"300 ballots, render_pdf (QR codes included)": BALLOTS_TARGET},
-        notes=[f"{args.ballot_rounds} rounds, interleaved A B"],
+        notes=[
+            f"{args.ballot_rounds} rounds, interleaved A B C",
+            "CPU time of render_pdf counts both processes'",
+        ],
     )
     teardown_django()
 

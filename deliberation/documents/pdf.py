@@ -1,14 +1,22 @@
 """Chinese PDFs with WeasyPrint: one font configuration, checked fonts, a locked-down fetcher.
 
-Where the time goes (see bench/pdf.py): laying out the pages and subsetting the CJK fonts.
-Subsetting a 65,000-glyph Noto CJK face with fontTools takes seconds per document; HarfBuzz
-(Debian's libharfbuzz-subset0) does it in milliseconds, so a missing HarfBuzz-subset is a
-system-check warning. The font configuration and the shared stylesheet are built once per
-process and reused by every render, and so are WeasyPrint's PDF font objects (`_WarmFont`):
-left to itself WeasyPrint copies each Noto collection file (20-27 MB) into memory for every
-document and subsets it again, even when the same glyphs were subset a moment before.
-What is left is WeasyPrint's own work, the same as for any caller: the cascade, laying out
-the lines and painting them (bench/RESULTS.md has the profile).
+Where the time goes (see bench/pdf.py): laying out the pages, the cascade, painting, and
+subsetting the CJK fonts. Subsetting a 65,000-glyph Noto CJK face with fontTools takes
+seconds per document; HarfBuzz (Debian's libharfbuzz-subset0) does it in milliseconds, so a
+missing HarfBuzz-subset is a system-check warning. The font configuration and the shared
+stylesheet are built once per process and reused by every render, and so are WeasyPrint's
+PDF font objects (`_WarmFont`): left to itself WeasyPrint copies each Noto collection file
+(20-27 MB) into memory for every document and subsets it again, even when the same glyphs
+were subset a moment before. The user-agent stylesheet is cut to the HTML the documents use
+(documents_ua.css): WeasyPrint matches every rule of its HTML5 one against every element.
+
+A document of independent sheets (the ballots, SHEETS) is printed in two parts at once when
+a core is free, the second in a process forked with the fonts warm, and the parts joined in
+order (`render_pdf`): the wall time of 300 ballots about halves on two cores. On cores busy
+with other work the second process gains nothing and costs CPU, so then one process prints.
+What is left of a long document such as the minutes is WeasyPrint's own work on one core,
+the same as for any caller: laying out the lines (Pango) and boxes, resolving styles,
+painting (bench/RESULTS.md has the profile).
 
 Fonts are set on `html`, not `body`: page-margin boxes (page numbers, the verification code)
 inherit from the root element, and would otherwise fall back to another font file.
@@ -19,8 +27,12 @@ import collections
 import contextlib
 import functools
 import gc
+import io
+import os
 import re
+import signal
 import threading
+import traceback
 import urllib.parse
 from pathlib import Path
 
@@ -31,6 +43,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "documents.css"
+UA_STYLESHEET = Path(__file__).with_name("documents_ua.css")
 STATIC_ROOT_DIR = (Path(settings.BASE_DIR) / "static").resolve()
 
 # The families the documents print in; each must exist in regular and bold (checked).
@@ -127,6 +140,27 @@ def stylesheet():
 
 
 @functools.cache
+def ua_stylesheet():
+    """The user-agent stylesheet: only the HTML the documents use (documents_ua.css)."""
+    from weasyprint import CSS
+
+    return CSS(filename=str(UA_STYLESHEET), url_fetcher=url_fetcher())
+
+
+@functools.cache
+def _document_class():
+    """weasyprint.HTML with documents_ua.css as its user-agent stylesheet, in place of the
+    HTML5 one written for any web page, which WeasyPrint matches against every element."""
+    from weasyprint import HTML
+
+    class DocumentHTML(HTML):
+        def _ua_stylesheets(self, forms=False):
+            return [ua_stylesheet()]
+
+    return DocumentHTML
+
+
+@functools.cache
 def url_fetcher():
     """Only data: URIs and files under static/: user text can never make the server fetch."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -212,19 +246,135 @@ def document_html(template_name, context, *, draft=False):
 def render_pdf(template_name, context, *, draft=False):
     """Render a documents template to PDF bytes. A draft is marked as such on every page.
 
-    Raises MissingFontError rather than printing Chinese as empty boxes.
+    A document of independent sheets (SHEETS: no page number runs across them) is printed in
+    parts, one per core, and the parts joined in order. Raises MissingFontError rather than
+    printing Chinese as empty boxes.
     """
-    from weasyprint import HTML
-
     _checked_fonts()
-    html = document_html(template_name, context, draft=draft)
+    htmls = [
+        document_html(template_name, part, draft=draft) for part in _parts(template_name, context)
+    ]
     with _render_lock, _collector_paused():  # Pango's font map is not thread-safe
-        source = HTML(string=html, base_url=str(STATIC_ROOT_DIR), url_fetcher=url_fetcher())
-        document = source.render(stylesheets=[stylesheet()], font_config=font_config())
-        document.fonts = _warm_fonts()
-        pdf = document.write_pdf()
-        _keep_fonts(document.fonts)
-        return pdf
+        if len(htmls) == 1:
+            return _render(htmls[0])
+        return _joined(_in_processes(_render, htmls))
+
+
+def _render(html):
+    source = _document_class()(
+        string=html, base_url=str(STATIC_ROOT_DIR), url_fetcher=url_fetcher()
+    )
+    document = source.render(stylesheets=[stylesheet()], font_config=font_config())
+    document.fonts = _warm_fonts()
+    pdf = document.write_pdf()
+    _keep_fonts(document.fonts)
+    return pdf
+
+
+# Templates made of sheets that stand alone (one page or more each, nothing counted across
+# them): the context key holding the sheets, which may be printed in parts.
+SHEETS = {"documents/ballots.html": "sheets"}
+# Below this many sheets per part, forking and joining cost more than the second core gives.
+MIN_SHEETS_PER_PART = 25
+
+
+def document_processes():
+    """How many processes print one document: the cores this process may use, at most
+    settings.DOCUMENT_PROCESSES (2 unless set); one while the cores are busy (a load average
+    of a task per core or more): the second process would then wait for a core like the
+    first, and the fork and the join would only add CPU (bench/RESULTS.md)."""
+    cores = len(os.sched_getaffinity(0))
+    if os.getloadavg()[0] >= cores:
+        return 1
+    return max(1, min(cores, getattr(settings, "DOCUMENT_PROCESSES", 2)))
+
+
+def _parts(template_name, context):
+    key = SHEETS.get(template_name)
+    sheets = list(context.get(key) or []) if key else []
+    count = min(document_processes(), len(sheets) // MIN_SHEETS_PER_PART)
+    if count < 2:
+        return [context]
+    size = -(-len(sheets) // count)
+    return [{**context, key: sheets[i : i + size]} for i in range(0, len(sheets), size)]
+
+
+class PartFailed(RuntimeError):
+    """A part of a document printed in another process failed; the message says how."""
+
+
+def _in_processes(work, items):
+    """[work(item) for item in items]: the first here, each other in a process forked from
+    this one, so the children start with the fonts and stylesheets warm. A child only lays
+    out and writes a PDF from a string (no database, no Django) and leaves by os._exit,
+    so nothing of the parent's (connections, atexit) runs in it. A child that fails or dies
+    is reported as PartFailed once every child has ended; none is left waiting."""
+    children = []
+    try:
+        for item in items[1:]:
+            children.append(_fork(work, item))
+        results = [work(items[0])]
+    except BaseException:
+        for pid, pipe in children:
+            os.kill(pid, signal.SIGKILL)
+            pipe.close()
+            os.waitpid(pid, 0)
+        raise
+    failures = []
+    for number, (pid, pipe) in enumerate(children, start=2):
+        with pipe:
+            data = pipe.read()
+        _pid, status = os.waitpid(pid, 0)
+        if data[:1] == b"\0":
+            results.append(data[1:])
+        elif data[:1] == b"\1":
+            failures.append(f"part {number}: {data[1:].decode(errors='replace')}")
+        else:
+            code = os.waitstatus_to_exitcode(status)
+            failures.append(f"part {number}: the process ended with status {code}, no PDF")
+    if failures:
+        raise PartFailed("; ".join(failures))
+    return results
+
+
+def _fork(work, item):
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.close(read_end)
+            try:
+                data = b"\0" + work(item)
+                code = 0
+            except BaseException:
+                data = b"\1" + traceback.format_exc(limit=-8).encode()
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return pid, os.fdopen(read_end, "rb")
+
+
+def _joined(pdfs):
+    """The parts' pages in order, in one PDF, with the first part's metadata and language
+    (screen readers read /Lang)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
+
+    writer = PdfWriter()
+    for number, pdf in enumerate(pdfs):
+        reader = PdfReader(io.BytesIO(pdf))
+        if number == 0:
+            if reader.metadata:
+                writer.add_metadata(reader.metadata)
+            if "/Lang" in reader.root_object:
+                writer.root_object[NameObject("/Lang")] = reader.root_object["/Lang"]
+        writer.append(reader)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 @contextlib.contextmanager
