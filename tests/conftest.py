@@ -1,8 +1,10 @@
 """Persona fixtures shared by every test: one community and one person per role."""
 
 import os
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from deliberation.models import Role
 from tests.factories import add_member, make_community, make_user
@@ -73,6 +75,19 @@ def _fresh_cache():
     yield
     cache.clear()
     SNAPSHOTS.clear()
+
+
+@pytest.fixture
+def daytime(time_machine):
+    """The clock moved forward to the next 10:00 in Shanghai, outside the SMS quiet hours
+    (22:00–08:00), so a test of what is sent at once does not depend on the hour it runs.
+    Ask for it before the fixtures that create data."""
+    now = timezone.localtime()
+    ten = now.replace(hour=10, minute=0, second=0, microsecond=0)
+    if ten <= now:
+        ten += timedelta(days=1)
+    time_machine.move_to(ten, tick=True)
+    return ten
 
 
 @pytest.fixture

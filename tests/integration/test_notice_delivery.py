@@ -133,6 +133,7 @@ def test_a_household_added_later_is_served_by_the_next_call_alone(
 
 
 def test_the_published_result_is_served_to_every_household_too(
+    daytime,
     client,
     community,
     committee_member,
@@ -246,7 +247,7 @@ def test_a_worker_killed_mid_send_neither_loses_nor_repeats_a_message(
 
 
 def test_an_owners_session_notice_is_served_to_every_household_of_its_estate(
-    community, chair, community_worker, owner, django_capture_on_commit_callbacks
+    daytime, community, chair, community_worker, owner, django_capture_on_commit_callbacks
 ):
     from meetings import services as meeting_services
     from meetings.models import Kind, Status

@@ -149,7 +149,7 @@ def test_the_proof_of_service_spreadsheet_lists_every_record(
 
 
 def test_a_reminder_tells_non_voters_how_far_the_vote_is_from_two_thirds(
-    client, community, committee_member, owner, django_capture_on_commit_callbacks
+    daytime, client, community, committee_member, owner, django_capture_on_commit_callbacks
 ):
     from decimal import Decimal
 
@@ -208,7 +208,7 @@ def test_a_reminder_tells_non_voters_how_far_the_vote_is_from_two_thirds(
     assert reminders.filter(round=2).count() == reminders.filter(round=1).count()
 
 
-def test_every_household_is_told_when_voting_opens(community, committee_member, owner):
+def test_every_household_is_told_when_voting_opens(daytime, community, committee_member, owner):
     from deliberation.periodic import tick
     from tests.vote_factories import convene, move_to, publish
 
