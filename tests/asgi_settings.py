@@ -14,12 +14,5 @@ PASSWORD_HASHERS = [
 if os.environ.get("TEST_ROOM_COMMAND_LIMITS"):
     ROOM_COMMAND_LIMITS = json.loads(os.environ["TEST_ROOM_COMMAND_LIMITS"])
 
-# A child that serves many tests keeps its cache in files each test removes first
-# (tests/browser/asgi_server.py).
-if os.environ.get("TEST_CACHE_DIR"):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": os.environ["TEST_CACHE_DIR"],
-        }
-    }
+# One URL more: the tests empty the child's cache between tests (tests/browser/asgi_server.py).
+ROOT_URLCONF = "tests.asgi_urls"

@@ -6,31 +6,31 @@ tables after each test).
 
 One child serves every test of a test process: starting one (importing Django and the app) and
 stopping it cost seconds, more than most room tests take. What a child keeps between tests is
-its cache (log-in rate limits per address, unread counts, fragments): it lives in files that
-each test starts by removing, so every test sees an empty cache, as in a fresh child. Rooms
-already rendered (meetings.consumers.SNAPSHOTS) are filed under the meeting's creation time
-too, so a meeting id handed out again after a flush never finds the last test's room.
+in its memory: its cache (log-in rate limits per address, unread counts, fragments) and the
+rooms it has rendered. Each test starts by asking the child to empty both (tests/asgi_urls.py),
+so it meets a child as fresh as a new one.
 """
 
-import shutil
+from urllib.request import Request, urlopen
 
 import pytest
 from django.db import connection
 
 from tests.asgi_process import asgi_process
+from tests.asgi_urls import CLEAR_CACHE_PATH
 
 
 @pytest.fixture(scope="session")
-def _asgi_child(django_db_setup, django_db_blocker, tmp_path_factory):
-    cache_dir = tmp_path_factory.mktemp("asgi-cache")
+def _asgi_child(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        with asgi_process(connection.settings_dict, TEST_CACHE_DIR=str(cache_dir)) as url:
-            yield url, cache_dir
+        with asgi_process(connection.settings_dict) as url:
+            yield url
 
 
 @pytest.fixture
 def asgi_server(transactional_db, _asgi_child):
-    url, cache_dir = _asgi_child
-    shutil.rmtree(cache_dir)
-    cache_dir.mkdir()
-    return url
+    url = f"{_asgi_child}/{CLEAR_CACHE_PATH}"
+    request = Request(url, method="POST")  # noqa: S310 - our own child, on loopback
+    with urlopen(request, timeout=60) as response:  # noqa: S310 - the same
+        assert response.status == 204
+    return _asgi_child
