@@ -39,6 +39,7 @@ def database_url(settings_dict):
 
 
 CHILD_APP_NAME = "gongyi-test-asgi-child"
+SHUTDOWN_GRACE_S = 2
 
 
 @contextmanager
@@ -72,7 +73,8 @@ def asgi_process(settings_dict, server="daphne", **env):
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            # The tests are done with it: a short grace, not a graceful drain of every socket.
+            process.wait(timeout=SHUTDOWN_GRACE_S)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

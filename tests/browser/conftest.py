@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from accounts.phone import local_phone
+from tests.browser.asgi_server import _asgi_child  # noqa: F401 - the fixture asgi_server uses
 from tests.factories import PASSWORD
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls made by the
