@@ -10,6 +10,7 @@ from deliberation.documents.pdf import MissingFontError, _checked_fonts, documen
 from deliberation.documents.qr import parse_ballot_qr
 from meetings.records import prepare_meeting_record
 from tests import pdf_checks
+from tests.document_samples import documents
 
 NOTO = {f"Noto-{f}-CJK-SC{w}" for f in ("Sans", "Serif") for w in ("", "-Bold")}
 
@@ -18,25 +19,6 @@ NOTO = {f"Noto-{f}-CJK-SC{w}" for f in ("Sans", "Serif") for w in ("", "-Bold")}
 def chinese():
     with translation.override("zh-hans"):
         yield
-
-
-def documents():
-    return {
-        "minutes": (
-            "documents/minutes.html",
-            prepare_meeting_record(samples.sample_minutes(pages=3)),
-        ),
-        "hearing": (
-            "documents/hearing_record.html",
-            prepare_meeting_record(samples.sample_hearing()),
-        ),
-        "vote_result": ("documents/vote_result.html", samples.sample_vote_result()),
-        "ballots": (
-            "documents/ballots.html",
-            contexts.with_ballot_codes(samples.sample_ballots(count=3)),
-        ),
-        "notice": ("documents/notice.html", samples.sample_notice()),
-    }
 
 
 def render(name, draft=False, **extra):

@@ -8,38 +8,16 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import translation
 
-from deliberation.documents import contexts, pdf, samples
+from deliberation.documents import pdf
 from deliberation.documents.pdf import STATIC_ROOT_DIR, UA_STYLESHEET, document_html
-from meetings.records import prepare_meeting_record
 from tests import pdf_checks
+from tests.document_samples import documents
 
 
 @pytest.fixture(autouse=True)
 def chinese():
     with translation.override("zh-hans"):
         yield
-
-
-def documents():
-    return {
-        "minutes": (
-            "documents/minutes.html",
-            prepare_meeting_record(samples.sample_minutes(pages=3)),
-        ),
-        "hearing record": (
-            "documents/hearing_record.html",
-            prepare_meeting_record(samples.sample_hearing()),
-        ),
-        "vote result": (
-            "documents/vote_result.html",
-            contexts.vote_result_document(samples.sample_vote_result()),
-        ),
-        "ballots": (
-            "documents/ballots.html",
-            contexts.with_ballot_codes(samples.sample_ballots(count=4)),
-        ),
-        "notice": ("documents/notice.html", samples.sample_notice()),
-    }
 
 
 def with_full_html5_sheet(template, context, *, draft=False):
