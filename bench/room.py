@@ -4,13 +4,20 @@ Run from the repository root (Redis and PostgreSQL on 127.0.0.1):
 
     .venv/bin/python -m bench.room                 # 1,000 clients, 50 agenda moves
     .venv/bin/python -m bench.room --clients 200 --rounds 10
+    .venv/bin/python -m bench.room --clients 5000 --target-ms 500   # a large estate's room
+
+On a machine shared with others: `--ports 8110 8111` puts the two workers on those ports,
+`--redis-url redis://127.0.0.1:6379/3` on another Redis database, `--database-name NAME` names
+the throwaway PostgreSQL database (default: test_ and the URL's name).
 
 The chair advances the agenda `--rounds` times. For each move we time from the chair's command
 leaving its socket to the moment the last of the clients has the new item on screen (p50/p99
 over the rounds), and every single delivery as well. The peer, measured in the same run on the
 same sockets and interleaved with it (move, peer, move, peer ...), is plain Channels: the very
-frame the move put on the screens, group-sent again to the room's groups through the Redis
-layer (no consumer command, no database, no rendering). Besides the latencies, each kind of
+frame the move put on the screens, group-sent again through the Redis layer to the room's
+control group, which every socket's consumer joins with a channel of its own: Channels' own
+fan-out, one message and one consumer wake-up per socket (no command, no database, no
+rendering). Besides the latencies, each kind of
 round records the workers' CPU time (both daphne processes, from /proc) and the load average.
 Memory per connection is the growth of both workers' resident memory divided by the clients.
 
@@ -49,14 +56,14 @@ COMMAND_INTERVAL_S = 0.55
 SECRET = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"  # noqa: S105
 
 
-def _env(prefix):
+def _env(prefix, redis_url=REDIS_URL):
     return {
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "false",
         "SECRET_KEY": SECRET,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": redis_url,
         "CHANNEL_PREFIX": prefix,
         "LOG_LEVEL": "ERROR",
     }
@@ -68,12 +75,13 @@ def _env(prefix):
 class Worker:
     """One daphne process on a socket bound here (no readiness polling needed)."""
 
-    def __init__(self, database_url, prefix):
+    def __init__(self, database_url, prefix, *, port=0, redis_url=REDIS_URL):
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.bind(("127.0.0.1", 0))
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", port))
         self.listener.listen(4096)
         self.port = self.listener.getsockname()[1]
-        env = {**os.environ, **_env(prefix), "DATABASE_URL": database_url}
+        env = {**os.environ, **_env(prefix, redis_url), "DATABASE_URL": database_url}
         daphne = str(Path(sys.executable).with_name("daphne"))
         self.process = subprocess.Popen(
             [
@@ -273,7 +281,7 @@ async def _client_main(spec):
 
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
-    layer = RedisPubSubChannelLayer(hosts=[REDIS_URL], prefix=spec["prefix"])
+    layer = RedisPubSubChannelLayer(hosts=[spec["redis_url"]], prefix=spec["prefix"])
     pids = spec["worker_pids"]
     commands, baseline, frame_size = [], [], 0
     cpu = {"commands": 0.0, "baseline": 0.0}
@@ -290,12 +298,10 @@ async def _client_main(spec):
         commands.append(result)
         previous = item_id
 
-        async def send(frame=frame):  # the same frame, straight through the layer
-            for language in ("zh-hans", "en"):
-                await layer.group_send(
-                    f"meeting-{spec['meeting_id']}-participant-{language}",
-                    {"type": "room.html", "html": frame},
-                )
+        async def send(frame=frame):  # the same frame, to every socket's own consumer
+            await layer.group_send(
+                f"meeting-{spec['meeting_id']}-all", {"type": "room.html", "html": frame}
+            )
 
         before = _cpu_seconds(pids)
         result, _size, _frame = await run_round(marker, send)
@@ -369,11 +375,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--target-ms", type=int, default=TARGET_P99_MS, help="p99 target")
     parser.add_argument("--database-url", default=DATABASE_URL)
+    parser.add_argument("--database-name", default=None, help="the throwaway database's name")
+    parser.add_argument("--redis-url", default=REDIS_URL)
+    parser.add_argument(
+        "--ports", type=int, nargs=2, default=(0, 0), help="the two workers' ports (0: any)"
+    )
     args = parser.parse_args()
     clients = args.clients
     if clients < 1:
         parser.error("--clients must be at least 1")
+    if args.ports[0] and args.ports[0] == args.ports[1]:
+        parser.error("--ports: two different ports, one per worker")
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and clients * FILES_PER_CLIENT + FILE_MARGIN > hard:
         parser.error(
@@ -382,8 +396,8 @@ def main():
             f"at most {hard - FILE_MARGIN} clients"
         )
     prefix = f"gongyi-bench-{os.getpid()}"
-    os.environ.update(_env(prefix))
-    setup_django(database_url=args.database_url, name="room")
+    os.environ.update(_env(prefix, args.redis_url))
+    setup_django(database_url=args.database_url, name="room", test_name=args.database_name)
     from django.db import connection
 
     from tests.asgi_process import database_url
@@ -394,7 +408,7 @@ def main():
         meeting_id, chair_cookie, cookies, item_ids = make_room(clients, args.rounds)
         url = database_url(connection.settings_dict)
         connection.close()
-        workers = [Worker(url, prefix), Worker(url, prefix)]
+        workers = [Worker(url, prefix, port=port, redis_url=args.redis_url) for port in args.ports]
         asyncio.run(_warm_up(workers, meeting_id, chair_cookie))
         before = [w.rss_kib() for w in workers]
         ctx = multiprocessing.get_context("spawn")
@@ -407,6 +421,7 @@ def main():
             "item_ids": item_ids,
             "rounds": args.rounds,
             "prefix": prefix,
+            "redis_url": args.redis_url,
             "worker_pids": [w.process.pid for w in workers],
             "queue": queue,
             "go": go,
@@ -438,7 +453,7 @@ def main():
             result["commands"],
             result["cpu"]["commands"],
             result["loads"]["commands"],
-            TARGET_P99_MS,
+            args.target_ms,
         ),
     ]
     ratio_p50 = float(rows[1][1]) / (float(rows[0][1]) or 1)
@@ -474,7 +489,7 @@ def main():
     print(
         markdown_block(
             f"room: {ready['connected']} sockets, {args.rounds} moves",
-            f"python -m bench.room --clients {clients} --rounds {args.rounds}",
+            ".venv/bin/python -m bench.room " + " ".join(sys.argv[1:]),
             rows,
             headers,
             notes=[summary, ratios, memory],
