@@ -216,7 +216,9 @@ async def _main(spec):
     started = time.monotonic()
     for c in clients:
         tasks.append(asyncio.create_task(life(c)))
-    await asyncio.wait_for(asyncio.gather(*(c.up.wait() for c in clients)), room.CONNECT_TIMEOUT_S)
+    await asyncio.wait_for(
+        asyncio.gather(*(c.up.wait() for c in clients)), room.connect_budget(len(clients))
+    )
     connect_s = time.monotonic() - started
     chair = await WebSocket.connect(
         urls[0] + path, cookie=spec["chair_cookie"], origin="http://127.0.0.1"
@@ -470,7 +472,7 @@ def main(argv=None):
         client = ctx.Process(target=_client_process, args=(spec,))
         client.start()
         budget = (
-            room.CONNECT_TIMEOUT_S
+            room.connect_budget(args.clients)
             + (2 * args.rounds + args.after_rounds + 1) * (ROUND_TIMEOUT_S + 1)
             + args.voters / args.vote_rate
             + MAX_ATTEMPTS * ACK_TIMEOUT_S
