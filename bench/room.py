@@ -100,7 +100,7 @@ class Worker:
                 "60",
                 # With 5,000 seats the chair's snapshot (the attendance list) is about 1.9 MB:
                 # daphne would refuse to send it (1 MiB); uvicorn's limit, 16 MiB, as deployed.
-                "--websocket_max_message_size",
+                "--websocket-max-message-size",
                 str(16 * 2**20),
                 "config.asgi:application",
             ],
