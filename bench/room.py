@@ -1,5 +1,7 @@
 """The live room at scale: 1,000 sockets in one room, two daphne workers, Redis, PostgreSQL.
 
+`--server uvicorn` runs the workers as production does (docs/operations.md) instead.
+
 Run from the repository root (Redis and PostgreSQL on 127.0.0.1):
 
     .venv/bin/python -m bench.room                 # 1,000 clients, 50 agenda moves
@@ -79,31 +81,41 @@ def _env(prefix, redis_url=REDIS_URL):
 # ---------------------------------------------------------------- the servers
 
 
-class Worker:
-    """One daphne process on a socket bound here (no readiness polling needed)."""
+def server_command(server, fd):
+    """daphne as `make run` serves, or uvicorn with the options production uses."""
+    if server == "uvicorn":
+        from bench.cast import UVICORN_OPTIONS  # only this server's runs need them
 
-    def __init__(self, database_url, prefix, *, port=0, redis_url=REDIS_URL):
+        uvicorn = str(Path(sys.executable).with_name("uvicorn"))
+        return [uvicorn, "--fd", str(fd), *UVICORN_OPTIONS, "config.asgi:application"]
+    daphne = str(Path(sys.executable).with_name("daphne"))
+    return [
+        daphne,
+        "--fd",
+        str(fd),
+        # A thousand phones arriving at once queue for the database; give them time.
+        "--websocket_connect_timeout",
+        "60",
+        # With 5,000 seats the chair's snapshot (the attendance list) is about 1.9 MB:
+        # daphne would refuse to send it (1 MiB); uvicorn's limit, 16 MiB, as deployed.
+        "--websocket-max-message-size",
+        str(16 * 2**20),
+        "config.asgi:application",
+    ]
+
+
+class Worker:
+    """One daphne (or uvicorn) process on a socket bound here (no readiness polling needed)."""
+
+    def __init__(self, database_url, prefix, *, port=0, redis_url=REDIS_URL, server="daphne"):
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", port))
         self.listener.listen(4096)
         self.port = self.listener.getsockname()[1]
         env = {**os.environ, **_env(prefix, redis_url), "DATABASE_URL": database_url}
-        daphne = str(Path(sys.executable).with_name("daphne"))
         self.process = subprocess.Popen(
-            [
-                daphne,
-                "--fd",
-                str(self.listener.fileno()),
-                # A thousand phones arriving at once queue for the database; give them time.
-                "--websocket_connect_timeout",
-                "60",
-                # With 5,000 seats the chair's snapshot (the attendance list) is about 1.9 MB:
-                # daphne would refuse to send it (1 MiB); uvicorn's limit, 16 MiB, as deployed.
-                "--websocket-max-message-size",
-                str(16 * 2**20),
-                "config.asgi:application",
-            ],
+            server_command(server, self.listener.fileno()),
             cwd=ROOT,
             env=env,
             pass_fds=[self.listener.fileno()],
@@ -391,6 +403,7 @@ def main():
     parser.add_argument("--database-url", default=DATABASE_URL)
     parser.add_argument("--database-name", default=None, help="the throwaway database's name")
     parser.add_argument("--redis-url", default=REDIS_URL)
+    parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne")
     parser.add_argument(
         "--ports", type=int, nargs=2, default=(0, 0), help="the two workers' ports (0: any)"
     )
@@ -420,7 +433,10 @@ def main():
         meeting_id, chair_cookie, cookies, item_ids = make_room(clients, args.rounds)
         url = database_url(connection.settings_dict)
         connection.close()
-        workers = [Worker(url, prefix, port=port, redis_url=args.redis_url) for port in args.ports]
+        workers = [
+            Worker(url, prefix, port=port, redis_url=args.redis_url, server=args.server)
+            for port in args.ports
+        ]
         asyncio.run(_warm_up(workers, meeting_id, chair_cookie))
         before = [w.rss_kib() for w in workers]
         ctx = multiprocessing.get_context("spawn")
@@ -482,7 +498,8 @@ def main():
         "verdict",
     ]
     summary = (
-        f"{ready['connected']} clients over 2 daphne workers, Redis pub/sub layer, PostgreSQL;"
+        f"{ready['connected']} clients over 2 {args.server} workers, Redis pub/sub layer, "
+        "PostgreSQL;"
         f" {args.rounds} agenda moves interleaved with {args.rounds} peer rounds; clients "
         f"connected in {ready['connect_s']:.1f} s; frame per move {result['frame_size']} B; "
         f"snapshot on connect {result['snapshot_size']:.0f} B"
