@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from queue import Empty
 
 from bench._compare import load_average
 from bench._compare import markdown as markdown_block
@@ -299,9 +300,15 @@ async def _client_main(spec):
         current["round"] = rnd
         rnd.t0 = time.monotonic()
         await send()
-        await asyncio.wait_for(rnd.done.wait(), ROUND_TIMEOUT_S)
+        try:
+            await asyncio.wait_for(rnd.done.wait(), ROUND_TIMEOUT_S)
+        except TimeoutError:
+            pass  # what did not arrive counts as missing, at the round's time limit
+        missing = rnd.total - len(rnd.arrivals)
         latencies = [(t - rnd.t0) * 1000 for t, _size in rnd.arrivals]
-        return latencies, rnd.arrivals[-1][1], rnd.frame
+        latencies += [ROUND_TIMEOUT_S * 1000.0] * missing
+        size = rnd.arrivals[-1][1] if rnd.arrivals else 0
+        return latencies, size, rnd.frame, missing
 
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
@@ -310,13 +317,16 @@ async def _client_main(spec):
     commands, baseline, frame_size = [], [], 0
     cpu = {"commands": 0.0, "baseline": 0.0}
     loads = {"commands": [], "baseline": []}
+    missing = {"commands": 0, "baseline": 0}
     previous = 0
     for n, item_id in enumerate(spec["item_ids"][: spec["rounds"]]):
         began = time.monotonic()
         marker = f'data-current-item="{item_id}"'
         payload = json.dumps({"command": "next_item", "current": previous})
         before = _cpu_seconds(pids)
-        result, frame_size, frame = await run_round(marker, lambda p=payload: chair.send(p))
+        result, size, frame, lost = await run_round(marker, lambda p=payload: chair.send(p))
+        frame_size = size or frame_size
+        missing["commands"] += lost
         cpu["commands"] += _cpu_seconds(pids) - before
         loads["commands"].append(os.getloadavg()[0])
         commands.append(result)
@@ -328,7 +338,8 @@ async def _client_main(spec):
             )
 
         before = _cpu_seconds(pids)
-        result, _size, _frame = await run_round(marker, send)
+        result, _size, _frame, lost = await run_round(marker, send)
+        missing["baseline"] += lost
         cpu["baseline"] += _cpu_seconds(pids) - before
         loads["baseline"].append(os.getloadavg()[0])
         baseline.append(result)
@@ -347,10 +358,26 @@ async def _client_main(spec):
             "baseline": baseline,
             "cpu": cpu,
             "loads": loads,
+            "missing": missing,
             "frame_size": frame_size,
             "snapshot_size": statistics.median(sizes),
         }
     )
+
+
+def _wait_for(queue, client, timeout):
+    """The client's next report; stop at once if the client process died without one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return queue.get(timeout=5)
+        except Empty:
+            if not client.is_alive():
+                raise SystemExit(
+                    "the client process ended without its figures (see above)"
+                ) from None
+            if time.monotonic() > deadline:
+                raise
 
 
 def _client_process(spec):
@@ -456,10 +483,10 @@ def main():
         }
         client = ctx.Process(target=_client_process, args=(spec,))
         client.start()
-        ready = queue.get(timeout=connect_budget(clients) + 60)
+        ready = _wait_for(queue, client, connect_budget(clients) + 60)
         after = [w.rss_kib() for w in workers]
         go.set()
-        result = queue.get(timeout=args.rounds * 2 * (ROUND_TIMEOUT_S + 1) + 60)
+        result = _wait_for(queue, client, args.rounds * 2 * (ROUND_TIMEOUT_S + 1) + 60)
         client.join(timeout=30)
     finally:
         if client is not None and client.is_alive():
@@ -512,8 +539,14 @@ def main():
         f"memory per connection: {per_connection:.0f} KiB "
         f"(workers {sum(before) // 1024} → {sum(after) // 1024} MiB)"
     )
+    lost = (
+        f"deliveries missing after {ROUND_TIMEOUT_S} s (counted at {ROUND_TIMEOUT_S} s above): "
+        f"{result['missing']['commands']} of the moves', {result['missing']['baseline']} of "
+        "the peer's"
+    )
     print(ratios)
     print(memory)
+    print(lost)
     print()
     print(
         markdown_block(
@@ -521,7 +554,7 @@ def main():
             ".venv/bin/python -m bench.room " + " ".join(sys.argv[1:]),
             rows,
             headers,
-            notes=[summary, ratios, memory],
+            notes=[summary, ratios, memory, lost],
         )
     )
 
