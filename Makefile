@@ -107,7 +107,8 @@ serve-prod: install messages
 	for port in $(PROD_PORTS); do \
 	  ASGI_THREADS=$(PROD_ASGI_THREADS) $(BIN)/uvicorn --host 127.0.0.1 --port $$port \
 	    --loop uvloop --http httptools --ws websockets --no-access-log --no-proxy-headers \
-	    --timeout-keep-alive 75 config.asgi:application & pids="$$pids $$!"; \
+	    --timeout-keep-alive 75 --ws-per-message-deflate false \
+	    config.asgi:application & pids="$$pids $$!"; \
 	  echo "uvicorn worker on http://127.0.0.1:$$port/ (pid $$!)"; \
 	done; \
 	echo "Ctrl-C stops the workers."; wait

@@ -21,8 +21,9 @@ class _NoMigrations(dict):
         return None
 
 
-def setup_django(database_url=None, name="bench"):
-    """Configure Django against a brand-new database holding the current models' schema."""
+def setup_django(database_url=None, name="bench", test_name=None):
+    """Configure Django against a brand-new database holding the current models' schema
+    (named `test_name`, or Django's test_ and the configured name)."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     if database_url:
@@ -37,6 +38,8 @@ def setup_django(database_url=None, name="bench"):
     settings.DEBUG = False
     from django.db import connection
 
+    if test_name:
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = test_name
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     return connection
 

@@ -153,6 +153,10 @@ UVICORN_OPTIONS = [
     "--timeout-keep-alive",
     "75",
     "--no-access-log",
+    # No per-message compression: a compressor per socket and one compression per socket and
+    # frame (docs/operations.md, "Per-message compression").
+    "--ws-per-message-deflate",
+    "false",
     # The app decides whom to believe about forwarded addresses (config/proxy.py); uvicorn's
     # own rewriting would trust any connection from 127.0.0.1.
     "--no-proxy-headers",

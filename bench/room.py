@@ -1,16 +1,25 @@
 """The live room at scale: 1,000 sockets in one room, two daphne workers, Redis, PostgreSQL.
 
+`--server uvicorn` runs the workers as production does (docs/operations.md) instead.
+
 Run from the repository root (Redis and PostgreSQL on 127.0.0.1):
 
     .venv/bin/python -m bench.room                 # 1,000 clients, 50 agenda moves
     .venv/bin/python -m bench.room --clients 200 --rounds 10
+    .venv/bin/python -m bench.room --clients 5000 --target-ms 500   # a large estate's room
+
+On a machine shared with others: `--ports 8110 8111` puts the two workers on those ports,
+`--redis-url redis://127.0.0.1:6379/3` on another Redis database, `--database-name NAME` names
+the throwaway PostgreSQL database (default: test_ and the URL's name).
 
 The chair advances the agenda `--rounds` times. For each move we time from the chair's command
 leaving its socket to the moment the last of the clients has the new item on screen (p50/p99
 over the rounds), and every single delivery as well. The peer, measured in the same run on the
 same sockets and interleaved with it (move, peer, move, peer ...), is plain Channels: the very
-frame the move put on the screens, group-sent again to the room's groups through the Redis
-layer (no consumer command, no database, no rendering). Besides the latencies, each kind of
+frame the move put on the screens, group-sent again through the Redis layer to the room's
+control group, which every socket's consumer joins with a channel of its own: Channels' own
+fan-out, one message and one consumer wake-up per socket (no command, no database, no
+rendering). Besides the latencies, each kind of
 round records the workers' CPU time (both daphne processes, from /proc) and the load average.
 Memory per connection is the growth of both workers' resident memory divided by the clients.
 
@@ -31,6 +40,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from queue import Empty
 
 from bench._compare import load_average
 from bench._compare import markdown as markdown_block
@@ -40,7 +50,14 @@ DATABASE_URL = "postgres://postgres@127.0.0.1:5432/gongyi_bench_room"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 TARGET_P99_MS = 300
 CONNECT_CONCURRENCY = 20
-CONNECT_TIMEOUT_S = 300
+CONNECT_TIMEOUT_S = 300  # per 1,000 clients: a busy machine connects about 15-30 a second
+
+
+def connect_budget(clients):
+    """Seconds the clients may take to connect (and get their snapshots), all of them."""
+    return CONNECT_TIMEOUT_S * max(1.0, clients / 1000)
+
+
 ROUND_TIMEOUT_S = 30
 FILES_PER_CLIENT = 1  # one socket each; plus a margin for the rest of the process
 FILE_MARGIN = 200
@@ -49,14 +66,14 @@ COMMAND_INTERVAL_S = 0.55
 SECRET = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"  # noqa: S105
 
 
-def _env(prefix):
+def _env(prefix, redis_url=REDIS_URL):
     return {
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "false",
         "SECRET_KEY": SECRET,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": redis_url,
         "CHANNEL_PREFIX": prefix,
         "LOG_LEVEL": "ERROR",
     }
@@ -65,26 +82,41 @@ def _env(prefix):
 # ---------------------------------------------------------------- the servers
 
 
-class Worker:
-    """One daphne process on a socket bound here (no readiness polling needed)."""
+def server_command(server, fd):
+    """daphne as `make run` serves, or uvicorn with the options production uses."""
+    if server == "uvicorn":
+        from bench.cast import UVICORN_OPTIONS  # only this server's runs need them
 
-    def __init__(self, database_url, prefix):
+        uvicorn = str(Path(sys.executable).with_name("uvicorn"))
+        return [uvicorn, "--fd", str(fd), *UVICORN_OPTIONS, "config.asgi:application"]
+    daphne = str(Path(sys.executable).with_name("daphne"))
+    return [
+        daphne,
+        "--fd",
+        str(fd),
+        # A thousand phones arriving at once queue for the database; give them time.
+        "--websocket_connect_timeout",
+        "60",
+        # With 5,000 seats the chair's snapshot (the attendance list) is about 1.9 MB:
+        # daphne would refuse to send it (1 MiB); uvicorn's limit, 16 MiB, as deployed.
+        "--websocket-max-message-size",
+        str(16 * 2**20),
+        "config.asgi:application",
+    ]
+
+
+class Worker:
+    """One daphne (or uvicorn) process on a socket bound here (no readiness polling needed)."""
+
+    def __init__(self, database_url, prefix, *, port=0, redis_url=REDIS_URL, server="daphne"):
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.bind(("127.0.0.1", 0))
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", port))
         self.listener.listen(4096)
         self.port = self.listener.getsockname()[1]
-        env = {**os.environ, **_env(prefix), "DATABASE_URL": database_url}
-        daphne = str(Path(sys.executable).with_name("daphne"))
+        env = {**os.environ, **_env(prefix, redis_url), "DATABASE_URL": database_url}
         self.process = subprocess.Popen(
-            [
-                daphne,
-                "--fd",
-                str(self.listener.fileno()),
-                # A thousand phones arriving at once queue for the database; give them time.
-                "--websocket_connect_timeout",
-                "60",
-                "config.asgi:application",
-            ],
+            server_command(server, self.listener.fileno()),
             cwd=ROOT,
             env=env,
             pass_fds=[self.listener.fileno()],
@@ -245,7 +277,8 @@ async def _client_main(spec):
 
     started = time.monotonic()
     await asyncio.wait_for(
-        asyncio.gather(*(open_one(n, c) for n, c in enumerate(cookies))), CONNECT_TIMEOUT_S
+        asyncio.gather(*(open_one(n, c) for n, c in enumerate(cookies))),
+        connect_budget(len(cookies)),
     )
     connect_s = time.monotonic() - started
     chair = await WebSocket.connect(
@@ -267,38 +300,46 @@ async def _client_main(spec):
         current["round"] = rnd
         rnd.t0 = time.monotonic()
         await send()
-        await asyncio.wait_for(rnd.done.wait(), ROUND_TIMEOUT_S)
+        try:
+            await asyncio.wait_for(rnd.done.wait(), ROUND_TIMEOUT_S)
+        except TimeoutError:
+            pass  # what did not arrive counts as missing, at the round's time limit
+        missing = rnd.total - len(rnd.arrivals)
         latencies = [(t - rnd.t0) * 1000 for t, _size in rnd.arrivals]
-        return latencies, rnd.arrivals[-1][1], rnd.frame
+        latencies += [ROUND_TIMEOUT_S * 1000.0] * missing
+        size = rnd.arrivals[-1][1] if rnd.arrivals else 0
+        return latencies, size, rnd.frame, missing
 
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
-    layer = RedisPubSubChannelLayer(hosts=[REDIS_URL], prefix=spec["prefix"])
+    layer = RedisPubSubChannelLayer(hosts=[spec["redis_url"]], prefix=spec["prefix"])
     pids = spec["worker_pids"]
     commands, baseline, frame_size = [], [], 0
     cpu = {"commands": 0.0, "baseline": 0.0}
     loads = {"commands": [], "baseline": []}
+    missing = {"commands": 0, "baseline": 0}
     previous = 0
     for n, item_id in enumerate(spec["item_ids"][: spec["rounds"]]):
         began = time.monotonic()
         marker = f'data-current-item="{item_id}"'
         payload = json.dumps({"command": "next_item", "current": previous})
         before = _cpu_seconds(pids)
-        result, frame_size, frame = await run_round(marker, lambda p=payload: chair.send(p))
+        result, size, frame, lost = await run_round(marker, lambda p=payload: chair.send(p))
+        frame_size = size or frame_size
+        missing["commands"] += lost
         cpu["commands"] += _cpu_seconds(pids) - before
         loads["commands"].append(os.getloadavg()[0])
         commands.append(result)
         previous = item_id
 
-        async def send(frame=frame):  # the same frame, straight through the layer
-            for language in ("zh-hans", "en"):
-                await layer.group_send(
-                    f"meeting-{spec['meeting_id']}-participant-{language}",
-                    {"type": "room.html", "html": frame},
-                )
+        async def send(frame=frame):  # the same frame, to every socket's own consumer
+            await layer.group_send(
+                f"meeting-{spec['meeting_id']}-all", {"type": "room.html", "html": frame}
+            )
 
         before = _cpu_seconds(pids)
-        result, _size, _frame = await run_round(marker, send)
+        result, _size, _frame, lost = await run_round(marker, send)
+        missing["baseline"] += lost
         cpu["baseline"] += _cpu_seconds(pids) - before
         loads["baseline"].append(os.getloadavg()[0])
         baseline.append(result)
@@ -317,10 +358,26 @@ async def _client_main(spec):
             "baseline": baseline,
             "cpu": cpu,
             "loads": loads,
+            "missing": missing,
             "frame_size": frame_size,
             "snapshot_size": statistics.median(sizes),
         }
     )
+
+
+def _wait_for(queue, client, timeout):
+    """The client's next report; stop at once if the client process died without one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return queue.get(timeout=5)
+        except Empty:
+            if not client.is_alive():
+                raise SystemExit(
+                    "the client process ended without its figures (see above)"
+                ) from None
+            if time.monotonic() > deadline:
+                raise
 
 
 def _client_process(spec):
@@ -369,11 +426,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--target-ms", type=int, default=TARGET_P99_MS, help="p99 target")
     parser.add_argument("--database-url", default=DATABASE_URL)
+    parser.add_argument("--database-name", default=None, help="the throwaway database's name")
+    parser.add_argument("--redis-url", default=REDIS_URL)
+    parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne")
+    parser.add_argument(
+        "--ports", type=int, nargs=2, default=(0, 0), help="the two workers' ports (0: any)"
+    )
     args = parser.parse_args()
     clients = args.clients
     if clients < 1:
         parser.error("--clients must be at least 1")
+    if args.ports[0] and args.ports[0] == args.ports[1]:
+        parser.error("--ports: two different ports, one per worker")
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and clients * FILES_PER_CLIENT + FILE_MARGIN > hard:
         parser.error(
@@ -382,8 +448,8 @@ def main():
             f"at most {hard - FILE_MARGIN} clients"
         )
     prefix = f"gongyi-bench-{os.getpid()}"
-    os.environ.update(_env(prefix))
-    setup_django(database_url=args.database_url, name="room")
+    os.environ.update(_env(prefix, args.redis_url))
+    setup_django(database_url=args.database_url, name="room", test_name=args.database_name)
     from django.db import connection
 
     from tests.asgi_process import database_url
@@ -394,7 +460,10 @@ def main():
         meeting_id, chair_cookie, cookies, item_ids = make_room(clients, args.rounds)
         url = database_url(connection.settings_dict)
         connection.close()
-        workers = [Worker(url, prefix), Worker(url, prefix)]
+        workers = [
+            Worker(url, prefix, port=port, redis_url=args.redis_url, server=args.server)
+            for port in args.ports
+        ]
         asyncio.run(_warm_up(workers, meeting_id, chair_cookie))
         before = [w.rss_kib() for w in workers]
         ctx = multiprocessing.get_context("spawn")
@@ -407,16 +476,17 @@ def main():
             "item_ids": item_ids,
             "rounds": args.rounds,
             "prefix": prefix,
+            "redis_url": args.redis_url,
             "worker_pids": [w.process.pid for w in workers],
             "queue": queue,
             "go": go,
         }
         client = ctx.Process(target=_client_process, args=(spec,))
         client.start()
-        ready = queue.get(timeout=CONNECT_TIMEOUT_S + 60)
+        ready = _wait_for(queue, client, connect_budget(clients) + 60)
         after = [w.rss_kib() for w in workers]
         go.set()
-        result = queue.get(timeout=args.rounds * 2 * (ROUND_TIMEOUT_S + 1) + 60)
+        result = _wait_for(queue, client, args.rounds * 2 * (ROUND_TIMEOUT_S + 1) + 60)
         client.join(timeout=30)
     finally:
         if client is not None and client.is_alive():
@@ -438,7 +508,7 @@ def main():
             result["commands"],
             result["cpu"]["commands"],
             result["loads"]["commands"],
-            TARGET_P99_MS,
+            args.target_ms,
         ),
     ]
     ratio_p50 = float(rows[1][1]) / (float(rows[0][1]) or 1)
@@ -455,7 +525,8 @@ def main():
         "verdict",
     ]
     summary = (
-        f"{ready['connected']} clients over 2 daphne workers, Redis pub/sub layer, PostgreSQL;"
+        f"{ready['connected']} clients over 2 {args.server} workers, Redis pub/sub layer, "
+        "PostgreSQL;"
         f" {args.rounds} agenda moves interleaved with {args.rounds} peer rounds; clients "
         f"connected in {ready['connect_s']:.1f} s; frame per move {result['frame_size']} B; "
         f"snapshot on connect {result['snapshot_size']:.0f} B"
@@ -468,16 +539,22 @@ def main():
         f"memory per connection: {per_connection:.0f} KiB "
         f"(workers {sum(before) // 1024} → {sum(after) // 1024} MiB)"
     )
+    lost = (
+        f"deliveries missing after {ROUND_TIMEOUT_S} s (counted at {ROUND_TIMEOUT_S} s above): "
+        f"{result['missing']['commands']} of the moves', {result['missing']['baseline']} of "
+        "the peer's"
+    )
     print(ratios)
     print(memory)
+    print(lost)
     print()
     print(
         markdown_block(
             f"room: {ready['connected']} sockets, {args.rounds} moves",
-            f"python -m bench.room --clients {clients} --rounds {args.rounds}",
+            ".venv/bin/python -m bench.room " + " ".join(sys.argv[1:]),
             rows,
             headers,
-            notes=[summary, ratios, memory],
+            notes=[summary, ratios, memory, lost],
         )
     )
 

@@ -30,6 +30,7 @@ from meetings.rendering import (
     user_group,
 )
 from meetings.throttle import command_allowed
+from plumbing import fanout
 
 logger = logging.getLogger(__name__)
 
@@ -137,13 +138,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def _send_snapshot(self):
         html = await _snapshot_for(self.meeting_id, self.audience, self.language, self.user.pk)
         await self.send(text_data=html)
+        fanout.ready(self)  # the room's changes since the join follow the snapshot
 
     async def _join(self, audience):
+        """Join the audience's room (its changes wait for the snapshot) and this socket's
+        channel-layer groups: the person's notices and the room's control messages."""
         self.audience = audience
-        wanted = [
-            group_name(self.meeting_id, audience, self.language),
-            control_group(self.meeting_id),
-        ]
+        await fanout.join(group_name(self.meeting_id, audience, self.language), self)
+        wanted = [control_group(self.meeting_id)]
         if audience != DISPLAY:  # personal notices never go to the projector
             wanted.append(user_group(self.meeting_id, self.user.pk))
         for group in set(self.groups_joined) - set(wanted):
@@ -153,6 +155,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.groups_joined = wanted
 
     async def disconnect(self, code):
+        await fanout.leave(self)
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -192,7 +195,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=str(notice_html(text, error=error)))
 
     async def room_html(self, event):
-        """Fan-out: the fragment was rendered once for this audience; just send the bytes."""
+        """A notice for this person (the room's changes come through plumbing.fanout)."""
         await self.send(text_data=event["html"])
 
     async def room_reseat(self, event):

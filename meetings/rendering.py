@@ -3,8 +3,10 @@
 The room page is made of sections (status, agenda, queue, vote, attendance, minutes), each a
 `{% partialdef %}` in templates/meetings/room.html whose root element carries a stable id.
 After a command, the changed sections are rendered once for each audience (chair console,
-participant view, public display) in each language and sent to that audience's group; the
-htmx ws extension swaps each element in place by id. Consumers only forward the bytes.
+participant view, public display) in each language and published once to that audience's
+group (plumbing/fanout.py: each worker process receives it once and writes it to its sockets
+there); the htmx ws extension swaps each element in place by id. What concerns one person
+(`send_notice`) and control messages (`reseat`) go to each socket's own consumer.
 """
 
 from functools import partial
@@ -37,7 +39,7 @@ from meetings.models import (
 from meetings.opinion_room import room_map
 from meetings.services import ALL_SECTIONS, live_vote_summary, opens_early, queue_of
 from meetings.signals import room_changed, seats_changed
-from plumbing import batching
+from plumbing import batching, fanout
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 RECENT_MINUTES = 30
@@ -230,12 +232,11 @@ def broadcast(meeting_id, sections=ALL_SECTIONS, notice=None):
     """
     meeting = _load(meeting_id)
     state = room_state(meeting)
-    layer = get_channel_layer()
-    send = async_to_sync(layer.group_send)
     for audience in AUDIENCES:
         for language in LANGUAGES:
             html = render_sections(state, sections, audience, language)
-            send(group_name(meeting_id, audience, language), {"type": "room.html", "html": html})
+            # Once to each worker process, which writes it to its sockets in the group.
+            fanout.publish(group_name(meeting_id, audience, language), html)
     if notice and notice[0]:
         send_notice(meeting_id, *notice)
 

@@ -1,6 +1,6 @@
 """Plumbing: what makes the domain fast, kept out of the domain's way.
 
-Domain code (accounts, deliberation, meetings) reaches it through three modules, its face:
+Domain code (accounts, deliberation, meetings) reaches it through four modules, its face:
 
 - `plumbing.prepared`: `Prepared(lambda x: queryset, int)` runs a hot ORM query compiled once;
   `PreparedInsert(Model).create(...)`; `together(...)` runs several in one round trip;
@@ -10,6 +10,8 @@ Domain code (accounts, deliberation, meetings) reaches it through three modules,
   `bump(scope, pk)`, which makes every fragment showing that scope stale.
 - `plumbing.batching`: `Batch(send, wait)`, items gathered per key on the serving event loop and
   sent once when the wait ends (the live room's running count).
+- `plumbing.fanout`: `publish(group, text)` once per worker process, which writes it to its own
+  sockets in the group (`join`, `ready`, `leave`): the live room's broadcasts.
 
 The rest is named by settings and config only: `plumbing.postgresql` (the database ENGINE)
 and `plumbing.asgi_http` (the HTTP side of config/asgi.py). Nothing here imports the domain
