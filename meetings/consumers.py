@@ -72,7 +72,7 @@ def _seat(user, meeting_id, wanted):
 
 
 # Whole rooms already rendered, by (meeting, version, audience, language). Every change to a
-# room bumps its version (meetings.services._commit), and a room shows nothing personal, so
+# room bumps its version (meetings.services.commands._commit), and a room shows nothing personal, so
 # sockets that connect to the same version get the same text: when a worker dies, the hundreds
 # of clients that reconnect to another cost one render per audience and language, not one each.
 SNAPSHOTS = OrderedDict()
