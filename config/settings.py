@@ -136,8 +136,9 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            # Django's own: a client reused per process measured no gain (bench/RESULTS.md).
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, reusing one client per process: Django's own opens a Redis connection
+            # per request under ASGI, and browse's p99 went from 68 to 530 ms (bench/RESULTS.md).
+            "BACKEND": "plumbing.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CHANNEL_PREFIX", "gongyi"),
         }

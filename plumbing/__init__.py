@@ -13,7 +13,7 @@ Domain code (accounts, deliberation, meetings) reaches it through four modules, 
 - `plumbing.fanout`: `publish(group, text)` once per worker process, which writes it to its own
   sockets in the group (`join`, `ready`, `leave`): the live room's broadcasts.
 
-The rest is named by settings and config only: `plumbing.postgresql` (the database ENGINE)
-and `plumbing.asgi_http` (the HTTP side of config/asgi.py). Nothing here imports the domain
-apps; tests/unit/test_imports.py checks it.
+The rest is named by settings and config only: `plumbing.cache.RedisCache` (CACHES),
+`plumbing.postgresql` (the database ENGINE), `plumbing.asgi_http` (the HTTP side of
+config/asgi.py). Nothing here imports the domain apps; tests/unit/test_imports.py checks it.
 """
