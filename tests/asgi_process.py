@@ -9,9 +9,12 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
+
+import psycopg
 
 from bench.cast import UVICORN_OPTIONS
 
@@ -38,7 +41,15 @@ def database_url(settings_dict):
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
-CHILD_APP_NAME = "gongyi-test-asgi-child"
+CHILD_APP_NAME = "gongyi-test-child"
+
+
+def child_app_name():
+    """A PostgreSQL application name of one child's own, so that only its sessions are ended
+    when it stops (a test may stop one worker while another serves on)."""
+    return f"{CHILD_APP_NAME}-{uuid.uuid4().hex[:12]}"
+
+
 SHUTDOWN_GRACE_S = 2
 
 
@@ -51,6 +62,7 @@ def asgi_process(settings_dict, server="daphne", **env):
     listener.bind(("127.0.0.1", 0))
     listener.listen(512)
     port = listener.getsockname()[1]
+    app_name = child_app_name()
     child_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.asgi_settings",
@@ -58,7 +70,7 @@ def asgi_process(settings_dict, server="daphne", **env):
         "DEBUG": "true",
         "LOG_LEVEL": "WARNING",
         # Marks the child's PostgreSQL sessions, so only they are ended afterwards.
-        "PGAPPNAME": CHILD_APP_NAME,
+        "PGAPPNAME": app_name,
         **env,
     }
     child_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -79,18 +91,18 @@ def asgi_process(settings_dict, server="daphne", **env):
             process.kill()
             process.wait()
         listener.close()
-        _drop_leftover_sessions(settings_dict)
+        _drop_leftover_sessions(settings_dict, app_name)
 
 
-def _drop_leftover_sessions(settings_dict):
-    """PostgreSQL may still hold the dead child's session; the test database must drop."""
+def _drop_leftover_sessions(settings_dict, app_name):
+    """PostgreSQL may still hold the stopped child's sessions; the test database must drop.
+
+    Its own connection, not Django's: a test may stop a child from async code."""
     if not settings_dict["ENGINE"].endswith("postgresql"):
         return
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
+    with psycopg.connect(database_url(settings_dict), autocommit=True) as connection:
+        connection.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND application_name = %s",
-            [CHILD_APP_NAME],
+            [app_name],
         )

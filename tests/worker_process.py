@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 
-from tests.asgi_process import CHILD_APP_NAME, ROOT, _drop_leftover_sessions, database_url
+from tests.asgi_process import ROOT, _drop_leftover_sessions, child_app_name, database_url
 
 
 def worker_command(*, batch):
@@ -28,13 +28,14 @@ def worker_process(settings_dict, *, batch=False, step_fd=None, env=None):
     waits for ever (tests/worker_hold), so the test can kill it mid-task. `env`: settings
     read from the environment (a fake SMS gateway's address, say).
     """
+    app_name = child_app_name()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
         "DATABASE_URL": database_url(settings_dict),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "DEBUG": "true",
-        "PGAPPNAME": CHILD_APP_NAME,
+        "PGAPPNAME": app_name,
         **(env or {}),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -55,4 +56,4 @@ def worker_process(settings_dict, *, batch=False, step_fd=None, env=None):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        _drop_leftover_sessions(settings_dict)
+        _drop_leftover_sessions(settings_dict, app_name)
