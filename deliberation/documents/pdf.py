@@ -30,9 +30,7 @@ import gc
 import io
 import os
 import re
-import signal
 import threading
-import traceback
 import urllib.parse
 from pathlib import Path
 
@@ -41,6 +39,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from plumbing.processes import PartFailed, in_processes  # noqa: F401  (PartFailed: for callers)
 
 STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "documents.css"
 UA_STYLESHEET = Path(__file__).with_name("documents_ua.css")
@@ -257,7 +257,7 @@ def render_pdf(template_name, context, *, draft=False):
     with _render_lock, _collector_paused():  # Pango's font map is not thread-safe
         if len(htmls) == 1:
             return _render(htmls[0])
-        return _joined(_in_processes(_render, htmls))
+        return _joined(in_processes(_render, htmls))
 
 
 def _render(html):
@@ -297,64 +297,6 @@ def _parts(template_name, context):
         return [context]
     size = -(-len(sheets) // count)
     return [{**context, key: sheets[i : i + size]} for i in range(0, len(sheets), size)]
-
-
-class PartFailed(RuntimeError):
-    """A part of a document printed in another process failed; the message says how."""
-
-
-def _in_processes(work, items):
-    """[work(item) for item in items]: the first here, each other in a process forked from
-    this one, so the children start with the fonts and stylesheets warm. A child only lays
-    out and writes a PDF from a string (no database, no Django) and leaves by os._exit,
-    so nothing of the parent's (connections, atexit) runs in it. A child that fails or dies
-    is reported as PartFailed once every child has ended; none is left waiting."""
-    children = []
-    try:
-        for item in items[1:]:
-            children.append(_fork(work, item))
-        results = [work(items[0])]
-    except BaseException:
-        for pid, pipe in children:
-            os.kill(pid, signal.SIGKILL)
-            pipe.close()
-            os.waitpid(pid, 0)
-        raise
-    failures = []
-    for number, (pid, pipe) in enumerate(children, start=2):
-        with pipe:
-            data = pipe.read()
-        _pid, status = os.waitpid(pid, 0)
-        if data[:1] == b"\0":
-            results.append(data[1:])
-        elif data[:1] == b"\1":
-            failures.append(f"part {number}: {data[1:].decode(errors='replace')}")
-        else:
-            code = os.waitstatus_to_exitcode(status)
-            failures.append(f"part {number}: the process ended with status {code}, no PDF")
-    if failures:
-        raise PartFailed("; ".join(failures))
-    return results
-
-
-def _fork(work, item):
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        code = 1
-        try:
-            os.close(read_end)
-            try:
-                data = b"\0" + work(item)
-                code = 0
-            except BaseException:
-                data = b"\1" + traceback.format_exc(limit=-8).encode()
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    return pid, os.fdopen(read_end, "rb")
 
 
 def _joined(pdfs):
