@@ -40,7 +40,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from plumbing.processes import PartFailed, in_processes  # noqa: F401  (PartFailed: for callers)
+from plumbing.processes import in_processes
 
 STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "documents.css"
 UA_STYLESHEET = Path(__file__).with_name("documents_ua.css")

@@ -10,6 +10,7 @@ import pytest
 from django.utils import translation
 
 from deliberation.documents import contexts, pdf, samples
+from plumbing.processes import PartFailed
 from tests import pdf_checks
 
 
@@ -86,7 +87,7 @@ def test_a_part_that_fails_in_its_process_is_reported(in_parts, monkeypatch):
         return render(html)
 
     monkeypatch.setattr(pdf, "_render", failing_in_the_child)
-    with pytest.raises(pdf.PartFailed, match="(?s)part 2: .*the second half could not be laid out"):
+    with pytest.raises(PartFailed, match="(?s)part 2: .*the second half could not be laid out"):
         pdf.render_pdf("documents/ballots.html", ballots(4))
     assert_no_child_left()
 
@@ -100,7 +101,7 @@ def test_a_part_whose_process_dies_is_reported(in_parts, monkeypatch):
         return render(html)
 
     monkeypatch.setattr(pdf, "_render", killed_in_the_child)
-    with pytest.raises(pdf.PartFailed, match="part 2: the process ended with status -9"):
+    with pytest.raises(PartFailed, match="part 2: the process ended with status -9"):
         pdf.render_pdf("documents/ballots.html", ballots(4))
     assert_no_child_left()
 
