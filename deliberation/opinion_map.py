@@ -12,7 +12,9 @@ Input is a list of votes (participant, statement, vote, time) with vote 1 agree,
 5. each group's representative statements (Polis's repness), group-informed consensus (the
    product of each group's smoothed agreement) and the most divisive statements.
 
-Only numpy and scikit-learn: the module can be lifted out whole.
+Only numpy and scikit-learn: the module can be lifted out whole. scikit-learn is imported
+where the map is computed, not with the module: importing it costs most of a second of CPU,
+which every process that loads Django (web and task workers, `manage.py`) would pay at start.
 """
 
 from __future__ import annotations
@@ -20,9 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
 __all__ = [
@@ -162,6 +161,8 @@ def project(values, removed_count=0):
     )
     filled = np.where(voted, values, means)
     n_components = min(2, *filled.shape)
+    from sklearn.decomposition import PCA  # imported late: see the module's docstring
+
     pca = PCA(n_components=n_components, svd_solver="full")
     coords = pca.fit_transform(filled)
     if n_components < 2:
@@ -184,6 +185,9 @@ def cluster(coords, k_range=K_RANGE):
     Returns (labels, silhouette), or (zeros, None) when no grouping in two or more exists.
     Labels are renumbered by group size, largest first (ties: the group's first member).
     """
+    from sklearn.cluster import KMeans  # imported late: see the module's docstring
+    from sklearn.metrics import silhouette_score  # likewise
+
     n = coords.shape[0]
     points = coords
     distinct = len(np.unique(np.round(points, 12), axis=0))

@@ -14,6 +14,9 @@
 """
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,6 +187,21 @@ def test_an_import_inside_a_function_says_why():
         if len(set(lines)) > LOCAL_IMPORTS_WITHOUT_A_WHY.get(module, 0)
     }
     assert grown == {}, "say why in a comment, or import at the top of the module"
+
+
+def test_a_process_starting_django_does_not_load_scikit_learn():
+    """Web and task workers start without scikit-learn and SciPy (most of a second of CPU
+    each): only computing an opinion map needs them."""
+    script = (
+        "import sys, django; django.setup(); import config.asgi, config.urls;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'}))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_the_checks_see_a_circle_and_a_forbidden_arrow():
