@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Python's own bytecode cache, even where the environment turns it off: every process a test
+# run starts (the pytest workers, the servers and task workers they start, manage.py) would
+# otherwise compile the project's modules, and pytest rewrite every test module, again.
+unexport PYTHONDONTWRITEBYTECODE
 
 # Debian packages: the app needs CJK fonts (PDFs), HarfBuzz subsetting (fast PDFs) and gettext
 # (compiled translations); the tests also need Debian's chromium and poppler's pdftoppm.
