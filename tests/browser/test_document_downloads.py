@@ -44,7 +44,16 @@ def download(page, link_name, timeout=30_000):
     return Path(download.path()).read_bytes()
 
 
-def test_an_owner_downloads_the_minutes_of_the_demo_meeting(page, live_server, demo):
+def test_an_owner_downloads_the_minutes_and_the_committee_prints_the_ballots(
+    page, live_server, demo
+):
+    """One demo for both (seeding it is most of a test's time)."""
+    an_owner_downloads_the_minutes_of_the_demo_meeting(page, live_server)
+    page.context.clear_cookies()
+    the_committee_prints_the_ballots_of_the_demo_vote(page, live_server)
+
+
+def an_owner_downloads_the_minutes_of_the_demo_meeting(page, live_server):
     meeting = Meeting.objects.get(title=LIFT_MEETING)
     log_in(page, live_server.url, demo_user("13800000001"), password=DEMO_PASSWORD)
     page.goto(f"{live_server.url}{meeting.get_absolute_url()}")
@@ -58,7 +67,7 @@ def test_an_owner_downloads_the_minutes_of_the_demo_meeting(page, live_server, d
     assert pdf_checks.tofu(pdf) == []
 
 
-def test_the_committee_prints_the_ballots_of_the_demo_vote(page, live_server, demo):
+def the_committee_prints_the_ballots_of_the_demo_vote(page, live_server):
     """Printing runs on the task worker: the page shows it waiting, then the bar fills and the
     files appear without a reload."""
     vote = AssemblyVote.objects.get(title=FUND)
