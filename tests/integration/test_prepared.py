@@ -164,7 +164,14 @@ def test_ballots_get_their_cast_time_and_nothing_listens_to_their_saves(
         assert not post_save.has_listeners(model) and not pre_save.has_listeners(model)
 
 
+def _prepared_on_this_connection(user):
+    """Run the memberships' statement once: on PostgreSQL the first run on a connection also
+    prepares it (a savepoint and PREPARE), which an earlier test may or may not have done."""
+    community_ids_of(User.objects.get(pk=user.pk))
+
+
 def test_community_ids_and_roles_come_from_one_prepared_query(community, committee_member):
+    _prepared_on_this_connection(committee_member)
     user = User.objects.get(pk=committee_member.pk)
     with CaptureQueriesContext(connection) as queries:
         assert community_ids_of(user) == {community.pk}
@@ -173,6 +180,7 @@ def test_community_ids_and_roles_come_from_one_prepared_query(community, committ
 
 
 def test_roles_in_any_community_cost_the_one_query(community, other_community, owner):
+    _prepared_on_this_connection(owner)
     user = User.objects.get(pk=owner.pk)
     with CaptureQueriesContext(connection) as queries:
         assert roles_of(user, other_community) == frozenset()
