@@ -2,14 +2,44 @@
 
 import os
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from deliberation.models import Role
 from tests.factories import add_member, make_community, make_user
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def worker_redis(url, worker):
+    """`url` with a database of the pytest-xdist worker's own (its number + 1 after the
+    URL's), and a channel prefix of its own."""
+    number = int(worker.removeprefix("gw"))
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + 1 + number}")), f"gongyi-{worker}"
+
+
+def _own_redis_per_worker():
+    """Each xdist worker its own Redis database and channel prefix, as it has a test database
+    of its own: a test's cache.clear() then empties its own worker's keys only, and a room
+    group named after a meeting's key (the same in each test database) reaches only its own
+    worker's sockets. Set before any cache or channel layer exists; servers and task workers
+    a test starts inherit the environment."""
+    worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("REDIS_URL")
+    if not worker or not url:
+        return
+    url, prefix = worker_redis(url, worker)
+    os.environ["REDIS_URL"], os.environ["CHANNEL_PREFIX"] = url, prefix
+    cache = django_settings.CACHES["default"]
+    cache["LOCATION"], cache["KEY_PREFIX"] = url, prefix
+    django_settings.CHANNEL_LAYERS["default"]["CONFIG"].update(hosts=[url], prefix=prefix)
+
+
+_own_redis_per_worker()
 
 
 def pytest_collection_modifyitems(config, items):
