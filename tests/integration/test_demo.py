@@ -71,11 +71,17 @@ def _next_ten_in_shanghai():
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+def demo(django_db_setup, django_db_blocker, tmp_path_factory, worker_id):
     """{"output": what the first seed_demo printed, "first"/"again": counts after each run}.
 
     The module lives at 10:00 in Shanghai: the demo's notices go out by SMS at once, as they
     do by day (between 22:00 and 08:00 the quiet hours would hold them until morning)."""
+    run_folder = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        run_folder = run_folder.parent  # shared by the run's xdist workers
+    seeded = run_folder / "demo-seeded"
+    assert not seeded.exists(), "the demo module's tests ran on two workers (xdist_group)"
+    seeded.touch()
     with time_machine.travel(_next_ten_in_shanghai(), tick=True):
         with django_db_blocker.unblock():
             out = io.StringIO()
