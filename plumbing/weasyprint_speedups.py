@@ -1,21 +1,25 @@
-"""Faster stand-ins for two of WeasyPrint's layout functions, for the printed documents.
+"""Faster stand-ins for three of WeasyPrint's functions, for the printed documents.
 
-`faster_layout()` swaps them in for the length of a render (the caller holds the lock that
-serialises renders); outside it WeasyPrint is untouched. Both give the same results as the
-functions they replace, to the byte of the PDF (tests/unit/test_weasyprint_speedups.py):
+`faster_weasyprint()` swaps them in for the length of a render and its writing (the caller
+holds the lock that serialises renders); outside it WeasyPrint is untouched. They give the
+same PDF, to the byte, as the functions they replace (tests/unit/test_weasyprint_speedups.py
+prints every document template and a page of line-breaking styles both ways):
 
 - `resolve_percentages` runs for every box at every line and page it is laid out on (4,000
   times for 20 pages of minutes) and made 17 calls of two functions each time; the stand-in
-  does the same arithmetic in one loop, about a tenth of a minutes render.
+  does the same arithmetic in one loop: a tenth of a minutes render.
 - `split_first_line` asks Pango where the first line of a text breaks, by trial layouts; the
   answer depends only on the text, the width and the text's font and line-breaking
-  properties (LINE_STYLE), so it is kept (bounded, least recently used first out). A
-  document repeats many short texts (the names in the attendance and signature tables, the
-  column headings of every vote), and lays a table out again when it moves to the next page;
-  a document printed again finds its lines measured.
+  properties (LINE_STYLE), so it is kept. A document repeats many short texts (the names in
+  the attendance and signature tables, the column headings of every vote table) and lays a
+  table out again when it moves to the next page; a document printed again finds its lines
+  measured.
+- `draw_text` turns a laid-out line into glyph strings, glyph by glyph in Python; what it
+  writes depends on the same things (not on where the line is drawn), so it is kept too and
+  replayed, with the widths and characters of the glyphs it used.
 
-Written against WeasyPrint 70 (pinned): `faster_layout()` refuses another version rather than
-guess, and then the documents print with WeasyPrint's own functions.
+What is kept is bounded (CHARACTERS_KEPT, least recently used out first). Written against
+WeasyPrint 70 (pinned): another version prints with its own functions.
 """
 
 import collections
@@ -64,10 +68,14 @@ CHARACTERS_KEPT = 1_000_000
 
 _lines = collections.OrderedDict()
 _kept = {"characters": 0}
+# What drawing a line of text wrote (fonts, sizes, glyph strings) and the glyphs' widths and
+# characters, by the same key as _lines; bounded the same way.
+_drawn = collections.OrderedDict()
+_drawn_kept = {"characters": 0}
 
 
 @contextlib.contextmanager
-def faster_layout():
+def faster_weasyprint():
     """WeasyPrint with the stand-ins while the block runs (not thread-safe: hold a lock)."""
     swaps = _swaps()
     saved = [(module, name, getattr(module, name)) for module, name, _new in swaps]
@@ -83,6 +91,8 @@ def faster_layout():
 @functools.cache
 def _swaps():
     import weasyprint
+    import weasyprint.draw
+    from weasyprint.draw import text
     from weasyprint.layout import inline, percent, preferred
     from weasyprint.text import line_break
 
@@ -98,7 +108,149 @@ def _swaps():
         and getattr(module, "resolve_percentages", None) is percent.resolve_percentages
     ]
     swaps += [(inline, "split_first_line", fast_split), (preferred, "split_first_line", fast_split)]
+    swaps += [(weasyprint.draw, "draw_text", _draw_text_function(text.draw_text))]
     return tuple(swaps)
+
+
+def _line_key(text, style, justification_spacing):
+    """What the glyphs of a laid-out line depend on; None if a value cannot be a key."""
+    try:
+        key = (
+            text,
+            justification_spacing,
+            id(style.font_config),
+            *(_hashable(style[name]) for name in LINE_STYLE),
+        )
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+class _Uncacheable(Exception):
+    """Drawing this line did something a replay would not (a missing glyph, an emoji)."""
+
+
+class _FontView:
+    """A document font as one line's drawing sees it: the widths and characters of its
+    glyphs go to dicts of their own, merged into the font's as WeasyPrint would (the first
+    line to use a glyph names its characters)."""
+
+    def __init__(self, font):
+        self._font = font
+        self.widths = {}
+        self.to_unicode = {}
+
+    def __getattr__(self, name):
+        if name in ("png", "svg", "colr", "bitmap") and getattr(self._font, name):
+            raise _Uncacheable(name)
+        return getattr(self._font, name)
+
+    def get_unused_glyph_id(self, codepoint):
+        raise _Uncacheable(".notdef")
+
+
+class _LineRecorder:
+    """The stream draw_first_line writes to while its operations are recorded."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.operations = []
+        self.ink_rect = stream.ink_rect
+        self.logical_rect = stream.logical_rect
+
+    def set_text_matrix(self, *values):
+        self.operations.append(("matrix",))
+
+    def add_font(self, pango_font):
+        from weasyprint.text.fonts import get_pango_font_key
+
+        font, font_size = self._stream.add_font(pango_font)
+        view = _FontView(font)
+        key, _description, _size = get_pango_font_key(pango_font)
+        self.operations.append(("font", key, view))
+        return view, font_size
+
+    def set_font_size(self, font, size):
+        self.operations.append(("size", font, size))
+
+    def show_text(self, text):
+        self.operations.append(("text", text))
+
+    def set_text_rise(self, rise):
+        self.operations.append(("rise", rise))
+
+
+def _replay(stream, operations, matrix):
+    for operation, *arguments in operations:
+        if operation == "text":
+            stream.show_text(*arguments)
+        elif operation == "size":
+            stream.set_font_size(*arguments)
+        elif operation == "font":
+            key, view = arguments
+            font = stream._fonts[key]
+            for glyph, width in view.widths.items():
+                font.widths.setdefault(glyph, width)
+            for glyph, characters in view.to_unicode.items():
+                font.to_unicode.setdefault(glyph, characters)
+        elif operation == "matrix":
+            stream.set_text_matrix(*matrix.values)
+        else:
+            stream.set_text_rise(*arguments)
+
+
+def _draw_text_function(draw_text):
+    """weasyprint.draw.text.draw_text, replaying what an equal line wrote before: the glyphs
+    of a line depend only on its text and font properties (the key of _lines), not on where
+    it is drawn. Lines with decorations, ellipses or emoji are drawn as WeasyPrint does."""
+    from weasyprint.draw import text as draw_module
+    from weasyprint.matrix import Matrix
+
+    def cached_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis="none"):
+        style = textbox.style
+        layout = textbox.pango_layout
+        plain = (
+            style["visibility"] == "visible"
+            and style["text_decoration_line"] == "none"
+            and text_overflow == "clip"
+            and block_ellipsis == "none"
+            and textbox.text.strip()
+            and style["font_size"] >= 1e-6
+        )
+        key = _line_key(layout.text, style, layout.justification_spacing) if plain else None
+        if key is None:
+            return draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
+        found = _drawn.get(key)
+        if found is not None and all(
+            operation[1] in stream._fonts for operation in found if operation[0] == "font"
+        ):
+            _drawn.move_to_end(key)
+        else:
+            recorder = _LineRecorder(stream)
+            layout.reactivate(style)
+            try:
+                emojis = draw_module.draw_first_line(
+                    recorder, textbox, text_overflow, block_ellipsis, Matrix()
+                )
+            except _Uncacheable:
+                emojis = True
+            finally:
+                layout.deactivate()
+            if emojis:
+                return draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
+            found = _drawn[key] = recorder.operations
+            _drawn_kept["characters"] += len(key[0])
+            while _drawn_kept["characters"] > CHARACTERS_KEPT:
+                old_key, _old = _drawn.popitem(last=False)
+                _drawn_kept["characters"] -= len(old_key[0])
+        x, y = textbox.position_x, textbox.position_y + textbox.baseline
+        stream.set_color(style["color"])
+        stream.begin_text()
+        _replay(stream, found, Matrix(d=-1, e=x, f=y))
+        stream.end_text()
+
+    return cached_draw_text
 
 
 def _split_first_line_function(split_first_line):
@@ -154,7 +306,6 @@ def _resolve_percentages_function():
     from weasyprint.layout import percent
 
     percentage = percent.percentage
-    resolve_one_percentage = percent.resolve_one_percentage
     adjust_box_sizing = percent.adjust_box_sizing
     check_math = percent.check_math
     inf = float("inf")
@@ -168,6 +319,19 @@ def _resolve_percentages_function():
             cb_width, cb_height = containing_block
         maybe_height = cb_height if isinstance(box, PageBox) else cb_width
         style = box.style
+        if cb_height == "auto":
+            # The containing block's height depends on its content: a percentage height is
+            # 'auto', a minimum 0, a maximum none.
+            height = style["height"]
+            if getattr(height, "unit", None) == "px":
+                box.height = height.value
+            elif height == "auto" or check_math(height) or height.unit == "%":
+                box.height = "auto"
+            else:
+                box.height = height.value
+            min_height, max_height = 0, inf
+        else:
+            min_height = max_height = cb_height
         for name, refer_to in (
             ("margin_left", cb_width),
             ("margin_right", cb_width),
@@ -180,7 +344,12 @@ def _resolve_percentages_function():
             ("width", cb_width),
             ("min_width", cb_width),
             ("max_width", cb_width),
+            ("height", cb_height),
+            ("min_height", min_height),
+            ("max_height", max_height),
         ):
+            if name == "height" and cb_height == "auto":
+                continue
             value = style[name]
             unit = getattr(value, "unit", None)
             if unit == "px":
@@ -189,22 +358,9 @@ def _resolve_percentages_function():
                 value = refer_to * value.value / 100
             elif value is not None and value != "auto":
                 value = percentage(value, style, refer_to)
-            if value == "auto" and name == "min_width":
+            if value == "auto" and name in ("min_width", "min_height"):
                 value = 0
             setattr(box, name, value)
-
-        if cb_height == "auto":
-            height = style["height"]
-            if height == "auto" or check_math(height) or height.unit == "%":
-                box.height = "auto"
-            else:
-                box.height = height.value
-            resolve_one_percentage(box, "min_height", 0)
-            resolve_one_percentage(box, "max_height", inf)
-        else:
-            resolve_one_percentage(box, "height", cb_height)
-            resolve_one_percentage(box, "min_height", cb_height)
-            resolve_one_percentage(box, "max_height", cb_height)
 
         # Collapsed borders were set on the box when the conflicts were resolved.
         collapse = style["border_collapse"] == "collapse"
@@ -217,7 +373,8 @@ def _resolve_percentages_function():
             if not (collapse and hasattr(box, name)):
                 setattr(box, name, style[name])
 
-        adjust_box_sizing(box, "width")
-        adjust_box_sizing(box, "height")
+        if style["box_sizing"] != "content-box":  # content-box: nothing to take off
+            adjust_box_sizing(box, "width")
+            adjust_box_sizing(box, "height")
 
     return resolve_percentages

@@ -41,7 +41,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from plumbing.processes import in_processes
-from plumbing.weasyprint_speedups import faster_layout
+from plumbing.weasyprint_speedups import faster_weasyprint
 
 STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "documents.css"
 UA_STYLESHEET = Path(__file__).with_name("documents_ua.css")
@@ -265,10 +265,10 @@ def _render(html):
     source = _document_class()(
         string=html, base_url=str(STATIC_ROOT_DIR), url_fetcher=url_fetcher()
     )
-    with faster_layout():
+    with faster_weasyprint():
         document = source.render(stylesheets=[stylesheet()], font_config=font_config())
-    document.fonts = _warm_fonts()
-    pdf = document.write_pdf()
+        document.fonts = _warm_fonts()
+        pdf = document.write_pdf()
     _keep_fonts(document.fonts)
     return pdf
 

@@ -20,22 +20,27 @@ def chinese():
 
 @pytest.fixture
 def no_lines_kept():
-    weasyprint_speedups._lines.clear()
-    weasyprint_speedups._kept["characters"] = 0
+    forget_lines()
     yield
+    forget_lines()
+
+
+def forget_lines():
     weasyprint_speedups._lines.clear()
     weasyprint_speedups._kept["characters"] = 0
+    weasyprint_speedups._drawn.clear()
+    weasyprint_speedups._drawn_kept["characters"] = 0
 
 
 def printed(html, *, speedups):
     if speedups:
         return pdf._render(html)
-    original = pdf.faster_layout
-    pdf.faster_layout = contextlib.nullcontext
+    original = pdf.faster_weasyprint
+    pdf.faster_weasyprint = contextlib.nullcontext
     try:
         return pdf._render(html)
     finally:
-        pdf.faster_layout = original
+        pdf.faster_weasyprint = original
 
 
 # The same sentences in the styles that change where a line breaks: the kept lines must
@@ -119,7 +124,7 @@ def test_outside_a_render_weasyprint_has_its_own_functions():
     pdf.render_pdf("documents/notice.html", samples.sample_notice())
     assert block.resolve_percentages is percent.resolve_percentages
     assert inline.split_first_line is line_break.split_first_line
-    with weasyprint_speedups.faster_layout():
+    with weasyprint_speedups.faster_weasyprint():
         assert block.resolve_percentages is not percent.resolve_percentages
         assert inline.split_first_line is not line_break.split_first_line
 
@@ -131,7 +136,7 @@ def test_another_weasyprint_version_prints_with_its_own_functions(monkeypatch):
     monkeypatch.setattr(weasyprint, "__version__", "71.0")
     weasyprint_speedups._swaps.cache_clear()
     try:
-        with weasyprint_speedups.faster_layout():
+        with weasyprint_speedups.faster_weasyprint():
             assert block.resolve_percentages is percent.resolve_percentages
     finally:
         weasyprint_speedups._swaps.cache_clear()
