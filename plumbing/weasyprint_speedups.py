@@ -1,4 +1,4 @@
-"""Faster stand-ins for three of WeasyPrint's functions, for the printed documents.
+"""Faster stand-ins for four of WeasyPrint's functions, for the printed documents.
 
 `faster_weasyprint()` swaps them in for the length of a render and its writing (the caller
 holds the lock that serialises renders); outside it WeasyPrint is untouched. They give the
@@ -17,6 +17,8 @@ prints every document template and a page of line-breaking styles both ways):
 - `draw_text` turns a laid-out line into glyph strings, glyph by glyph in Python; what it
   writes depends on the same things (not on where the line is drawn), so it is kept too and
   replayed, with the widths and characters of the glyphs it used.
+- `strut` (a text box's line height and baseline) keeps its answers under the str() of 16
+  style values, built again for every text box; the stand-in keeps them under the values.
 
 What is kept is bounded (CHARACTERS_KEPT, least recently used out first). Written against
 WeasyPrint 70 (pinned): another version prints with its own functions.
@@ -109,7 +111,51 @@ def _swaps():
     ]
     swaps += [(inline, "split_first_line", fast_split), (preferred, "split_first_line", fast_split)]
     swaps += [(weasyprint.draw, "draw_text", _draw_text_function(text.draw_text))]
+    fast_strut = _strut_function(line_break.strut)
+    swaps += [(inline, "strut", fast_strut)]
     return tuple(swaps)
+
+
+# Every property weasyprint.text.line_break.strut keys its own cache on.
+STRUT_STYLE = (
+    "font_family",
+    "font_style",
+    "font_stretch",
+    "font_weight",
+    "font_variant_ligatures",
+    "font_variant_position",
+    "font_variant_caps",
+    "font_variant_numeric",
+    "font_variant_alternates",
+    "font_variant_east_asian",
+    "font_feature_settings",
+    "font_variation_settings",
+    "font_language_override",
+    "lang",
+    "font_size",
+    "line_height",
+)
+STRUTS_KEPT = 1000  # a document has a few dozen
+_struts = {}
+
+
+def _strut_function(strut):
+    """weasyprint.text.line_break.strut, which keeps its answers under the str() of 16 style
+    values, built again at each call (for every text box): kept here under the values."""
+
+    def cached_strut(style):
+        key = (id(style.font_config), *map(style.__getitem__, STRUT_STYLE))
+        try:
+            found = _struts.get(key)
+        except TypeError:  # a list among the values
+            return strut(style)
+        if found is None:
+            if len(_struts) >= STRUTS_KEPT:
+                _struts.clear()
+            found = _struts[key] = strut(style)
+        return found
+
+    return cached_strut
 
 
 def _line_key(text, style, justification_spacing):

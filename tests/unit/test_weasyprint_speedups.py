@@ -30,6 +30,7 @@ def forget_lines():
     weasyprint_speedups._kept["characters"] = 0
     weasyprint_speedups._drawn.clear()
     weasyprint_speedups._drawn_kept["characters"] = 0
+    weasyprint_speedups._struts.clear()
 
 
 def printed(html, *, speedups):
@@ -105,9 +106,11 @@ def test_each_document_prints_the_same_bytes_with_the_stand_ins(no_lines_kept):
     assert again == expected
 
 
-def test_a_render_keeps_the_lines_it_measured(no_lines_kept):
+def test_a_render_keeps_the_lines_it_measured_and_drew(no_lines_kept):
     pdf.render_pdf("documents/notice.html", samples.sample_notice())
     assert weasyprint_speedups._lines
+    assert weasyprint_speedups._drawn
+    assert weasyprint_speedups._struts
 
 
 def test_the_lines_kept_stay_within_their_bound(no_lines_kept, monkeypatch):
@@ -124,9 +127,11 @@ def test_outside_a_render_weasyprint_has_its_own_functions():
     pdf.render_pdf("documents/notice.html", samples.sample_notice())
     assert block.resolve_percentages is percent.resolve_percentages
     assert inline.split_first_line is line_break.split_first_line
+    assert inline.strut is line_break.strut
     with weasyprint_speedups.faster_weasyprint():
         assert block.resolve_percentages is not percent.resolve_percentages
         assert inline.split_first_line is not line_break.split_first_line
+        assert inline.strut is not line_break.strut
 
 
 def test_another_weasyprint_version_prints_with_its_own_functions(monkeypatch):
