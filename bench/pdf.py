@@ -12,7 +12,10 @@ fed exactly the HTML `render_pdf` prints from. Interleaved, round by round:
 - minutes, peer: plain WeasyPrint on this round's minutes;
 - minutes, first render: `render_pdf` on the same minutes (new text: the fonts are warm, the
   glyph subset is new);
-- minutes, warm: `render_pdf` on the same minutes again (the target's "warm");
+- minutes, warm: `render_pdf` on the same minutes again (the target's "warm"): besides the
+  fonts, it finds the lines it measured and drew the time before
+  (plumbing/weasyprint_speedups.py), which the first render of a text finds only for the
+  texts it repeats (names, headings) or shares with earlier minutes;
 - 300 ballots: plain WeasyPrint on the ballots' HTML, then `render_pdf` from the sheets
   (QR codes included), which prints them in two processes (one per core) and joins the
   halves when a core is free (1-minute load average below the cores), else in one; its CPU
