@@ -226,6 +226,16 @@ class _LineRecorder:
     def set_text_rise(self, rise):
         self.operations.append(("rise", rise))
 
+    def kept(self):
+        """The operations to keep: the fonts by key with the glyphs used, not the font
+        objects (a font WeasyPrint does not keep warm holds its whole file)."""
+        return [
+            ("font", operation[1], operation[2].widths, operation[2].to_unicode)
+            if operation[0] == "font"
+            else operation
+            for operation in self.operations
+        ]
+
 
 def _replay(stream, operations, matrix):
     for operation, *arguments in operations:
@@ -234,11 +244,11 @@ def _replay(stream, operations, matrix):
         elif operation == "size":
             stream.set_font_size(*arguments)
         elif operation == "font":
-            key, view = arguments
+            key, widths, to_unicode = arguments
             font = stream._fonts[key]
-            for glyph, width in view.widths.items():
+            for glyph, width in widths.items():
                 font.widths.setdefault(glyph, width)
-            for glyph, characters in view.to_unicode.items():
+            for glyph, characters in to_unicode.items():
                 font.to_unicode.setdefault(glyph, characters)
         elif operation == "matrix":
             stream.set_text_matrix(*matrix.values)
@@ -285,7 +295,7 @@ def _draw_text_function(draw_text):
                 layout.deactivate()
             if emojis:
                 return draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
-            found = _drawn[key] = recorder.operations
+            found = _drawn[key] = recorder.kept()
             _drawn_kept["characters"] += len(key[0])
             while _drawn_kept["characters"] > CHARACTERS_KEPT:
                 old_key, _old = _drawn.popitem(last=False)

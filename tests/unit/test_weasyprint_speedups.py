@@ -80,6 +80,8 @@ def styled_html():
         f'<p class="{name}" lang="{"en" if "en" in name else "zh-Hans"}">{SENTENCE}</p>'
         for name in CLASSES
     )
+    # Characters the document fonts lack: drawn from another font, or as .notdef.
+    paragraphs += "\n<p>符号 \U00013000 \u263a \U0001f600</p>" * 2
     return STYLED.replace("{paragraphs}", paragraphs)
 
 
