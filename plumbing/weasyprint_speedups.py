@@ -165,7 +165,7 @@ def _line_key(text, style, justification_spacing):
             text,
             justification_spacing,
             id(style.font_config),
-            *(_hashable(style[name]) for name in LINE_STYLE),
+            *map(style.__getitem__, LINE_STYLE),
         )
         hash(key)
     except TypeError:
@@ -327,7 +327,7 @@ def _split_first_line_function(split_first_line):
                 is_line_start,
                 minimum,
                 id(style.font_config),
-                *(_hashable(style[name]) for name in LINE_STYLE),
+                *map(style.__getitem__, LINE_STYLE),
             )
             hash(key)
         except TypeError:  # a property value that cannot be a key: measure as usual
@@ -351,10 +351,6 @@ def _split_first_line_function(split_first_line):
         return (copy.copy(layout), *measures)
 
     return cached_split_first_line
-
-
-def _hashable(value):
-    return tuple(value) if isinstance(value, list) else value
 
 
 def _resolve_percentages_function():
