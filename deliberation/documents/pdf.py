@@ -25,7 +25,7 @@ under a tenth: nearly all of it is WeasyPrint's Python. So the renders run with 
 for four of WeasyPrint's functions (plumbing/weasyprint_speedups.py, the same PDF to the
 byte): percentages resolved in one loop, and the lines' breaks, glyphs and heights kept, as a
 document repeats many short texts (names, headings) and a document printed again repeats them
-all; about 40 % off a warm render and 10-15 % off a new text's. Tried and not worth it, all
+all; 35-40 % off a warm render, about a tenth off a new text's. Tried and not worth it, all
 within the noise of a few per cent: overflow-wrap, collapsed borders, rows kept whole, and
 the inline `<b>` and `<span>` of the minutes. The layout cannot be shared between the cores:
 each page starts where the last one ended. Painting is independent per page, but half of it
