@@ -20,8 +20,9 @@ prints every document template and a page of line-breaking styles both ways):
 - `strut` (a text box's line height and baseline) keeps its answers under the str() of 16
   style values, built again for every text box; the stand-in keeps them under the values.
 
-What is kept is bounded (CHARACTERS_KEPT, least recently used out first). Written against
-WeasyPrint 70 (pinned): another version prints with its own functions.
+What is kept is bounded (CHARACTERS_KEPT, DRAWN_CHARACTERS_KEPT: under 30 MB in all), least
+recently used out first. Written against WeasyPrint 70 (pinned): another version prints with
+its own functions.
 """
 
 import collections
@@ -64,9 +65,13 @@ LINE_STYLE = (
     "hyphenate_limit_chars",
     "hyphenate_limit_zone",
 )
-# The texts kept, in characters: a paragraph is measured from each line's start to its end, so
-# one of n lines adds about n²/2 of the paragraph's length; a few MB in all.
-CHARACTERS_KEPT = 1_000_000
+# The texts kept, in characters. A paragraph is measured from each line's start to its end,
+# so one of n lines adds about n²/2 of its length: 20 pages of minutes keep about 35,000
+# characters of measured lines (15 bytes each in all) and 12,000 of drawn lines (200 bytes
+# each, with their glyphs' widths and characters): the measured lines of some 15 such
+# documents (7 MB) and the drawn lines of 8 (20 MB).
+CHARACTERS_KEPT = 500_000
+DRAWN_CHARACTERS_KEPT = 100_000
 
 _lines = collections.OrderedDict()
 _kept = {"characters": 0}
@@ -297,7 +302,7 @@ def _draw_text_function(draw_text):
                 return draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
             found = _drawn[key] = recorder.kept()
             _drawn_kept["characters"] += len(key[0])
-            while _drawn_kept["characters"] > CHARACTERS_KEPT:
+            while _drawn_kept["characters"] > DRAWN_CHARACTERS_KEPT:
                 old_key, _old = _drawn.popitem(last=False)
                 _drawn_kept["characters"] -= len(old_key[0])
         x, y = textbox.position_x, textbox.position_y + textbox.baseline

@@ -115,11 +115,14 @@ def test_a_render_keeps_the_lines_it_measured_and_drew(no_lines_kept):
     assert weasyprint_speedups._struts
 
 
-def test_the_lines_kept_stay_within_their_bound(no_lines_kept, monkeypatch):
+def test_the_lines_kept_stay_within_their_bounds(no_lines_kept, monkeypatch):
     monkeypatch.setattr(weasyprint_speedups, "CHARACTERS_KEPT", 500)
+    monkeypatch.setattr(weasyprint_speedups, "DRAWN_CHARACTERS_KEPT", 300)
     printed(styled_html(), speedups=True)
-    kept = sum(len(key[0]) for key in weasyprint_speedups._lines)
-    assert kept == weasyprint_speedups._kept["characters"] <= 500
+    measured = sum(len(key[0]) for key in weasyprint_speedups._lines)
+    assert measured == weasyprint_speedups._kept["characters"] <= 500
+    drawn = sum(len(key[0]) for key in weasyprint_speedups._drawn)
+    assert drawn == weasyprint_speedups._drawn_kept["characters"] <= 300
 
 
 def test_outside_a_render_weasyprint_has_its_own_functions():
