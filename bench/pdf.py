@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.pdf                 # from the repository root
     .venv/bin/python -m bench.pdf --rounds 3      # fewer rounds
     .venv/bin/python -m bench.pdf --profile       # where a warm minutes render spends its time
+    .venv/bin/python -m bench.pdf --only minutes  # the minutes alone (or --only ballots)
 
 The peer is what anyone would write with WeasyPrint and Debian's HarfBuzz subsetting: a fresh
 FontConfiguration and stylesheet per call, `HTML(string=...).write_pdf(stylesheets=[CSS(...)])`,
@@ -11,7 +12,10 @@ fed exactly the HTML `render_pdf` prints from. Interleaved, round by round:
 - minutes, peer: plain WeasyPrint on this round's minutes;
 - minutes, first render: `render_pdf` on the same minutes (new text: the fonts are warm, the
   glyph subset is new);
-- minutes, warm: `render_pdf` on the same minutes again (the target's "warm");
+- minutes, warm: `render_pdf` on the same minutes again (the target's "warm"): besides the
+  fonts, it finds the lines it measured and drew the time before
+  (plumbing/weasyprint_speedups.py), which the first render of a text finds only for the
+  texts it repeats (names, headings) or shares with earlier minutes;
 - 300 ballots: plain WeasyPrint on the ballots' HTML, then `render_pdf` from the sheets
   (QR codes included), which prints them in two processes (one per core) and joins the
   halves when a core is free (1-minute load average below the cores), else in one; its CPU
@@ -100,23 +104,31 @@ def main():
     parser.add_argument("--ballot-rounds", type=int, default=2, help="rounds of 300 ballots")
     parser.add_argument("--pages", type=int, default=20)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--only", choices=("minutes", "ballots"), help="one of the two tables")
     args = parser.parse_args()
 
     setup_django(name="pdf")
     from django.utils import translation
 
-    from deliberation.documents import contexts, samples
-    from deliberation.documents.pdf import document_html, render_pdf
-    from meetings.records import prepare_meeting_record
-
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     translation.activate("zh-hans")
     print(f"load average at start: {load_average()}")
 
+    if args.only != "ballots":
+        print_minutes(args)
+    if args.only != "minutes":
+        print_ballots(args)
+    teardown_django()
+
+
+def print_minutes(args):
+    from deliberation.documents import samples
+    from deliberation.documents.pdf import document_html, render_pdf
+    from meetings.records import prepare_meeting_record
+
     size, pages = minutes_size(args.pages)
     if args.profile:
         profile_minutes(size)
-        teardown_django()
         return
 
     current = {}
@@ -151,6 +163,11 @@ def main():
         notes=[f"{args.rounds} rounds, a different text each round, interleaved A B C"],
     )
 
+
+def print_ballots(args):
+    from deliberation.documents import contexts, samples
+    from deliberation.documents.pdf import document_html, render_pdf
+
     raw = samples.sample_ballots(300)
     ballot_html = document_html("documents/ballots.html", contexts.with_ballot_codes(raw))
     ballots = interleave(
@@ -178,7 +195,6 @@ def main():
             "CPU time of render_pdf counts both processes'",
         ],
     )
-    teardown_django()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,8 @@
 """Chinese PDFs with WeasyPrint: one font configuration, checked fonts, a locked-down fetcher.
 
-Where the time goes (see bench/pdf.py): laying out the pages, the cascade, painting, and
-subsetting the CJK fonts. Subsetting a 65,000-glyph Noto CJK face with fontTools takes
-seconds per document; HarfBuzz (Debian's libharfbuzz-subset0) does it in milliseconds, so a
-missing HarfBuzz-subset is a system-check warning. The font configuration and the shared
+Subsetting a 65,000-glyph Noto CJK face with fontTools takes seconds per document; HarfBuzz
+(Debian's libharfbuzz-subset0) does it in milliseconds, so a missing HarfBuzz-subset is a
+system-check warning. The font configuration and the shared
 stylesheet are built once per process and reused by every render, and so are WeasyPrint's
 PDF font objects (`_WarmFont`): left to itself WeasyPrint copies each Noto collection file
 (20-27 MB) into memory for every document and subsets it again, even when the same glyphs
@@ -14,9 +13,23 @@ A document of independent sheets (the ballots, SHEETS) is printed in two parts a
 a core is free, the second in a process forked with the fonts warm, and the parts joined in
 order (`render_pdf`): the wall time of 300 ballots about halves on two cores. On cores busy
 with other work the second process gains nothing and costs CPU, so then one process prints.
-What is left of a long document such as the minutes is WeasyPrint's own work on one core,
-the same as for any caller: laying out the lines (Pango) and boxes, resolving styles,
-painting (bench/RESULTS.md has the profile).
+
+Where the time of a long document goes, for the 20-page minutes printed warm (bench/pdf.py
+--profile; shares of its CPU time): laying out the pages, about half, a third of which is
+the tables (the attendance, vote and signature tables are 5 of the 20 pages: WeasyPrint's
+cost is per box, every cell is a box with a line of its own, and a table that must move to
+the next page, like the signatures, is laid out twice); painting, a seventh; building the
+boxes, a tenth; the page-margin boxes (the page numbers), the cascade, parsing the HTML
+(tinyhtml5, pure Python) and writing the file (pydyf, zlib), each 5-8 %. Pango itself is
+under a tenth: nearly all of it is WeasyPrint's Python. So the renders run with stand-ins
+for four of WeasyPrint's functions (plumbing/weasyprint_speedups.py, the same PDF to the
+byte): percentages resolved in one loop, and the lines' breaks, glyphs and heights kept, as a
+document repeats many short texts (names, headings) and a document printed again repeats them
+all; 35-40 % off a warm render, about a tenth off a new text's. Tried and not worth it, all
+within the noise of a few per cent: overflow-wrap, collapsed borders, rows kept whole, and
+the inline `<b>` and `<span>` of the minutes. The layout cannot be shared between the cores:
+each page starts where the last one ended. Painting is independent per page, but half of it
+in a second process would save about 0.03 s and need the halves' fonts and bookmarks merged.
 
 Fonts are set on `html`, not `body`: page-margin boxes (page numbers, the verification code)
 inherit from the root element, and would otherwise fall back to another font file.
@@ -41,6 +54,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from plumbing.processes import in_processes
+from plumbing.weasyprint_speedups import faster_weasyprint
 
 STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "documents.css"
 UA_STYLESHEET = Path(__file__).with_name("documents_ua.css")
@@ -264,9 +278,10 @@ def _render(html):
     source = _document_class()(
         string=html, base_url=str(STATIC_ROOT_DIR), url_fetcher=url_fetcher()
     )
-    document = source.render(stylesheets=[stylesheet()], font_config=font_config())
-    document.fonts = _warm_fonts()
-    pdf = document.write_pdf()
+    with faster_weasyprint():
+        document = source.render(stylesheets=[stylesheet()], font_config=font_config())
+        document.fonts = _warm_fonts()
+        pdf = document.write_pdf()
     _keep_fonts(document.fonts)
     return pdf
 
