@@ -20,9 +20,10 @@ its frames the old way, behind the ones already waiting. For a server or a wrapp
 Known: daphne (autobahn's protocol on Twisted, `send` is `partial(server.handle_reply,
 protocol)`), uvicorn's `websockets` implementation (production's, `--ws websockets`) and its
 `websockets-sansio` one (uvicorn's default when `websockets` is installed), through
-Channels' session middleware, which hands a `websocket.send` on untouched. With daphne the
-frame goes straight to the socket when Twisted has nothing buffered for it (as asyncio's
-transports do), so the reactor need not be woken for a write it can finish at once.
+Channels' session middleware, which hands a `websocket.send` on untouched. With daphne (plain
+TCP; behind TLS it keeps its own path) the frame goes straight to the socket when Twisted has
+nothing buffered for it, as asyncio's transports do, so the reactor need not be woken for a
+write it can finish at once.
 """
 
 import functools
@@ -50,6 +51,13 @@ def writer_for(consumer):
     """`write(frame) -> bool` for `consumer`'s connection, or None for an unknown server.
 
     Call it once the socket is accepted: what the handshake negotiated is checked here."""
+    try:
+        return _writer_for(consumer)
+    except AttributeError:  # a version of the server whose insides differ: its own path
+        return None
+
+
+def _writer_for(consumer):
     send = getattr(consumer, "base_send", None)
     for _ in range(_WRAPPERS_MAX):
         if isinstance(send, functools.partial):
@@ -101,7 +109,8 @@ def _daphne(send):
         return None
     transport = protocol.transport
     tcp = sys.modules.get("twisted.internet.tcp")
-    direct = tcp is not None and type(transport) is tcp.Server  # not TLS: bytes go as they are
+    if tcp is None or type(transport) is not tcp.Server:  # TLS or another transport: not known
+        return None
     connections = server.connections
     open_state, ground = protocol.STATE_OPEN, protocol.SEND_STATE_GROUND
 
@@ -125,7 +134,7 @@ def _daphne(send):
         waiting = len(transport.dataBuffer) - transport.offset + transport._tempDataLen  # noqa: SLF001
         if waiting >= BUFFER_BOUND:
             return False
-        if direct and waiting == 0:
+        if waiting == 0:
             try:
                 sent = transport.socket.send(frame)
             except BlockingIOError:
