@@ -6,7 +6,9 @@ room of a thousand phones is a thousand queued messages, a thousand msgpack deco
 thousand consumer wake-ups in each worker. Here each event loop (one per worker process) has
 one `Hub`: one channel-layer channel, joined to every group that has a socket on this loop,
 and a registry of those sockets by group. `publish(group, text)` sends the finished text to the
-group once; each hub receives it once and calls each local socket's `send(text_data=...)`.
+group once; each hub receives it once and calls each local socket's `send(text_data=...)`, or,
+where plumbing.wsframes knows the server, builds the frame's bytes once and writes them to each
+connection directly (the same bytes, in the same order).
 
 Per socket, frames go out in the order the hub received them, and none before the socket is
 `ready`: a socket joins (`join`), reads and sends its snapshot, then says `ready(socket)`; what
