@@ -20,15 +20,24 @@ frame the move put on the screens, group-sent again through the Redis layer to t
 control group, which every socket's consumer joins with a channel of its own: Channels' own
 fan-out, one message and one consumer wake-up per socket (no command, no database, no
 rendering). Besides the latencies, each kind of
-round records the workers' CPU time (both daphne processes, from /proc) and the load average.
+round records the workers' CPU time (both daphne processes, from /proc), the client process's
+own CPU time (it shares the machine's cores with the workers) and the load average.
 Memory per connection is the growth of both workers' resident memory divided by the clients.
 
 The clients run in a separate process on loopback; their number and every wait are bounded.
+They share the machine's cores with the workers, so they are lean: one asyncio.Protocol per
+socket that parses frames as the bytes arrive and hands each message to a function
+(bench.wsclient.LeanWebSocket), no stream reader and no task per socket, on uvloop; each
+message is still decoded and searched for the round's marker. The peer's rounds and the
+moves' use the same sockets, so both are measured alike. (Before 2026-12-06: a task per
+socket reading through asyncio streams on asyncio's own loop, about twice the clients' CPU
+per message.)
 More clients than this process may open files for is refused with a message, never clamped.
 """
 
 import argparse
 import asyncio
+import functools
 import json
 import multiprocessing
 import os
@@ -241,7 +250,7 @@ class Round:
 
 
 async def _client_main(spec):
-    from bench.wsclient import WebSocket
+    from bench.wsclient import LeanWebSocket
 
     workers, cookies = spec["workers"], spec["cookies"]
     path = f"/ws/meetings/{spec['meeting_id']}/"
@@ -250,29 +259,30 @@ async def _client_main(spec):
     current = {"round": None}
     seen = {}
 
-    async def reader(index, ws):
-        # Reading from the start also answers the server's pings while others connect.
-        while True:
-            text = await ws.recv()
-            if text is None:
-                return
-            now = time.monotonic()
-            rnd = current["round"]
-            if rnd is not None and seen.get(index) is not rnd and rnd.marker in text:
-                seen[index] = rnd
-                rnd.arrivals.append((now, len(text)))
-                rnd.frame = rnd.frame or text
-                if len(rnd.arrivals) == rnd.total:
-                    rnd.done.set()
+    def reader(index, text):
+        # Called as each message completes (from the start, so the socket answers the
+        # server's pings while others connect); None once the socket is closed.
+        if text is None:
+            return
+        now = time.monotonic()
+        rnd = current["round"]
+        if rnd is not None and seen.get(index) is not rnd and rnd.marker in text:
+            seen[index] = rnd
+            rnd.arrivals.append((now, len(text)))
+            rnd.frame = rnd.frame or text
+            if len(rnd.arrivals) == rnd.total:
+                rnd.done.set()
 
     async def open_one(n, cookie):
         async with gate:
-            ws = await WebSocket.connect(
+            ws = await LeanWebSocket.connect(
                 workers[n % len(workers)] + path, cookie=cookie, origin="http://127.0.0.1"
             )
             first = await asyncio.wait_for(ws.recv(), ROUND_TIMEOUT_S)
             sizes.append(len(first))
-            tasks.append(asyncio.create_task(reader(len(sockets), ws)))
+            ws.on_message = functools.partial(reader, len(sockets))
+            while ws.messages:
+                ws.on_message(ws.messages.popleft())
             sockets.append(ws)
 
     started = time.monotonic()
@@ -281,7 +291,7 @@ async def _client_main(spec):
         connect_budget(len(cookies)),
     )
     connect_s = time.monotonic() - started
-    chair = await WebSocket.connect(
+    chair = await LeanWebSocket.connect(
         workers[0] + path, cookie=spec["chair_cookie"], origin="http://127.0.0.1"
     )
     await chair.recv()
@@ -316,6 +326,7 @@ async def _client_main(spec):
     pids = spec["worker_pids"]
     commands, baseline, frame_size = [], [], 0
     cpu = {"commands": 0.0, "baseline": 0.0}
+    client_cpu = {"commands": 0.0, "baseline": 0.0}  # this process: the clients' own share
     loads = {"commands": [], "baseline": []}
     missing = {"commands": 0, "baseline": 0}
     previous = 0
@@ -323,11 +334,12 @@ async def _client_main(spec):
         began = time.monotonic()
         marker = f'data-current-item="{item_id}"'
         payload = json.dumps({"command": "next_item", "current": previous})
-        before = _cpu_seconds(pids)
+        before, mine = _cpu_seconds(pids), time.process_time()
         result, size, frame, lost = await run_round(marker, lambda p=payload: chair.send(p))
         frame_size = size or frame_size
         missing["commands"] += lost
         cpu["commands"] += _cpu_seconds(pids) - before
+        client_cpu["commands"] += time.process_time() - mine
         loads["commands"].append(os.getloadavg()[0])
         commands.append(result)
         previous = item_id
@@ -337,10 +349,11 @@ async def _client_main(spec):
                 f"meeting-{spec['meeting_id']}-all", {"type": "room.html", "html": frame}
             )
 
-        before = _cpu_seconds(pids)
+        before, mine = _cpu_seconds(pids), time.process_time()
         result, _size, _frame, lost = await run_round(marker, send)
         missing["baseline"] += lost
         cpu["baseline"] += _cpu_seconds(pids) - before
+        client_cpu["baseline"] += time.process_time() - mine
         loads["baseline"].append(os.getloadavg()[0])
         baseline.append(result)
         rest = COMMAND_INTERVAL_S - (time.monotonic() - began)
@@ -357,6 +370,7 @@ async def _client_main(spec):
             "commands": commands,
             "baseline": baseline,
             "cpu": cpu,
+            "client_cpu": client_cpu,
             "loads": loads,
             "missing": missing,
             "frame_size": frame_size,
@@ -384,7 +398,9 @@ def _client_process(spec):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     sys.path.insert(0, str(ROOT))
-    asyncio.run(_client_main(spec))
+    import uvloop  # the clients' loop only: the workers run what their server runs
+
+    uvloop.run(_client_main(spec))
 
 
 # ---------------------------------------------------------------- the run
@@ -402,7 +418,7 @@ async def _warm_up(workers, meeting_id, cookie):
         await ws.close()
 
 
-def _summary(label, rounds, cpu, loads, target=None):
+def _summary(label, rounds, cpu, client_cpu, loads, target=None):
     last = [max(r) for r in rounds]
     every = [x for r in rounds for x in r]
     p99 = _percentile(last, 0.99)
@@ -416,6 +432,7 @@ def _summary(label, rounds, cpu, loads, target=None):
         f"{statistics.median(every):.0f}",
         f"{_percentile(every, 0.99):.0f}",
         f"{cpu * 1000 / len(rounds):.0f}",
+        f"{client_cpu * 1000 / len(rounds):.0f}",
         f"{min(loads):.1f}–{max(loads):.1f}",
         f"p99 ≤ {target} ms" if target else "—",
         verdict,
@@ -501,12 +518,14 @@ def main():
             "peer: plain Channels group_send of the same frame",
             result["baseline"],
             result["cpu"]["baseline"],
+            result["client_cpu"]["baseline"],
             result["loads"]["baseline"],
         ),
         _summary(
             "chair's next_item → new item on every screen",
             result["commands"],
             result["cpu"]["commands"],
+            result["client_cpu"]["commands"],
             result["loads"]["commands"],
             args.target_ms,
         ),
@@ -520,6 +539,7 @@ def main():
         "p50 each ms",
         "p99 each ms",
         "workers' CPU ms per round",
+        "clients' CPU ms per round",
         "load (1 min)",
         "target",
         "verdict",

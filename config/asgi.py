@@ -12,6 +12,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from meetings.routing import websocket_urlpatterns  # noqa: E402
+from plumbing import collector  # noqa: E402
 from plumbing.batching import ServingLoop  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -23,3 +24,5 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+collector.settle()  # a worker's heap is long-lived; see plumbing/collector.py

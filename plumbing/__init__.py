@@ -17,5 +17,7 @@ Domain code (accounts, deliberation, meetings) reaches it through five modules, 
 
 The rest is named by settings and config only: `plumbing.cache.RedisCache` (CACHES),
 `plumbing.postgresql` (the database ENGINE), `plumbing.asgi_http` (the HTTP side of
-config/asgi.py). Nothing here imports the domain apps; tests/unit/test_imports.py checks it.
+config/asgi.py), `plumbing.collector` (the garbage collector of a worker, from config/asgi.py);
+`plumbing.wsframes` serves `plumbing.fanout` (a frame's bytes built once, written to each
+connection directly). Nothing here imports the domain apps; tests/unit/test_imports.py checks it.
 """

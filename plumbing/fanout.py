@@ -6,7 +6,9 @@ room of a thousand phones is a thousand queued messages, a thousand msgpack deco
 thousand consumer wake-ups in each worker. Here each event loop (one per worker process) has
 one `Hub`: one channel-layer channel, joined to every group that has a socket on this loop,
 and a registry of those sockets by group. `publish(group, text)` sends the finished text to the
-group once; each hub receives it once and calls each local socket's `send(text_data=...)`.
+group once; each hub receives it once and calls each local socket's `send(text_data=...)`, or,
+where plumbing.wsframes knows the server, builds the frame's bytes once and writes them to each
+connection directly (the same bytes, in the same order).
 
 Per socket, frames go out in the order the hub received them, and none before the socket is
 `ready`: a socket joins (`join`), reads and sends its snapshot, then says `ready(socket)`; what
@@ -31,6 +33,8 @@ from collections import deque
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+
+from plumbing import wsframes
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +100,17 @@ def _hub():
     return hub
 
 
+_UNKNOWN = object()
+
+
 class _Entry:
-    __slots__ = ("group", "held", "busy")
+    __slots__ = ("group", "held", "busy", "write")
 
     def __init__(self, group):
         self.group = group
         self.held = []  # frames waiting for `ready` (None once ready)
         self.busy = None  # frames queued behind a send that had to wait (None when idle)
+        self.write = _UNKNOWN  # wsframes' direct writer, None for an unknown server
 
 
 class Hub:
@@ -115,6 +123,7 @@ class Hub:
         self._lock = asyncio.Lock()
         self._receiver = None
         self._finishing = set()  # tasks of sends that had to wait, kept from the collector
+        self._frame = (None, b"")  # the last text and its frame's bytes, built once for all
 
     async def join(self, group, socket):
         if self.channel is None:
@@ -199,6 +208,20 @@ class Hub:
                 self._send(socket, entry, text)
 
     def _send(self, socket, entry, text):
+        write = entry.write
+        if write is _UNKNOWN:  # once per join; the socket has been accepted by now
+            write = entry.write = wsframes.writer_for(socket)
+        if write is not None:
+            last, frame = self._frame
+            if last is not text:
+                frame = wsframes.text_frame(text)
+                self._frame = (text, frame)
+            try:
+                if write(frame):
+                    return
+            except Exception:
+                log.debug("fan-out: a direct write failed", exc_info=True)
+                entry.write = None
         coroutine = socket.send(text_data=text)
         try:
             # Run the send eagerly: it usually completes without suspending, and a task per
