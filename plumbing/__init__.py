@@ -1,6 +1,6 @@
 """Plumbing: what makes the domain fast, kept out of the domain's way.
 
-Domain code (accounts, deliberation, meetings) reaches it through five modules, its face:
+Domain code (accounts, deliberation, meetings) reaches it through six modules, its face:
 
 - `plumbing.prepared`: `Prepared(lambda x: queryset, int)` runs a hot ORM query compiled once;
   `PreparedInsert(Model).create(...)`; `together(...)` runs several in one round trip;
@@ -14,6 +14,8 @@ Domain code (accounts, deliberation, meetings) reaches it through five modules, 
   sockets in the group (`join`, `ready`, `leave`): the live room's broadcasts.
 - `plumbing.processes`: `in_processes(work, items)`, the items shared with forked processes
   (a document of independent sheets printed on two cores).
+- `plumbing.weasyprint_speedups`: `faster_weasyprint()`, a block in which WeasyPrint lays out
+  and draws with stand-ins that give the same PDF faster (the documents' renders).
 
 The rest is named by settings and config only: `plumbing.cache.RedisCache` (CACHES),
 `plumbing.postgresql` (the database ENGINE), `plumbing.asgi_http` (the HTTP side of

@@ -29,6 +29,7 @@ PLUMBING_FACE = {
     "plumbing.batching",
     "plumbing.fanout",
     "plumbing.processes",
+    "plumbing.weasyprint_speedups",
 }
 FORBIDDEN = {
     ("accounts", "deliberation"),
