@@ -11,9 +11,10 @@ PORT ?= 8000
 unexport PYTHONDONTWRITEBYTECODE
 
 # Debian packages: the app needs CJK fonts (PDFs), HarfBuzz subsetting (fast PDFs) and gettext
-# (compiled translations); the tests also need Debian's chromium and poppler's pdftoppm.
+# (compiled translations); the tests also need Debian's Chromium (its headless shell for the
+# browser tests, the desktop browser for what only it does) and poppler's pdftoppm.
 APT_RUN := fonts-noto-cjk libharfbuzz-subset0 gettext
-APT_TEST := chromium poppler-utils
+APT_TEST := chromium chromium-headless-shell poppler-utils
 
 define ensure_apt
 	@missing=""; for p in $(1); do \

@@ -9,7 +9,8 @@ def icon_response(page, url):
     return answer.value
 
 
-def test_the_browser_finds_the_site_icon(page, live_server, resident):
+def test_the_browser_finds_the_site_icon(desktop_page, live_server, resident):
+    page = desktop_page
     response = icon_response(page, live_server.url + "/")  # the welcome page, signed out
     assert response.status == 200
     assert response.headers["content-type"].startswith("image/svg+xml")
