@@ -109,16 +109,28 @@ def _session_electorate(meeting):
     return electorate_holdings(meeting.estate)
 
 
+# The chair's console lists everyone invited while they are this many or fewer; in a larger
+# room, the first this many not yet checked in (whom the chair checks in), and the whole list
+# is a page of its own, searched by name (meeting_attendance). The console is rendered again
+# and sent after every check-in: 5,000 people with a button each were 1.9 MB a time, more than
+# a websocket message may carry on daphne (1 MiB).
+CONSOLE_PEOPLE = 30
+
+
 def room_state(meeting):
     """Everything the room shows, read from the database in a handful of queries."""
     items = list(meeting.items.select_related("topic", "vote_matter__vote").order_by("position"))
     current = next((i for i in items if i.status == ItemStatus.OPEN), None)
     following = next((i for i in items if i.status == ItemStatus.PENDING), None)
-    # A queryset, so only the chair's attendance list (rendered once) loads every person.
-    participants = meeting.participants.order_by("pk")
     counts = meeting.participants.aggregate(
         invited=Count("pk"), present=Count("pk", filter=Q(checked_in_at__isnull=False))
     )
+    # A queryset, so only the chair's console (rendered once) loads the people it lists.
+    participants = meeting.participants.order_by("pk")
+    everyone_listed = counts["invited"] <= CONSOLE_PEOPLE
+    if not everyone_listed:
+        participants = participants.filter(checked_in_at=None)
+    participants = participants[:CONSOLE_PEOPLE]
     queue, speaking, recent = [], None, []
     open_vote, closed_votes = None, []
     if current is not None:
@@ -154,6 +166,8 @@ def room_state(meeting):
         "current": current,
         "following": following,
         "participants": participants,
+        "everyone_listed": everyone_listed,
+        "absent_count": counts["invited"] - counts["present"],
         "present_count": counts["present"],
         "invited_count": counts["invited"],
         "quorum": quorum_of(meeting),

@@ -12,6 +12,7 @@ urlpatterns = [
         name="meeting_prepare",
     ),
     path("<int:meeting_id>/room/", views.meeting_room, name="meeting_room"),
+    path("<int:meeting_id>/attendance/", views.meeting_attendance, name="meeting_attendance"),
     path("<int:meeting_id>/qr.svg", views.meeting_qr, name="meeting_qr"),
     path("<int:meeting_id>/checkin/<str:token>/", views.meeting_checkin, name="meeting_checkin"),
     path("<int:meeting_id>/minutes/", views.meeting_minutes, name="meeting_minutes"),

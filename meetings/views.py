@@ -4,6 +4,8 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -308,6 +310,49 @@ def meeting_checkin(request, meeting_id, token):
             return redirect("meeting_room", meeting.pk)
         return redirect(request.path)
     return TemplateResponse(request, "meetings/checkin.html", {"meeting": meeting, "seat": seat})
+
+
+ATTENDANCE_PAGE = 50
+NAME_QUERY_CHARS = 50
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def meeting_attendance(request, meeting_id):
+    """Everyone invited, a page at a time and found by name, for the chair and the secretary,
+    with a check-in button each while the meeting is noticed or live: in a large room the
+    console lists only the first not yet checked in (meetings/rendering.py)."""
+    meeting = meeting_for(request.user, meeting_id)
+    if audience_of(request.user, meeting) != CHAIR:
+        raise PermissionDenied
+    if request.method == "POST":
+        require_in(request.user, meeting, "meeting.check_in_other")
+        participant = request.POST.get("participant", "")
+        if not participant.isdigit():
+            messages.error(request, _("That person is not on the list of participants."))
+        elif _run_or_error(
+            request,
+            meeting,
+            lambda: services.check_in(meeting, by=request.user, participant_id=int(participant)),
+        ):
+            messages.success(request, _("Checked in."))
+        return redirect(request.get_full_path())
+    query = " ".join(request.GET.get("q", "").split())[:NAME_QUERY_CHARS]
+    people = meeting.participants.order_by("pk")
+    if query:
+        people = people.filter(name__icontains=query)
+    counts = meeting.participants.aggregate(
+        invited=Count("pk"), present=Count("pk", filter=Q(checked_in_at__isnull=False))
+    )
+    context = {
+        "meeting": meeting,
+        "query": query,
+        "page": Paginator(people, ATTENDANCE_PAGE).get_page(request.GET.get("page")),
+        "present_count": counts["present"],
+        "invited_count": counts["invited"],
+        "can_check_in": may_in(request.user, meeting, "meeting.check_in_other"),
+    }
+    return TemplateResponse(request, "meetings/attendance.html", context)
 
 
 @login_required

@@ -67,6 +67,7 @@ AUDITED = {
     "meeting_create": ("chair",),
     "meeting_detail": ("resident", "chair"),
     "meeting_room": ("owner", "chair"),
+    "meeting_attendance": ("chair",),
     "meeting_checkin": ("owner",),
     "meeting_minutes": ("resident", "community_worker"),
     "meeting_paper": ("chair",),

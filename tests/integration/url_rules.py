@@ -282,6 +282,7 @@ def _meeting_rules():
         ),
         "meeting_room": Rule(kwargs=live, expect=members(seated), methods=form),
         "meeting_qr": Rule(kwargs=live, expect=members(officers), html=False),
+        "meeting_attendance": Rule(kwargs=live, expect=members(officers), methods=form),
         "meeting_checkin": Rule(
             kwargs=lambda w: {"meeting_id": meeting(w).pk, "token": meeting(w).checkin_token},
             expect=members(),
