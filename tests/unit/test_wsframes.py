@@ -130,6 +130,9 @@ TEXT = "<div id='room-status'>第3项议程</div>" * 50
 
 
 @pytest.mark.asyncio
+# Channels' consumer closes the thread's stale database connections on every message: one left
+# open by an earlier test in this process would otherwise be refused by pytest-django.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("ws", ["websockets", "websockets-sansio"])
 async def test_on_uvicorn_a_frame_written_directly_is_what_the_consumer_s_send_writes(ws):
     protocol, transport, consumer = await _uvicorn_room(ws)
@@ -149,6 +152,9 @@ async def test_on_uvicorn_a_frame_written_directly_is_what_the_consumer_s_send_w
 
 
 @pytest.mark.asyncio
+# Channels' consumer closes the thread's stale database connections on every message: one left
+# open by an earlier test in this process would otherwise be refused by pytest-django.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("ws", ["websockets", "websockets-sansio"])
 async def test_on_uvicorn_with_compression_negotiated_the_consumer_s_send_is_kept(ws):
     protocol, transport, consumer = await _uvicorn_room(ws, deflate=True)
