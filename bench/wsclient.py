@@ -15,6 +15,26 @@ from urllib.parse import urlsplit
 OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
 
 
+def opening(url, cookie="", origin=None):
+    """(host, port, the opening handshake's request bytes) for a websocket at `url`."""
+    parts = urlsplit(url)
+    host, port = parts.hostname, parts.port or 80
+    key = base64.b64encode(os.urandom(16)).decode()
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    lines = [
+        f"GET {path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {key}",
+        "Sec-WebSocket-Version: 13",
+        f"Origin: {origin or f'http://{host}:{port}'}",
+    ]
+    if cookie:
+        lines.append(f"Cookie: {cookie}")
+    return host, port, ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
 class HandshakeRefused(Exception):
     def __init__(self, status_line):
         super().__init__(status_line)
@@ -28,23 +48,9 @@ class WebSocket:
 
     @classmethod
     async def connect(cls, url, *, cookie="", origin=None, limit=2**20):
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port or 80
+        host, port, request = opening(url, cookie, origin)
         reader, writer = await asyncio.open_connection(host, port, limit=limit)
-        key = base64.b64encode(os.urandom(16)).decode()
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        lines = [
-            f"GET {path} HTTP/1.1",
-            f"Host: {host}:{port}",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            f"Sec-WebSocket-Key: {key}",
-            "Sec-WebSocket-Version: 13",
-            f"Origin: {origin or f'http://{host}:{port}'}",
-        ]
-        if cookie:
-            lines.append(f"Cookie: {cookie}")
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        writer.write(request)
         await writer.drain()
         head = await reader.readuntil(b"\r\n\r\n")
         status = head.split(b"\r\n", 1)[0].decode()
@@ -127,23 +133,9 @@ class LeanWebSocket(asyncio.Protocol):
 
     @classmethod
     async def connect(cls, url, *, cookie="", origin=None):
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port or 80
+        host, port, request = opening(url, cookie, origin)
         _transport, self = await asyncio.get_running_loop().create_connection(cls, host, port)
-        key = base64.b64encode(os.urandom(16)).decode()
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        lines = [
-            f"GET {path} HTTP/1.1",
-            f"Host: {host}:{port}",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            f"Sec-WebSocket-Key: {key}",
-            "Sec-WebSocket-Version: 13",
-            f"Origin: {origin or f'http://{host}:{port}'}",
-        ]
-        if cookie:
-            lines.append(f"Cookie: {cookie}")
-        self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.transport.write(request)
         head = await self.head
         status = head.split(b"\r\n", 1)[0].decode()
         if " 101 " not in status + " ":
