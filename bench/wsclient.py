@@ -35,6 +35,20 @@ def opening(url, cookie="", origin=None):
     return host, port, ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+def masked_frame(opcode, payload):
+    """One final frame as a client sends it: masked with a random key (RFC 6455 5.3)."""
+    mask, length = os.urandom(4), len(payload)
+    if length < 126:
+        header = struct.pack("!BB", 0x80 | opcode, 0x80 | length)
+    elif length < 65536:
+        header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
+    else:
+        header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length)
+    key = int.from_bytes((mask * (length // 4 + 1))[:length], "big")
+    masked = (int.from_bytes(payload, "big") ^ key).to_bytes(length, "big")
+    return header + mask + masked
+
+
 class HandshakeRefused(Exception):
     def __init__(self, status_line):
         super().__init__(status_line)
@@ -63,16 +77,7 @@ class WebSocket:
         await self._send_frame(OP_TEXT, text.encode())
 
     async def _send_frame(self, opcode, payload):
-        mask = os.urandom(4)
-        length = len(payload)
-        if length < 126:
-            header = struct.pack("!BB", 0x80 | opcode, 0x80 | length)
-        elif length < 65536:
-            header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
-        else:
-            header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.writer.write(header + mask + masked)
+        self.writer.write(masked_frame(opcode, payload))
         await self.writer.drain()
 
     async def recv(self):
@@ -224,16 +229,7 @@ class LeanWebSocket(asyncio.Protocol):
     def _write(self, opcode, payload):
         if self.transport.is_closing():
             return
-        mask, length = os.urandom(4), len(payload)
-        if length < 126:
-            header = struct.pack("!BB", 0x80 | opcode, 0x80 | length)
-        elif length < 65536:
-            header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
-        else:
-            header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length)
-        key = int.from_bytes((mask * (length // 4 + 1))[:length], "big")
-        masked = (int.from_bytes(payload, "big") ^ key).to_bytes(length, "big")
-        self.transport.write(header + mask + masked)
+        self.transport.write(masked_frame(opcode, payload))
 
     async def close(self):
         self._write(OP_CLOSE, struct.pack("!H", 1000))
