@@ -104,7 +104,7 @@ def test_the_list_goes_page_by_page(client, large_room, chair):
     assert client.get(url, {"page": "nonsense"}).status_code == 200
 
 
-@pytest.mark.parametrize("participant", ["", "abc", "-1", "99999999"])
+@pytest.mark.parametrize("participant", ["", "abc", "-1", "99999999", "9" * 30])
 def test_a_check_in_of_nobody_on_the_list_says_so_and_changes_nothing(
     client, large_room, chair, participant
 ):
