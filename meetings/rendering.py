@@ -117,14 +117,19 @@ def _session_electorate(meeting):
 CONSOLE_PEOPLE = 30
 
 
+def attendance_counts(meeting):
+    """{"invited": n, "present": n}: the meeting's seats, and those checked in."""
+    return meeting.participants.aggregate(
+        invited=Count("pk"), present=Count("pk", filter=Q(checked_in_at__isnull=False))
+    )
+
+
 def room_state(meeting):
     """Everything the room shows, read from the database in a handful of queries."""
     items = list(meeting.items.select_related("topic", "vote_matter__vote").order_by("position"))
     current = next((i for i in items if i.status == ItemStatus.OPEN), None)
     following = next((i for i in items if i.status == ItemStatus.PENDING), None)
-    counts = meeting.participants.aggregate(
-        invited=Count("pk"), present=Count("pk", filter=Q(checked_in_at__isnull=False))
-    )
+    counts = attendance_counts(meeting)
     # A queryset, so only the chair's console (rendered once) loads the people it lists.
     participants = meeting.participants.order_by("pk")
     everyone_listed = counts["invited"] <= CONSOLE_PEOPLE

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -46,7 +45,7 @@ from meetings.forms import (
 )
 from meetings.models import Meeting, Status
 from meetings.records import meeting_quorum
-from meetings.rendering import me_html, room_state
+from meetings.rendering import attendance_counts, me_html, room_state
 
 
 @login_required
@@ -341,9 +340,7 @@ def meeting_attendance(request, meeting_id):
     people = meeting.participants.order_by("pk")
     if query:
         people = people.filter(name__icontains=query)
-    counts = meeting.participants.aggregate(
-        invited=Count("pk"), present=Count("pk", filter=Q(checked_in_at__isnull=False))
-    )
+    counts = attendance_counts(meeting)
     context = {
         "meeting": meeting,
         "query": query,
