@@ -128,3 +128,11 @@ def test_after_the_meeting_the_list_reads_who_was_absent_and_checks_nobody_in(
     assert client.post(url, {"participant": str(person.pk)}).status_code == 403
     person.refresh_from_db()
     assert person.checked_in_at is None
+
+
+def test_a_name_nobody_has_says_so_instead_of_an_empty_list(client, large_room, chair):
+    client.force_login(chair)
+    url = reverse("meeting_attendance", args=[large_room.pk])
+    html = client.get(url, {"q": "zzz<b>"}).content.decode()
+    assert '<p class="empty">名单上没有这个姓名的人。</p>' in html
+    assert '<ul class="room-people">' not in html and "zzz&lt;b&gt;" in html
