@@ -1,5 +1,7 @@
 """Every document renders as a correct Chinese PDF from plain dicts: text, fonts, pages, marks."""
 
+import functools
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
@@ -28,9 +30,17 @@ def render(name, draft=False, **extra):
     )
 
 
+@functools.cache
+def printed(name, draft=False):
+    """The sample document's PDF, printed once per test process for the tests that only read
+    it (the same sample gives the same pages; a print takes up to a second)."""
+    with translation.override("zh-hans"):
+        return render(name, draft=draft)
+
+
 @pytest.mark.parametrize("name", ["minutes", "hearing", "vote_result", "ballots", "notice"])
 def test_each_document_prints_its_chinese_text_in_noto_cjk_without_tofu(name):
-    pdf = render(name)
+    pdf = printed(name)
     text = pdf_checks.squeeze(pdf_checks.all_text(pdf))
     assert "幸福里社区" in text
     assert pdf_checks.font_names(pdf) <= NOTO
@@ -39,7 +49,7 @@ def test_each_document_prints_its_chinese_text_in_noto_cjk_without_tofu(name):
 
 
 def test_every_page_is_numbered_page_x_of_y():
-    pdf = render("minutes")
+    pdf = printed("minutes")
     pages = pdf_checks.page_texts(pdf)
     assert len(pages) > 2
     for number, text in enumerate(pages, start=1):
@@ -47,14 +57,14 @@ def test_every_page_is_numbered_page_x_of_y():
 
 
 def test_every_page_carries_the_verification_code():
-    pages = pdf_checks.page_texts(render("minutes"))
+    pages = pdf_checks.page_texts(printed("minutes"))
     assert all("验证码：ABCD-EFGH-JKLM" in pdf_checks.squeeze(p) for p in pages)
 
 
 def test_a_draft_is_marked_as_draft_on_every_page():
-    pages = pdf_checks.page_texts(render("minutes", draft=True))
+    pages = pdf_checks.page_texts(printed("minutes", draft=True))
     assert all("草稿" in page for page in pages)
-    assert not any("草稿" in page for page in pdf_checks.page_texts(render("minutes")))
+    assert not any("草稿" in page for page in pdf_checks.page_texts(printed("minutes")))
 
 
 def test_the_minutes_show_names_speeches_votes_and_outcomes_in_words():
@@ -69,7 +79,7 @@ def test_the_minutes_show_names_speeches_votes_and_outcomes_in_words():
 
 
 def test_the_hearing_record_has_its_stages_and_the_corrections_annex():
-    text = pdf_checks.squeeze(pdf_checks.all_text(render("hearing")))
+    text = pdf_checks.squeeze(pdf_checks.all_text(printed("hearing")))
     for stage in ("当事人陈述", "询问", "辩论"):
         assert stage in text
     assert "每月120元" in text  # the correction, in the annex
@@ -77,7 +87,7 @@ def test_the_hearing_record_has_its_stages_and_the_corrections_annex():
 
 def test_the_vote_result_shows_thresholds_outcomes_and_the_elected():
     result = samples.sample_vote_result()
-    text = pdf_checks.squeeze(pdf_checks.all_text(render("vote_result")))
+    text = pdf_checks.squeeze(pdf_checks.all_text(printed("vote_result")))
     assert "不少于四分之三" in text
     assert "20600.00m²" in text
     for name in result["matters"][1]["election"]["elected"]:
@@ -128,7 +138,7 @@ def test_unit_numbers_never_split_across_lines():
 
 
 def test_chinese_punctuation_is_full_width():
-    widths = pdf_checks.glyph_report(render("hearing"))["Noto-Sans-CJK-SC"]
+    widths = pdf_checks.glyph_report(printed("hearing"))["Noto-Sans-CJK-SC"]
     for mark in "，。：、（）":
         if mark in widths:
             assert widths[mark][1] == 1000.0, mark
