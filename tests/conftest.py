@@ -1,6 +1,7 @@
 """Persona fixtures shared by every test: one community and one person per role."""
 
 import os
+import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
@@ -71,10 +72,17 @@ def _site_language():
     translation.deactivate()
 
 
+@pytest.fixture(scope="session")
+def _media_folders(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_media(settings, tmp_path):
-    """Uploads of each test go to its own folder."""
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _isolated_media(settings, _media_folders):
+    """Uploads of each test go to a folder of its own, made when its first file is saved.
+    Not pytest's tmp_path: that numbers each new folder by listing all made before it, a
+    cost that grows with every test of the run."""
+    settings.MEDIA_ROOT = _media_folders / uuid.uuid4().hex
 
 
 @pytest.fixture(scope="session", autouse=True)
