@@ -232,6 +232,10 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 WHITENOISE_USE_FINDERS = DEBUG
+# Fixed with DEBUG as the settings load (WhiteNoise would read DEBUG later): where DEBUG is on,
+# files are looked up when asked for, not all listed each time the middleware is built. The
+# test runner turns DEBUG off after loading, and each test client builds the middleware anew.
+WHITENOISE_AUTOREFRESH = DEBUG
 # Uploads live outside the web root and are served through views that check permissions.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-served-directly/"
