@@ -18,13 +18,19 @@ from django.urls import reverse
 from accounts.adapter import AccountAdapter, sms_allowed
 from accounts.phone import local_phone
 from accounts.sms import LogSender
-from tests.integration.test_url_permissions import World, client_for, url_of
+from tests.integration import test_url_permissions as permissions
+from tests.integration.test_url_permissions import client_for, url_of
 from tests.integration.url_rules import PERSONAS, RULES
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_PAGES = ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
+
+# The world of the permission matrix (personas built once for the module, each signed in
+# once), and its personas, as fixtures of this module too.
+for _name in permissions.SHARED_FIXTURES:
+    globals()[_name] = getattr(permissions, _name)
 
 
 @pytest.fixture(autouse=True)
@@ -258,14 +264,6 @@ def html_pages(world):
         if persona is None:
             continue
         yield f"{name} as {persona}", client_for(world, persona), url_of(name, rule, world)
-
-
-@pytest.fixture
-def world(request, community):
-    world = World(request)
-    for persona in PERSONAS[1:]:
-        world.user(persona)
-    return world
 
 
 def test_no_page_has_inline_script_handlers_or_styles(world):
