@@ -249,3 +249,20 @@ def test_a_committee_member_acts_only_for_their_own_estate(label, world):
     url = url_of(name, rule, world)
     wrong = unexpected_statuses(rule, url, world)
     assert not wrong, f"{label}: {rule.method.upper()} {url}\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("turn", ["first", "second"])
+def test_what_a_test_changes_in_the_shared_world_is_undone_before_the_next(turn, world):
+    """The personas are built once for the module; whichever of these two runs second would
+    see the other's changes if a test's transaction were not rolled back."""
+    from deliberation.models import Membership
+
+    resident = world.user("resident")
+    assert type(resident).objects.get(pk=resident.pk).real_name == "王芳"
+    assert not Membership.objects.filter(user=world.stranger).exists()
+    assert client_for(world, "resident").get(reverse("my_units")).status_code == 200
+
+    type(resident).objects.filter(pk=resident.pk).update(real_name=f"改名{turn}")
+    Membership.objects.create(user=world.stranger, community=world.community, role=Role.RESIDENT)
+    client_for(world, "resident").post(reverse("account_logout"))  # ends the shared session
+    assert client_for(world, "resident").get(reverse("my_units")).status_code == 302
