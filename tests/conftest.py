@@ -9,8 +9,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from deliberation.models import Role
-from tests.factories import add_member, make_community, make_user
+from tests.factories import make_community, make_outsider, make_persona, make_stranger
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -140,59 +139,53 @@ def other_community(db):
 
 @pytest.fixture
 def resident(community):
-    return add_member(community, Role.RESIDENT, name="王芳")
+    return make_persona(community, "resident")
 
 
 @pytest.fixture
 def owner(community):
-    user = add_member(community, Role.RESIDENT, name="李明")
-    return add_member(community, Role.OWNER, user=user)
+    return make_persona(community, "owner")
 
 
 @pytest.fixture
 def grid_worker(community):
-    user = add_member(community, Role.GRID_WORKER, name="张伟")
-    grid = community.grids.first()
-    grid.worker = user
-    grid.save()
-    return user
+    return make_persona(community, "grid_worker")
 
 
 @pytest.fixture
 def community_worker(community):
-    return add_member(community, Role.COMMUNITY_WORKER, name="刘洋")
+    return make_persona(community, "community_worker")
 
 
 @pytest.fixture
 def committee_member(community):
-    user = add_member(community, Role.COMMITTEE, name="陈静")
-    return add_member(community, Role.OWNER, user=user)
+    return make_persona(community, "committee_member")
 
 
 @pytest.fixture
 def chair(community):
-    return add_member(community, Role.PARTY_SECRETARY, name="赵书记")
+    return make_persona(community, "chair")
 
 
 @pytest.fixture
 def partner(community):
-    return add_member(community, Role.PARTNER_CONTACT, name="孙红")
+    return make_persona(community, "partner")
 
 
 @pytest.fixture
 def observer(community):
-    return add_member(community, Role.STREET_OBSERVER, name="周街道")
+    return make_persona(community, "observer")
 
 
 @pytest.fixture
 def outsider(other_community):
-    return add_member(other_community, Role.RESIDENT, name="外人")
+    return make_outsider(other_community)
 
 
 @pytest.fixture
 def stranger(db):
     """Signed up, but a member of no community."""
-    return make_user(name="路人")
+    return make_stranger()
 
 
 @pytest.fixture

@@ -91,3 +91,40 @@ def give_unit(community, user, area=None):
     if area is not None:
         Unit.objects.filter(ownerships__holder=holder).update(area=Decimal(area))
     return holder
+
+
+# The tests' personas in a community: fixture name -> (roles, real name). The first role makes
+# the person; each further role is added to the same person (an owner is a resident who holds
+# a flat). tests/conftest.py makes each on request, tests/integration/shared_world.py all at once.
+PERSONA_ROLES = {
+    "resident": ((Role.RESIDENT,), "王芳"),
+    "owner": ((Role.RESIDENT, Role.OWNER), "李明"),
+    "grid_worker": ((Role.GRID_WORKER,), "张伟"),
+    "community_worker": ((Role.COMMUNITY_WORKER,), "刘洋"),
+    "committee_member": ((Role.COMMITTEE, Role.OWNER), "陈静"),
+    "chair": ((Role.PARTY_SECRETARY,), "赵书记"),
+    "partner": ((Role.PARTNER_CONTACT,), "孙红"),
+    "observer": ((Role.STREET_OBSERVER,), "周街道"),
+}
+
+
+def make_persona(community, persona):
+    """One of PERSONA_ROLES in `community`; the grid worker looks after its first grid."""
+    (first, *more), name = PERSONA_ROLES[persona]
+    user = add_member(community, first, name=name)
+    for role in more:
+        add_member(community, role, user=user)
+    if persona == "grid_worker":
+        grid = community.grids.first()
+        grid.worker = user
+        grid.save()
+    return user
+
+
+def make_outsider(other_community):
+    return add_member(other_community, Role.RESIDENT, name="外人")
+
+
+def make_stranger():
+    """Signed up, but a member of no community."""
+    return make_user(name="路人")

@@ -18,19 +18,17 @@ from django.urls import reverse
 from accounts.adapter import AccountAdapter, sms_allowed
 from accounts.phone import local_phone
 from accounts.sms import LogSender
-from tests.integration import test_url_permissions as permissions
-from tests.integration.test_url_permissions import client_for, url_of
+from tests.integration import shared_world
+from tests.integration.shared_world import client_for
+from tests.integration.test_url_permissions import url_of
 from tests.integration.url_rules import PERSONAS, RULES
 
 pytestmark = pytest.mark.django_db
 
+shared_world.use_in(globals())
+
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_PAGES = ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
-
-# The world of the permission matrix (personas built once for the module, each signed in
-# once), and its personas, as fixtures of this module too.
-for _name in permissions.SHARED_FIXTURES:
-    globals()[_name] = getattr(permissions, _name)
 
 
 @pytest.fixture(autouse=True)
