@@ -83,17 +83,28 @@ def field_names(command):
     return sorted(COMMANDS[command].base_fields) + ["HEADERS", "csrfmiddlewaretoken", "extra"]
 
 
+# Built once, not inside each draw: a strategy made anew for every field of every frame was
+# validated and analysed anew each time, which was most of this module's time.
+FIELD_VALUE = json_values | st.integers(-3, 10**6).map(str)
+FIELD_KEYS = {
+    command: st.lists(st.sampled_from(field_names(command)), max_size=5, unique=True)
+    for command in COMMANDS
+}
+COMMAND_VALUE = {
+    command: st.sampled_from([command.upper(), command + " ", "", None, 7]) | json_values
+    for command in COMMANDS
+}
+
+
 @st.composite
 def mutated_command(draw, names):
     """A real command with any JSON value (deep ones too) in any field, `command` included."""
     command = draw(st.sampled_from(sorted(names)))
-    keys = draw(st.lists(st.sampled_from(field_names(command)), max_size=5, unique=True))
-    fields = {key: draw(json_values | st.integers(-3, 10**6).map(str)) for key in keys}
+    keys = draw(FIELD_KEYS[command])
+    fields = {key: draw(FIELD_VALUE) for key in keys}
     message = {"command": command, **fields}
     if draw(st.booleans()):
-        message["command"] = draw(
-            st.sampled_from([command.upper(), command + " ", "", None, 7]) | json_values
-        )
+        message["command"] = draw(COMMAND_VALUE[command])
     text = json.dumps(message, allow_nan=True)
     if draw(st.integers(0, 9)) == 0:  # a field replaced by deep nesting
         key = draw(st.sampled_from(sorted(message)))
