@@ -18,7 +18,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from accounts.models import User
@@ -82,8 +82,12 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory, worker_id):
     seeded = run_folder / "demo-seeded"
     assert not seeded.exists(), "the demo module's tests ran on two workers (xdist_group)"
     seeded.touch()
+    # The autouse MD5 hasher (tests/conftest.py) is function-scoped: set it here too.
+    fast_hashing = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    )
     with time_machine.travel(_next_ten_in_shanghai(), tick=True):
-        with django_db_blocker.unblock():
+        with django_db_blocker.unblock(), fast_hashing:
             out = io.StringIO()
             call_command("seed_demo", stdout=out)
             first = _counts()
@@ -92,6 +96,14 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory, worker_id):
         yield {"output": out.getvalue(), "first": first, "again": again}
         with django_db_blocker.unblock():
             call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def content(demo, django_db_blocker):
+    """The demo's content strings (tests/page_walk.py), read once: every test runs in a
+    transaction rolled back after it, so the estate each walk starts from is the same."""
+    with django_db_blocker.unblock():
+        return content_strings()
 
 
 def printed_logins(output):
@@ -243,13 +255,12 @@ def test_the_open_votes_show_service_and_the_published_one_was_served_to_all(dem
 
 
 @pytest.mark.parametrize("persona", ["anonymous"] + [p[0] for p in PERSONAS])
-def test_every_page_reads_in_english(persona, demo):
+def test_every_page_reads_in_english(persona, demo, content):
     client = Client()
     client.cookies["django_language"] = "en"
     if persona != "anonymous":
         phone = next(p[1] for p in PERSONAS if p[0] == persona)
         client.force_login(User.objects.get(phone="+86" + phone))
-    content = content_strings()
     # The audit log's event codes (topic.rate, task.claim…) are for machines, never for readers.
     codes = set(AuditEntry.objects.values_list("verb", flat=True).distinct())
     problems, pages = [], 0
@@ -276,12 +287,11 @@ HALF_WIDTH_COLON = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uff09）]:")
 
 
 @pytest.mark.parametrize("persona", ["committee", "chair", "owner"])
-def test_labels_end_in_a_full_width_colon_in_chinese(persona, demo):
+def test_labels_end_in_a_full_width_colon_in_chinese(persona, demo, content):
     client = Client()
     client.cookies["django_language"] = "zh-hans"
     phone = next(p[1] for p in PERSONAS if p[0] == persona)
     client.force_login(User.objects.get(phone="+86" + phone))
-    content = content_strings()
     problems, pages = [], 0
     for url, response in walk(client, every_language=True):
         pages += 1
