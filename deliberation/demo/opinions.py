@@ -53,6 +53,13 @@ def _neighbours(community):
     return people
 
 
+def _check_may_answer(topic, people):
+    """What opinions.answer_statement checks of each person who answers, once each."""
+    topic = Topic.objects.get(pk=topic.pk)
+    for person in people:
+        opinions._require(person, topic, "opinion.vote")
+
+
 def seed(context):
     community = context["community"]
     users = context["users"]
@@ -71,6 +78,7 @@ def seed(context):
             shown.append(opinions.moderate_statement(statement, by=worker, show=True))
         off_topic = opinions.write_statement(lift, by=people[3], text=HIDDEN[0])
         opinions.moderate_statement(off_topic, by=worker, show=False, reason=HIDDEN[1])
+        answers = []
         for group, column in ((repair, 1), (replace, 2)):
             for person in group:
                 for statement, row in zip(shown, STATEMENTS, strict=True):
@@ -79,9 +87,18 @@ def seed(context):
                         continue  # not everyone answers everything
                     if leaning is None or rng.random() < 0.1:
                         leaning = rng.choice((1, -1, 0))
-                    opinions.answer_statement(statement, by=person, vote=leaning)
+                    answers.append((statement, person, leaning))
         for user in (users["resident"], users["committee"]):  # two personas have answered
             for statement in shown[:7]:
-                opinions.answer_statement(statement, by=user, vote=StatementVote.AGREE)
+                answers.append((statement, user, StatementVote.AGREE))
+        # Written at once rather than through opinions.answer_statement, which locks the topic
+        # and marks the map for redrawing on each of these ~370 first answers (a resident's
+        # answer at a time): the rows are the same, and the map is marked once below.
+        _check_may_answer(lift, {person for _statement, person, _vote in answers})
+        StatementVote.objects.bulk_create(
+            StatementVote(statement=statement, participant=person, topic=lift, vote=vote)
+            for statement, person, vote in answers
+        )
+        opinions.request_map(lift)
     opinions.recompute_map(lift.pk)  # drawn now, as the task worker would
     return {}
