@@ -10,6 +10,7 @@ itself (notifications, notices' generated lines, automatic 督办 notes) are not
 so a generated text stored in Chinese fails the walk.
 """
 
+import functools
 import re
 from collections import Counter
 from html.parser import HTMLParser
@@ -30,7 +31,8 @@ GENERATED_FIELDS = {
     ("deliberation", "notice", "body"),
     ("deliberation", "supervisionnote", "text"),
 }
-SKIP_PATH = re.compile(r"(\.xlsx|\.pdf|\.json|/download/|/logout/|/photo|/qr|/media)", re.I)
+# Not pages: files (a notice's PDF is at …/notices/<id>/pdf, without the suffix), the logout.
+SKIP_PATH = re.compile(r"(\.xlsx|\.pdf|/pdf$|\.json|/download/|/logout/|/photo|/qr|/media)", re.I)
 PAGES_PER_NAME = 4  # pages of one URL pattern per persona: enough to see each template
 ATTRIBUTES = ("title", "aria-label", "placeholder", "alt", "aria-description")
 
@@ -113,10 +115,13 @@ def terms_named_in_english_msgids():
 TERMS = terms_named_in_english_msgids()
 
 
+@functools.lru_cache(maxsize=4)
 def visible_text(html, *, every_language=False):
+    """(text, links) of a page; the last few are kept, as the walk and its test both read the
+    page they are on."""
     parser = VisibleText(every_language=every_language)
     parser.feed(html)
-    return "\n".join(" ".join(p.split()) for p in parser.parts), parser.links
+    return "\n".join(" ".join(p.split()) for p in parser.parts), tuple(parser.links)
 
 
 def non_content_chinese(html, content):
@@ -150,9 +155,8 @@ def walk(client, start="/", *, every_language=False):
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             continue
         yield url, response
-        parser = VisibleText(every_language=every_language)
-        parser.feed(response.content.decode())
-        for href in parser.links:
+        _text, links = visible_text(response.content.decode(), every_language=every_language)
+        for href in links:
             target = urldefrag(urljoin(url, href))[0]
             parts = urlsplit(target)
             if parts.netloc and parts.netloc != "testserver":
