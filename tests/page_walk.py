@@ -115,10 +115,14 @@ def terms_named_in_english_msgids():
 TERMS = terms_named_in_english_msgids()
 
 
-@functools.lru_cache(maxsize=4)
 def visible_text(html, *, every_language=False):
-    """(text, links) of a page; the last few are kept, as the walk and its test both read the
-    page they are on."""
+    """(text, links) of a page."""
+    return _visible_text(html, every_language)
+
+
+@functools.lru_cache(maxsize=4)
+def _visible_text(html, every_language):
+    """The last few pages read are kept: the walk and its test both read the page they are on."""
     parser = VisibleText(every_language=every_language)
     parser.feed(html)
     return "\n".join(" ".join(p.split()) for p in parser.parts), tuple(parser.links)
