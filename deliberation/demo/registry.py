@@ -4,7 +4,6 @@ one user per role."""
 import random
 from decimal import Decimal
 
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from accounts.models import User
@@ -131,16 +130,14 @@ def _build_registry():
 def _ensure_personas(community):
     users = {}
     first_estate = community.estates.order_by("pk").first()
-    hashed = None  # the one password, hashed once: a slow hash costs ~0.6 s a time
     for key, phone, name, email, roles, owns in PERSONAS:
         user = User.objects.filter(phone=normalise_phone(phone)).first()
         if user is None:
-            hashed = hashed or make_password(DEMO_PASSWORD)
             user = User.objects.create_user(
-                email=email, phone=normalise_phone(phone), password=None, real_name=name
+                email=email, phone=normalise_phone(phone), password=DEMO_PASSWORD, real_name=name
             )
-            user.password, user.phone_verified = hashed, True
-            user.save(update_fields=["password", "phone_verified"])
+            user.phone_verified = True
+            user.save(update_fields=["phone_verified"])
         for role in roles:
             estate = first_estate if role == Role.COMMITTEE else None
             Membership.objects.get_or_create(
