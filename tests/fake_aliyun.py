@@ -154,7 +154,9 @@ def fake_gateway(hold_at=None):
     gateway = Gateway(hold_at=hold_at)
     server = _Server(("127.0.0.1", 0), _Handler)
     server.gateway = gateway
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop to look up from select(): at the default 0.5 s, half a
+    # second at the end of every test that used the gateway.
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield gateway, f"http://127.0.0.1:{server.server_port}/"
