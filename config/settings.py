@@ -113,6 +113,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
 # A running job whose heartbeat is older than this was lost with its worker: it is queued again
 # and resumes where its stored work ends (deliberation.jobs.recover_stalled_jobs).
 JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 600)
+# How often an open page asks the server again, in seconds (htmx `every`, read by the
+# {% poll_every %} tag): a job's progress, an opinion map being drawn, a vote's turnout.
+# Tests shorten them so a page shows what is done without waiting for the next tick.
+POLL_SECONDS = {"job": 1, "opinion_map": 3, "turnout": 30}
 # How often the periodic work runs (reminders, escalations, lost jobs): deliberation.periodic.
 PERIODIC_SECONDS = env_int("PERIODIC_SECONDS", 300)
 # Threads per process serving HTTP requests' synchronous code; more requests wait on the event

@@ -9,6 +9,7 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
+from django.conf import settings
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_noop
 
@@ -102,3 +103,13 @@ def area(value):
     except (InvalidOperation, ValueError, TypeError):
         return "—"
     return f"{amount:f} m²"
+
+
+@register.simple_tag
+def poll_every(what):
+    """The htmx trigger of a page part that asks again every POLL_SECONDS[what] seconds:
+    `hx-trigger="{% poll_every "job" %}"` → every 1s (a fraction in milliseconds)."""
+    seconds = settings.POLL_SECONDS[what]
+    if seconds == int(seconds):
+        return f"every {int(seconds)}s"
+    return f"every {round(seconds * 1000)}ms"

@@ -10,12 +10,13 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
+from tests.browser.quick_polls import quick_polls  # noqa: F401 - the fixture
 from tests.browser.test_accessibility import set_language
 from tests.factories import add_building
 from tests.vote_factories import open_vote
 from tests.worker_process import worker_process
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_polls")]
 
 PHONE = {"width": 390, "height": 844}
 
