@@ -14,7 +14,7 @@ from tests.browser.quick_polls import quick_polls  # noqa: F401 - the fixture
 from tests.browser.test_accessibility import set_language
 from tests.factories import add_building
 from tests.vote_factories import open_vote
-from tests.worker_process import worker_process
+from tests.worker_process import run_batch_worker_here
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_polls")]
 
@@ -64,8 +64,17 @@ def amend(vote, by):
 
 
 def run_worker():
-    with worker_process(connection.settings_dict, batch=True) as worker:
-        assert worker.wait() == 0
+    """A worker empties the queue: in a thread of its own, where its broadcasts may use
+    async_to_sync (Playwright's event loop is in this one)."""
+
+    def work():
+        try:
+            run_batch_worker_here()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(work).result()
 
 
 WORDS = {
