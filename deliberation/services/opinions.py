@@ -211,6 +211,32 @@ def request_map(topic):
     return True
 
 
+def requeue_lost_map(topic):
+    """Queue the topic's map again if the recompute it waits for was lost with its worker.
+
+    For the map pages, which ask while a drawing is due: lost is a queued recompute not begun
+    within JOB_STALL_SECONDS, or one begun (its mark cleared) that stored nothing although the
+    last change is older than that. A look is not a change: changed_at is left alone, so a
+    drawing under way when someone looks is not made stale by the look.
+    """
+    from django.conf import settings
+
+    row = LatestOpinionMap.objects.select_for_update().filter(topic_id=topic.pk).first()
+    now = timezone.now()
+    stalled = now - timedelta(seconds=settings.JOB_STALL_SECONDS)
+    if row is not None:
+        if row.queued_at is not None and row.queued_at > stalled:
+            return False  # waiting for a worker
+        if row.queued_at is None and row.changed_at is not None and row.changed_at > stalled:
+            return False  # being drawn
+        row.queued_at = now
+        row.save(update_fields=["queued_at"])
+    else:
+        LatestOpinionMap.objects.create(topic_id=topic.pk, queued_at=now, changed_at=now)
+    recompute_opinion_map.enqueue(topic.pk)
+    return True
+
+
 @task()
 def recompute_opinion_map(topic_id):
     """The task queue's side of request_map."""

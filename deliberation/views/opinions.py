@@ -161,7 +161,7 @@ def opinion_map(request, topic_id):
     updating = answered and not current
     if updating:
         with transaction.atomic():
-            services.request_map(topic)  # in case the waiting recompute was lost
+            services.requeue_lost_map(topic)
     context = {
         "topic": topic,
         "community": topic.community,

@@ -570,3 +570,26 @@ def test_a_failing_drawing_is_not_retried_by_every_look_at_the_page(
     for _look in range(3):
         assert "正在根据已有的表态生成意见地图" in text_of(client.get(url, HTTP_HX_REQUEST="true"))
     assert not waiting_recomputes().exists()
+
+
+def test_looking_at_the_map_while_it_is_drawn_does_not_make_the_new_drawing_stale(
+    client, topic, resident, community_worker, monkeypatch
+):
+    """A look is not an answer: a person whose page asks for the map during a drawing gets the
+    new map once it is stored, and no second drawing is queued for nothing."""
+    build_camps(topic, community_worker, resident, [6, 6])
+    waiting_recomputes().delete()  # run by hand below
+    client.force_login(resident)
+    url = reverse("opinion_map", args=[topic.pk])
+    real = opinions.compute_map
+
+    def drawing_while_looked_at(topic):
+        assert "正在根据已有的表态生成意见地图" in text_of(client.get(url))
+        return real(topic)
+
+    monkeypatch.setattr(opinions, "compute_map", drawing_while_looked_at)
+    assert opinions.recompute_map(topic.pk)
+
+    assert "A 组 · 6 人" in text_of(client.get(url))
+    assert "正在根据已有的表态生成意见地图" not in text_of(client.get(url))
+    assert not waiting_recomputes().exists()
