@@ -1,7 +1,6 @@
-"""A job's progress page asks the server again every 0.25 s in these tests instead of every
-second: what the page shows by itself is still what is tested, without waiting for the next
-tick. (The opinion map's page is left at its own pace: each of its polls while a drawing
-waits writes the map's row and may queue another check, which cost more CPU than the wait.)
+"""Pages that ask the server again by themselves (a job's progress, the opinion map while it
+is drawn) ask every 0.25 s in these tests instead of every 1 or 3 s: what the page shows by
+itself is still what is tested, without waiting for the next tick.
 
 `pytestmark = pytest.mark.usefixtures("quick_polls")` after importing the fixture."""
 

@@ -3,13 +3,17 @@ answer one statement at a time, and everyone sees the groups and the consensus."
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from deliberation.models import Statement, StatementVote
 from deliberation.services import opinions
 from tests.browser.conftest import PHONE, log_in
+from tests.browser.quick_polls import quick_polls  # noqa: F401 - the fixture
 from tests.integration.test_opinion_pages import CAMP_A, CAMP_B, SHARED, build_camps
 from tests.topic_factories import discussing
+
+pytestmark = pytest.mark.usefixtures("quick_polls")
 
 
 def log_out(page):

@@ -14,8 +14,11 @@ from playwright.sync_api import expect
 from deliberation.models import Statement, StatementVote
 from deliberation.services import opinions
 from tests.browser.conftest import log_in
+from tests.browser.quick_polls import quick_polls  # noqa: F401 - the fixture
 from tests.integration.test_opinion_pages import build_camps
 from tests.topic_factories import discussing
+
+pytestmark = pytest.mark.usefixtures("quick_polls")
 
 PHONE_390 = {"width": 390, "height": 844}
 
