@@ -8,25 +8,33 @@ which run in every variant below). Pages after an action (a ballot cast or refus
 posted) and the error pages are audited too.
 
 Every persona gets the page at 360 px in normal text with every axe rule. The main persona (the
-first listed) gets five variants more; each checks what it can change, and no more:
+first listed) gets five variants more. Every axe rule runs where the markup is new: the 360 px
+page, and the English page with its disclosures open. Where only the layout changes (width, text
+size), the layout rules run (LAYOUT_RULES: the rules a width or text size can change), with our
+own checks:
 
 - 1280 px, normal text: the same page widened. The markup is the server's, the same at any
   width; one media query changes padding and the <h1>'s size, and static/js/a11y.js only takes
-  off a wide table's scroll-region marks (tabindex, role, name) once it fits. So only the rules
-  about layout and sizes run: colour contrast (a text's size sets the contrast it needs), links
-  told apart inside text, and scrolling regions reachable by keyboard; with our touch targets.
+  the tabindex off a wide table's scroll region once it fits.
 - 200 % zoom of a phone (195 px), every disclosure (<details>) opened: the same page narrowed
-  (WCAG 1.4.10 reflow), with every axe rule, as the opened disclosures show what no other variant
-  showed.
-- large text at 360 px: a fresh load, as the server renders the text-size switch differently;
-  every axe rule, since that markup changed.
-- large text at 1280 px: that page widened; the layout rules, as at 1280 px in normal text.
+  (WCAG 1.4.10 reflow). The opened disclosures' markup gets every rule in the English variant,
+  which opens them too: the same templates, with only the words translated. a11y.js marks a
+  table that scrolls only at this width as a scroll region (tabindex, role, name), which the
+  layout rules judge (the scroll region's focus and its ARIA attributes).
+- large text at 360 px: a fresh load, as the server renders the text-size switch differently.
+  Only <html>'s class (the layout) and the header's text-size button change, the same button
+  from base.html on every page, which `test_the_large_text_switch_with_every_rule` audits with
+  every rule once.
+- large text at 1280 px: that page widened.
 - English at 360 px, disclosures opened: a fresh load; every axe rule, as every name, label and
   title changed, and the page's lang.
 
 A page is loaded afresh only where the server renders it differently (text size, language):
 resizing a loaded page gives what a fresh load at that size gives once the page has handled
-the resize (a11y.js marks the tables that scroll then), which `resize` waits for.
+the resize (a11y.js marks the tables that scroll then), which `resize` waits for. axe-core is
+in every document from its start (an init script, `page`), not fetched per load.
+`test_axe_reports_a_planted_violation_in_every_variant` shows each variant's axe run still
+reports what it should.
 """
 
 from pathlib import Path
@@ -45,27 +53,60 @@ from tests.topic_factories import collecting, discussing
 from tests.vote_factories import open_vote
 
 AXE_PATH = Path(settings.BASE_DIR) / "static" / "vendor" / "axe-core" / "axe-4.14.1.min.js"
-AXE_URL = "/static/vendor/axe-core/axe-4.14.1.min.js"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 ZOOMED = {"width": 195, "height": 422}  # a 390 px phone at 200 % zoom (WCAG 1.4.10 reflow)
 BLOCKING = ("serious", "critical")
 
-# The axe rules a page's width or text size can change; the others read only its markup.
-LAYOUT_RULES = ["color-contrast", "link-in-text-block", "scrollable-region-focusable"]
+# The axe rules a page's width or text size can change; the others read only its markup:
+# contrast (a text's size sets the contrast it needs), links told apart inside text, and the
+# scroll regions a11y.js marks where a table does not fit (reachable by keyboard, valid ARIA).
+LAYOUT_RULES = [
+    "color-contrast",
+    "link-in-text-block",
+    "scrollable-region-focusable",
+    "aria-allowed-attr",
+    "aria-prohibited-attr",
+]
 
-RUN_AXE = """async (rules) => {
+OWN_CHECKS = (Path(__file__).parent / "a11y_checks.js").read_text()
+
+# axe and our checks in one call. axe itself is in every document from its start (`page`).
+AUDIT = """async ([rules, phone]) => {
   const options = {resultTypes: ["violations"]};
   if (rules) options.runOnly = {type: "rule", values: rules};
   const result = await axe.run(document, options);
-  return result.violations.map(v => ({
+  const axeProblems = result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ") + " " + (n.failureSummary || "")
       .split("\\n").slice(1, 2).join(""))
   }));
-}"""
+  return [axeProblems, (OWN_CHECKS)(phone)];
+}""".replace("OWN_CHECKS", OWN_CHECKS.strip())
 
-OWN_CHECKS = (Path(__file__).parent / "a11y_checks.js").read_text()
+
+@pytest.fixture(scope="module")
+def audit_tab(browser, browser_context_args):
+    """One browser tab for the whole audit, with axe-core in every document from its start.
+
+    axe comes from an init script: no fetch of its 500 KB through the live server and no
+    <script> tag per load. One tab, not one per test: the browser compiles axe once and starts
+    no renderer per test; each test signs in afresh (`sign_in` clears the cookies).
+    """
+    context = browser.new_context(**browser_context_args)
+    context.add_init_script(path=AXE_PATH)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def page(audit_tab):
+    """The audit's tab, as a fresh test finds it: a blank page, no cookies, phone width."""
+    audit_tab.goto("about:blank")
+    audit_tab.context.clear_cookies()
+    audit_tab.set_viewport_size(PHONE)
+    return audit_tab
 
 
 def test_every_named_url_is_audited_or_exempt():
@@ -113,14 +154,13 @@ def set_large_text(page, base_url, user, large):
 
 def audit(page, label, phone, rules=None):
     """axe (every rule, or only `rules`) and our own checks on the page as it is now."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(url=AXE_URL)
-    problems = []
-    for v in page.evaluate(RUN_AXE, rules):
-        if v["impact"] in BLOCKING:
-            problems.append(f"{label}: axe {v['impact']} {v['id']} ({v['help']}) at {v['nodes']}")
-    problems += [f"{label}: {p}" for p in page.evaluate(OWN_CHECKS, phone)]
-    return problems
+    axe, own = page.evaluate(AUDIT, [rules, phone])
+    problems = [
+        f"{label}: axe {v['impact']} {v['id']} ({v['help']}) at {v['nodes']}"
+        for v in axe
+        if v["impact"] in BLOCKING
+    ]
+    return problems + [f"{label}: {p}" for p in own]
 
 
 def resize(page, size):
@@ -157,7 +197,7 @@ def audit_page(page, base_url, url, user, persona, *, full):
     problems += audit(page, f"{label} at 1280px", False, LAYOUT_RULES)
     resize(page, ZOOMED)
     open_disclosures(page)
-    problems += audit(page, f"{label} at 200% zoom, disclosures open", True)
+    problems += audit(page, f"{label} at 200% zoom, disclosures open", True, LAYOUT_RULES)
 
     set_large_text(page, base_url, user, True)
     page.set_viewport_size(PHONE)
@@ -165,7 +205,7 @@ def audit_page(page, base_url, url, user, persona, *, full):
     if failed:
         return problems + failed
     assert "text-large" in (page.locator("html").get_attribute("class") or "")
-    problems += audit(page, f"{label} at 360px large text", True)
+    problems += audit(page, f"{label} at 360px large text", True, LAYOUT_RULES)
     resize(page, DESKTOP)
     problems += audit(page, f"{label} at 1280px large text", False, LAYOUT_RULES)
     set_large_text(page, base_url, user, False)
@@ -268,6 +308,66 @@ def test_the_error_pages(page, live_server, community, resident, owner, language
         page.set_viewport_size(ZOOMED)
         problems += audit(page, f"the {status} page at 200% zoom ({language})", True)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_large_text_switch_with_every_rule(page, live_server, community, resident):
+    """Large text changes one piece of markup, base.html's text-size button: every rule on it."""
+    sign_in(page, live_server.url, resident)
+    set_large_text(page, live_server.url, resident, True)
+    page.set_viewport_size(PHONE)
+    assert not load(page, live_server.url, "/", "resident")
+    expect(page.locator("button[name=text_size][aria-pressed=true]")).to_have_count(1)
+    problems = audit(page, "the home page in large text", True)
+    assert not problems, "\n".join(problems)
+
+
+PLANTED = """document.addEventListener("DOMContentLoaded", () => {
+  document.querySelector("main").insertAdjacentHTML("beforeend",
+    '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" width="48" height="48">'
+    + '<input type="text" name="planted"><p id="planted-faint">faint</p>'
+    + '<details><summary>more</summary><p id="planted-hidden-faint">faint</p></details>');
+  for (const faint of document.querySelectorAll("[id^=planted]")) {
+    faint.style.color = "#d0d0d0";  // set from script: the CSP refuses style attributes
+    faint.style.background = "#fff";
+  }
+});"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_axe_reports_a_planted_violation_in_every_variant(
+    browser, browser_context_args, live_server
+):
+    """An image without alt, an unlabelled field and faint text, planted on every load."""
+    context = browser.new_context(**browser_context_args)  # the plant stays in this one
+    context.add_init_script(path=AXE_PATH)
+    context.add_init_script(PLANTED)
+    page = context.new_page()
+    sign_in(page, live_server.url, None)
+    url = "/accounts/login/"
+    found = {}
+    for line in audit_page(page, live_server.url, url, None, "anonymous", full=True):
+        label, _, problem = line.partition(": ")
+        variant = label.removeprefix(f"{url} as anonymous ")
+        found[variant] = found.get(variant, "") + problem + "\n"
+    every_rule = ("at 360px", "in English")
+    layout_only = (
+        "at 1280px",
+        "at 200% zoom, disclosures open",
+        "at 360px large text",
+        "at 1280px large text",
+    )
+    assert set(found) == set(every_rule + layout_only), "\n".join(found.values())
+    for variant in every_rule + layout_only:
+        assert "axe serious color-contrast" in found[variant], variant
+        assert "#planted-faint" in found[variant], variant
+    for variant in every_rule:
+        assert "axe critical image-alt" in found[variant], variant
+        assert "axe critical label" in found[variant], variant
+    for variant in ("at 200% zoom, disclosures open", "in English"):
+        assert "#planted-hidden-faint" in found[variant], variant
+    assert "#planted-hidden-faint" not in found["at 360px"]
+    context.close()
 
 
 def test_our_checks_catch_a_page_that_breaks_every_rule(page):
