@@ -32,7 +32,7 @@ own checks:
 A page is loaded afresh only where the server renders it differently (text size, language):
 resizing a loaded page gives what a fresh load at that size gives once the page has handled
 the resize (a11y.js marks the tables that scroll then), which `resize` waits for. axe-core is
-in every document from its start (an init script, `page`), not fetched per load.
+in every document from its start (an init script, `audit_tab`), not fetched per load.
 `test_axe_reports_a_planted_violation_in_every_variant` shows each variant's axe run still
 reports what it should.
 """
@@ -71,7 +71,7 @@ LAYOUT_RULES = [
 
 OWN_CHECKS = (Path(__file__).parent / "a11y_checks.js").read_text()
 
-# axe and our checks in one call. axe itself is in every document from its start (`page`).
+# axe and our checks in one call. axe itself is in every document from its start (`audit_tab`).
 AUDIT = """async ([rules, phone]) => {
   const options = {resultTypes: ["violations"]};
   if (rules) options.runOnly = {type: "rule", values: rules};
