@@ -47,7 +47,8 @@ from playwright.sync_api import expect
 
 from accounts.context_processors import TEXT_SIZE_COOKIE
 from tests.browser.audited_urls import AUDITED, PATHS, exemption_for
-from tests.integration.test_url_permissions import World, named_urls
+from tests.integration.shared_world import World
+from tests.integration.test_url_permissions import named_urls
 from tests.integration.url_rules import PERSONAS, RULES
 from tests.topic_factories import collecting, discussing
 from tests.vote_factories import open_vote

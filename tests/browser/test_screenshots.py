@@ -12,7 +12,7 @@ import pytest
 from accounts.context_processors import TEXT_SIZE_COOKIE
 from tests.browser.conftest import PHONE
 from tests.browser.test_accessibility import path_of, sign_in
-from tests.integration.test_url_permissions import World
+from tests.integration.shared_world import World
 from tests.integration.url_rules import PERSONAS
 
 # (file name, URL name, persona)

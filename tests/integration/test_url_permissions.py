@@ -12,7 +12,7 @@ from django.urls import URLResolver, get_resolver, reverse
 
 from deliberation.models import Membership, Role
 from tests.integration import shared_world
-from tests.integration.shared_world import World, client_for  # noqa: F401 - World: for the audit
+from tests.integration.shared_world import client_for
 from tests.integration.url_rules import (
     LOGIN,
     OTHER_ESTATE_RULES,
