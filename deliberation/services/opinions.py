@@ -8,6 +8,7 @@ which the map exists never to show; an answer changes nothing but the map.
 import io
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, Max, Value, When
@@ -196,8 +197,6 @@ def request_map(topic):
     answers arrive while one waits, it stays one: the waiting recompute reads them all. A
     recompute that waited longer than JOB_STALL_SECONDS (its worker lost) is queued again.
     """
-    from django.conf import settings
-
     row, _created = LatestOpinionMap.objects.select_for_update().get_or_create(topic_id=topic.pk)
     now = timezone.now()  # under the row's lock: after the start of any recompute not seeing it
     row.changed_at = now
@@ -219,8 +218,6 @@ def requeue_lost_map(topic):
     last change is older than that. A look is not a change: changed_at is left alone, so a
     drawing under way when someone looks is not made stale by the look.
     """
-    from django.conf import settings
-
     row = LatestOpinionMap.objects.select_for_update().filter(topic_id=topic.pk).first()
     now = timezone.now()
     stalled = now - timedelta(seconds=settings.JOB_STALL_SECONDS)
