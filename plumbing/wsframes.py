@@ -153,6 +153,14 @@ def _daphne(send):
 # ---------------------------------------------------------------- uvicorn
 
 
+def _write_if_room(transport, frame):
+    """Write `frame` to an asyncio transport that is open and holds under BUFFER_BOUND bytes."""
+    if transport.is_closing() or transport.get_write_buffer_size() >= BUFFER_BOUND:
+        return False
+    transport.write(frame)
+    return True
+
+
 def _uvicorn_websockets(protocol):
     """uvicorn's `--ws websockets`: websockets' legacy protocol on an asyncio transport."""
     from websockets.protocol import State  # loaded already in a uvicorn worker, not in daphne
@@ -170,12 +178,9 @@ def _uvicorn_websockets(protocol):
             or not protocol.handshake_completed_event.is_set()
             or protocol.closed_event.is_set()
             or protocol.initial_response is not None
-            or transport.is_closing()
-            or transport.get_write_buffer_size() >= BUFFER_BOUND
         ):
             return False
-        transport.write(frame)
-        return True
+        return _write_if_room(transport, frame)
 
     return write
 
@@ -198,11 +203,8 @@ def _uvicorn_sansio(protocol):
             or not protocol.writable.is_set()
             or connection.state is not State.OPEN
             or connection.writes  # its own bytes not yet handed to the transport
-            or transport.is_closing()
-            or transport.get_write_buffer_size() >= BUFFER_BOUND
         ):
             return False
-        transport.write(frame)
-        return True
+        return _write_if_room(transport, frame)
 
     return write
