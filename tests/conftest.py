@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from tests.factories import make_community, make_outsider, make_persona, make_stranger
+from tests.queue import run_queued_tasks
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -189,17 +190,12 @@ def stranger(db):
 
 
 @pytest.fixture
-def run_tasks(monkeypatch, django_capture_on_commit_callbacks):
+def run_tasks(django_capture_on_commit_callbacks):
     """The database task worker in this process until nothing is due (`manage.py db_worker
-    --batch`). A long-lived worker closes old connections between tasks; the test's stays."""
-    from django.core.management import call_command
-
-    monkeypatch.setattr(
-        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
-    )
+    --batch`, tests.queue.run_queued_tasks), with what its tasks leave for after commit."""
 
     def run():
         with django_capture_on_commit_callbacks(execute=True):
-            call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+            run_queued_tasks()
 
     return run

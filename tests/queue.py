@@ -4,12 +4,19 @@
 from unittest import mock
 
 from django.core.management import call_command
+from django_tasks_db.management.commands.db_worker import Worker
 
 
 def run_queued_tasks():
-    # A long-lived worker closes its connection between tasks; the test's must stay open.
-    with mock.patch(
-        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    """A new worker, with a worker id of its own, that empties the queue and returns; in the
+    main thread or another one (a browser test's page watches the job meanwhile)."""
+    with (
+        # A long-lived worker closes its connection between tasks; the test's must stay open.
+        mock.patch(
+            "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+        ),
+        # Only the main thread may set signal handlers; a test has no signals to handle.
+        mock.patch.object(Worker, "configure_signals", lambda worker: None),
     ):
         call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
 

@@ -3,19 +3,17 @@
 The test database is a file (config.env's TEST NAME), so the child sees what the test
 committed: use it from `django_db(transaction=True)` tests.
 
-A worker that is not killed nor held (one that only has to empty the queue, `--batch`) can run
-here instead: `run_batch_worker_here()` is the same command with a worker id of its own,
-without a Python process's start-up (~1.5 s of CPU) each time.
+A worker that is neither killed nor held (one that only has to empty the queue) runs in the
+test's process instead, `tests.queue.run_queued_tasks()`: the same command without a Python
+process's start-up (~1.5 s of CPU) each time.
 """
 
 import os
 import subprocess
 import sys
 from contextlib import contextmanager
-from unittest import mock
 
 from django.conf import settings
-from django.core.management import call_command
 
 from tests.asgi_process import ROOT, _drop_leftover_sessions, child_app_name, database_url
 
@@ -63,18 +61,3 @@ def worker_process(settings_dict, *, batch=False, step_fd=None, env=None):
                 process.kill()
                 process.wait()
         _drop_leftover_sessions(settings_dict, app_name)
-
-
-def run_batch_worker_here():
-    """`manage.py db_worker --batch` in this process: a new worker that empties the queue
-    and returns. It leaves the signal handlers alone (only the main thread may set them),
-    and this thread's database connection open (the test's own, in the main thread)."""
-    from django_tasks_db.management.commands.db_worker import Worker
-
-    with (
-        mock.patch.object(Worker, "configure_signals", lambda worker: None),
-        mock.patch(
-            "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
-        ),
-    ):
-        call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)

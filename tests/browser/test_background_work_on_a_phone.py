@@ -13,8 +13,8 @@ from tests.browser.conftest import log_in
 from tests.browser.quick_polls import quick_polls  # noqa: F401 - the fixture
 from tests.browser.test_accessibility import set_language
 from tests.factories import add_building
+from tests.queue import run_queued_tasks
 from tests.vote_factories import open_vote
-from tests.worker_process import run_batch_worker_here
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_polls")]
 
@@ -69,7 +69,7 @@ def run_worker():
 
     def work():
         try:
-            run_batch_worker_here()
+            run_queued_tasks()
         finally:
             connection.close()
 

@@ -19,7 +19,7 @@ from meetings.models import Meeting
 from tests import pdf_checks
 from tests.browser.conftest import log_in
 from tests.browser.quick_polls import quick_polls  # noqa: F401 - the fixture
-from tests.worker_process import run_batch_worker_here
+from tests.queue import run_queued_tasks
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_polls")]
 
@@ -36,7 +36,7 @@ def demo(settings):
 def work_the_queue():
     """A task worker that empties the queue, then closes its thread's database connection."""
     try:
-        run_batch_worker_here()
+        run_queued_tasks()
     finally:
         connection.close()
 

@@ -25,7 +25,8 @@ from deliberation.models import (
 )
 from deliberation.notices import publish_notice
 from tests.fake_aliyun import TEMPLATES, fake_gateway, sender_settings
-from tests.worker_process import run_batch_worker_here, worker_process
+from tests.queue import run_queued_tasks
+from tests.worker_process import worker_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,7 +85,7 @@ def test_a_worker_killed_mid_send_neither_loses_nor_duplicates_a_message(
         for name, value in env.items():  # the new worker, in this process, reads them here
             setattr(settings, name, value)
         settings.ALIYUN_SMS_TEMPLATES = TEMPLATES
-        run_batch_worker_here()
+        run_queued_tasks()
 
     received = Counter(phone for phone, _template, _params in gateway.sent)
     assert received == everyone  # every household once: none lost, none twice

@@ -20,7 +20,8 @@ from deliberation.jobs import recover_stalled_jobs
 from deliberation.models import AuditEntry, BackgroundJob, Unit
 from deliberation.signals import job_progressed
 from tests.integration.test_register_import import apply_from, row, the_existing_six, upload, xlsx
-from tests.worker_process import run_batch_worker_here, worker_process
+from tests.queue import run_queued_tasks
+from tests.worker_process import worker_process
 
 NEW_FLATS = 30
 
@@ -114,7 +115,7 @@ def test_a_worker_killed_mid_import_leaves_the_register_untouched_and_the_retry_
     later = timezone.now() + timedelta(seconds=settings.JOB_STALL_SECONDS + 60)
     with time_machine.travel(later, tick=False):
         assert recover_stalled_jobs() == [job]
-    run_batch_worker_here()
+    run_queued_tasks()
 
     job.refresh_from_db()
     assert (job.state, job.attempts) == ("done", 2)

@@ -28,8 +28,9 @@ from deliberation.models import (
 )
 from tests import pdf_checks
 from tests.factories import add_building
+from tests.queue import run_queued_tasks
 from tests.vote_factories import open_vote
-from tests.worker_process import run_batch_worker_here, worker_process
+from tests.worker_process import worker_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,7 +91,7 @@ def test_a_worker_killed_mid_task_leaves_nothing_half_done_and_the_job_resumes(
     # The second building's task still waits in the queue, beside the job queued again.
     assert "ready       2" in queue_status()
 
-    run_batch_worker_here()
+    run_queued_tasks()
 
     job.refresh_from_db()
     # The waiting second building ran first and, being the last, completed the job.
@@ -127,7 +128,7 @@ def test_a_second_worker_prints_the_other_buildings_while_the_first_is_busy(
         os.close(write_end)
         with os.fdopen(read_end) as steps:
             steps.readline()  # the first worker has stored one building and is held there
-        run_batch_worker_here()  # a second worker
+        run_queued_tasks()  # a second worker
         job.refresh_from_db()
         assert busy.poll() is None  # still held: the rest was done by the second worker
         busy.kill()
