@@ -61,12 +61,16 @@ class WebSocket:
         self.close_code = None
 
     @classmethod
-    async def connect(cls, url, *, cookie="", origin=None, limit=2**20):
+    async def connect(cls, url, *, cookie="", origin=None, limit=2**20, timeout=30):
+        """Open the socket. A server that never answers the handshake (a process that died
+        behind a listening socket it was handed: the kernel still accepts) raises
+        TimeoutError after `timeout` seconds instead of waiting for ever."""
         host, port, request = opening(url, cookie, origin)
-        reader, writer = await asyncio.open_connection(host, port, limit=limit)
-        writer.write(request)
-        await writer.drain()
-        head = await reader.readuntil(b"\r\n\r\n")
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(host, port, limit=limit)
+            writer.write(request)
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
         status = head.split(b"\r\n", 1)[0].decode()
         if " 101 " not in status + " ":
             writer.close()
