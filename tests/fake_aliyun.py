@@ -175,3 +175,11 @@ def sender_settings(endpoint):
         "ALIYUN_SMS_ACCESS_KEY_SECRET": SECRET,
         "ALIYUN_SMS_TEMPLATES": json.dumps(TEMPLATES),
     }
+
+
+def point_settings_at(settings, endpoint):
+    """Point this process's Aliyun sender at the fake gateway (pytest-django's `settings`); a
+    child process takes `sender_settings(endpoint)` as its environment instead."""
+    for name, value in sender_settings(endpoint).items():
+        setattr(settings, name, value)
+    settings.ALIYUN_SMS_TEMPLATES = TEMPLATES

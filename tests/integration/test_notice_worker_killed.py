@@ -24,7 +24,7 @@ from deliberation.models import (
     Unit,
 )
 from deliberation.notices import publish_notice
-from tests.fake_aliyun import TEMPLATES, fake_gateway, sender_settings
+from tests.fake_aliyun import fake_gateway, point_settings_at, sender_settings
 from tests.queue import run_queued_tasks
 from tests.worker_process import worker_process
 
@@ -82,9 +82,7 @@ def test_a_worker_killed_mid_send_neither_loses_nor_duplicates_a_message(
         later = timezone.now() + timedelta(seconds=settings.JOB_STALL_SECONDS + 60)
         with time_machine.travel(later, tick=False):
             assert recover_stalled_jobs() == [job]
-        for name, value in env.items():  # the new worker, in this process, reads them here
-            setattr(settings, name, value)
-        settings.ALIYUN_SMS_TEMPLATES = TEMPLATES
+        point_settings_at(settings, endpoint)  # the new worker runs in this process
         run_queued_tasks()
 
     received = Counter(phone for phone, _template, _params in gateway.sent)

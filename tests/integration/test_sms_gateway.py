@@ -10,7 +10,7 @@ from accounts.sms import LogSender
 from deliberation.delivery import deliver_notice, send_due
 from deliberation.models import Delivery, Holder, NoticeKind, SmsOptOut
 from deliberation.notices import publish_notice
-from tests.fake_aliyun import TEMPLATES, fake_gateway, sender_settings
+from tests.fake_aliyun import TEMPLATES, fake_gateway, point_settings_at
 from tests.queue import run_queued_tasks
 from tests.vote_factories import convene
 
@@ -22,9 +22,7 @@ TOKEN = "report-token-0123456789"
 @pytest.fixture
 def gateway(settings):
     with fake_gateway() as (fake, endpoint):
-        for name, value in sender_settings(endpoint).items():
-            setattr(settings, name, value)
-        settings.ALIYUN_SMS_TEMPLATES = TEMPLATES
+        point_settings_at(settings, endpoint)
         settings.SMS_CALLBACK_TOKEN = TOKEN
         yield fake
 
