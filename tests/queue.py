@@ -1,9 +1,12 @@
 """Run the task queue in the test's own process until it is empty, as `manage.py db_worker
 --batch` would: what publishing queued (a notice's sending, printing) is then done."""
 
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from unittest import mock
 
 from django.core.management import call_command
+from django.db import connection
 from django_tasks_db.management.commands.db_worker import Worker
 
 
@@ -19,6 +22,25 @@ def run_queued_tasks():
         mock.patch.object(Worker, "configure_signals", lambda worker: None),
     ):
         call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+
+@contextmanager
+def queued_tasks_in_a_thread():
+    """run_queued_tasks() in a thread of its own, for a browser test: Playwright's event loop
+    runs in the test's thread, where the tasks' broadcasts (async_to_sync) may not, and the
+    page can be watched meanwhile. Yields the worker's Future; on leaving, waits for it and
+    raises what it raised. The thread's database connection is closed when it is done."""
+
+    def work():
+        try:
+            run_queued_tasks()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        worker = pool.submit(work)
+        yield worker
+        worker.result()
 
 
 def drop_queued_notices():

@@ -86,16 +86,21 @@ AUDIT = """async ([rules, phone]) => {
 }""".replace("OWN_CHECKS", OWN_CHECKS.strip())
 
 
-@pytest.fixture(scope="module")
-def audit_tab(browser, browser_context_args):
-    """One browser tab for the whole audit, with axe-core in every document from its start.
-
-    axe comes from an init script: no fetch of its 500 KB through the live server and no
-    <script> tag per load. One tab, not one per test: the browser compiles axe once and starts
-    no renderer per test; each test signs in afresh (`sign_in` clears the cookies).
-    """
+def axe_context(browser, browser_context_args):
+    """A browser context with axe-core in every document from its start: an init script, so
+    no fetch of its 500 KB through the live server and no <script> tag per load."""
     context = browser.new_context(**browser_context_args)
     context.add_init_script(path=AXE_PATH)
+    return context
+
+
+@pytest.fixture(scope="module")
+def audit_tab(browser, browser_context_args):
+    """One browser tab for the whole audit, with axe in every document (`axe_context`). One
+    tab, not one per test: the browser compiles axe once and starts no renderer per test; each
+    test signs in afresh (`sign_in` clears the cookies).
+    """
+    context = axe_context(browser, browser_context_args)
     tab = context.new_page()
     yield tab
     context.close()
@@ -340,8 +345,7 @@ def test_axe_reports_a_planted_violation_in_every_variant(
     browser, browser_context_args, live_server
 ):
     """An image without alt, an unlabelled field and faint text, planted on every load."""
-    context = browser.new_context(**browser_context_args)  # the plant stays in this one
-    context.add_init_script(path=AXE_PATH)
+    context = axe_context(browser, browser_context_args)  # the plant stays in this one
     context.add_init_script(PLANTED)
     page = context.new_page()
     sign_in(page, live_server.url, None)

@@ -6,14 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
 from tests.browser.quick_polls import quick_polls  # noqa: F401 - the fixture
 from tests.browser.test_accessibility import set_language
 from tests.factories import add_building
-from tests.queue import run_queued_tasks
+from tests.queue import queued_tasks_in_a_thread
 from tests.vote_factories import open_vote
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_polls")]
@@ -64,17 +63,9 @@ def amend(vote, by):
 
 
 def run_worker():
-    """A worker empties the queue: in a thread of its own, where its broadcasts may use
-    async_to_sync (Playwright's event loop is in this one)."""
-
-    def work():
-        try:
-            run_queued_tasks()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(work).result()
+    """A worker empties the queue, in a thread of its own."""
+    with queued_tasks_in_a_thread():
+        pass
 
 
 WORDS = {

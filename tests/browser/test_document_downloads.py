@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from playwright.sync_api import expect
 
 from accounts.models import User
@@ -19,7 +18,7 @@ from meetings.models import Meeting
 from tests import pdf_checks
 from tests.browser.conftest import log_in
 from tests.browser.quick_polls import quick_polls  # noqa: F401 - the fixture
-from tests.queue import run_queued_tasks
+from tests.queue import queued_tasks_in_a_thread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_polls")]
 
@@ -31,14 +30,6 @@ def demo(settings):
     # this thread forbids: seed from a worker thread (its own connection, committed data).
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(call_command, "seed_demo", verbosity=0).result()
-
-
-def work_the_queue():
-    """A task worker that empties the queue, then closes its thread's database connection."""
-    try:
-        run_queued_tasks()
-    finally:
-        connection.close()
 
 
 def demo_user(phone):
@@ -87,11 +78,9 @@ def the_committee_prints_the_ballots_of_the_demo_vote(page, live_server):
     job_page = page.url
     sheets = votes.ballot_sheets(vote)
     # The worker prints in a thread of its own while this one watches the page.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        worker = pool.submit(work_the_queue)
+    with queued_tasks_in_a_thread():
         whole = page.get_by_role("link", name="全部楼栋 (PDF)")
         whole.wait_for(timeout=180_000)
-        worker.result()
     assert page.url == job_page  # the same page, updated in place
     expect(page.locator(".job-count")).to_have_text(f"已生成 {len(sheets):,} / {len(sheets):,} 份")
     pdf = download(page, "全部楼栋 (PDF)")
