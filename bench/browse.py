@@ -19,7 +19,10 @@ answer:
     home ................................ 15%
 
 It prints p50/p99 per page and overall (from each request's due time), errors and requests
-not sent, against `GET /healthz` at the same rate on the same servers as the peer.
+not sent, against `GET /healthz` at the same rate on the same servers as the peer; and the CPU
+each answered request cost the servers and their PostgreSQL backends (`cast.CpuMeter`), the
+figure to compare two versions by on a shared machine, where rates and latencies swing with
+the neighbours.
 
 The `--seconds` of load are cut into `--phases` pairs, interleaved: a quiet phase (nothing
 changes, so after the warm-up the pages come from the cached fragments: comment lists, topic
@@ -184,7 +187,8 @@ def main(argv=None):
     servers = []
     try:
         community_id, busy_id, others, sessions = build(args.sessions)
-        db_url = f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}"
+        database = connection.settings_dict["NAME"]
+        db_url = f"postgres://postgres@127.0.0.1:5432/{database}"
         connection.close()
         servers = cast.start_servers(args.workers, db_url, args.server)
         ports = [port for _process, port in servers]
@@ -196,18 +200,25 @@ def main(argv=None):
         }
         # Warm every worker: templates, the pool, the cache.
         run_paced({**common, "rate": min(args.rate, 50), "seconds": 3, **jobs})
-        base = run_paced(
-            {**common, "seconds": args.baseline_seconds, "jobs": ("bench.browse", "health_jobs")}
-        )
+        with cast.CpuMeter(servers, database) as base_cpu:
+            base = run_paced(
+                {
+                    **common,
+                    "seconds": args.baseline_seconds,
+                    "jobs": ("bench.browse", "health_jobs"),
+                }
+            )
+        base["cpu"] = base_cpu.spent
         each = args.seconds / (2 * args.phases)
-        quiet = {"rows": [], "wall": 0.0}
-        changing = {"rows": [], "wall": 0.0}
+        quiet = {"rows": [], "wall": 0.0, "cpu": (0.0, 0.0)}
+        changing = {"rows": [], "wall": 0.0, "cpu": (0.0, 0.0)}
         for _phase in range(args.phases):
             for into, writer in ((quiet, None), (changing, args.change_every)):
-                with comments_every(writer, busy_id):
+                with comments_every(writer, busy_id), cast.CpuMeter(servers, database) as meter:
                     got = run_paced({**common, "seconds": max(1, round(each)), **jobs})
                 into["rows"] += got["rows"]
                 into["wall"] += got["wall"]
+                into["cpu"] = tuple(a + b for a, b in zip(into["cpu"], meter.spent, strict=True))
     finally:
         cast.stop_servers(servers)
         teardown_django()
@@ -304,7 +315,16 @@ def report(args, base, load, load_at_start, phase):
         f"{args.change_every:g} s in the changing phases; load average at start "
         f"{load_at_start[0]:.1f}, at the end {load_average()}"
     )
+    # CPU per answered request: what a page costs whatever rate the machine allowed, the figure
+    # other work on a shared machine distorts least (the changing phases' comments included).
+    pages_ms = cpu_per_request(load, overall)
+    peer_ms = cpu_per_request(base, b)
+    cpu = (
+        f"CPU per answered request, servers + PostgreSQL: pages {pages_ms[0]:.2f} + "
+        f"{pages_ms[1]:.2f} ms, healthz peer {peer_ms[0]:.2f} + {peer_ms[1]:.2f} ms"
+    )
     print(intro)
+    print(cpu)
     print(machine_line())
     print_table(rows, headers)
     print()
@@ -316,10 +336,15 @@ def report(args, base, load, load_at_start, phase):
             f"--server {args.server} --phases {args.phases} --change-every {args.change_every:g}",
             rows,
             headers,
-            notes=[intro],
+            notes=[intro, cpu],
         )
     )
     return 0 if met else 1
+
+
+def cpu_per_request(run, summarised):
+    answered = max(1, summarised["ok"] + summarised["errors"])
+    return tuple(1000 * spent / answered for spent in run["cpu"])
 
 
 if __name__ == "__main__":

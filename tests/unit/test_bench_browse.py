@@ -28,3 +28,13 @@ def test_browsing_sends_each_page_of_the_mix_with_a_session():
     assert raw.startswith(b"GET /") and b"Cookie: sessionid=k1" in raw
     paths = {raw(8000).split(b" ")[1] for _label, raw, _meta in jobs}
     assert b"/topics/5/" in paths and b"/c/3/notices/" in paths and b"/" in paths
+
+
+def test_cpu_per_request_divides_each_side_by_the_requests_answered():
+    run = {"cpu": (3.0, 0.6)}  # seconds: the servers, then PostgreSQL
+    answered = {"ok": 1_400, "errors": 100}
+    assert browse.cpu_per_request(run, answered) == (2.0, 0.4)
+
+
+def test_cpu_per_request_of_a_run_with_nothing_answered_is_the_whole_cost():
+    assert browse.cpu_per_request({"cpu": (0.5, 0.1)}, {"ok": 0, "errors": 0}) == (500.0, 100.0)
