@@ -8,6 +8,8 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
+from django.test import Client
 
 from accounts.phone import local_phone
 from tests.browser.asgi_server import _asgi_child  # noqa: F401 - the fixture asgi_server uses
@@ -84,3 +86,12 @@ def log_in(page, base_url, user, password=PASSWORD):
     page.locator("input[name=login]").fill(local_phone(user.phone))
     page.locator("input[name=password]").fill(password)
     page.locator("form button[type=submit]").click()
+
+
+def sign_in_by_cookie(page, base_url, user):
+    """Sign in without the form, for tests of a page rather than of signing in: a session made
+    by Django's test client, handed to the browser as its cookie."""
+    client = Client()
+    client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    page.context.add_cookies([{"name": name, "value": client.cookies[name].value, "url": base_url}])

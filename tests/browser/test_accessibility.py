@@ -41,12 +41,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from accounts.context_processors import TEXT_SIZE_COOKIE
 from tests.browser.audited_urls import AUDITED, PATHS, exemption_for
+from tests.browser.conftest import sign_in_by_cookie
 from tests.integration.shared_world import World
 from tests.integration.test_url_permissions import named_urls
 from tests.integration.url_rules import PERSONAS, RULES
@@ -141,14 +141,8 @@ def path_of(name, world):
 
 def sign_in(page, base_url, user):
     page.context.clear_cookies()
-    if user is None:
-        return
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}]
-    )
+    if user is not None:
+        sign_in_by_cookie(page, base_url, user)
 
 
 def set_large_text(page, base_url, user, large):

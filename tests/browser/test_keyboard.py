@@ -7,13 +7,13 @@ checks that the focused element shows a visible focus ring.
 import re
 
 from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from accounts.phone import local_phone
 from deliberation.models import Ballot, Phase, Topic
 from tests import vote_factories as vf
+from tests.browser.conftest import sign_in_by_cookie
 from tests.factories import PASSWORD
 
 MAX_TABS = 60
@@ -34,14 +34,6 @@ def tab_to(page, selector):
             assert page.evaluate(FOCUS_RING), f"{selector} has focus but no visible focus ring"
             return
     raise AssertionError(f"Tab never reached {selector}")
-
-
-def sign_in_by_cookie(page, base_url, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}]
-    )
 
 
 def test_the_skip_link_comes_first_and_jumps_to_the_content(page, live_server, db):
