@@ -28,8 +28,8 @@ def run_queued_tasks():
 def queued_tasks_in_a_thread():
     """run_queued_tasks() in a thread of its own, for a browser test: Playwright's event loop
     runs in the test's thread, where the tasks' broadcasts (async_to_sync) may not, and the
-    page can be watched meanwhile. Yields the worker's Future; on leaving, waits for it and
-    raises what it raised. The thread's database connection is closed when it is done."""
+    page can be watched meanwhile. On leaving, waits for the worker and raises what it raised.
+    The thread's database connection is closed when it is done."""
 
     def work():
         try:
@@ -39,7 +39,7 @@ def queued_tasks_in_a_thread():
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         worker = pool.submit(work)
-        yield worker
+        yield
         worker.result()
 
 

@@ -63,9 +63,9 @@ def amend(vote, by):
 
 
 def run_worker():
-    """A worker empties the queue, in a thread of its own."""
+    """A worker empties the queue, in a thread of its own, while this one waits."""
     with queued_tasks_in_a_thread():
-        pass
+        pass  # nothing to watch meanwhile: leaving waits for the worker
 
 
 WORDS = {
